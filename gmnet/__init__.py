@@ -1,0 +1,41 @@
+"""gmnet: the source document's goal-misgeneralization model as an executable Bayesian network.
+
+>>> import gmnet
+>>> net = gmnet.load_network()
+>>> round(net.query("harm", do={"shift_type": "extreme", "spec_quality": "medium",
+...     "capability_level": "human_level", "training_diversity": "moderate",
+...     "alignment_method": "standard"})["yes"], 3)
+0.277
+"""
+
+from gmnet.errors import (
+    GmnetError,
+    ImpossibleEvidenceError,
+    InvalidArgumentError,
+    NetworkFileError,
+    QuerySyntaxError,
+    UnknownNameError,
+)
+from gmnet.inference.query import ENGINES
+from gmnet.model.network import Network, bundled_networks, load_network, validate_file
+from gmnet.model.parameters import Parameter
+from gmnet.query_text import ParsedQuery, parse_query
+
+__all__ = [
+    "ENGINES",
+    "GmnetError",
+    "ImpossibleEvidenceError",
+    "InvalidArgumentError",
+    "Network",
+    "NetworkFileError",
+    "Parameter",
+    "ParsedQuery",
+    "QuerySyntaxError",
+    "UnknownNameError",
+    "bundled_networks",
+    "load_network",
+    "parse_query",
+    "validate_file",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,640 @@
+"""Loading, validating and compiling a network file into a :class:`Network`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pydantic
+import yaml
+
+from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
+from gmnet.model import schema
+from gmnet.model.compiled import CompiledModel
+from gmnet.model.expressions import (
+    COMBINATION_RULES,
+    ExpressionContext,
+    ExpressionError,
+    evaluate,
+    names_used,
+    parse_expression,
+)
+from gmnet.model.parameters import Parameter
+
+__all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bundled_networks",
+           "NETWORKS_DIR", "DEFAULT_NETWORK", "MAX_FILE_BYTES"]
+
+NETWORKS_DIR = Path(__file__).resolve().parent.parent.parent / "networks"
+DEFAULT_NETWORK = "goal_misgeneralization"
+MAX_FILE_BYTES = 5_000_000
+SUM_TOLERANCE = 1e-9
+
+
+class Network:
+    """A loaded network: its structure, parameters and compiled CPTs. Never mutated.
+
+    Build one with :func:`load_network`. Transforms (:meth:`with_parameters`,
+    :meth:`with_rule`) return new networks.
+    """
+
+    def __init__(self, spec: schema.NetworkFile, *, path: str = "<memory>",
+                 parameters: Mapping[str, Parameter] | None = None):
+        self._spec = spec
+        self.path = path
+        self.name = spec.name
+        self.title = spec.title or spec.name
+        self.description = spec.description
+        self.rule = spec.settings.combination_rule
+        problems: list[str] = []
+        self._parameters = dict(parameters) if parameters is not None else _collect_parameters(
+            spec, problems)
+        _check_structure(spec, problems)
+        if problems:
+            raise NetworkFileError(path, problems)
+        self.variables: tuple[str, ...] = tuple(
+            nx.lexicographical_topological_sort(_graph(spec), key=list(spec.nodes).index)
+        )
+        _check_parameters(spec, self._parameters, problems)
+        if problems:
+            raise NetworkFileError(path, problems)
+        try:
+            cpts = self._build_cpts(self._point_values(), problems)
+        except ExpressionError as exc:  # pragma: no cover - caught per node below
+            problems.append(str(exc))
+            cpts = None
+        if problems:
+            raise NetworkFileError(path, problems)
+        self._compiled = CompiledModel(
+            self.variables,
+            {v: tuple(spec.nodes[v].states) for v in self.variables},
+            {v: tuple(spec.nodes[v].parents) for v in self.variables},
+            cpts,
+        )
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def spec(self) -> schema.NetworkFile:
+        return self._spec
+
+    @property
+    def nodes(self) -> Mapping[str, schema.NodeSpec]:
+        return MappingProxyType(dict(self._spec.nodes))
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        return MappingProxyType(self._parameters)
+
+    @property
+    def compiled(self) -> CompiledModel:
+        return self._compiled
+
+    @property
+    def metadata(self) -> dict:
+        return dict(self._spec.metadata)
+
+    def states(self, variable: str) -> tuple[str, ...]:
+        return tuple(self.node(variable).states)
+
+    def parents(self, variable: str) -> tuple[str, ...]:
+        return tuple(self.node(variable).parents)
+
+    def children(self, variable: str) -> tuple[str, ...]:
+        self.node(variable)
+        return tuple(v for v in self.variables if variable in self._spec.nodes[v].parents)
+
+    def node(self, variable: str) -> schema.NodeSpec:
+        if variable not in self._spec.nodes:
+            raise UnknownNameError("variable", variable, self.variables)
+        return self._spec.nodes[variable]
+
+    def check_state(self, variable: str, state: str) -> int:
+        """Index of ``state`` of ``variable``, or an error naming the valid states."""
+        states = self.states(variable)
+        if state not in states:
+            raise UnknownNameError("state", state, states, context=f"for {variable}")
+        return states.index(state)
+
+    def cpt(self, variable: str) -> np.ndarray:
+        """The point-value CPT of ``variable``: shape (*parent cards, card)."""
+        self.node(variable)
+        return np.array(self._compiled.cpts[variable][0])
+
+    def parameter(self, name: str) -> Parameter:
+        if name not in self._parameters:
+            raise UnknownNameError("parameter", name, sorted(self._parameters))
+        return self._parameters[name]
+
+    def graph(self) -> nx.DiGraph:
+        return self._compiled.graph()
+
+    def __repr__(self) -> str:
+        return (f"<Network {self.name!r}: {len(self.variables)} nodes, "
+                f"{len(self._parameters)} parameters, rule={self.rule}>")
+
+    # ----------------------------------------------------------------- queries
+    def query(self, target: str, evidence: Mapping[str, str] | None = None,
+              do: Mapping[str, str] | None = None, *, engine: str = "einsum") -> dict[str, float]:
+        """P(target | evidence, do(...)) as a mapping state -> probability.
+
+        >>> net = load_network()
+        >>> round(net.query("harm", do={"shift_type": "extreme"})["yes"], 3) > 0
+        True
+        """
+        from gmnet.inference.query import query
+
+        return query(self, target, evidence=evidence, do=do, engine=engine)
+
+    def to_pgmpy(self):
+        """The network at its point values as a pgmpy ``DiscreteBayesianNetwork``."""
+        from gmnet.inference.pgmpy_backend import to_pgmpy
+
+        return to_pgmpy(self._compiled)
+
+    # ----------------------------------------------------------------- transforms
+    def with_parameters(self, overrides: Mapping[str, Any]) -> Network:
+        """A new network with some numbers replaced.
+
+        ``overrides`` maps a parameter name to a number or to a mapping with ``value`` and
+        optionally ``range`` and ``source``.
+        """
+        params = dict(self._parameters)
+        problems = []
+        for name, new in overrides.items():
+            if name not in params:
+                raise UnknownNameError("parameter", name, sorted(params))
+            old = params[name]
+            if isinstance(new, Mapping):
+                value = new.get("value", old.value)
+                rng = new.get("range", (old.low, old.high) if "value" not in new else None)
+                low, high = (rng if rng is not None else (None, None))
+                params[name] = old.with_value(value, low, high, new.get("source"))
+            else:
+                params[name] = old.with_value(new, None, None)
+            _check_parameter(params[name], problems, f"override of {name}")
+        if problems:
+            raise InvalidArgumentError("; ".join(problems))
+        return Network(self._spec, path=self.path, parameters=params)
+
+    def with_rule(self, rule: str) -> Network:
+        """A new network combining modifiers by ``rule`` ("relative_risk" or "odds_ratio")."""
+        if rule not in COMBINATION_RULES:
+            raise UnknownNameError("combination rule", rule, COMBINATION_RULES)
+        spec = self._spec.model_copy(
+            update={"settings": schema.Settings(combination_rule=rule)}
+        )
+        return Network(spec, path=self.path, parameters=self._parameters)
+
+    # ----------------------------------------------------------------- batched CPTs
+    def _point_values(self) -> dict[str, np.ndarray]:
+        return {n: np.array([p.value]) for n, p in self._parameters.items()}
+
+    def compile(self, values: Mapping[str, np.ndarray] | None = None) -> CompiledModel:
+        """A compiled model for N parameter draws.
+
+        ``values`` maps parameter names to arrays of shape (N,); names left out keep their
+        point value. Used by the uncertainty and sensitivity analyses.
+        """
+        if not values:
+            return self._compiled
+        full = self._point_values()
+        n = max(np.asarray(v).reshape(-1).shape[0] for v in values.values())
+        for name, arr in values.items():
+            if name not in self._parameters:
+                raise UnknownNameError("parameter", name, sorted(self._parameters))
+            full[name] = np.asarray(arr, dtype=float).reshape(-1)
+        full = {k: np.broadcast_to(v, (n,)) if v.shape[0] == 1 else v for k, v in full.items()}
+        problems: list[str] = []
+        cpts = self._build_cpts(full, problems, check=False)
+        if problems:
+            raise InvalidArgumentError("; ".join(problems))
+        return CompiledModel(self._compiled.variables, self._compiled.states,
+                             self._compiled.parents, cpts)
+
+    def _build_cpts(self, values: Mapping[str, np.ndarray], problems: list[str], *,
+                    check: bool = True) -> dict[str, np.ndarray]:
+        n = max(v.shape[0] for v in values.values()) if values else 1
+        scalars, groups = _group_values(self._spec, self._parameters, values)
+        cpts: dict[str, np.ndarray] = {}
+        for var in self.variables:
+            node = self._spec.nodes[var]
+            parents = [(p, self._spec.nodes[p].states) for p in node.parents]
+            ctx = ExpressionContext(parents, scalars, groups, self.rule)
+            where = f"node {var!r}: cpt"
+            try:
+                arr = _node_cpt(var, node, ctx, n, cpts, self)
+            except ExpressionError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            except _CPTProblem as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if check:
+                _check_cpt(var, node, arr, problems, self._spec)
+            cpts[var] = arr
+        return cpts
+
+
+class _CPTProblem(Exception):
+    pass
+
+
+# ============================================================================ CPT kinds
+def _node_cpt(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
+              built: Mapping[str, np.ndarray], net: Network) -> np.ndarray:
+    states = node.states
+    grid = ctx.grid
+    cpt = node.cpt
+    if cpt.kind == "uniform":
+        return np.full((n, *grid, len(states)), 1.0 / len(states))
+    if cpt.kind == "table":
+        rows = np.asarray(cpt.rows, dtype=float)
+        expected = (int(np.prod(grid)) if grid else 1, len(states))
+        if rows.shape != expected:
+            raise _CPTProblem(
+                f"rows: expected {expected[0]} rows of {expected[1]} probabilities "
+                f"(one row per parent configuration), got shape {rows.shape}")
+        return np.broadcast_to(rows.reshape(1, *grid, len(states)), (n, *grid, len(states)))
+    if cpt.kind in ("prior", "expression"):
+        return _expression_cpt(states, cpt.probabilities, ctx, n)
+    if cpt.kind == "calibrated_route":
+        return _calibrated_route_cpt(var, node, ctx, n, built, net)
+    raise _CPTProblem(f"unknown kind {cpt.kind!r}")  # pragma: no cover - schema forbids
+
+
+def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n) -> np.ndarray:
+    keys = list(probabilities)
+    missing = [s for s in states if s not in keys]
+    extra = [k for k in keys if k not in states]
+    if extra:
+        raise _CPTProblem(f"probabilities: {', '.join(map(repr, extra))} not a state; "
+                          f"states: {', '.join(states)}")
+    if missing:
+        raise _CPTProblem(f"probabilities: no entry for state(s) {', '.join(map(repr, missing))}")
+    rest = [k for k, v in probabilities.items() if isinstance(v, str) and v.strip() == "rest"]
+    if len(rest) > 1:
+        raise _CPTProblem("probabilities: only one state may be 'rest'")
+    grid = ctx.grid
+    out = np.zeros((n, *grid, len(states)))
+    for i, state in enumerate(states):
+        text = probabilities[state]
+        if state in rest:
+            continue
+        out[..., i] = evaluate(str(text), ctx) if isinstance(text, str) else float(text)
+    if rest:
+        i = states.index(rest[0])
+        out[..., i] = 1.0 - out.sum(axis=-1)
+    return out
+
+
+def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net) -> np.ndarray:
+    """P(state | parents) = G + lambda * (d - dbar), which keeps the marginal at G exactly.
+
+    G is the target probability given the non-route parents Z; d is 1 on the route (e.g. a proxy
+    objective was learned and the spurious features shifted) and 0 elsewhere; dbar = P(route |
+    do(Z)), computed from the route parents' ancestors; lambda = share x the largest value that
+    keeps every entry in [0, 1]. With share 1 the route carries as much of G as it can.
+    """
+    from gmnet.inference.contraction import marginal
+
+    cpt: schema.CalibratedRouteCPT = node.cpt
+    states = node.states
+    if len(states) != 2:
+        raise _CPTProblem("calibrated_route needs a node with exactly two states")
+    if cpt.state not in states:
+        raise _CPTProblem(f"state: {cpt.state!r} not a state; states: {', '.join(states)}")
+    route_parents = list(cpt.route_parents)
+    bad = [p for p in route_parents if p not in node.parents]
+    if bad:
+        raise _CPTProblem(f"route_parents: {', '.join(bad)} not among the parents")
+    others = [p for p in node.parents if p not in route_parents]
+    used_target = names_used(cpt.target) & set(node.parents)
+    if used_target & set(route_parents):
+        raise _CPTProblem("target: must not depend on route parents "
+                          f"({', '.join(sorted(used_target & set(route_parents)))})")
+    G = evaluate(cpt.target, ctx)
+    d = evaluate(cpt.route, ctx)
+    share = cpt.route_share
+    share_arr = (evaluate(share, ctx) if isinstance(share, str)
+                 else np.full((1,) * (1 + len(ctx.grid)), float(share)))
+    # P(route parents | do(others)) from the ancestors of the route parents, others held fixed.
+    partial = CompiledModel(
+        tuple(v for v in net.variables if v in built),
+        {v: tuple(net.spec.nodes[v].states) for v in built},
+        {v: tuple(net.spec.nodes[v].parents) for v in built},
+        {v: a for v, a in built.items()},
+    )
+    factor_nodes = partial.ancestors_of(route_parents) - set(others)
+    free = sorted({p for v in factor_nodes for p in partial.parents[v] if p not in factor_nodes},
+                  key=node.parents.index)
+    joint = marginal(partial, [*free, *route_parents], factors_of=factor_nodes)
+    # lay the joint out on the node's parent grid (parents not in `free` broadcast)
+    order = [*free, *route_parents]
+    perm = [0] + [1 + order.index(p) for p in node.parents if p in order]
+    joint = joint.transpose(perm)
+    shape = [joint.shape[0]] + [len(net.spec.nodes[p].states) if p in order else 1
+                                for p in node.parents]
+    p_route_cfg = joint.reshape(shape)
+    route_axes = tuple(1 + node.parents.index(p) for p in route_parents)
+    dbar = (p_route_cfg * d).sum(axis=route_axes, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(dbar > 0, G / dbar, np.inf)
+        down = np.where(dbar < 1, (1.0 - G) / (1.0 - dbar), np.inf)
+    lam = np.minimum(up, down)
+    lam = np.where(np.isfinite(lam), lam, 0.0) * share_arr
+    p = np.clip(G + lam * (d - dbar), 0.0, 1.0)
+    p = np.broadcast_to(p, (n, *ctx.grid))
+    out = np.zeros((n, *ctx.grid, 2))
+    i = states.index(cpt.state)
+    out[..., i] = p
+    out[..., 1 - i] = 1.0 - p
+    return out
+
+
+# ============================================================================ checks
+def _graph(spec: schema.NetworkFile) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from(spec.nodes)
+    for v, node in spec.nodes.items():
+        g.add_edges_from((p, v) for p in node.parents if p in spec.nodes)
+    return g
+
+
+def _check_structure(spec: schema.NetworkFile, problems: list[str]) -> None:
+    names = list(spec.nodes)
+    for v, node in spec.nodes.items():
+        seen = set()
+        for s in node.states:
+            if s in seen:
+                problems.append(f"node {v!r}: states: duplicate state {s!r}")
+            seen.add(s)
+        for p in node.parents:
+            if p == v:
+                problems.append(f"node {v!r}: parents: a node cannot be its own parent")
+            elif p not in spec.nodes:
+                problems.append(f"node {v!r}: parents: unknown parent {p!r}; nodes: "
+                                + ", ".join(names))
+        if len(set(node.parents)) != len(node.parents):
+            problems.append(f"node {v!r}: parents: listed twice")
+        if node.cpt.kind == "prior" and node.parents:
+            problems.append(f"node {v!r}: cpt: kind 'prior' is for nodes without parents; "
+                            "use kind 'expression'")
+        texts = []
+        if node.cpt.kind in ("prior", "expression"):
+            texts = [t for t in node.cpt.probabilities.values()
+                     if isinstance(t, str) and t.strip() != "rest"]
+        elif node.cpt.kind == "calibrated_route":
+            texts = [node.cpt.target, node.cpt.route]
+            if isinstance(node.cpt.route_share, str):
+                texts.append(node.cpt.route_share)
+        for t in texts:
+            try:
+                parse_expression(t)
+            except ExpressionError as exc:
+                problems.append(f"node {v!r}: cpt: {exc}")
+    clash = set(spec.parameters) & set(spec.nodes)
+    for name in sorted(clash):
+        problems.append(f"parameters: {name!r} is also a node name; rename one of them")
+    g = _graph(spec)
+    if not nx.is_directed_acyclic_graph(g):
+        cycle = nx.find_cycle(g)
+        path = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
+        problems.append(f"nodes: the graph has a cycle: {path}")
+
+
+def _collect_parameters(spec: schema.NetworkFile, problems: list[str]) -> dict[str, Parameter]:
+    params: dict[str, Parameter] = {}
+    for gname, group in spec.parameters.items():
+        if (group.values is None) == (group.value is None):
+            problems.append(f"parameter {gname!r}: give either 'value' (one number) or 'values' "
+                            "(numbers keyed by the states of 'index')")
+            continue
+        if group.values is not None:
+            if group.index is None:
+                problems.append(f"parameter {gname!r}: 'values' needs 'index', the node whose "
+                                "states key them")
+            for key, pv in group.values.items():
+                rng = pv.range
+                params[f"{gname}.{key}"] = Parameter(
+                    f"{gname}.{key}", gname, key, float(pv.value),
+                    None if rng is None else float(rng[0]), None if rng is None else float(rng[1]),
+                    pv.source, group.unit, pv.note)
+        else:
+            if group.source is None:
+                problems.append(f"parameter {gname!r}: source: missing (the document's table "
+                                "and row, or 'assumption: <why>')")
+                continue
+            rng = group.range
+            params[gname] = Parameter(
+                gname, gname, None, float(group.value),
+                None if rng is None else float(rng[0]), None if rng is None else float(rng[1]),
+                group.source, group.unit, group.note)
+    return params
+
+
+def _check_parameter(p: Parameter, problems: list[str], where: str) -> None:
+    numbers = [p.value] + ([p.low, p.high] if p.low is not None else [])
+    if any(not math.isfinite(x) for x in numbers):
+        problems.append(f"{where}: value and range must be finite numbers")
+        return
+    if p.low is not None:
+        if p.low > p.high:
+            problems.append(f"{where}: range [{p.low}, {p.high}] is reversed; write [low, high]")
+        elif not (p.low <= p.value <= p.high):
+            problems.append(f"{where}: range [{p.low}, {p.high}] does not contain the point "
+                            f"value {p.value}")
+    if p.unit in ("probability", "fraction"):
+        bad = [x for x in numbers if not 0.0 <= x <= 1.0]
+        if bad:
+            problems.append(f"{where}: {bad[0]} is not a probability; a {p.unit} lies in [0, 1]")
+    elif p.unit == "multiplier":
+        bad = [x for x in numbers if x < 0]
+        if bad:
+            problems.append(f"{where}: multiplier {bad[0]} is negative; multipliers are >= 0")
+
+
+def _check_parameters(spec, params: Mapping[str, Parameter], problems: list[str]) -> None:
+    for gname, group in spec.parameters.items():
+        if group.values is not None and group.index is not None:
+            if group.index not in spec.nodes:
+                problems.append(f"parameter {gname!r}: index: unknown node {group.index!r}")
+                continue
+            states = spec.nodes[group.index].states
+            keys = list(group.values)
+            if sorted(keys) != sorted(states):
+                missing = [s for s in states if s not in keys]
+                extra = [k for k in keys if k not in states]
+                detail = []
+                if missing:
+                    detail.append("missing " + ", ".join(missing))
+                if extra:
+                    detail.append("not states of " + group.index + ": " + ", ".join(extra))
+                problems.append(f"parameter {gname!r}: values must be keyed by the states of "
+                                f"{group.index} ({', '.join(states)}): {'; '.join(detail)}")
+    for p in params.values():
+        _check_parameter(p, problems, f"parameter {p.name!r}")
+    # expressions refer to known names
+    known_params = set(spec.parameters)
+    for v, node in spec.nodes.items():
+        texts = []
+        if node.cpt.kind in ("prior", "expression"):
+            texts = [t for t in node.cpt.probabilities.values()
+                     if isinstance(t, str) and t.strip() != "rest"]
+        elif node.cpt.kind == "calibrated_route":
+            texts = [node.cpt.target, node.cpt.route]
+        for t in texts:
+            for name in sorted(names_used(t) - known_params - set(node.parents)):
+                hint = " (a node that is not a parent of this one)" if name in spec.nodes else ""
+                problems.append(f"node {v!r}: cpt: expression {t!r} refers to unknown name "
+                                f"{name!r}{hint}; parents: {', '.join(node.parents) or 'none'}")
+
+
+def _check_cpt(var: str, node: schema.NodeSpec, arr: np.ndarray, problems: list[str],
+               spec: schema.NetworkFile) -> None:
+    states = {v: n.states for v, n in spec.nodes.items()}
+    where = f"node {var!r}: cpt"
+    if not np.all(np.isfinite(arr)):
+        problems.append(f"{where}: contains NaN or infinite probabilities")
+        return
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < -SUM_TOLERANCE or hi > 1 + SUM_TOLERANCE:
+        cfg = _worst_config(node, arr, (arr < -SUM_TOLERANCE) | (arr > 1 + SUM_TOLERANCE), states)
+        problems.append(f"{where}: probability {lo if lo < 0 else hi:.6g} outside [0, 1]{cfg}")
+    sums = arr.sum(axis=-1)
+    off = np.abs(sums - 1.0) > SUM_TOLERANCE
+    if np.any(off):
+        k = np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape)
+        cfg = _describe_config(node, k[1:], states)
+        problems.append(f"{where}: probabilities sum to {float(sums[k]):.6g}, not 1{cfg}")
+
+
+def _worst_config(node, arr, mask, states) -> str:
+    k = np.argwhere(mask)[0]
+    return _describe_config(node, tuple(k[1:-1]), states)
+
+
+def _describe_config(node, index, states) -> str:
+    if not node.parents:
+        return ""
+    pairs = [f"{p}={states[p][int(i)]}" for p, i in zip(node.parents, index, strict=False)]
+    return " (at " + ", ".join(pairs) + ")"
+
+
+def _group_values(spec: schema.NetworkFile, params: Mapping[str, Parameter],
+                  values: Mapping[str, np.ndarray]):
+    scalars: dict[str, np.ndarray] = {}
+    groups: dict[str, tuple[list[str], np.ndarray]] = {}
+    for gname, group in spec.parameters.items():
+        if group.values is not None and group.index in spec.nodes:
+            keys = list(spec.nodes[group.index].states)
+            cols = [np.asarray(values[f"{gname}.{k}"], dtype=float).reshape(-1) for k in keys]
+            n = max(c.shape[0] for c in cols)
+            groups[gname] = (keys, np.stack([np.broadcast_to(c, (n,)) for c in cols], axis=1))
+        elif gname in params:
+            scalars[gname] = np.asarray(values[gname], dtype=float).reshape(-1)
+    return scalars, groups
+
+
+# ============================================================================ loading
+def bundled_networks() -> list[str]:
+    """Names of the networks shipped in ``networks/``."""
+    return sorted(p.stem for p in NETWORKS_DIR.glob("*.yaml")
+                  if not p.stem.startswith(("scenarios", "worldviews")))
+
+
+def _resolve(path_or_name: str | Path | None) -> Path:
+    if path_or_name is None:
+        path_or_name = DEFAULT_NETWORK
+    text = str(path_or_name)
+    candidate = Path(text)
+    if candidate.suffix in (".yaml", ".yml") or "/" in text or "\\" in text or candidate.exists():
+        if not candidate.is_file():
+            raise UnknownNameError("network file", text, bundled_networks(),
+                                   context="(no such file; bundled networks are)")
+        return candidate
+    if text not in bundled_networks():
+        raise UnknownNameError("network", text, bundled_networks())
+    return NETWORKS_DIR / f"{text}.yaml"
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file safely (no object construction), with a size limit."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise NetworkFileError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    if size > MAX_FILE_BYTES:
+        raise NetworkFileError(str(path), [f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NetworkFileError(str(path), [f"cannot read as UTF-8 text: {exc}"]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise NetworkFileError(str(path), [f"not valid YAML{where}: {problem}"]) from None
+
+
+def network_from_dict(data: Any, *, path: str = "<memory>") -> Network:
+    """Validate ``data`` (the parsed contents of a network file) and build a Network."""
+    if not isinstance(data, dict):
+        raise NetworkFileError(path, [f"top level: expected a mapping with 'name' and 'nodes', "
+                                      f"got {type(data).__name__}"])
+    try:
+        spec = schema.NetworkFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise NetworkFileError(path, _pydantic_problems(exc)) from None
+    return Network(spec, path=path)
+
+
+def _pydantic_problems(exc: pydantic.ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(x) for x in err["loc"]]
+        # drop the discriminator tag pydantic inserts in union locations
+        loc = [x for x in loc if x not in ("uniform", "prior", "expression", "table",
+                                            "calibrated_route")] if "cpt" in loc else loc
+        if len(loc) >= 2 and loc[0] == "nodes":
+            where = f"node {loc[1]!r}: " + ".".join(loc[2:]) if len(loc) > 2 else f"node {loc[1]!r}"
+        elif len(loc) >= 2 and loc[0] == "parameters":
+            where = f"parameter {loc[1]!r}: " + ".".join(loc[2:])
+        else:
+            where = ".".join(loc) or "top level"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        problems.append(f"{where}: {msg}")
+    return problems
+
+
+def load_network(path_or_name: str | Path | None = None) -> Network:
+    """Load a network: a bundled one by name (default: the goal-misgeneralization network) or a
+    gmnet YAML file by path. Validates the whole file and reports every problem at once.
+    """
+    path = _resolve(path_or_name)
+    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
+
+
+_CACHE: dict[tuple[str, int], Network] = {}
+
+
+def _load_cached(resolved: str, mtime: int, shown: str) -> Network:
+    key = (resolved, mtime)
+    if key not in _CACHE:
+        _CACHE[key] = network_from_dict(read_yaml(Path(resolved)), path=shown)
+    return _CACHE[key]
+
+
+def validate_file(path: str | Path) -> Network:
+    """Load and validate a network file; raises NetworkFileError listing every problem."""
+    return network_from_dict(read_yaml(Path(path)), path=str(path))
+
