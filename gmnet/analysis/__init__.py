@@ -1,0 +1,1 @@
+"""Analyses built on the network and the inference engines."""

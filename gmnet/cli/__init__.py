@@ -1,0 +1,79 @@
+"""The ``gmnet`` command line: a thin layer over the Python API.
+
+Errors the user can fix exit with code 2 and one line ``gmnet: error: ...``; anything
+unexpected exits 1 with a short message (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gmnet.errors import GmnetError, NetworkFileError
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(package_name="gmnet")
+def cli(debug: bool) -> None:
+    """gmnet: ask the goal-misgeneralization model what-if questions."""
+
+
+def _register() -> None:
+    """Every module of this package that defines COMMANDS adds them to the group."""
+    import importlib
+    import pkgutil
+
+    import gmnet.cli as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "common":
+            continue
+        module = importlib.import_module(f"gmnet.cli.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 unexpected failure, 2 bad input)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="gmnet", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("gmnet: interrupted", err=True)
+        return 130
+    except click.UsageError as exc:
+        click.echo(f"gmnet: error: {_one_line(exc.format_message())}", err=True)
+        return 2
+    except NetworkFileError as exc:
+        click.echo(f"gmnet: error: {exc.one_line()}", err=True)
+        return 2
+    except GmnetError as exc:
+        click.echo(f"gmnet: error: {_one_line(str(exc))}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        click.echo(f"gmnet: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+                   "(rerun with --debug for the traceback)", err=True)
+        return 1
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())

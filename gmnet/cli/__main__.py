@@ -1,0 +1,5 @@
+import sys
+
+from gmnet.cli import main
+
+sys.exit(main())

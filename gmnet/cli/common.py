@@ -1,0 +1,87 @@
+"""Shared CLI plumbing: the options every command takes, output helpers, error reporting."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from gmnet.model.network import Network, load_network
+
+__all__ = ["network_options", "Options", "emit_json", "fmt_p", "echo"]
+
+
+@dataclass
+class Options:
+    """What the shared options resolved to; commands call :meth:`network` to get the network."""
+
+    network_ref: str | None = None
+    json: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def network(self) -> Network:
+        """The network named by --network, as file (no scenario or worldview applied)."""
+        return load_network(self.network_ref)
+
+    def setup(self) -> tuple[Network, dict[str, str]]:
+        """The network with --worldview and --scenario applied, and the scenario's evidence.
+
+        Commands that answer questions use this: the evidence a scenario sets must be merged
+        into the query's own evidence.
+        """
+        return self.network(), {}
+
+
+# Further shared options (e.g. --scenario, --worldview) register here: (decorator, key) pairs
+# that are applied to every command using @network_options.
+EXTRA_OPTIONS: list[tuple[Callable, str]] = []
+
+
+def network_options(func: Callable) -> Callable:
+    """Add --network and --json (and any registered shared options) to a command."""
+
+    @functools.wraps(func)
+    def wrapper(*args, network: str | None, as_json: bool, **kwargs):
+        extras = {key: kwargs.pop(key) for _, key in EXTRA_OPTIONS if key in kwargs}
+        return func(*args, opts=Options(network, as_json, extras), **kwargs)
+
+    wrapped = click.option("--json", "as_json", is_flag=True,
+                           help="Print machine-readable JSON.")(wrapper)
+    wrapped = click.option("--network", "network", metavar="PATH|NAME", default=None,
+                           help="A network file or the name of a bundled network "
+                                "(default: goal_misgeneralization).")(wrapped)
+    for decorator, _ in EXTRA_OPTIONS:
+        wrapped = decorator(wrapped)
+    return wrapped
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe; NaN and infinities never reach the output (they become null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def emit_json(payload: Any) -> None:
+    click.echo(json.dumps(_clean(payload), indent=2, allow_nan=False))
+
+
+def fmt_p(p: float, digits: int = 4) -> str:
+    """A probability for people: 0.2770 (27.70%)."""
+    return f"{p:.{digits}f}"
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    click.echo(text, err=err, file=sys.stderr if err else None)

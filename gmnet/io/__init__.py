@@ -1,0 +1,1 @@
+"""Reading and writing files: other network formats, and safe output files."""

@@ -1,0 +1,46 @@
+"""Output files are written to a temporary file beside the target, then renamed: an interrupted
+run never leaves a half-written file and never replaces a good file with a broken one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from gmnet.errors import InvalidArgumentError
+
+__all__ = ["atomic_path", "write_text", "write_bytes"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target``.
+
+    Use it for libraries that insist on writing to a path themselves (matplotlib, graphviz).
+    """
+    target = Path(target)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidArgumentError(f"cannot write {target}: folder {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
+                               dir=directory)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes(target: str | Path, data: bytes) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def write_text(target: str | Path, text: str) -> Path:
+    return write_bytes(target, text.encode("utf-8"))
