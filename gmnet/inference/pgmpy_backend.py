@@ -14,8 +14,18 @@ from gmnet.model.compiled import CompiledModel
 __all__ = ["to_pgmpy", "pgmpy_query"]
 
 
+def _import_pgmpy():
+    """Import pgmpy quietly (its import emits deprecation warnings of its own)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgmpy.inference
+        import pgmpy.models  # noqa: F401
+    return pgmpy
+
+
 def to_pgmpy(model: CompiledModel, draw: int = 0):
     """A pgmpy ``DiscreteBayesianNetwork`` of one draw of ``model``."""
+    _import_pgmpy()
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork
 
@@ -46,9 +56,9 @@ def pgmpy_query(model: CompiledModel, target: str, evidence: Mapping[str, int]) 
 
     ``model`` may already be cut by graph surgery; pgmpy only ever sees a plain network.
     """
+    bn = to_pgmpy(model)
     from pgmpy.inference import VariableElimination
 
-    bn = to_pgmpy(model)
     named = {v: model.states[v][i] for v, i in evidence.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
