@@ -165,3 +165,12 @@ def test_bundled_network_files_validate():
     for name in gmnet.bundled_networks():
         net = gmnet.load_network(name)
         assert net.variables
+
+
+def test_calibration_targets_must_name_known_nodes_and_states():
+    data = broken(**{"targets": [{"target": "wet", "state": "soaked", "evidence": {"cloud": "yes"},
+                                  "value": 0.3, "source": "t"}]})
+    assert problems_of(data) == [
+        "targets[0]: target: unknown state 'soaked' of wet; states: yes, no",
+        "targets[0]: evidence: unknown node 'cloud'; nodes: rain, wet",
+    ]

@@ -396,6 +396,17 @@ def _check_structure(spec: schema.NetworkFile, problems: list[str]) -> None:
                 parse_expression(t)
             except ExpressionError as exc:
                 problems.append(f"node {v!r}: cpt: {exc}")
+    for i, t in enumerate(spec.targets):
+        where = f"targets[{i}]"
+        assignments = [("target", t.target, t.state)]
+        assignments += [("evidence", k, v) for k, v in t.evidence.items()]
+        assignments += [("do", k, v) for k, v in t.do.items()]
+        for key, var, state in assignments:
+            if var not in spec.nodes:
+                problems.append(f"{where}: {key}: unknown node {var!r}; nodes: {', '.join(names)}")
+            elif state not in spec.nodes[var].states:
+                problems.append(f"{where}: {key}: unknown state {state!r} of {var}; states: "
+                                + ", ".join(spec.nodes[var].states))
     clash = set(spec.parameters) & set(spec.nodes)
     for name in sorted(clash):
         problems.append(f"parameters: {name!r} is also a node name; rename one of them")
