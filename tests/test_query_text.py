@@ -38,3 +38,14 @@ def test_malformed_queries(text, message):
 def test_public_api_names_import():
     for name in gmnet.__all__:
         assert getattr(gmnet, name) is not None, name
+
+
+def test_quickstart_example_runs():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).parent.parent / "examples" / "quickstart.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True).stdout
+    assert "= 0.369" in out and "= 0.194" in out
