@@ -106,3 +106,18 @@ def test_real_process_exit_codes_and_no_traceback():
     assert "Traceback" not in bad.stderr
     assert bad.stderr.strip() == ("gmnet: error: unknown state 'maybe' for harm; choose one of: "
                                   "yes, no")
+
+
+def test_unexpected_failure_exits_1_with_a_hint(capsys, monkeypatch):
+    import gmnet.model.network as network_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(network_module.Network, "query", boom)
+    code, out, err = run(capsys, "query", "P(harm)")
+    assert code == 1
+    assert err.strip() == ("gmnet: internal error: RuntimeError: disk on fire "
+                           "(rerun with --debug for the traceback)")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["--debug", "query", "P(harm)"])
