@@ -8,6 +8,7 @@
 0.277
 """
 
+from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
 from gmnet.errors import (
     GmnetError,
     ImpossibleEvidenceError,
@@ -26,6 +27,7 @@ __all__ = [
     "GmnetError",
     "ImpossibleEvidenceError",
     "InvalidArgumentError",
+    "MitigationComparison",
     "Network",
     "NetworkFileError",
     "Parameter",
@@ -33,6 +35,7 @@ __all__ = [
     "QuerySyntaxError",
     "UnknownNameError",
     "bundled_networks",
+    "compare_mitigations",
     "load_network",
     "parse_query",
     "validate_file",
