@@ -1,0 +1,201 @@
+"""Visual commands: draw (the pathway diagram), plot (one chart), report (one HTML file)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gmnet.cli.common import Options, echo, emit_json, network_options
+from gmnet.errors import InvalidArgumentError
+
+_ASSIGNMENT_HELP = "VAR=STATE; repeat the option for several."
+
+
+def _assignments(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        var, sep, state = pair.partition("=")
+        if not sep or not var.strip() or not state.strip():
+            raise InvalidArgumentError(f"{option} {pair!r}: write it as VAR=STATE, e.g. "
+                                       f"{option} shift_type=extreme")
+        if var.strip() in out:
+            raise InvalidArgumentError(f"{option}: {var.strip()} is given twice")
+        out[var.strip()] = state.strip()
+    return out
+
+
+def _merge_evidence(base: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+    clash = sorted(k for k in set(base) & set(extra) if base[k] != extra[k])
+    if clash:
+        raise InvalidArgumentError(
+            f"{clash[0]} is set to {base[clash[0]]!r} by the scenario and to "
+            f"{extra[clash[0]]!r} by the command; drop one of them")
+    return {**base, **extra}
+
+
+def _check_out(out: str | None) -> Path | None:
+    if out is None:
+        return None
+    path = Path(out)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"cannot write {out}: folder {folder} does not exist")
+    return path
+
+
+# ============================================================================ draw
+@click.command()
+@click.option("--out", "-o", metavar="FILE", default=None,
+              help="Write the diagram here: FILE.svg, .png, .pdf or .dot (default: DOT text on "
+                   "standard output).")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
+              help="Format, if not given by the file name.")
+@click.option("--query", "-q", "query_text", metavar="QUERY", default=None,
+              help='Show every node\'s probability under a query, e.g. '
+                   '"P(harm | shift_type=extreme, do(alignment_method=standard))".')
+@click.option("--evidence", "-e", multiple=True, metavar="VAR=STATE",
+              help="Observe a node. " + _ASSIGNMENT_HELP)
+@click.option("--do", "do_pairs", multiple=True, metavar="VAR=STATE",
+              help="Set a node by intervention. " + _ASSIGNMENT_HELP)
+@click.option("--target", "-t", metavar="VAR", default=None,
+              help="Highlight this node (when no query names a target).")
+@click.option("--marginals", is_flag=True,
+              help="Show every node's probabilities even with no query or evidence.")
+@network_options
+def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tuple[str, ...],
+         do_pairs: tuple[str, ...], target: str | None, marginals: bool, opts: Options) -> None:
+    """Draw the network: phases and mitigation layers as clusters, nodes by role.
+
+    With a query (or --evidence/--do/--target), every node shows the probability of each state,
+    observed and intervened nodes are marked, and the target stands out. Needs Graphviz's dot
+    program for svg, png and pdf (Debian package graphviz); .dot files need nothing.
+    """
+    from gmnet.viz.diagram import draw as draw_network
+    from gmnet.viz.diagram import format_from_suffix
+
+    path = _check_out(out)
+    fmt = fmt or (format_from_suffix(path) if path else "dot")
+    if path is None and fmt in ("png", "pdf"):
+        raise InvalidArgumentError(f"{fmt} is binary; give --out FILE.{fmt}")
+    net, scenario_evidence = opts.setup()
+    ev = _merge_evidence(scenario_evidence, _assignments(evidence, "--evidence"))
+    diagram = draw_network(net, query_text, evidence=ev, do=_assignments(do_pairs, "--do"),
+                           target=target, marginals=marginals or None)
+    data = diagram.render(fmt)
+    if path is not None:
+        from gmnet.io.atomic import write_bytes
+
+        write_bytes(path, data)
+    dist = diagram.target_distribution
+    if opts.json:
+        emit_json({"network": net.name, "out": str(path) if path else None, "format": fmt,
+                   "target": diagram.target, "state": diagram.target_state,
+                   "evidence": dict(diagram.evidence), "do": dict(diagram.do),
+                   "distribution": dist,
+                   "marginals": ({k: dict(v) for k, v in diagram.marginals.items()}
+                                 if diagram.marginals else None),
+                   **({} if path else {"content": data.decode("utf-8")})})
+        return
+    if path is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    echo(f"wrote {path} ({fmt}, {len(net.variables)} nodes)")
+    if dist is not None:
+        shown = ", ".join(f"{s} {p:.1%}" for s, p in dist.items()
+                          if diagram.target_state in (None, s))
+        echo(f"  {diagram.target}: {shown}")
+
+
+# ============================================================================ plot
+PLOT_KINDS = ("heatmap", "tornado", "uncertainty", "mitigations")
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(PLOT_KINDS), metavar="KIND")
+@click.option("--out", "-o", metavar="FILE", required=True,
+              help="Write the chart here: FILE.svg, .png or .pdf.")
+@click.option("--rows", default="shift_type", show_default=True, metavar="VAR",
+              help="heatmap: the variable down the side.")
+@click.option("--columns", default="spec_quality", show_default=True, metavar="VAR",
+              help="heatmap: the variable across the top.")
+@click.option("--target", default="harm", show_default=True, metavar="VAR",
+              help="The output variable.")
+@click.option("--state", default="yes", show_default=True, help="The output state.")
+@click.option("--samples", "-n", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Parameter draws (uncertainty, tornado, mitigations).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed.")
+@network_options
+def plot(kind: str, out: str, rows: str, columns: str, target: str, state: str, samples: int,
+         seed: int, opts: Options) -> None:
+    """Draw one chart: heatmap, tornado, uncertainty or mitigations (KIND).
+
+    heatmap: P(target=state) over two variables set by do(), the rest at the neutral context.
+    tornado: the output as each number moves across its range. uncertainty: its distribution
+    over parameter draws, with the 5-95% band. mitigations: each mitigation's effect with its
+    interval.
+    """
+    from gmnet.viz import charts
+    from gmnet.viz.plots import FIGURE_FORMATS, save_figure
+
+    path = _check_out(out)
+    assert path is not None
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FIGURE_FORMATS:
+        raise InvalidArgumentError(f"cannot tell the chart format from {out!r}; end the file "
+                                   "name with one of: " + ", ".join("." + f for f in
+                                                                     FIGURE_FORMATS))
+    net, evidence = opts.setup()
+    chart = charts.chart(kind, net, evidence=evidence, rows=rows, columns=columns,
+                         target=target, state=state, samples=samples, rng=seed)
+    save_figure(chart.figure, path)
+    if opts.json:
+        emit_json({"network": net.name, "kind": kind, "out": str(path), "data": chart.data})
+        return
+    echo(f"wrote {path} ({kind})")
+    if chart.summary:
+        echo(f"  {chart.summary}")
+
+
+# ============================================================================ report
+@click.command()
+@click.option("--out", "-o", metavar="FILE.html", default="report.html", show_default=True,
+              help="Where to write the report.")
+@click.option("--samples", "-n", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Parameter draws for the uncertainty, sensitivity and mitigation sections.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed for those draws.")
+@click.option("--sections", metavar="NAMES", default=None,
+              help="Comma-separated sections to include (default: all).")
+@network_options
+def report(out: str, samples: int, seed: int, sections: str | None, opts: Options) -> None:
+    """Write a one-file HTML report: diagram, core table, what-ifs, analyses, every number.
+
+    The file needs nothing else to open or print (images and styles are inside it).
+    """
+    from gmnet.report import write_report
+
+    path = _check_out(out)
+    assert path is not None
+    net, evidence = opts.setup()
+    chosen = [s.strip() for s in sections.split(",") if s.strip()] if sections else None
+    label = _scenario_label(opts)
+    written = write_report(net, path, evidence=evidence, label=label, sections=chosen,
+                           samples=samples, rng=seed)
+    if opts.json:
+        emit_json({"network": net.name, "out": str(written),
+                   "bytes": written.stat().st_size})
+        return
+    echo(f"wrote {written} ({written.stat().st_size // 1024} KiB): open it in a browser")
+
+
+def _scenario_label(opts: Options) -> str | None:
+    """A human name for the scenario/worldview options, if the shared options carry any."""
+    parts = [f"{key} {value}" for key, value in opts.extras.items()
+             if isinstance(value, str) and value]
+    return ", ".join(parts) or None
+
+
+COMMANDS = [draw, plot, report]

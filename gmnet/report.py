@@ -1,0 +1,418 @@
+"""A one-file HTML report: the diagram, the core table, what-ifs, analyses and every number.
+
+The file is self-contained: styles are inline, the diagram is inline SVG and the plots are
+``data:`` URIs, so nothing is fetched when it is opened, and it can be e-mailed or printed (it has
+print styles). Sections whose analysis is not available (for instance without Graphviz's ``dot``)
+say so instead of failing.
+
+>>> import gmnet
+>>> text = build_report(gmnet.load_network(), sections=("core_table", "parameters"))
+>>> "Detailed Risk Assessment by Shift Type" in text and "</html>" in text
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+
+if TYPE_CHECKING:
+    from gmnet.model.network import Network
+
+__all__ = ["SECTIONS", "build_report", "write_report"]
+
+
+@dataclass
+class _Context:
+    network: Network
+    evidence: dict[str, str]
+    samples: int
+    rng: int
+    label: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Section:
+    key: str
+    title: str
+    render: Callable[[_Context], str | None]
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _pct(p: float, digits: int = 1) -> str:
+    return f"{p:.{digits}%}"
+
+
+def _assign(mapping: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in mapping.items())
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _figure_img(figure, alt: str) -> str:
+    from gmnet.viz.plots import figure_svg
+
+    data = base64.b64encode(figure_svg(figure).encode("utf-8")).decode("ascii")
+    return (f'<img class="figure" alt="{_esc(alt)}" '
+            f'src="data:image/svg+xml;base64,{data}">')
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[int] = (),
+           cls: str = "") -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            klass = ' class="num"' if i in numeric else ""
+            cells.append(f"<td{klass}>{cell}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    klass = f' class="{cls}"' if cls else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# ============================================================================ sections
+def _overview(ctx: _Context) -> str:
+    net = ctx.network
+    n_assumed = sum(p.is_assumption for p in net.parameters.values())
+    parts = [f"<p>{_esc(net.description)}</p>" if net.description else ""]
+    facts = [
+        ("Network", f"{_esc(net.title)} (<code>{_esc(net.name)}</code>)"),
+        ("Nodes", str(len(net.variables))),
+        ("Numbers", f"{len(net.parameters)}, of which {n_assumed} are labelled assumptions "
+                    "(the rest come from the source document's tables)"),
+        ("Combination rule", f"<code>{_esc(net.rule)}</code>"),
+    ]
+    if ctx.label:
+        facts.append(("Scenario", _esc(ctx.label)))
+    if ctx.evidence:
+        facts.append(("Evidence in every query", f"<code>{_esc(_assign(ctx.evidence))}</code>"))
+    parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
+    parts.append("<p>Every probability in this report is computed exactly from the network. "
+                 "<code>P(x | a=…)</code> observes <code>a</code>; <code>P(x | do(b=…))</code> "
+                 "sets <code>b</code>, as a deployment decision would, and cuts the arrows "
+                 "into it.</p>")
+    return "".join(parts)
+
+
+def _diagram(ctx: _Context) -> str | None:
+    from gmnet.viz.diagram import DotNotFoundError, draw
+
+    net = ctx.network
+    target = "harm" if "harm" in net.variables else net.variables[-1]
+    diagram = draw(net, evidence=ctx.evidence, target=target, marginals=True,
+                   title=f"P(every node{' | ' + _assign(ctx.evidence) if ctx.evidence else ''})")
+    try:
+        svg = diagram.svg()
+    except DotNotFoundError as exc:
+        return f'<p class="missing">The diagram is not included: {_esc(exc)}.</p>'
+    start = svg.find("<svg")
+    return (f'<div class="diagram">{svg[start:]}</div>'
+            "<p class=\"caption\">Each node shows the probability of each of its states "
+            + ("given the evidence above" if ctx.evidence else
+               "with no evidence (every setting equally likely)")
+            + f"; the target <code>{_esc(target)}</code> has a thick red border. Clusters follow "
+            "the source document's pathway: context, training phase, deployment phase, and the "
+            "mitigation layers where the network has them.</p>")
+
+
+def _core_table(ctx: _Context) -> str | None:
+    from gmnet.analysis.whatif import core_table, neutral_context
+
+    net = ctx.network
+    try:
+        rows = core_table(net)
+    except InvalidArgumentError as exc:
+        return f'<p class="missing">{_esc(exc)}</p>'
+    body = []
+    for r in rows:
+        doc = r.document
+        body.append([
+            _esc(r.shift_type),
+            _pct(r.p_capability_transfer) + (f" <span class=doc>({_pct(doc[0], 0)})</span>"
+                                             if doc else ""),
+            _pct(r.p_goal_fails_given_capability)
+            + (f" <span class=doc>({_pct(doc[1], 0)})</span>" if doc else ""),
+            _pct(r.p_harm_given_failure),
+            f"<b>{_pct(r.p_harmful_misgeneralization)}</b>"
+            + (f" <span class=doc>({_pct(doc[2])})</span>" if doc else ""),
+        ])
+    neutral = neutral_context(net)
+    return (
+        "<p>The source document's <em>Detailed Risk Assessment by Shift Type</em>, as the "
+        "network reproduces it: each factor is an interventional query at the neutral context "
+        f"(<code>{_esc(_assign(neutral))}</code>). The document's own figures are in "
+        "brackets.</p>"
+        + _table(["shift type", "P(capability transfers)", "P(goal fails | capability)",
+                  "P(harm | goal fails)", "P(harmful misgeneralization)"], body,
+                 numeric=(1, 2, 3, 4))
+        + "<p class=\"caption\">P(harm | goal fails) is implied by the document's P(M) column; "
+          "its note says 50-70% instead, which the parameter ranges in the appendix carry.</p>")
+
+
+# The chosen what-if questions: (question, target, state, evidence, baseline do, intervention).
+_WHAT_IFS = [
+    ("Interpretability verification instead of standard alignment",
+     {"alignment_method": "interpretability_verified"}),
+    ("Adversarially diverse instead of moderate training data",
+     {"training_diversity": "diverse"}),
+    ("A high-quality instead of a low-quality specification", {"spec_quality": "high"}),
+    ("A below-human instead of a human-level system", {"capability_level": "below_human"}),
+]
+
+
+def _what_ifs(ctx: _Context) -> str | None:
+    from gmnet.analysis.whatif import neutral_context, what_if
+    from gmnet.viz.plots import heatmap, probability_grid
+
+    net = ctx.network
+    if not {"harm", "shift_type"} <= set(net.variables):
+        return None
+    parts = []
+    base = {**neutral_context(net), "shift_type": "extreme"}
+    if "spec_quality" in net.variables:
+        base["spec_quality"] = "low"
+    base = {k: v for k, v in base.items() if k not in ctx.evidence}
+    rows = []
+    for question, intervention in _WHAT_IFS:
+        if not set(intervention) <= set(net.variables) or set(intervention) & set(ctx.evidence):
+            continue
+        try:
+            result = what_if(net, "harm", "yes", intervention=intervention,
+                             evidence=ctx.evidence, baseline_do=base)
+        except GmnetError as exc:
+            ctx.notes.append(f"what-if {question!r} skipped: {exc}")
+            continue
+        rows.append([_esc(question), f"<code>do({_esc(_assign(intervention))})</code>",
+                     _pct(result.before), f"<b>{_pct(result.after)}</b>",
+                     f"{result.relative_change:+.0%}"])
+    if rows:
+        parts.append(
+            "<p>Start from an extreme distribution shift with a low-quality specification, the "
+            f"other settings neutral (<code>do({_esc(_assign(base))})</code>), and change one "
+            "decision:</p>"
+            + _table(["what if…", "intervention", "P(harm) before", "P(harm) after", "change"],
+                     rows, numeric=(2, 3, 4)))
+    diagnostic = []
+    for target, state in (("goal_misgeneralizes", "yes"), ("learned_objective", "proxy"),
+                          ("shift_type", "extreme")):
+        if target not in net.variables or target in ctx.evidence or "harm" in ctx.evidence:
+            continue
+        try:
+            prior = net.query(target, evidence=ctx.evidence)[state]
+            post = net.query(target, evidence={**ctx.evidence, "harm": "yes"})[state]
+        except GmnetError:
+            continue
+        diagnostic.append([f"<code>P({_esc(target)}={_esc(state)})</code>", _pct(prior),
+                           f"<b>{_pct(post)}</b>"])
+    if diagnostic:
+        parts.append("<p>Reading backwards: what observing harm says about its causes "
+                     "(conditioning, not intervening).</p>"
+                     + _table(["quantity", "before observing harm", "given harm=yes"],
+                              diagnostic, numeric=(1, 2)))
+    if "spec_quality" in net.variables:
+        grid, rows_s, cols_s = probability_grid(net, "shift_type", "spec_quality",
+                                                evidence=ctx.evidence)
+        fig = heatmap(grid, rows_s, cols_s, title="P(harm) by shift type and specification "
+                      "quality", row_title="shift type", column_title="specification quality")
+        parts.append(_figure_img(fig, "heatmap of P(harm) over shift type and specification "
+                                      "quality"))
+        parts.append("<p class=\"caption\">Each cell sets shift type and specification quality "
+                     "by do(), the other settings at their neutral levels. Where the document's "
+                     "multipliers would push goal failure past its ceiling, the cell is capped "
+                     "(see the audit).</p>")
+    return "".join(parts) or None
+
+
+def _mitigations(ctx: _Context) -> str | None:
+    if not _has("gmnet.analysis.mitigations"):
+        return None
+    return None
+
+
+def _uncertainty(ctx: _Context) -> str | None:
+    if not _has("gmnet.analysis.uncertainty"):
+        return None
+    return None
+
+
+def _sensitivity(ctx: _Context) -> str | None:
+    if not _has("gmnet.analysis.sensitivity"):
+        return None
+    return None
+
+
+def _audit(ctx: _Context) -> str | None:
+    if not _has("gmnet.analysis.audit"):
+        return None
+    return None
+
+
+def _parameters(ctx: _Context) -> str:
+    rows = []
+    for p in sorted(ctx.network.parameters.values(), key=lambda p: p.name):
+        rng = f"{p.low:.4g} – {p.high:.4g}" if p.low is not None else "–"
+        source = _esc(p.source)
+        if p.is_assumption:
+            source = f'<span class="assumption">{source}</span>'
+        if p.note:
+            source += f'<br><span class="note">{_esc(p.note)}</span>'
+        rows.append([f"<code>{_esc(p.name)}</code>", f"{p.value:.4g}", rng, _esc(p.unit), source])
+    return ("<p>Every number of the network, with its range where one is known and where it "
+            "comes from: a table of the source document, or a labelled assumption "
+            "(<span class=\"assumption\">in italics</span>).</p>"
+            + _table(["parameter", "value", "range", "unit", "source"], rows, numeric=(1, 2),
+                     cls="params"))
+
+
+SECTIONS: tuple[_Section, ...] = (
+    _Section("overview", "Overview", _overview),
+    _Section("diagram", "The causal pathway", _diagram),
+    _Section("core_table", "The core table, reproduced", _core_table),
+    _Section("what_if", "What-if questions", _what_ifs),
+    _Section("mitigations", "Mitigations compared", _mitigations),
+    _Section("uncertainty", "Uncertainty", _uncertainty),
+    _Section("sensitivity", "Sensitivity", _sensitivity),
+    _Section("audit", "Audit of the source document", _audit),
+    _Section("parameters", "Appendix: every number and its source", _parameters),
+)
+_KEYS = tuple(s.key for s in SECTIONS)
+
+
+# ============================================================================ assembly
+_CSS = """
+:root { --ink: #1d232b; --muted: #5b6470; --rule: #d5d9df; --accent: #8a1c1c; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 "DejaVu Sans", Verdana, Arial, sans-serif; color: var(--ink);
+       max-width: 1100px; margin: 0 auto; padding: 24px 28px 60px; background: #fff; }
+h1 { font-size: 1.7em; margin: 0 0 .2em; }
+h2 { font-size: 1.25em; margin: 2em 0 .6em; padding-bottom: .2em;
+     border-bottom: 2px solid var(--rule); }
+.subtitle { color: var(--muted); margin: 0 0 1.5em; }
+nav ol { columns: 2; font-size: .95em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; }
+table { border-collapse: collapse; margin: .6em 0 1em; width: 100%; font-size: .92em; }
+th, td { border-bottom: 1px solid var(--rule); padding: .35em .6em; text-align: left;
+         vertical-align: top; }
+th { background: #f3f5f8; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.doc { color: var(--muted); font-size: .9em; }
+.params td { font-size: .86em; }
+.assumption { font-style: italic; }
+.note { color: var(--muted); font-size: .9em; }
+.caption { color: var(--muted); font-size: .9em; }
+.missing { color: var(--muted); font-style: italic; }
+.diagram svg { max-width: 100%; height: auto; }
+img.figure { max-width: 100%; height: auto; display: block; margin: .5em 0; }
+footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
+@media print {
+  body { font-size: 10.5pt; max-width: none; padding: 0; }
+  nav { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  table, img.figure, .diagram, dl { break-inside: avoid; page-break-inside: avoid; }
+  .params tr { break-inside: avoid; page-break-inside: avoid; }
+  section.appendix { break-before: page; page-break-before: always; }
+  a { color: inherit; text-decoration: none; }
+}
+@page { margin: 16mm 14mm; }
+"""
+
+
+def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
+                 label: str | None = None, sections: Sequence[str] | None = None,
+                 samples: int = 2000, rng: int = 0) -> str:
+    """The report as one HTML document (a string).
+
+    Parameters
+    ----------
+    network
+        The network to report on (e.g. with a scenario or worldview applied).
+    evidence
+        Evidence every query of the report conditions on (e.g. a scenario's).
+    label
+        A name for what is reported (e.g. the scenario), shown in the title.
+    sections
+        Keys of the sections to include, in the standard order (default: all of
+        :data:`SECTIONS`).
+    samples, rng
+        Parameter draws and seed for the uncertainty, sensitivity and mitigation analyses.
+    """
+    from gmnet.inference.query import resolve_assignments
+
+    evidence = dict(evidence or {})
+    resolve_assignments(network, evidence, what="evidence")
+    if sections is None:
+        chosen = set(_KEYS)
+    else:
+        unknown = [s for s in sections if s not in _KEYS]
+        if unknown:
+            raise UnknownNameError("report section", unknown[0], _KEYS)
+        chosen = set(sections)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 10:
+        raise InvalidArgumentError(f"samples must be an integer of at least 10, got {samples!r}")
+    if isinstance(rng, bool) or not isinstance(rng, int) or rng < 0:
+        raise InvalidArgumentError(f"rng must be a non-negative integer seed, got {rng!r}")
+    ctx = _Context(network, evidence, samples, rng, label)
+    return _build(ctx, [s for s in SECTIONS if s.key in chosen])
+
+
+def _build(ctx: _Context, sections: Sequence[_Section]) -> str:
+    import gmnet
+
+    rendered = []
+    for section in sections:
+        body = section.render(ctx)
+        if body:
+            rendered.append((section, body))
+    title = f"{ctx.network.title}: report" + (f" ({ctx.label})" if ctx.label else "")
+    toc = "".join(f'<li><a href="#{s.key}">{_esc(s.title)}</a></li>' for s, _ in rendered)
+    blocks = []
+    for s, body in rendered:
+        klass = ' class="appendix"' if s.key == "parameters" else ""
+        blocks.append(f'<section id="{s.key}"{klass}><h2>{_esc(s.title)}</h2>{body}</section>')
+    notes = "".join(f"<li>{_esc(n)}</li>" for n in ctx.notes)
+    today = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>{_esc(title)}</h1>"
+        f"<p class=\"subtitle\">Goal misgeneralization as an executable Bayesian network, "
+        f"from the source document <em>Goal Misgeneralization Probability Model</em>. "
+        f"Generated by gmnet {gmnet.__version__} on {today}.</p></header>"
+        f"<nav><ol>{toc}</ol></nav>"
+        + "".join(blocks)
+        + (f"<section><h2>Notes</h2><ul>{notes}</ul></section>" if notes else "")
+        + "<footer>Made with gmnet. Numbers from the source document are cited by its table "
+          "names; everything else is a labelled assumption.</footer>"
+        "</body></html>\n")
+
+
+def write_report(network: Network, path: str | Path, **options: Any) -> Path:
+    """Build the report (see :func:`build_report`) and write it to ``path`` atomically."""
+    from gmnet.io.atomic import write_text
+
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InvalidArgumentError(f"the report is HTML; name the file *.html, got {str(path)!r}")
+    return write_text(path, build_report(network, **options))

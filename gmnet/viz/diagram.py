@@ -1,0 +1,466 @@
+"""The causal pathway diagram: a network drawn with Graphviz, with every node's posterior.
+
+Nodes are grouped in clusters by phase (context, training, deployment, the prevention,
+detection and response layers, outcome) and coloured and shaped by role. Under a query each node
+shows a small bar and a percentage per state (its marginal given the query's evidence and
+interventions); observed nodes, intervened (do) nodes and the target are marked differently, and
+edges cut by an intervention are drawn faint and dashed.
+
+Building the DOT text needs nothing beyond gmnet; rendering it (SVG, PNG, PDF) needs the
+``graphviz`` Python package and Graphviz's ``dot`` program (Debian package ``graphviz``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+
+if TYPE_CHECKING:
+    from gmnet.model.network import Network
+    from gmnet.query_text import ParsedQuery
+
+__all__ = ["Diagram", "draw", "node_marginals", "FORMATS", "DotNotFoundError"]
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+# Phases in the source document's order, with the cluster titles and background colours.
+_PHASES = {
+    "context": ("Context", "#f4f6f9"),
+    "prevention": ("Prevention layer", "#eefaee"),
+    "training": ("Training phase", "#fbfaf0"),
+    "deployment": ("Deployment phase", "#f3f6fb"),
+    "detection": ("Detection layer", "#f2f7fc"),
+    "response": ("Response layer", "#fff8ee"),
+    "outcome": ("Outcome", "#fdf1f1"),
+}
+# role -> (fill colour, graphviz style, shape, peripheries, legend text)
+_ROLES = {
+    "context": ("#dde6f2", "rounded,filled", "box", 1, "context (a setting)"),
+    "pathway": ("#fffbe0", "filled", "box", 1, "pathway (what happens)"),
+    "mitigation": ("#ccf2cc", "filled", "component", 1, "mitigation"),
+    "alarm": ("#ffe3c2", "filled,diagonals", "box", 1, "alarm (detection)"),
+    "outcome": ("#ffcccc", "filled", "box", 2, "outcome"),
+}
+_FONT = "DejaVu Sans"
+_LONG_EDGE = 2  # rows an arrow may span and still shape the layout
+_SVG_FONTS = "DejaVu Sans,Verdana,Arial,Helvetica,sans-serif"
+_BAR_WIDTH = 56
+_BAR = "#3d6fa8"
+_BAR_OBSERVED = "#1f5fbf"
+_BAR_DO = "#c05a00"
+_BAR_TARGET = "#b3001b"
+_EMPTY = "#e6e6e6"
+_OBSERVED = "#1f5fbf"
+_DO = "#c05a00"
+_TARGET = "#b3001b"
+
+
+class DotNotFoundError(GmnetError):
+    """Graphviz's ``dot`` program (or the ``graphviz`` Python package) is not installed."""
+
+
+# ============================================================================ marginals
+def node_marginals(network: Network, evidence: Mapping[str, str] | None = None,
+                   do: Mapping[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """Every node's distribution given ``evidence`` and ``do``: {variable: {state: p}}.
+
+    Observed and intervened nodes get their fixed state with probability 1.
+
+    >>> import gmnet
+    >>> m = node_marginals(gmnet.load_network(), do={"shift_type": "extreme"})
+    >>> round(m["capability_transfer"]["yes"], 2)
+    0.45
+    """
+    from gmnet.inference.query import resolve_assignments
+
+    ev = resolve_assignments(network, evidence, what="evidence")
+    dd = resolve_assignments(network, do, what="do()")
+    both = sorted(set(ev) & set(dd))
+    if both:
+        raise InvalidArgumentError(
+            f"{both[0]} is both observed and intervened on; give it in evidence or in do(), "
+            "not both")
+    return _node_marginals(network, ev, dd)
+
+
+def _node_marginals(network: Network, ev: Mapping[str, int],
+                    dd: Mapping[str, int]) -> dict[str, dict[str, float]]:
+    from gmnet.inference.query import posterior
+
+    out = {}
+    for var in network.variables:
+        dist = posterior(network.compiled, var, ev, dd)[0]
+        out[var] = {s: float(p) for s, p in zip(network.states(var), dist, strict=True)}
+    return out
+
+
+# ============================================================================ the diagram
+@dataclass(frozen=True)
+class Diagram:
+    """A drawn network: its DOT text, and the query it shows (if any).
+
+    Save it with :meth:`save`, render it with :meth:`render`; in Jupyter it displays itself.
+    """
+
+    source: str
+    network_name: str
+    target: str | None = None
+    target_state: str | None = None
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    do: Mapping[str, str] = field(default_factory=dict)
+    marginals: Mapping[str, Mapping[str, float]] | None = None
+
+    @property
+    def target_distribution(self) -> dict[str, float] | None:
+        if self.target is None or self.marginals is None:
+            return None
+        return dict(self.marginals[self.target])
+
+    def render(self, format: str = "svg") -> bytes:  # noqa: A002 - graphviz's word
+        """The diagram as bytes in ``format`` (svg, png, pdf or dot)."""
+        if format not in FORMATS:
+            raise UnknownNameError("diagram format", format, FORMATS)
+        if format == "dot":
+            return self.source.encode("utf-8")
+        data = _run_dot(self.source, format)
+        if format == "svg":
+            data = _tidy_svg(data.decode("utf-8")).encode("utf-8")
+        return data
+
+    def svg(self) -> str:
+        """The diagram as SVG text."""
+        return self.render("svg").decode("utf-8")
+
+    def save(self, path: str | Path, *, format: str | None = None) -> Path:  # noqa: A002
+        """Write the diagram to ``path`` (atomically); the format comes from the suffix unless
+        given. Returns the path."""
+        from gmnet.io.atomic import write_bytes
+
+        path = Path(path)
+        fmt = format or format_from_suffix(path)
+        return write_bytes(path, self.render(fmt))
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.svg()
+        except DotNotFoundError:
+            return None
+
+    def __repr__(self) -> str:
+        what = f", target={self.target!r}" if self.target else ""
+        return f"<Diagram of {self.network_name!r}{what}>"
+
+
+def format_from_suffix(path: str | Path) -> str:
+    """``svg``/``png``/``pdf``/``dot`` from a file name (``.gv`` counts as dot)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    suffix = "dot" if suffix == "gv" else suffix
+    if suffix not in FORMATS:
+        raise InvalidArgumentError(
+            f"cannot tell the diagram format from {str(path)!r}; end the file name with one of: "
+            + ", ".join("." + f for f in FORMATS))
+    return suffix
+
+
+def draw(network: Network, query: str | ParsedQuery | None = None, *,
+         evidence: Mapping[str, str] | None = None, do: Mapping[str, str] | None = None,
+         target: str | None = None, marginals: bool | None = None,
+         title: str | None = None) -> Diagram:
+    """Draw ``network``, optionally under a query.
+
+    Parameters
+    ----------
+    network
+        The network to draw.
+    query
+        A query such as ``"P(harm | shift_type=extreme, do(alignment_method=standard))"``: its
+        target stands out, its evidence and interventions are marked, and every node shows its
+        distribution under them.
+    evidence, do
+        Further observations and interventions (merged with the query's; e.g. a scenario's).
+    target
+        The node to highlight when no query names one.
+    marginals
+        Show every node's distribution (default: when a query, evidence, do or target is given;
+        ``True`` with nothing else shows the prior marginals).
+    title
+        A title above the diagram (default: the query, or the network's title).
+
+    Returns
+    -------
+    Diagram
+
+    Examples
+    --------
+    >>> import gmnet
+    >>> d = draw(gmnet.load_network(), "P(harm | shift_type=extreme)")
+    >>> "27.7%" in d.source or round(d.target_distribution["yes"], 3)
+    True
+    """
+    from gmnet.query_text import ParsedQuery, parse_query
+
+    parsed: ParsedQuery | None
+    if query is None:
+        parsed = None
+    elif isinstance(query, ParsedQuery):
+        parsed = query
+    elif isinstance(query, str):
+        parsed = parse_query(query)
+    else:
+        raise InvalidArgumentError(f"query must be a string such as 'P(harm | shift_type="
+                                   f"extreme)', got {type(query).__name__}")
+    ev = dict(evidence or {})
+    dd = dict(do or {})
+    state = None
+    if parsed is not None:
+        if target is not None and target != parsed.target:
+            raise InvalidArgumentError(f"target {target!r} differs from the query's target "
+                                       f"{parsed.target!r}; give one of them")
+        target = parsed.target
+        state = parsed.state
+        ev.update(parsed.evidence)
+        dd.update(parsed.do)
+    if target is not None:
+        network.node(target)
+        if state is not None:
+            network.check_state(target, state)
+    show = marginals if marginals is not None else bool(parsed or ev or dd or target)
+    probs = node_marginals(network, ev, dd) if show else None
+    if title is None:
+        title = _query_title(target, state, ev, dd) if (target or ev or dd) else network.title
+    source = _dot_source(network, probs, ev, dd, target, state, title)
+    return Diagram(source, network.name, target, state, ev, dd, probs)
+
+
+def _query_title(target, state, ev, dd) -> str:
+    head = (target or "") + (f"={state}" if state else "")
+    parts = [f"{k}={v}" for k, v in ev.items()]
+    if dd:
+        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in dd.items()) + ")")
+    if target:
+        return f"P({head}" + (" | " + ", ".join(parts) if parts else "") + ")"
+    return "given " + ", ".join(parts)
+
+
+# ============================================================================ DOT text
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _quote(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pct(p: float) -> str:
+    if p >= 0.9995 and p < 1.0:
+        return ">99.9%"
+    if 0.0 < p < 0.0005:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
+def _bar(p: float, colour: str) -> str:
+    filled = int(round(float(np.clip(p, 0.0, 1.0)) * _BAR_WIDTH))
+    cells = []
+    if filled > 0:
+        cells.append(f'<TD WIDTH="{filled}" HEIGHT="9" FIXEDSIZE="TRUE" BGCOLOR="{colour}"></TD>')
+    if filled < _BAR_WIDTH:
+        cells.append(f'<TD WIDTH="{_BAR_WIDTH - filled}" HEIGHT="9" FIXEDSIZE="TRUE" '
+                     f'BGCOLOR="{_EMPTY}"></TD>')
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+            + "".join(cells) + "</TR></TABLE>")
+
+
+def _node_label(network: Network, var: str, probs, ev, dd, target, target_state) -> str:
+    node = network.node(var)
+    title = node.label or var
+    rows = [f'<TR><TD COLSPAN="3" ALIGN="CENTER"><B>{_esc(title)}</B></TD></TR>']
+    tag = None
+    if var in dd:
+        tag = (f'<FONT COLOR="{_DO}"><B>do({_esc(dd[var])})</B></FONT>')
+    elif var in ev:
+        tag = f'<FONT COLOR="{_OBSERVED}"><B>observed: {_esc(ev[var])}</B></FONT>'
+    elif var == target:
+        tag = f'<FONT COLOR="{_TARGET}"><B>target</B></FONT>'
+    if tag:
+        rows.append(f'<TR><TD COLSPAN="3" ALIGN="CENTER"><FONT POINT-SIZE="9">{tag}</FONT>'
+                    "</TD></TR>")
+    if probs is None:
+        states = " · ".join(_esc(s) for s in node.states)
+        rows.append(f'<TR><TD COLSPAN="3" ALIGN="CENTER"><FONT POINT-SIZE="9" COLOR="#444444">'
+                    f"{states}</FONT></TD></TR>")
+    else:
+        colour = (_BAR_DO if var in dd else _BAR_OBSERVED if var in ev
+                  else _BAR_TARGET if var == target else _BAR)
+        for state, p in probs[var].items():
+            bold = var == target and (target_state is None or state == target_state)
+            pct = _pct(p)
+            pct = f"<B>{pct}</B>" if bold else pct
+            rows.append(
+                f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9">{_esc(state)}</FONT></TD>'
+                f"<TD>{_bar(p, colour)}</TD>"
+                f'<TD ALIGN="RIGHT"><FONT POINT-SIZE="9">{pct}</FONT></TD></TR>')
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(rows) + "</TABLE>>")
+
+
+def _node_attrs(network: Network, var: str, ev, dd, target) -> dict[str, str]:
+    node = network.node(var)
+    fill, style, shape, peripheries, _ = _ROLES.get(node.role, _ROLES["pathway"])
+    attrs = {"shape": shape, "style": style, "fillcolor": fill, "color": "#555555",
+             "penwidth": "1", "margin": "0.08,0.04"}
+    if peripheries > 1:
+        attrs["peripheries"] = str(peripheries)
+    if var in dd:
+        attrs.update(color=_DO, penwidth="2.5", style=style + ",dashed")
+    elif var in ev:
+        attrs.update(color=_OBSERVED, penwidth="2.5")
+    if var == target:
+        attrs.update(color=_TARGET, penwidth="3.5")
+    attrs["tooltip"] = (node.description or node.label or var).strip()
+    return attrs
+
+
+def _legend(show_query: bool) -> str:
+    cells = []
+    for fill, _style, _shape, _peripheries, text in _ROLES.values():
+        cells.append(f'<TD BGCOLOR="{fill}" BORDER="1" COLOR="#555555">'
+                     f'<FONT POINT-SIZE="9">{_esc(text)}</FONT></TD>')
+    rows = ['<TR>' + "".join(cells) + "</TR>"]
+    if show_query:
+        rows.append(
+            '<TR><TD COLSPAN="5"><FONT POINT-SIZE="9">'
+            f'<FONT COLOR="{_OBSERVED}"><B>blue border</B></FONT>: observed (evidence) · '
+            f'<FONT COLOR="{_DO}"><B>dashed orange border</B></FONT>: set by do() (the arrows into '
+            f'it are cut: dashed) · <FONT COLOR="{_TARGET}"><B>thick red border</B></FONT>: '
+            "target · bars: probability of each state</FONT></TD></TR>")
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3">'
+            + "".join(rows) + "</TABLE>")
+
+
+def _title_block(title: str, show_query: bool) -> str:
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+            f'<TR><TD><FONT POINT-SIZE="13"><B>{_esc(title)}</B></FONT></TD></TR>'
+            f"<TR><TD>{_legend(show_query)}</TD></TR></TABLE>")
+
+
+def _attrs(attrs: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={_quote(v)}" for k, v in attrs.items())
+
+
+def _dot_source(network: Network, probs, ev, dd, target, target_state, title) -> str:
+    lines = [
+        f"digraph {_quote(network.name)} {{",
+        f'  graph [rankdir="TB", newrank="true", nodesep="0.12", ranksep="0.45", '
+        f'fontname="{_FONT}", fontsize="11", labelloc="t", '
+        f'label=<{_title_block(title, probs is not None)}>, pad="0.2", bgcolor="white"];',
+        f'  node [fontname="{_FONT}", fontsize="11"];',
+        f'  edge [fontname="{_FONT}", color="#666666", arrowsize="0.7"];',
+    ]
+    by_phase: dict[str, list[str]] = {}
+    for var in network.variables:
+        by_phase.setdefault(network.node(var).phase, []).append(var)
+    order = [p for p in _PHASES if p in by_phase] + [p for p in by_phase if p not in _PHASES]
+    for i, phase in enumerate(order):
+        name, bg = _PHASES.get(phase, (phase.title(), "#f7f7f7"))
+        lines.append(f"  subgraph cluster_{i}_{re.sub(r'[^A-Za-z0-9_]', '_', phase)} {{")
+        lines.append(f'    graph [label=<<B>{_esc(name)}</B>>, labeljust="l", style="rounded,'
+                     f'filled", fillcolor="{bg}", color="#b8b8b8", fontsize="12", '
+                     f'fontcolor="#333333", margin="10"];')
+        for var in by_phase[phase]:
+            label = _node_label(network, var, probs, ev, dd, target, target_state)
+            lines.append(f"    {_quote(var)} [label={label}, "
+                         f"{_attrs(_node_attrs(network, var, ev, dd, target))}];")
+        lines.append("  }")
+    levels = _levels(network)
+    for var in network.variables:
+        for parent in network.parents(var):
+            attrs: dict[str, str] = {}
+            if levels[var] - levels[parent] > _LONG_EDGE:
+                # long arrows (mostly settings acting far down the pathway) fade, so that
+                # the pathway's own arrows can be followed
+                attrs.update(color="#9aa3ad", penwidth="0.8")
+            if var in dd:
+                # graph surgery: the intervention cuts this edge; keep it for orientation only
+                attrs.update(style="dashed", color="#c8c8c8", arrowhead="none")
+            extra = f" [{_attrs(attrs)}]" if attrs else ""
+            lines.append(f"  {_quote(parent)} -> {_quote(var)}{extra};")
+    lines.extend(_rank_lines(levels))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# Training and deployment run side by side, as the two halves of the document's pathway diagram;
+# everything else is stacked in the document's order.
+_STAGES = {"context": 0, "prevention": 1, "training": 2, "deployment": 2, "detection": 3,
+           "response": 4, "outcome": 5}
+
+
+def _levels(network: Network) -> dict[str, int]:
+    """A row for every node: stages stacked in the document's order, each as deep as its
+    longest chain of internal arrows; a node never sits above one of its parents."""
+    stage = {v: _STAGES.get(network.node(v).phase, 5) for v in network.variables}
+    depth: dict[str, int] = {}
+    for v in network.variables:  # topological order
+        same = [depth[p] + 1 for p in network.parents(v) if stage[p] == stage[v]]
+        depth[v] = max(same, default=0)
+    levels: dict[str, int] = {}
+    base = 0
+    for k in sorted(set(stage.values())):
+        for v in network.variables:
+            if stage[v] == k:
+                above = [levels[p] + 1 for p in network.parents(v) if p in levels]
+                levels[v] = max([base + depth[v], *above])
+        base = 1 + max(levels.values())
+    for v in network.variables:  # arrows pointing back to an earlier stage push nodes down
+        levels[v] = max([levels[v], *[levels[p] + 1 for p in network.parents(v)]])
+    return levels
+
+
+def _rank_lines(levels: Mapping[str, int]) -> list[str]:
+    """Pin every node to its row with an invisible spine (dot alone would let nodes with only
+    a context parent float far from the nodes they act on)."""
+    depth = max(levels.values())
+    spine = [_quote(f"#row {i}") for i in range(depth + 1)]  # no variable name has '#'
+
+    lines = ["  node [shape=point, width=0, height=0, style=invis, label=\"\"];"]
+    lines.append("  " + " -> ".join(spine) + " [style=invis];" if depth else f"  {spine[0]};")
+    for i in range(depth + 1):
+        members = [_quote(v) for v, level in levels.items() if level == i]
+        if members:
+            lines.append(f"  {{ rank=same; {spine[i]}; {'; '.join(members)}; }}")
+    return lines
+
+
+# ============================================================================ rendering
+def _run_dot(source: str, fmt: str) -> bytes:
+    try:
+        import graphviz
+    except ImportError:
+        raise DotNotFoundError(
+            "drawing needs the Python package 'graphviz'; install it with "
+            "pip install graphviz (or pip install 'gmnet[analysis]')") from None
+    try:
+        return graphviz.Source(source).pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise DotNotFoundError(
+            "drawing needs Graphviz's 'dot' program, which is not on PATH; install the Debian "
+            "package graphviz (sudo apt-get install graphviz), or write the DOT text with "
+            "--out FILE.dot") from None
+    except graphviz.CalledProcessError as exc:  # pragma: no cover - a bug in the DOT text
+        detail = (exc.stderr or b"").decode("utf-8", "replace").strip()
+        raise GmnetError(f"Graphviz could not lay out the diagram: {detail}") from None
+
+
+def _tidy_svg(svg: str) -> str:
+    """Standalone-safe SVG: a font stack that every viewer has, no DOCTYPE fetch."""
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+    return svg.replace(f'font-family="{_FONT}"', f'font-family="{_SVG_FONTS}"')

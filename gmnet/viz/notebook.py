@@ -1,0 +1,146 @@
+"""Jupyter display: networks draw themselves, results show as tables.
+
+A :class:`~gmnet.model.network.Network` displays as its pathway diagram (``_repr_svg_`` calls
+:func:`network_svg`) and a :class:`~gmnet.viz.diagram.Diagram` as itself. Result objects of the
+analyses display as HTML tables: :func:`result_html` renders any of them, and
+:func:`register_formatters` (run when gmnet is imported inside IPython) tells IPython to use it
+for the result classes that have no ``_repr_html_`` of their own. Registration is by class name,
+so nothing here imports the analyses.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gmnet.model.network import Network
+
+__all__ = ["network_svg", "result_html", "register_formatters", "RESULT_TYPES"]
+
+# (module, class name) of the result objects shown as HTML tables
+RESULT_TYPES = (
+    ("gmnet.analysis.whatif", "WhatIf"),
+    ("gmnet.analysis.whatif", "CoreTableRow"),
+    ("gmnet.analysis.mitigations", "MitigationComparison"),
+)
+
+_STYLE = ("border-collapse:collapse;font-size:13px;margin:4px 0;"
+          "font-family:'DejaVu Sans',Verdana,sans-serif")
+_CELL = "border-bottom:1px solid #ddd;padding:3px 8px;text-align:{align}"
+
+
+def network_svg(network: Network) -> str | None:
+    """The network's diagram as SVG, or None when Graphviz is missing (Jupyter then shows the
+    text form)."""
+    from gmnet.viz.diagram import DotNotFoundError, draw
+
+    try:
+        return draw(network).svg()
+    except DotNotFoundError:
+        return None
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return _esc(value if value is not None else "–")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "–"
+        return f"{value:.4g}" if abs(value) >= 1 else f"{value:.4f}"
+    if isinstance(value, Mapping):
+        return _esc(", ".join(f"{k}={v}" for k, v in value.items()) or "–")
+    if isinstance(value, list | tuple):
+        return _esc(", ".join(str(v) for v in value) or "–")
+    return _esc(value)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> str:
+    def cell(value: Any, tag: str = "td") -> str:
+        align = "right" if isinstance(value, int | float) and not isinstance(value, bool) \
+            else "left"
+        return f'<{tag} style="{_CELL.format(align=align)}">{_fmt(value)}</{tag}>'
+
+    head = "".join(f'<th style="{_CELL.format(align="left")};background:#f3f5f8">'
+                   f"{_esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
+    cap = (f'<caption style="text-align:left;font-weight:bold;padding:2px 0">{_esc(caption)}'
+           "</caption>") if caption else ""
+    return (f'<table style="{_STYLE}">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def _what_if(result) -> str:
+    rows = [["evidence", result.evidence], ["do() before", result.baseline_do],
+            ["intervention", result.intervention],
+            [f"P({result.target}={result.state}) before", result.before],
+            [f"P({result.target}={result.state}) after", result.after],
+            ["absolute change", result.absolute_change],
+            ["relative change", result.relative_change]]
+    return _table(["", "value"], rows, caption=f"What if do({_fmt(result.intervention)})?")
+
+
+def _core_row(row) -> str:
+    data = row.to_dict()
+    data.pop("document", None)
+    return _table(list(data), [list(data.values())], caption="Core table row")
+
+
+def _mitigation_comparison(result) -> str:
+    rows = [[v.mitigation.label, v.mitigation.layer, v.probability_alone, v.alone_relative,
+             v.marginal, v.shapley_share] for v in result.values]
+    head = (f"P({result.target}={result.state}): no mitigation {result.baseline:.2%}, "
+            f"all on {result.all_on:.2%}")
+    portfolios = [[p.name, p.kind, p.probability, p.relative_reduction]
+                  for p in result.portfolios if p.kind in ("none", "layer", "layer pair", "all")]
+    return (_table(["mitigation", "layer", "P alone", "relative reduction alone",
+                    "reduction added last", "Shapley share"], rows, caption=head)
+            + _table(["portfolio", "kind", "P", "relative reduction"], portfolios,
+                     caption="Layers"))
+
+
+def _generic(result) -> str:
+    to_dict = getattr(result, "to_dict", None)
+    data = to_dict() if callable(to_dict) else dict(vars(result))
+    rows = [[k, v] for k, v in data.items() if not isinstance(v, list | dict) or len(v) <= 12]
+    return _table(["", "value"], rows, caption=type(result).__name__)
+
+
+_RENDERERS = {"WhatIf": _what_if, "CoreTableRow": _core_row,
+              "MitigationComparison": _mitigation_comparison}
+
+
+def result_html(result: Any) -> str:
+    """An analysis result as an HTML table (for notebooks; also used by the report)."""
+    own = getattr(type(result), "_repr_html_", None)
+    if own is not None:  # the class knows best how to show itself
+        return own(result)
+    render = _RENDERERS.get(type(result).__name__, _generic)
+    return render(result)
+
+
+def register_formatters(shell: Any = None) -> bool:
+    """Tell IPython to show gmnet's result objects as HTML tables. Returns whether it did.
+
+    Called when gmnet is imported; does nothing outside IPython.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        if ipython is None:
+            return False
+        shell = ipython.get_ipython()
+        if shell is None:
+            return False
+    formatter = shell.display_formatter.formatters.get("text/html")
+    if formatter is None:  # pragma: no cover - every IPython has it
+        return False
+    for module, name in RESULT_TYPES:
+        formatter.for_type_by_name(module, name, result_html)
+    return True
