@@ -122,15 +122,20 @@ def validate(path: str, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--report", "report_path", metavar="FILE.html", default="out/report.html",
+              show_default=True, help="Also write the one-file HTML report here.")
+@click.option("--no-report", is_flag=True, help="Do not write the report.")
 @network_options
-def run(opts: Options) -> None:
+def run(report_path: str, no_report: bool, opts: Options) -> None:
     """The main job: the document's core table as the network reproduces it, and a what-if."""
     net = opts.network()
     rows = core_table(net)
     example = _example_what_if(net)
+    written = None if no_report else _write_run_report(net, report_path)
     if opts.json:
         emit_json({"network": net.name, "core_table": [r.to_dict() for r in rows],
-                   "what_if": example.to_dict() if example else None})
+                   "what_if": example.to_dict() if example else None,
+                   "report": str(written) if written else None})
         return
     echo(f"{net.title}: Detailed Risk Assessment by Shift Type, reproduced "
          f"(neutral context, rule {net.rule})")
@@ -148,6 +153,25 @@ def run(opts: Options) -> None:
         echo(f"  P(harm) with standard alignment:       {example.before:.1%}")
         echo(f"  P(harm) do(interpretability_verified): {example.after:.1%} "
              f"({example.relative_change:+.0%})")
+    if written:
+        echo("")
+        echo(f"Report (diagram, tables, analyses, every number's source): {written}")
+
+
+def _write_run_report(net, path: str):
+    """Write the HTML report for `run`; a failure is reported, not fatal to the main job."""
+    from pathlib import Path
+
+    from gmnet.errors import GmnetError
+    from gmnet.report import write_report
+
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return write_report(net, target)
+    except (GmnetError, OSError) as exc:
+        echo(f"gmnet: warning: report not written: {exc}", err=True)
+        return None
 
 
 def _example_what_if(net):

@@ -136,6 +136,12 @@ class Network:
         return (f"<Network {self.name!r}: {len(self.variables)} nodes, "
                 f"{len(self._parameters)} parameters, rule={self.rule}>")
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a network as its pathway diagram (text if Graphviz is missing)."""
+        from gmnet.viz.notebook import network_svg
+
+        return network_svg(self)
+
     # ----------------------------------------------------------------- queries
     def query(self, target: str, evidence: Mapping[str, str] | None = None,
               do: Mapping[str, str] | None = None, *, engine: str = "einsum") -> dict[str, float]:
@@ -648,4 +654,3 @@ def _load_cached(resolved: str, mtime: int, shown: str) -> Network:
 def validate_file(path: str | Path) -> Network:
     """Load and validate a network file; raises NetworkFileError listing every problem."""
     return network_from_dict(read_yaml(Path(path)), path=str(path))
-
