@@ -1,0 +1,601 @@
+"""The local web app: a JSON API over gmnet's library functions and one page that uses it.
+
+Every endpoint is a thin layer: validate the request (pydantic models in
+:mod:`gmnet.web.models`, then names against the network), call one library function, return its
+result (``to_dict()`` where the result is an object). Build the app with :func:`create_app`;
+``gmnet serve`` runs it on uvicorn, bound to loopback.
+
+Limits that keep it responsive and safe:
+
+- only the networks the server was started with (a client names one; it never sends a path);
+- sample counts capped (:data:`gmnet.web.models.MAX_SAMPLES`), request bodies capped in bytes;
+- computations run in a small thread pool with a time limit per request: a request still waiting
+  for a worker when its time is up gets 503, one whose computation runs past it gets 504, and
+  other requests go on (the event loop never computes);
+- a Host-header check (against DNS rebinding), no CORS headers, a strict Content-Security-Policy;
+  the interactive docs pages (which load scripts from a CDN) are off, the schema is at
+  ``/openapi.json``.
+
+Errors are JSON ``{"error": ..., "field": ...}``: 422 for a request that does not validate
+(unknown variable or state, wrong type, sample count over the cap, impossible evidence, a query
+that does not parse), 404 for an unknown network, scenario or worldview, 400 for other invalid
+arguments, 413 for an oversized body, 503/504 as above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from gmnet.errors import (
+    GmnetError,
+    ImpossibleEvidenceError,
+    InvalidArgumentError,
+    NetworkFileError,
+    QuerySyntaxError,
+    UnknownNameError,
+)
+from gmnet.model.network import Network, load_network
+from gmnet.query_text import ParsedQuery
+from gmnet.web.models import (
+    AuditRequest,
+    CompareRequest,
+    DiagramRequest,
+    ErrorBody,
+    MarginalsResponse,
+    NetworkDescription,
+    NetworkSummary,
+    QueryRequest,
+    QueryResponse,
+    SensitivityRequest,
+    Situation,
+    UncertaintyRequest,
+)
+
+__all__ = ["create_app", "ApiError", "DEFAULT_TIMEOUT", "MAX_BODY_BYTES", "LOOPBACK_HOSTS"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+DEFAULT_TIMEOUT = 30.0
+MAX_BODY_BYTES = 64 * 1024
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'")
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 404, 413, 422, 503, 504)}
+
+
+class ApiError(Exception):
+    """An error the API reports as JSON: HTTP status, message, and the request field at fault."""
+
+    def __init__(self, status: int, message: str, field: str | None = None,
+                 detail: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.detail = detail
+
+    def body(self) -> dict:
+        out: dict[str, Any] = {"error": self.message, "field": self.field}
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+def _status_of(exc: GmnetError) -> int:
+    if type(exc).__name__ == "DotNotFoundError":  # no Graphviz here: not the client's fault
+        return 503
+    if isinstance(exc, UnknownNameError):
+        return 404 if exc.kind in ("network", "network file", "scenario", "worldview") else 422
+    if isinstance(exc, QuerySyntaxError | ImpossibleEvidenceError):
+        return 422
+    if isinstance(exc, NetworkFileError):
+        return 422
+    return 400
+
+
+def _message_of(exc: GmnetError) -> str:
+    if isinstance(exc, NetworkFileError):
+        return exc.one_line()
+    return " ".join(str(exc).split())
+
+
+@contextlib.contextmanager
+def blame(field_name: str | None) -> Iterator[None]:
+    """Report a GmnetError raised inside the block as an ApiError naming ``field_name``."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except GmnetError as exc:
+        raise ApiError(_status_of(exc), _message_of(exc), field_name) from exc
+
+
+# ============================================================================ the state
+@dataclass
+class _Situation:
+    """A request's situation resolved against the network."""
+
+    network: Network
+    evidence: dict[str, str]
+    do: dict[str, str]
+    scenario: list[str]
+    worldview: str | None
+    target: str = ""
+    state: str = ""
+
+    def parsed(self) -> ParsedQuery:
+        return ParsedQuery(self.target, self.state, dict(self.evidence), dict(self.do))
+
+    def echo(self) -> dict[str, Any]:
+        return {"network": self.network.name, "evidence": self.evidence, "do": self.do,
+                "scenario": self.scenario, "worldview": self.worldview}
+
+
+@dataclass
+class _Server:
+    networks: dict[str, Network]
+    timeout: float
+    executor: ThreadPoolExecutor
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def default(self) -> Network:
+        return next(iter(self.networks.values()))
+
+    # ------------------------------------------------------------------ networks
+    def network(self, name: str | None) -> Network:
+        if name is None:
+            return self.default
+        if name not in self.networks:
+            raise ApiError(404, str(UnknownNameError("network", name, list(self.networks),
+                                                     context="(this server was started with)")),
+                           "network")
+        return self.networks[name]
+
+    def resolve(self, request: Situation, *, target: str | None = None,
+                state: str | None = None, with_target: bool = False) -> _Situation:
+        """Check every name of ``request`` against its network; apply worldview and scenarios."""
+        net = self.network(request.network)
+        net, scenario_evidence = _apply_worldview_and_scenarios(
+            net, list(request.scenario), request.worldview)
+        for kind, assignments in (("evidence", request.evidence), ("do", request.do)):
+            for var, value in assignments.items():
+                with blame(f"{kind}.{var}"):
+                    if var not in net.variables:
+                        raise UnknownNameError("variable", var, net.variables,
+                                               context=f"in {'do()' if kind == 'do' else kind}")
+                    net.check_state(var, value)
+        both = sorted(set(request.evidence) & set(request.do))
+        if both:
+            raise ApiError(422, f"{both[0]} is both observed (evidence) and intervened on (do); "
+                           "give it in one of them", f"do.{both[0]}")
+        # the request's own evidence and interventions win over a scenario's evidence
+        evidence = {k: v for k, v in scenario_evidence.items() if k not in request.do}
+        evidence.update(request.evidence)
+        situation = _Situation(net, evidence, dict(request.do), list(request.scenario),
+                               request.worldview)
+        if with_target:
+            situation.target, situation.state = _target(net, target, state)
+        return situation
+
+    # ------------------------------------------------------------------ the thread pool
+    async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(*args, **kwargs)`` in the pool, within the time limit (503 / 504 otherwise)."""
+        begun = threading.Event()
+
+        def call() -> Any:
+            begun.set()
+            return func(*args, **kwargs)
+
+        future = self.executor.submit(call)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.timeout)
+        except TimeoutError:
+            future.cancel()  # a job still queued never starts; a running one finishes unseen
+            if not begun.is_set():
+                raise ApiError(503, f"the server is busy: no worker was free within "
+                               f"{self.timeout:g} s; try again shortly") from None
+            raise ApiError(504, f"the computation took longer than the time limit of "
+                           f"{self.timeout:g} s; ask for fewer samples") from None
+
+
+def _target(net: Network, target: str | None, state: str | None) -> tuple[str, str]:
+    if target is None:
+        target = default_target(net)
+    with blame("target"):
+        if target not in net.variables:
+            raise UnknownNameError("variable", target, net.variables, context="as target")
+    if state is None:
+        states = net.states(target)
+        state = "yes" if "yes" in states else states[0]
+    with blame("state"):
+        net.check_state(target, state)
+    return target, state
+
+
+def default_target(net: Network) -> str:
+    """The node a page about ``net`` asks about first: ``harm``, else an outcome, else the last."""
+    if "harm" in net.variables:
+        return "harm"
+    outcomes = [v for v in net.variables if net.node(v).role == "outcome"]
+    return outcomes[-1] if outcomes else net.variables[-1]
+
+
+def _apply_worldview_and_scenarios(net: Network, scenario: list[str],
+                                   worldview: str | None) -> tuple[Network, dict[str, str]]:
+    """The network under ``worldview`` and ``scenario``, and the evidence the scenarios set."""
+    if worldview is not None:
+        raise ApiError(404, "worldviews are not available in this version of gmnet", "worldview")
+    if scenario:
+        raise ApiError(404, "scenarios are not available in this version of gmnet", "scenario")
+    return net, {}
+
+
+# ============================================================================ descriptions
+def describe_network(net: Network) -> dict[str, Any]:
+    """Nodes (states, parents, role, CPT source, the parameters each uses) and every number."""
+    from gmnet.analysis.whatif import neutral_context
+
+    target = default_target(net)
+    states = net.states(target)
+    return {
+        "name": net.name, "title": net.title, "description": net.description,
+        "rule": net.rule, "default_target": target,
+        "default_state": "yes" if "yes" in states else states[0],
+        "neutral_context": neutral_context(net),
+        "nodes": [_node_info(net, v) for v in net.variables],
+        "parameters": [_parameter_info(net, p) for p in net.parameters.values()],
+    }
+
+
+def _node_info(net: Network, var: str) -> dict[str, Any]:
+    node = net.node(var)
+    groups = _groups_used(node)
+    return {"name": var, "label": node.label or var, "description": node.description,
+            "states": list(node.states), "parents": list(net.parents(var)),
+            "phase": node.phase, "role": node.role, "cpt_kind": node.cpt.kind,
+            "source": getattr(node.cpt, "source", None),
+            "parameters": [p.name for p in net.parameters.values() if p.group in groups]}
+
+
+def _groups_used(node) -> set[str]:
+    from gmnet.model.expressions import names_used
+
+    cpt = node.cpt
+    texts: list[str] = []
+    if cpt.kind in ("prior", "expression"):
+        texts = [t for t in cpt.probabilities.values() if isinstance(t, str) and t != "rest"]
+    elif cpt.kind == "calibrated_route":
+        texts = [cpt.target, cpt.route]
+        if isinstance(getattr(cpt, "route_share", None), str):
+            texts.append(cpt.route_share)
+    groups: set[str] = set()
+    for text in texts:
+        groups |= set(names_used(text))
+    return groups
+
+
+def _parameter_info(net: Network, p) -> dict[str, Any]:
+    spec = net.spec.parameters.get(p.group) if hasattr(net.spec, "parameters") else None
+    description = getattr(spec, "description", None) if spec is not None else None
+    return {"name": p.name, "value": p.value,
+            "range": None if p.low is None else [p.low, p.high], "source": p.source,
+            "unit": p.unit, "assumption": p.is_assumption,
+            "description": " ".join(description.split()) if description else None}
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, str):
+        return _finite(value.item())
+    return value
+
+
+# ============================================================================ middleware
+class _BodyLimit:
+    """Reject request bodies over ``limit`` bytes with 413, before the app reads them."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        too_big = ApiError(413, f"the request body is over the limit of {self.limit} bytes",
+                           "body")
+        if declared is not None:
+            try:
+                if int(declared) > self.limit:
+                    return await _send_json(send, too_big.status, too_big.body())
+            except ValueError:
+                bad = ApiError(400, "the Content-Length header is not a number", "body")
+                return await _send_json(send, 400, bad.body())
+        chunks: list[bytes] = []
+        size = 0
+        more = scope["method"] in ("POST", "PUT", "PATCH")
+        disconnected = False
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return await _send_json(send, too_big.status, too_big.body())
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                if disconnected:
+                    return {"type": "http.disconnect"}
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
+class _Guard:
+    """Reject unknown Host headers (DNS rebinding); add security headers to every response."""
+
+    def __init__(self, app, allowed_hosts: Sequence[str] | None):
+        self.app = app
+        self.allowed = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if self.allowed is not None:
+            raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            host = _host_of(raw)
+            if host not in self.allowed:
+                error = ApiError(400, f"host {host!r} is not served here; use one of: "
+                                 f"{', '.join(sorted(self.allowed))}", "host")
+                return await _send_json(send, error.status, error.body())
+        api = scope.get("path", "").startswith("/api/")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in headers}
+                extra = [(b"content-security-policy", _CSP.encode()),
+                         (b"x-content-type-options", b"nosniff"),
+                         (b"referrer-policy", b"no-referrer"),
+                         (b"x-frame-options", b"DENY")]
+                if api:
+                    extra.append((b"cache-control", b"no-store"))
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+async def _send_json(send, status: int, payload: dict) -> None:
+    import json
+
+    data = json.dumps(payload).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(data)).encode("ascii")),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})
+
+
+# ============================================================================ the app
+def create_app(networks: Sequence[str | Path | Network] | None = None, *,
+               timeout: float = DEFAULT_TIMEOUT, workers: int = 2,
+               max_body_bytes: int = MAX_BODY_BYTES,
+               allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS) -> FastAPI:
+    """The gmnet web app (a FastAPI application).
+
+    Parameters
+    ----------
+    networks
+        The networks a client may use: bundled names, file paths or loaded networks (default: the
+        bundled goal-misgeneralization network). The first is the default. Clients refer to them
+        by name only.
+    timeout
+        Time limit of one request's computation, in seconds.
+    workers
+        Threads that compute; requests beyond them wait (within the time limit).
+    max_body_bytes
+        The largest request body accepted.
+    allowed_hosts
+        Host header values accepted (loopback by default; ``None`` accepts any).
+
+    Returns
+    -------
+    fastapi.FastAPI
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> client = TestClient(create_app(), base_url="http://127.0.0.1")
+    >>> client.post("/api/query", json={"do": {"shift_type": "extreme"}}).json()["target"]
+    'harm'
+    """
+    if not timeout > 0:
+        raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout}")
+    if int(workers) < 1:
+        raise InvalidArgumentError(f"workers must be at least 1, got {workers}")
+    loaded: dict[str, Network] = {}
+    for ref in networks or [None]:
+        net = ref if isinstance(ref, Network) else load_network(ref)
+        if net.name in loaded:
+            raise InvalidArgumentError(f"two networks are named {net.name!r}; give each once")
+        net.compiled  # noqa: B018 - compile now, not in a request
+        loaded[net.name] = net
+    executor = ThreadPoolExecutor(max_workers=int(workers), thread_name_prefix="gmnet-web")
+    server = _Server(loaded, float(timeout), executor)
+
+    from gmnet import __version__
+
+    app = FastAPI(
+        title="gmnet",
+        version=__version__,
+        description="What-if questions to the goal-misgeneralization Bayesian network: exact "
+        "conditional and interventional queries, mitigations, uncertainty, sensitivity.",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+        responses=_ERRORS,
+    )
+    app.state.gmnet = server
+    _install_handlers(app)
+    _install_routes(app, server)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
+    app.add_middleware(_BodyLimit, limit=int(max_body_bytes))
+    return app
+
+
+def _host_of(header: str) -> str:
+    header = header.strip().lower()
+    if header.startswith("["):  # [::1]:8000
+        return header[1:header.index("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(GmnetError)
+    async def gmnet_error(request: Request, exc: GmnetError):
+        # raised by a library call after the request's names were checked
+        field_name = "evidence" if isinstance(exc, ImpossibleEvidenceError) else None
+        return JSONResponse({"error": _message_of(exc), "field": field_name},
+                            status_code=_status_of(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
+        name = ".".join(loc) or None
+        message = first.get("msg", "invalid request")
+        if first.get("type") == "extra_forbidden":
+            message = "unknown field"
+        elif first.get("type") == "missing":
+            message = "required field is missing"
+        text = f"{name}: {message}" if name else message
+        detail = [{"field": ".".join(str(x) for x in e.get("loc", ())
+                                     if x not in ("body", "query", "path")) or None,
+                   "message": e.get("msg")} for e in errors]
+        return JSONResponse({"error": text, "field": name, "detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        text = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 404:
+            text = f"no such page or endpoint: {request.url.path}"
+        elif exc.status_code == 405:
+            text = f"{request.method} is not allowed on {request.url.path}"
+        return JSONResponse({"error": text, "field": None}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # pragma: no cover - a bug
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}",
+                             "field": None}, status_code=500)
+
+
+def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one place per route
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/api/health", tags=["server"])
+    async def health() -> dict:
+        """Liveness, the networks served and the limits."""
+        from gmnet.web.models import MAX_SAMPLES
+
+        return {"status": "ok", "networks": list(server.networks),
+                "limits": {"max_samples": MAX_SAMPLES, "timeout_seconds": server.timeout}}
+
+    # ------------------------------------------------------------------ networks
+    @app.get("/api/networks", tags=["network"])
+    async def networks() -> list[NetworkSummary]:
+        """The networks this server was started with (the first is the default)."""
+        return [NetworkSummary(name=n, title=net.title, default=i == 0)
+                for i, (n, net) in enumerate(server.networks.items())]
+
+    @app.get("/api/networks/{name}", tags=["network"])
+    async def network(name: str) -> NetworkDescription:
+        """A network: nodes, states, parents, roles, CPT sources and every number with its
+        source (what ``gmnet show --json`` prints)."""
+        return NetworkDescription(**describe_network(server.network(name)))
+
+    @app.get("/api/core-table", tags=["network"])
+    async def core(network: str | None = None, worldview: str | None = None) -> dict:
+        """The document's Detailed Risk Assessment by Shift Type as the network reproduces it."""
+        from gmnet.analysis.whatif import core_table
+
+        situation = server.resolve(Situation(network=network, worldview=worldview))
+        rows = await server.run(core_table, situation.network)
+        return _finite({"network": situation.network.name, "worldview": worldview,
+                        "rows": [r.to_dict() for r in rows]})
+
+    # ------------------------------------------------------------------ questions
+    @app.post("/api/query", tags=["questions"])
+    async def query(request: QueryRequest) -> QueryResponse:
+        """P(target | evidence, do(...)) at the network's point values, exact."""
+        s = server.resolve(request, target=request.target, state=request.state,
+                           with_target=True)
+        dist = await server.run(s.network.query, s.target, evidence=s.evidence, do=s.do)
+        return QueryResponse(query=str(s.parsed()), target=s.target, state=s.state,
+                             probability=dist[s.state], distribution=dist, **s.echo())
+
+    @app.post("/api/marginals", tags=["questions"])
+    async def marginals(request: Situation) -> MarginalsResponse:
+        """Every node's distribution given the evidence and interventions."""
+        from gmnet.viz.diagram import node_marginals
+
+        s = server.resolve(request)
+        result = await server.run(node_marginals, s.network, s.evidence, s.do)
+        return MarginalsResponse(marginals=result, **s.echo())
+
+    @app.post("/api/diagram", tags=["questions"], response_class=Response,
+              responses={200: {"content": {"image/svg+xml": {}},
+                               "description": "The diagram as SVG."}})
+    async def diagram(request: DiagramRequest) -> Response:
+        """The causal pathway diagram as SVG, every node showing its probabilities under the
+        question; the target stands out, observed and intervened nodes are marked."""
+        from gmnet.viz.diagram import draw
+
+        s = server.resolve(request, target=request.target, state=request.state,
+                           with_target=True)
+
+        def svg() -> str:
+            return draw(s.network, s.parsed(), title=request.title).svg()
+
+        text = await server.run(svg)
+        return Response(text, media_type="image/svg+xml")

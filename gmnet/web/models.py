@@ -1,0 +1,183 @@
+"""Typed request and response bodies of the web API.
+
+Requests are validated before any library code runs: unknown fields, wrong types, oversized
+mappings and sample counts beyond the cap are rejected with a 422 naming the field. Names of
+variables and states are checked against the network by the endpoint (they depend on it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "MAX_SAMPLES",
+    "MAX_ASSIGNMENTS",
+    "Name",
+    "Situation",
+    "QueryRequest",
+    "QueryResponse",
+    "MarginalsResponse",
+    "DiagramRequest",
+    "CompareRequest",
+    "UncertaintyRequest",
+    "SensitivityRequest",
+    "AuditRequest",
+    "NodeInfo",
+    "ParameterInfo",
+    "NetworkDescription",
+    "NetworkSummary",
+    "ErrorBody",
+]
+
+#: The most parameter draws one request may ask for.
+MAX_SAMPLES = 20_000
+#: The most evidence or do() entries one request may carry (more than any network has nodes).
+MAX_ASSIGNMENTS = 200
+#: The most scenarios one request may combine.
+MAX_SCENARIOS = 8
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120,
+                                        pattern=r"^[A-Za-z0-9_.+\-]+$")]
+Assignments = Annotated[dict[Name, Name], Field(max_length=MAX_ASSIGNMENTS)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Situation(_Strict):
+    """Where a question is asked: network, scenarios, worldview, evidence and interventions."""
+
+    network: Name | None = Field(
+        None, description="Name of one of the networks the server was started with "
+        "(default: the first).")
+    scenario: list[Name] = Field(
+        default_factory=list, max_length=MAX_SCENARIOS,
+        description="Scenarios to apply, e.g. a domain and a period (GET /api/scenarios).")
+    worldview: Name | None = Field(
+        None, description="A named parameter set (GET /api/worldviews); default: the network's "
+        "own numbers.")
+    evidence: Assignments = Field(
+        default_factory=dict, description="Observed states: {variable: state}.")
+    do: Assignments = Field(
+        default_factory=dict, description="Interventions (graph surgery): {variable: state}.")
+
+
+class QueryRequest(Situation):
+    """P(target | evidence, do(...)) at the network's point values."""
+
+    target: Name | None = Field(None, description="The variable asked about (default: the "
+                                "network's outcome, e.g. harm).")
+    state: Name | None = Field(None, description="One state of the target: its probability is "
+                               "returned as `probability` (default: the first state).")
+
+
+class QueryResponse(BaseModel):
+    network: str
+    query: str = Field(description="The question in gmnet's query syntax.")
+    target: str
+    state: str
+    probability: float
+    distribution: dict[str, float]
+    evidence: dict[str, str] = Field(description="Evidence used, the scenarios' included.")
+    do: dict[str, str]
+    scenario: list[str]
+    worldview: str | None
+
+
+class MarginalsResponse(BaseModel):
+    network: str
+    evidence: dict[str, str]
+    do: dict[str, str]
+    scenario: list[str]
+    worldview: str | None
+    marginals: dict[str, dict[str, float]] = Field(
+        description="Every node's distribution given the evidence and interventions.")
+
+
+class DiagramRequest(QueryRequest):
+    """The pathway diagram (SVG) with every node's probability under the question."""
+
+    title: str | None = Field(None, max_length=300, description="A title above the diagram "
+                              "(default: the question in query syntax).")
+
+
+class CompareRequest(Situation):
+    """Compare mitigation portfolios: P(harm) with none, each alone, each layer, all."""
+
+    samples: int = Field(0, ge=0, le=MAX_SAMPLES, description="Parameter draws for intervals "
+                         f"(0: point values only; at most {MAX_SAMPLES}).")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed for the draws.")
+
+
+class UncertaintyRequest(QueryRequest):
+    """The distribution of P(target=state | ...) over the uncertain numbers."""
+
+    samples: int = Field(2000, ge=1, le=MAX_SAMPLES,
+                         description=f"Parameter draws (at most {MAX_SAMPLES}).")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed for the draws.")
+
+
+class SensitivityRequest(QueryRequest):
+    """Which numbers matter most for P(target=state | ...)."""
+
+    method: Literal["tornado", "sobol", "both"] = Field(
+        "tornado", description="One-way tornado, global Sobol indices, or both.")
+    samples: int = Field(256, ge=8, le=MAX_SAMPLES, description="Base sample size N for Sobol "
+                         f"(at most {MAX_SAMPLES}).")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed for the draws.")
+
+
+class AuditRequest(_Strict):
+    network: Name | None = None
+    worldview: Name | None = None
+
+
+class ParameterInfo(BaseModel):
+    name: str
+    value: float
+    range: list[float] | None
+    source: str
+    unit: str
+    assumption: bool
+    description: str | None = None
+
+
+class NodeInfo(BaseModel):
+    name: str
+    label: str
+    description: str | None
+    states: list[str]
+    parents: list[str]
+    phase: str
+    role: str
+    cpt_kind: str
+    source: str | None
+    parameters: list[str] = Field(description="Names of the parameters its CPT uses.")
+
+
+class NetworkSummary(BaseModel):
+    name: str
+    title: str
+    default: bool
+
+
+class NetworkDescription(BaseModel):
+    name: str
+    title: str
+    description: str | None
+    rule: str
+    default_target: str
+    default_state: str
+    neutral_context: dict[str, str]
+    nodes: list[NodeInfo]
+    parameters: list[ParameterInfo]
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="What was wrong and what would be valid.")
+    field: str | None = Field(None, description="The request field at fault, e.g. "
+                              "`evidence.shift_type`, when one is.")
+    detail: Any | None = None
