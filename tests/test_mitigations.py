@@ -382,3 +382,14 @@ def test_unknown_names(net):
 def test_a_network_without_mitigations(toy):
     with pytest.raises(gmnet.InvalidArgumentError, match="has no mitigation nodes"):
         gmnet.compare_mitigations(toy["chain"], target="C", state="yes")
+
+
+def test_keep_priors_leaves_a_context_node_to_its_prior(net):
+    result = gmnet.compare_mitigations(net, keep_priors=["capability_level"])
+    assert "capability_level" not in result.do
+    m_cap = {"below_human": 0.5, "human_level": 1.0, "superhuman": 3.0}
+    expected = sum(CAP[s] * GOAL[s] * min(1.0, PM[s] / (CAP[s] * GOAL[s]) * m)
+                   for s in CAP for m in m_cap.values()) / 12
+    assert result.baseline == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(gmnet.UnknownNameError, match="unknown variable 'capability' in keep"):
+        gmnet.compare_mitigations(net, keep_priors=["capability"])

@@ -88,3 +88,15 @@ def test_compare_errors(capsys, args, message):
     assert code == 2 and out == ""
     assert err.startswith("gmnet: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_scenario_prior_is_not_overridden_by_the_neutral_context(net):
+    from gmnet.cli.mitigations import _reshaped_priors
+    from gmnet.model.network import NETWORKS_DIR, network_from_dict, read_yaml
+
+    data = read_yaml(NETWORKS_DIR / "goal_misgeneralization.yaml")
+    data["nodes"]["capability_level"]["cpt"] = {
+        "kind": "table", "rows": [[0.1, 0.3, 0.6]], "source": "test: a period's prior"}
+    reshaped = network_from_dict(data)
+    assert _reshaped_priors(net, net) == []
+    assert _reshaped_priors(net, reshaped) == ["capability_level"]

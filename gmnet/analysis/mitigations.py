@@ -385,6 +385,7 @@ def compare_mitigations(
     evidence: Mapping[str, str] | None = None,
     do: Mapping[str, str] | None = None,
     context: str = "neutral",
+    keep_priors: Iterable[str] = (),
     target: str = "harm",
     state: str = "yes",
 ) -> MitigationComparison:
@@ -405,6 +406,9 @@ def compare_mitigations(
         ``"neutral"`` (default): context nodes not named in ``evidence`` or ``do`` are set to
         the network's neutral context, where the document's table holds; ``"prior"``: they keep
         their priors.
+    keep_priors
+        Context nodes left at their priors even with ``context="neutral"``: e.g. those whose
+        prior a scenario has replaced.
     target, state
         What to reduce (default P(harm = yes)).
 
@@ -417,6 +421,10 @@ def compare_mitigations(
     """
     if context not in CONTEXT_MODES:
         raise UnknownNameError("context", str(context), CONTEXT_MODES)
+    keep_priors = set(keep_priors)
+    for v in sorted(keep_priors):
+        if v not in network.variables:
+            raise UnknownNameError("variable", str(v), network.variables, context="in keep_priors")
     if not isinstance(target, str) or target not in network.variables:
         raise UnknownNameError("variable", str(target), network.variables, context="as target")
     state_index = network.check_state(target, state)
@@ -452,7 +460,8 @@ def compare_mitigations(
         from gmnet.analysis.whatif import neutral_context
 
         for v, s in neutral_context(network).items():
-            if v not in names and v not in ev_states and v not in do_states:
+            if v not in names and v not in ev_states and v not in do_states \
+                    and v not in keep_priors:
                 do_states[v] = s
     dd = resolve_assignments(network, do_states, what="do()")
     probabilities = portfolio_probabilities(network.compiled, names, target, state_index, ev,

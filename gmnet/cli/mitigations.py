@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
 from gmnet.analysis.mitigations import CONTEXT_MODES, MitigationComparison, compare_mitigations
+from gmnet.analysis.whatif import neutral_context
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.errors import QuerySyntaxError
+from gmnet.model.network import Network
 from gmnet.query_text import parse_query
 
 
@@ -23,6 +26,17 @@ def _parse_given(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
     return dict(parsed.evidence), dict(parsed.do)
 
 
+def _reshaped_priors(base: Network, net: Network) -> list[str]:
+    """Context nodes whose prior a scenario or worldview replaced: the neutral context must not
+    override them."""
+    changed = []
+    for v, _ in neutral_context(net).items():
+        if v in base.variables and base.parents(v) == net.parents(v) \
+                and not np.array_equal(base.cpt(v), net.cpt(v)):
+            changed.append(v)
+    return changed
+
+
 def _parse_target(text: str) -> tuple[str, str]:
     if text.count("=") != 1 or not all(part.strip() for part in text.split("=")):
         raise QuerySyntaxError(f"cannot parse --target {text!r}; write it like 'harm=yes'")
@@ -36,8 +50,8 @@ def _parse_target(text: str) -> tuple[str, str]:
                    "'shift_type=extreme, do(spec_quality=low)'.")
 @click.option("--context", "context", type=click.Choice(CONTEXT_MODES), default="neutral",
               show_default=True,
-              help="Context nodes not given: held at the neutral context (where the document's "
-                   "table holds) or left to their priors.")
+              help="Context nodes neither given nor reshaped by a scenario: held at the "
+                   "neutral context (where the document's table holds) or left to their priors.")
 @click.option("--target", "target", metavar="VAR=STATE", default="harm=yes", show_default=True,
               help="The outcome whose probability the mitigations should reduce.")
 @click.option("--all-portfolios", is_flag=True,
@@ -55,8 +69,9 @@ def compare(given: str | None, context: str, target: str, all_portfolios: bool,
     variable, state = _parse_target(target)
     merged = {k: v for k, v in scenario_evidence.items() if k not in do}
     merged.update(evidence)
-    result = compare_mitigations(net, evidence=merged, do=do, context=context, target=variable,
-                                 state=state)
+    result = compare_mitigations(net, evidence=merged, do=do, context=context,
+                                 keep_priors=_reshaped_priors(opts.network(), net),
+                                 target=variable, state=state)
     if opts.json:
         emit_json(result.to_dict(all_portfolios=all_portfolios))
         return
