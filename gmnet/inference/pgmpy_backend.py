@@ -11,7 +11,8 @@ import numpy as np
 from gmnet.errors import ImpossibleEvidenceError
 from gmnet.model.compiled import CompiledModel
 
-__all__ = ["to_pgmpy", "pgmpy_query"]
+__all__ = ["to_pgmpy", "pgmpy_query", "from_pgmpy", "parse_model_text", "model_file_text",
+           "classic_model", "exact_decimal", "PGMPY_FORMATS", "CLASSIC_NETWORKS"]
 
 
 def _import_pgmpy():
@@ -84,3 +85,217 @@ def pgmpy_query(model: CompiledModel, target: str, evidence: Mapping[str, int]) 
         raise ImpossibleEvidenceError("the evidence has probability zero under the model")
     ordered = np.array([unnorm[names.index(s)] for s in model.states[target]])
     return ordered / total
+
+
+# ============================================================================ files
+# Readers and writers of the formats pgmpy handles (BIF, XMLBIF, Hugin NET, GeNIe XDSL). gmnet.io
+# calls these; it never sees a pgmpy object. Values are written with the shortest decimal that
+# reads back as the same float, so a round trip is exact.
+PGMPY_FORMATS = ("bif", "xmlbif", "net", "xdsl")
+CLASSIC_NETWORKS = ("asia", "cancer", "earthquake", "sachs", "survey", "alarm", "barley",
+                    "child", "insurance", "mildew", "water", "hailfinder", "hepar2", "win95pts")
+
+
+def exact_decimal(x: float) -> str:
+    """The shortest positional decimal that reads back as exactly ``x`` (no exponent)."""
+    return np.format_float_positional(float(x), unique=True, trim="0")
+
+
+def from_pgmpy(bn) -> CompiledModel:
+    """A :class:`CompiledModel` (one draw) from a pgmpy ``DiscreteBayesianNetwork``.
+
+    Each CPT's parent axes follow the CPD's evidence order and every axis follows the states in
+    the order the variable's own CPD lists them, whatever order the file used inside other CPDs.
+    """
+    import networkx as nx
+
+    cpds = {str(c.variable): c for c in bn.get_cpds()}
+    nodes = [str(v) for v in bn.nodes()]
+    missing = [v for v in nodes if v not in cpds]
+    if missing:
+        raise ValueError("no probability table for " + ", ".join(missing))
+    states = {v: tuple(str(s) for s in cpds[v].state_names[cpds[v].variable]) for v in nodes}
+    parents: dict[str, tuple[str, ...]] = {}
+    tables: dict[str, np.ndarray] = {}
+    for v in nodes:
+        cpd = cpds[v]
+        names = [str(x) for x in cpd.variables]
+        parents[v] = tuple(names[1:])
+        arr = np.asarray(cpd.values, dtype=float).reshape(cpd.cardinality)
+        for axis, var in enumerate(names):
+            own = [str(s) for s in cpd.state_names[cpd.variables[axis]]]
+            if var not in states:
+                raise ValueError(f"the table of {v} refers to unknown variable {var}")
+            if sorted(own) != sorted(states[var]):
+                raise ValueError(f"the table of {v} lists states {own} for {var}, which has "
+                                 f"{list(states[var])}")
+            arr = np.take(arr, [own.index(s) for s in states[var]], axis=axis)
+        tables[v] = np.moveaxis(arr, 0, -1)[None]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((p, v) for v in nodes for p in parents[v])
+    order = tuple(nx.lexicographical_topological_sort(graph, key=nodes.index))
+    return CompiledModel(order, states, parents, tables)
+
+
+def parse_model_text(text: str, fmt: str) -> tuple[str | None, CompiledModel]:
+    """Parse a network in ``fmt`` (one of :data:`PGMPY_FORMATS`) with pgmpy's reader.
+
+    Returns the network's name where the format stores one, and the model. Any failure of the
+    reader is raised as ``ValueError`` with the reader's message.
+    """
+    from pgmpy import readwrite
+
+    readers = {"bif": readwrite.BIFReader, "xmlbif": readwrite.XMLBIFReader,
+               "net": _fast_net_reader_class(), "xdsl": readwrite.XDSLReader}
+    if fmt not in readers:
+        raise ValueError(f"pgmpy reads {', '.join(PGMPY_FORMATS)}, not {fmt}")
+    logging.getLogger("pgmpy").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            reader = readers[fmt](string=text)
+            bn = reader.get_model()
+        except Exception as exc:  # noqa: BLE001 - pgmpy's readers raise anything on bad input
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise ValueError(detail) from None
+    name = getattr(bn, "name", None) or getattr(reader, "network_name", None)
+    return (str(name) if name else None), from_pgmpy(bn)
+
+
+def model_file_text(model: CompiledModel, fmt: str, *, name: str) -> str:
+    """``model`` (draw 0) as the text of a ``fmt`` file, written by pgmpy's writer with every
+    probability in full precision (see :func:`exact_decimal`)."""
+    from pgmpy import readwrite
+
+    logging.getLogger("pgmpy").setLevel(logging.ERROR)
+    bn = to_pgmpy(model)
+    bn.name = name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if fmt == "bif":
+            return str(readwrite.BIFWriter(bn))
+        if fmt == "xmlbif":
+            return str(readwrite.XMLBIFWriter(bn))
+        if fmt == "net":
+            return str(_ExactNETWriter(bn, model))
+        if fmt == "xdsl":
+            return _xdsl_text(bn, model, name)
+    raise ValueError(f"pgmpy writes {', '.join(PGMPY_FORMATS)}, not {fmt}")
+
+
+def _fast_net_reader_class():
+    import re
+
+    from pgmpy.readwrite import NETReader
+
+    class FastNETReader(NETReader):
+        """pgmpy 1.1's NETReader with two fixes: it rescanned the whole file for every node
+        while reading states (quadratic: half a minute for 25 nodes), and it split quoted state
+        names at spaces. Hugin's ``%`` comments are removed first."""
+
+        _node = re.compile(r"\bnode\s+([A-Za-z0-9_\-]+)\s*\{")
+        _states = re.compile(r"\bstates\s*=\s*\(([^)]*)\)\s*;")
+        _quoted = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+        def __init__(self, string: str):
+            super().__init__(string=_strip_percent_comments(string))
+
+        def get_states(self):
+            variable_states = {}
+            starts = [(m.group(1), m.end()) for m in self._node.finditer(self.network)]
+            for i, (name, start) in enumerate(starts):
+                end = starts[i + 1][1] if i + 1 < len(starts) else len(self.network)
+                found = self._states.search(self.network, start, end)
+                if found is None:
+                    raise ValueError(f"node {name} has no 'states = (...);'")
+                variable_states[name] = self._quoted.findall(found.group(1))
+            return variable_states
+
+    return FastNETReader
+
+
+def _strip_percent_comments(text: str) -> str:
+    """Remove Hugin comments (``%`` to the end of the line, outside quoted strings)."""
+    out = []
+    for line in text.splitlines():
+        quoted = False
+        for i, ch in enumerate(line):
+            if ch == '"':
+                quoted = not quoted
+            elif ch == "%" and not quoted:
+                line = line[:i]
+                break
+        out.append(line)
+    return "\n".join(out)
+
+
+def _nested(arr: np.ndarray) -> str:
+    if arr.ndim == 1:
+        return "(" + " ".join(exact_decimal(x) for x in arr) + ")"
+    return "(" + " ".join(_nested(a) for a in arr) + ")"
+
+
+def _exact_net_writer_class():
+    from pgmpy.readwrite import NETWriter
+
+    class ExactNETWriter(NETWriter):
+        """pgmpy 1.1's NETWriter rounds to 8 decimals; this one writes every digit."""
+
+        def __init__(self, bn, model: CompiledModel):
+            self._gmnet_model = model
+            super().__init__(bn)
+
+        def net_cpd(self, var_name):
+            # Hugin's layout: parents in the listed order, the node's own states innermost
+            return _nested(np.asarray(self._gmnet_model.cpts[var_name][0]))
+
+    return ExactNETWriter
+
+
+def _ExactNETWriter(bn, model):  # noqa: N802 - a factory standing in for the class
+    return _exact_net_writer_class()(bn, model)
+
+
+def _xdsl_text(bn, model: CompiledModel, name: str) -> str:
+    """XDSL via pgmpy's writer, then exact probabilities and a deterministic layout (pgmpy places
+    nodes at random positions, so two exports of one network would differ)."""
+    import xml.dom.minidom as md
+    import xml.etree.ElementTree as etree
+
+    from pgmpy.readwrite import XDSLWriter
+
+    writer = XDSLWriter(bn, network_id=name)
+    for elem in writer.root.find("nodes").findall("cpt"):
+        var = elem.attrib["id"]
+        elem.find("probabilities").text = " ".join(
+            exact_decimal(x) for x in np.asarray(model.cpts[var][0]).reshape(-1))
+    depth: dict[str, int] = {}
+    for v in model.variables:
+        depth[v] = 1 + max((depth[p] for p in model.parents[v]), default=-1)
+    column: dict[int, int] = {}
+    genie = writer.root.find("extensions").find("genie")
+    genie.set("app", "gmnet")
+    for node in genie.findall("node"):
+        var = node.attrib["id"]
+        row = depth[var]
+        col = column.get(row, 0)
+        column[row] = col + 1
+        x, y = 40 + 160 * col, 40 + 120 * row
+        node.find("position").text = f"{x} {y} {x + 72} {y + 48}"
+    raw = etree.tostring(writer.root, encoding="utf-8")
+    return md.parseString(raw).toprettyxml(indent="    ", encoding="utf-8").decode("utf-8")
+
+
+def classic_model(name: str) -> CompiledModel:
+    """One of the classic networks bundled inside pgmpy's wheel (bnlearn repository BIF files),
+    read from the installed package: nothing is downloaded."""
+    import gzip
+    from importlib.resources import files
+
+    if name not in CLASSIC_NETWORKS:
+        raise ValueError(f"unknown classic network {name!r}")
+    ref = files("pgmpy") / "utils" / "example_models" / f"{name}.bif.gz"
+    with ref.open("rb") as handle:
+        text = gzip.decompress(handle.read()).decode("utf-8")
+    return parse_model_text(text, "bif")[1]
