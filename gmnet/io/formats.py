@@ -42,6 +42,7 @@ __all__ = [
     "export_network",
     "export_text",
     "import_network",
+    "load_foreign",
     "format_of",
     "sidecar_path",
     "network_from_model",
@@ -269,6 +270,25 @@ def import_network(path: str | Path, *, format: str | None = None,  # noqa: A002
         return _with_sidecar(model, _read_sidecar(side_file), path, net_name, name is not None)
     return network_from_model(model, name=net_name, source=f"imported from {path.name}",
                               title=file_name or "", path=str(path))
+
+
+def load_foreign(path: str | Path) -> Network:
+    """:func:`import_network` with its sidecar, cached while neither file changes (what
+    ``load_network`` and ``--network`` use for other tools' files)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnknownNameError("network file", str(path), [], context="(no such file)")
+    side = sidecar_path(path)
+    key = (str(path.resolve()), path.stat().st_mtime_ns,
+           side.stat().st_mtime_ns if side.is_file() else None)
+    if key not in _FOREIGN_CACHE:
+        if len(_FOREIGN_CACHE) > 32:
+            _FOREIGN_CACHE.clear()
+        _FOREIGN_CACHE[key] = import_network(path)
+    return _FOREIGN_CACHE[key]
+
+
+_FOREIGN_CACHE: dict[tuple, Network] = {}
 
 
 def _read_text(path: Path) -> str:

@@ -32,6 +32,8 @@ __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bun
 NETWORKS_DIR = Path(__file__).resolve().parent.parent.parent / "networks"
 DEFAULT_NETWORK = "goal_misgeneralization"
 MAX_FILE_BYTES = 5_000_000
+# other tools' formats, read through gmnet.io.formats (BIF, XMLBIF, Hugin NET, GeNIe XDSL, UAI)
+FOREIGN_EXTENSIONS = (".bif", ".xml", ".xmlbif", ".net", ".xdsl", ".uai")
 SUM_TOLERANCE = 1e-9
 
 
@@ -568,7 +570,8 @@ def _resolve(path_or_name: str | Path | None) -> Path:
         path_or_name = DEFAULT_NETWORK
     text = str(path_or_name)
     candidate = Path(text)
-    if candidate.suffix in (".yaml", ".yml") or "/" in text or "\\" in text or candidate.exists():
+    if (candidate.suffix in (".yaml", ".yml") or candidate.suffix.lower() in FOREIGN_EXTENSIONS
+            or "/" in text or "\\" in text or candidate.exists()):
         if not candidate.is_file():
             raise UnknownNameError("network file", text, bundled_networks(),
                                    context="(no such file; bundled networks are)")
@@ -636,8 +639,14 @@ def _pydantic_problems(exc: pydantic.ValidationError) -> list[str]:
 def load_network(path_or_name: str | Path | None = None) -> Network:
     """Load a network: a bundled one by name (default: the goal-misgeneralization network) or a
     gmnet YAML file by path. Validates the whole file and reports every problem at once.
+    Files of other tools (.bif, .xml/.xmlbif, .net, .xdsl, .uai) are imported: see
+    :func:`gmnet.io.formats.import_network`.
     """
     path = _resolve(path_or_name)
+    if path.suffix.lower() in FOREIGN_EXTENSIONS:
+        from gmnet.io.formats import load_foreign
+
+        return load_foreign(path)
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
 
 
@@ -653,4 +662,8 @@ def _load_cached(resolved: str, mtime: int, shown: str) -> Network:
 
 def validate_file(path: str | Path) -> Network:
     """Load and validate a network file; raises NetworkFileError listing every problem."""
+    if Path(path).suffix.lower() in FOREIGN_EXTENSIONS:
+        from gmnet.io.formats import import_network
+
+        return import_network(path)
     return network_from_dict(read_yaml(Path(path)), path=str(path))
