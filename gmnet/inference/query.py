@@ -90,7 +90,10 @@ def posterior(model: CompiledModel, target: str, evidence: Mapping[str, int],
     elif engine == "enumeration":
         from gmnet.inference.enumeration import enumerate_marginal
 
-        joint = np.stack([enumerate_marginal(cut.point(i), [target], evidence)
+        # in the cut network an intervened node is certain to take its state, so restricting
+        # it to that state (like evidence) changes no probability and keeps the joint small
+        fixed = {**evidence, **do}
+        joint = np.stack([enumerate_marginal(cut.point(i), [target], fixed)
                           for i in range(cut.draws)])
     elif engine == "pgmpy":
         from gmnet.inference.pgmpy_backend import pgmpy_query
