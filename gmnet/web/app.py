@@ -194,6 +194,15 @@ class _Server:
         return situation
 
     # ------------------------------------------------------------------ the thread pool
+    async def ask(self, situation: _Situation, func: Callable[..., Any], *args: Any,
+                  **kwargs: Any) -> Any:
+        """:meth:`run`, reporting a library error with the request field it names, if any."""
+        try:
+            return await self.run(func, *args, **kwargs)
+        except GmnetError as exc:
+            raise ApiError(_status_of(exc), _message_of(exc),
+                           _field_named(str(exc), situation)) from exc
+
     async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``func(*args, **kwargs)`` in the pool, within the time limit (503 / 504 otherwise)."""
         begun = threading.Event()
@@ -212,6 +221,22 @@ class _Server:
                                f"{self.timeout:g} s; try again shortly") from None
             raise ApiError(504, f"the computation took longer than the time limit of "
                            f"{self.timeout:g} s; ask for fewer samples") from None
+
+
+def _field_named(message: str, situation: _Situation) -> str | None:
+    """The request field a library error is about: the first evidence or do() variable its
+    message names (the message says the rest)."""
+    import re
+
+    if "evidence" in message and "impossible" in message:
+        return "evidence"
+    found = []
+    for kind, assignments in (("evidence", situation.evidence), ("do", situation.do)):
+        for var in assignments:
+            match = re.search(rf"(?<![A-Za-z0-9_]){re.escape(var)}(?![A-Za-z0-9_])", message)
+            if match:
+                found.append((match.start(), f"{kind}.{var}"))
+    return min(found)[1] if found else None
 
 
 def _target(net: Network, target: str | None, state: str | None) -> tuple[str, str]:
@@ -570,7 +595,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         """P(target | evidence, do(...)) at the network's point values, exact."""
         s = server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
-        dist = await server.run(s.network.query, s.target, evidence=s.evidence, do=s.do)
+        dist = await server.ask(s, s.network.query, s.target, evidence=s.evidence, do=s.do)
         return QueryResponse(query=str(s.parsed()), target=s.target, state=s.state,
                              probability=dist[s.state], distribution=dist, **s.echo())
 
@@ -580,8 +605,22 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         from gmnet.viz.diagram import node_marginals
 
         s = server.resolve(request)
-        result = await server.run(node_marginals, s.network, s.evidence, s.do)
+        result = await server.ask(s, node_marginals, s.network, s.evidence, s.do)
         return MarginalsResponse(marginals=result, **s.echo())
+
+    @app.post("/api/compare", tags=["mitigations"])
+    async def compare(request: CompareRequest) -> dict:
+        """Every mitigation portfolio by intervention (``gmnet compare``): the result of
+        :func:`gmnet.compare_mitigations` as a dict."""
+        from gmnet.analysis.mitigations import compare_mitigations
+
+        s = server.resolve(request, target=request.target, state=request.state,
+                           with_target=True)
+        result = await server.ask(s, compare_mitigations, s.network, evidence=s.evidence,
+                                  do=s.do, context=request.context, target=s.target,
+                                  state=s.state)
+        return _finite({**result.to_dict(all_portfolios=request.all_portfolios),
+                        "scenario": s.scenario, "worldview": s.worldview})
 
     @app.post("/api/diagram", tags=["questions"], response_class=Response,
               responses={200: {"content": {"image/svg+xml": {}},
@@ -597,5 +636,5 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         def svg() -> str:
             return draw(s.network, s.parsed(), title=request.title).svg()
 
-        text = await server.run(svg)
+        text = await server.ask(s, svg)
         return Response(text, media_type="image/svg+xml")

@@ -105,11 +105,17 @@ class DiagramRequest(QueryRequest):
 
 
 class CompareRequest(Situation):
-    """Compare mitigation portfolios: P(harm) with none, each alone, each layer, all."""
+    """Compare mitigation portfolios by intervention: P(target) with none, each mitigation
+    alone, each layer, each pair of layers and all; marginal values and Shapley shares."""
 
-    samples: int = Field(0, ge=0, le=MAX_SAMPLES, description="Parameter draws for intervals "
-                         f"(0: point values only; at most {MAX_SAMPLES}).")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed for the draws.")
+    target: Name = Field("harm", description="What the mitigations should reduce.")
+    state: Name = Field("yes", description="The target's state whose probability is reduced.")
+    context: Literal["neutral", "prior"] = Field(
+        "neutral", description="Context nodes not named in evidence or do: `neutral` sets them "
+        "to the network's neutral context (where the document's table holds), `prior` keeps "
+        "their priors (then the rows equal /api/query with the same portfolio).")
+    all_portfolios: bool = Field(False, description="Also list P(target) for every one of the "
+                                 "2**k portfolios.")
 
 
 class UncertaintyRequest(QueryRequest):

@@ -372,10 +372,7 @@
   }
 
   function compareKey() {
-    const mitigations = new Set(mitigationNames());
-    const body = situation();
-    for (const m of mitigations) { delete body.do[m]; delete body.evidence[m]; }
-    return JSON.stringify(body);
+    return JSON.stringify(compareBody());
   }
 
   async function refresh() {
@@ -420,9 +417,7 @@
         (err) => { if (my === seq) unavailable("#sensitivity", err); }));
     const key = compareKey();
     if (key !== lastCompareKey && mitigationNames().length) {
-      const body = situation();
-      for (const m of mitigationNames()) { delete body.do[m]; delete body.evidence[m]; }
-      jobs.push(call("POST", "/api/compare", body, controller()).then((r) => {
+      jobs.push(call("POST", "/api/compare", compareBody(), controller()).then((r) => {
         if (my !== seq) return;
         lastCompareKey = key;
         showCompare(r);
@@ -610,24 +605,37 @@
   }
 
   // ------------------------------------------------------------------ the mitigation chart
-  let compareRowsCache = [];
+  let comparison = null;
 
-  function compareRows(r) {
-    // rows of the comparison: {label, p, low, high, kind, on: [mitigations]}
-    const rows = r.rows || r.portfolios || [];
-    return rows.map((row) => ({
-      label: row.label || row.name || (row.mitigations || []).join(" + ") || "no mitigation",
-      p: row.p_harm !== undefined ? row.p_harm : row.probability,
-      low: row.interval ? row.interval[0] : row.low,
-      high: row.interval ? row.interval[1] : row.high,
-      kind: row.kind || "",
-      on: row.mitigations || row.on || [],
-      reduction: row.relative_reduction,
-    }));
+  function portfolioLabel(p) {
+    if (p.kind === "none") return "No mitigation";
+    if (p.kind === "all") return "All mitigations";
+    if (p.kind === "mitigation") { const n = nodeOf(p.name); return n ? n.label : p.name; }
+    if (p.kind === "layer") return p.name.replace(/^./, (c) => c.toUpperCase()) + " layer";
+    if (p.kind === "layer pair") return p.name.replace(/^./, (c) => c.toUpperCase()) + " layers";
+    return p.name;
+  }
+
+  function layerOf(p) {
+    if (p.kind === "mitigation") { const n = nodeOf(p.name); return n ? n.phase : ""; }
+    if (p.kind === "layer") return p.name;
+    return "";
+  }
+
+  function compareBody() {
+    // the context only: compare sets every mitigation itself, and observations downstream of
+    // the mitigations (alarms) would not compare like with like
+    const isContext = new Set(desc.nodes.filter((n) => n.role !== "mitigation" && n.role !== "alarm")
+      .map((n) => n.name));
+    const body = situation();
+    body.evidence = Object.fromEntries(Object.entries(body.evidence).filter(([k]) => isContext.has(k)));
+    body.do = Object.fromEntries(Object.entries(body.do).filter(([k]) => isContext.has(k)));
+    return { ...body, target: state.target, state: state.targetState, context: "prior",
+      all_portfolios: true };
   }
 
   function showCompare(r) {
-    compareRowsCache = compareRows(r);
+    comparison = r;
     drawCompare();
   }
 
@@ -636,53 +644,85 @@
   }
 
   function highlightCompare() {
-    const now = activeMitigations().join(",");
-    document.querySelectorAll("#compare .row-group").forEach((g) => {
-      g.classList.toggle("current", g.dataset.on === now);
-    });
+    if (comparison) drawCompare();
   }
 
   function drawCompare() {
-    const rows = compareRowsCache;
+    const r = comparison;
     const box = $("#compare");
-    if (!rows.length) { box.replaceChildren(el("p", { class: "muted", text: "no rows" })); return; }
-    const labelW = 230, W = 700, rowH = 22, top = 8, right = 70;
-    const H = top + rows.length * rowH + 26;
-    const max = niceMax(Math.max(...rows.map((r) => Math.max(r.p || 0, r.high || 0))) * 1.05 || 0.01);
+    const rows = r.portfolios.map((p) => ({ label: portfolioLabel(p), p: p.probability,
+      kind: p.kind, layer: layerOf(p), on: [...p.members].sort().join(","),
+      reduction: p.relative_reduction }));
+    const now = activeMitigations().join(",");
+    const observedMitigation = mitigationNames().some((m) => m in state.evidence || !(m in state.do));
+    if (!observedMitigation && !rows.some((row) => row.on === now) && r.all_portfolios) {
+      const mine = r.all_portfolios.find((x) => [...x.on].sort().join(",") === now);
+      if (mine) {
+        rows.push({ label: "Your selection (" + mine.on.length + ")", p: mine.probability, kind: "mine",
+          layer: "", on: now, reduction: r.baseline > 0 ? (r.baseline - mine.probability) / r.baseline : null });
+      }
+    }
+    const labelW = 250, W = 720, rowH = 23, top = 4, right = 110;
+    const H = top + rows.length * rowH + 24;
+    const max = niceMax(Math.max(...rows.map((row) => row.p)) * 1.02 || 0.01);
     const x = (p) => labelW + (W - labelW - right) * Math.min(1, Math.max(0, p / max));
     const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, class: "compare-svg", role: "img",
-      "aria-label": "P(harm) for each mitigation portfolio" });
+      "aria-label": "P(" + r.target + "=" + r.state + ") for each mitigation portfolio" });
     rows.forEach((row, i) => {
       const y = top + i * rowH;
-      const g = svgEl("g", { class: "row-group kind-" + (row.kind || "row"),
-        "data-on": [...row.on].sort().join(",") });
-      g.append(svgEl("title", {}, row.label + ": " + pct(row.p) +
-        (row.low !== undefined ? " (" + pct(row.low, 1) + " – " + pct(row.high, 1) + ")" : "")));
+      const current = !observedMitigation && row.on === now;
+      const g = svgEl("g", { class: "row-group kind-" + row.kind.replace(/ /g, "-") +
+        (row.layer ? " layer-" + row.layer : "") + (current ? " current" : ""), "data-on": row.on,
+        "data-kind": row.kind });
+      g.append(svgEl("title", {}, row.label + ": P = " + pct(row.p) +
+        (row.reduction ? ", " + pct(row.reduction, 1) + " less than with no mitigation" : "")));
       g.append(svgEl("rect", { x: 0, y: y, width: W, height: rowH, class: "row-bg" }));
-      g.append(svgEl("text", { x: labelW - 8, y: y + rowH / 2 + 4, "text-anchor": "end",
-        class: "row-label" }, row.label));
-      g.append(svgEl("rect", { x: labelW, y: y + 4, width: Math.max(1, x(row.p) - labelW),
+      g.append(svgEl("text", { x: labelW - 10, y: y + rowH / 2 + 4, "text-anchor": "end",
+        class: "row-label" }, (current ? "▸ " : "") + row.label));
+      g.append(svgEl("rect", { x: labelW, y: y + 4, width: Math.max(1.5, x(row.p) - labelW),
         height: rowH - 8, rx: 2, class: "bar" }));
-      if (row.low !== undefined && row.high !== undefined && row.low !== null) {
-        g.append(svgEl("line", { x1: x(row.low), x2: x(row.high), y1: y + rowH / 2, y2: y + rowH / 2,
-          class: "whisker" }));
-        for (const v of [row.low, row.high]) {
-          g.append(svgEl("line", { x1: x(v), x2: x(v), y1: y + 6, y2: y + rowH - 6, class: "whisker" }));
-        }
+      const value = svgEl("text", { x: x(row.p) + 6, y: y + rowH / 2 + 4, class: "row-value",
+        "data-value": String(row.p) });
+      value.append(svgEl("tspan", { class: "v" }, pct(row.p, 1)));
+      if (row.reduction && row.kind !== "none") {
+        value.append(svgEl("tspan", { class: "reduction", dx: "6" }, "−" + pct(row.reduction, 0)));
       }
-      g.append(svgEl("text", { x: Math.max(x(row.p), x(row.high || 0)) + 6, y: y + rowH / 2 + 4,
-        class: "row-value", "data-value": String(row.p) }, pct(row.p, 1)));
+      g.append(value);
+      if (row.kind === "mitigation") {
+        const name = row.on;
+        g.classList.add("clickable");
+        g.addEventListener("click", () => showNode(name));
+      }
       svg.append(g);
     });
-    const axisY = top + rows.length * rowH + 6;
+    const axisY = top + rows.length * rowH + 4;
     svg.append(svgEl("line", { x1: labelW, x2: W - right, y1: axisY, y2: axisY, class: "axis" }));
     for (let i = 0; i <= 4; i++) {
       const p = max * i / 4;
       svg.append(svgEl("text", { x: x(p), y: axisY + 14, "text-anchor": "middle", class: "tick" },
         pct(p, max <= 0.05 ? 1 : 0)));
     }
-    box.replaceChildren(svg);
-    highlightCompare();
+    box.replaceChildren(svg, valueTable(r));
+  }
+
+  function valueTable(r) {
+    const rows = r.mitigations.map((m) => el("tr", {},
+      el("td", {}, el("a", { href: "#", text: m.label, onclick: (e) => { e.preventDefault(); showNode(m.name); } })),
+      el("td", { class: "num", title: "P with this mitigation alone", text: "−" + pct(m.alone_relative, 0) }),
+      el("td", { class: "num", title: "absolute reduction when added last, all others on", text: "−" + pct(m.marginal, 2) }),
+      el("td", { class: "num", title: "Shapley share of the all-on reduction", text: pct(m.shapley_share, 0) }),
+      el("td", { class: "doc", text: m.document_reduction }),
+      el("td", { class: "doc", text: m.cost })));
+    return el("details", { class: "values" },
+      el("summary", { text: "What each mitigation is worth (alone, added last, Shapley share)" }),
+      el("div", { class: "table-scroll" }, el("table", { class: "params values-table" },
+        el("thead", {}, el("tr", {}, el("th", { text: "mitigation" }), el("th", { text: "alone" }),
+          el("th", { text: "added last" }), el("th", { text: "Shapley share" }),
+          el("th", { text: "document: reduction" }), el("th", { text: "document: cost" }))),
+        el("tbody", {}, rows))),
+      el("p", { class: "hint", text: "All relative to P = " + pct(r.baseline) + " with no mitigation; " +
+        "every mitigation on gives " + pct(r.all_on) + ". As adopted (the network's adoption rates): " +
+        pct(r.as_adopted) + "." }));
   }
 
   // ------------------------------------------------------------------ sensitivity

@@ -1,0 +1,350 @@
+"""The web API: status codes, JSON bodies, limits; every number equals the library's."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web API needs fastapi: pip install 'gmnet[web]'")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+import gmnet  # noqa: E402
+from gmnet.web import create_app  # noqa: E402
+from gmnet.web.models import MAX_SAMPLES  # noqa: E402
+
+BASE = "http://127.0.0.1"
+MITIGATIONS_OFF = {m: "off" for m in ("adversarial_training", "objective_specification",
+                                      "interpretability_verification", "behavior_monitoring",
+                                      "objective_probing", "anomaly_detection", "ai_control",
+                                      "emergency_shutdown", "human_override")}
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+
+
+# ============================================================================ questions
+def test_query_equals_library(client, net):
+    body = {"evidence": {"spec_quality": "low"},
+            "do": {"shift_type": "extreme", "ai_control": "on"}}
+    r = client.post("/api/query", json=body)
+    assert r.status_code == 200
+    payload = r.json()
+    expected = net.query("harm", evidence=body["evidence"], do=body["do"])
+    assert payload["distribution"] == expected
+    assert payload["probability"] == expected["yes"]
+    assert payload["target"] == "harm" and payload["state"] == "yes"
+    assert payload["query"] == ("P(harm=yes | spec_quality=low, "
+                                "do(shift_type=extreme, ai_control=on))")
+    assert payload["evidence"] == {"spec_quality": "low"}
+    assert payload["scenario"] == [] and payload["worldview"] is None
+
+
+def test_query_reproduces_the_core_table(client, net):
+    from gmnet.analysis.whatif import neutral_context
+
+    do = {**neutral_context(net), "shift_type": "extreme"}
+    r = client.post("/api/query", json={"do": do, "target": "harm", "state": "yes"})
+    assert r.status_code == 200
+    assert r.json()["probability"] == pytest.approx(0.277, abs=1e-12)
+
+
+def test_query_other_target_and_state(client, net):
+    r = client.post("/api/query", json={"target": "capability_transfer", "state": "no",
+                                        "evidence": {"shift_type": "moderate"}})
+    assert r.status_code == 200
+    assert r.json()["probability"] == pytest.approx(0.35, abs=1e-12)
+    assert r.json()["probability"] == net.query(
+        "capability_transfer", evidence={"shift_type": "moderate"})["no"]
+
+
+def test_marginals_equal_library(client, net):
+    from gmnet.viz.diagram import node_marginals
+
+    body = {"evidence": {"capability_level": "superhuman"}, "do": {"shift_type": "extreme"}}
+    r = client.post("/api/marginals", json=body)
+    assert r.status_code == 200
+    marginals = r.json()["marginals"]
+    assert list(marginals) == list(net.variables)
+    assert marginals == node_marginals(net, body["evidence"], body["do"])
+    assert marginals["shift_type"] == {"superficial": 0.0, "moderate": 0.0, "significant": 0.0,
+                                       "extreme": 1.0}
+
+
+def test_diagram_is_svg_with_every_node_and_the_target_probability(client, net):
+    body = {"do": {"shift_type": "extreme", **MITIGATIONS_OFF}}
+    r = client.post("/api/diagram", json=body)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    svg = r.text
+    assert svg.lstrip().startswith("<?xml") or svg.lstrip().startswith("<svg")
+    for v in net.variables:
+        assert f"<title>{v}</title>" in svg
+    p = net.query("harm", do=body["do"])["yes"]
+    assert f"{p:.1%}" in svg
+
+
+def test_diagram_title(client):
+    r = client.post("/api/diagram", json={"title": "A title of my own"})
+    assert r.status_code == 200 and "A title of my own" in r.text
+
+
+def test_compare_equals_library(client, net):
+    body = {"evidence": {"shift_type": "extreme"}, "context": "prior"}
+    r = client.post("/api/compare", json={**body, "all_portfolios": True})
+    assert r.status_code == 200
+    payload = r.json()
+    expected = gmnet.compare_mitigations(net, evidence={"shift_type": "extreme"},
+                                         context="prior")
+    assert payload["baseline"] == expected.baseline
+    assert payload["all_on"] == expected.all_on
+    rows = {p["name"]: p["probability"] for p in payload["portfolios"]}
+    assert rows == {p.name: p.probability for p in expected.portfolios}
+    assert {m["name"]: m["shapley"] for m in payload["mitigations"]} == {
+        v.name: v.shapley for v in expected.values}
+    assert len(payload["all_portfolios"]) == 2 ** len(expected.names)
+    # with the context at its priors, a portfolio's row equals the query with it switched on
+    alone = client.post("/api/query", json={"evidence": {"shift_type": "extreme"},
+                                            "do": {**MITIGATIONS_OFF, "ai_control": "on"}})
+    assert alone.json()["probability"] == pytest.approx(rows["ai_control"], abs=1e-12)
+
+
+def test_compare_neutral_context_ai_control_75_percent(client):
+    r = client.post("/api/compare", json={})
+    assert r.status_code == 200
+    values = {m["name"]: m for m in r.json()["mitigations"]}
+    assert values["ai_control"]["alone_relative"] == pytest.approx(0.75, abs=0.01)
+
+
+def test_compare_rejects_a_mitigation_in_do_naming_the_field(client):
+    r = client.post("/api/compare", json={"do": {"ai_control": "on"}})
+    assert r.status_code == 400
+    assert r.json()["field"] == "do.ai_control"
+    assert "ai_control is a mitigation" in r.json()["error"]
+
+
+def test_core_table(client):
+    r = client.get("/api/core-table")
+    assert r.status_code == 200
+    rows = {row["shift_type"]: row for row in r.json()["rows"]}
+    assert [round(rows[s]["p_harmful_misgeneralization"], 3)
+            for s in ("superficial", "moderate", "significant", "extreme")] == [
+        0.036, 0.100, 0.218, 0.277]
+
+
+# ============================================================================ the network
+def test_networks_list_and_description(client, net):
+    r = client.get("/api/networks")
+    assert r.status_code == 200
+    assert r.json() == [{"name": "goal_misgeneralization", "title": net.title, "default": True}]
+    r = client.get("/api/networks/goal_misgeneralization")
+    assert r.status_code == 200
+    d = r.json()
+    assert d["default_target"] == "harm" and d["default_state"] == "yes"
+    assert [n["name"] for n in d["nodes"]] == list(net.variables)
+    nodes = {n["name"]: n for n in d["nodes"]}
+    assert nodes["ai_control"]["role"] == "mitigation"
+    assert nodes["shift_type"]["role"] == "context"
+    assert nodes["shift_type"]["states"] == list(net.states("shift_type"))
+    assert "p_capability_transfer.extreme" in nodes["capability_transfer"]["parameters"]
+    params = {p["name"]: p for p in d["parameters"]}
+    assert len(params) == len(net.parameters)
+    p = net.parameters["p_capability_transfer.extreme"]
+    assert params[p.name]["value"] == p.value and params[p.name]["source"] == p.source
+    assert d["neutral_context"] == net.metadata["neutral_context"]
+
+
+def test_unknown_network_is_404_listing_the_served_ones(client):
+    r = client.get("/api/networks/asia")
+    assert r.status_code == 404
+    assert r.json()["error"].startswith("unknown network 'asia'")
+    assert "goal_misgeneralization" in r.json()["error"]
+    r = client.post("/api/query", json={"network": "asia"})
+    assert r.status_code == 404 and r.json()["field"] == "network"
+
+
+def test_no_paths_from_the_client(client):
+    for ref in ("../networks/goal_misgeneralization.yaml", "/etc/passwd", "x.yaml"):
+        r = client.post("/api/query", json={"network": ref})
+        assert r.status_code in (404, 422), ref
+        assert r.json()["field"] == "network"
+
+
+# ============================================================================ errors
+@pytest.mark.parametrize("body, status, field, message", [
+    ({"evidence": {"shift_type": "extrme"}}, 422, "evidence.shift_type",
+     "unknown state 'extrme' for shift_type; choose one of: superficial, moderate, significant, "
+     "extreme (did you mean 'extreme'?)"),
+    ({"do": {"shift": "extreme"}}, 422, "do.shift", "unknown variable 'shift' in do()"),
+    ({"target": "harmm"}, 422, "target", "unknown variable 'harmm' as target"),
+    ({"state": "maybe"}, 422, "state", "unknown state 'maybe' for harm"),
+    ({"evidence": {"shift_type": "extreme"}, "do": {"shift_type": "moderate"}}, 422,
+     "do.shift_type", "shift_type is both observed"),
+    ({"evidence": {"capability_transfer": "no", "goal_misgeneralizes": "yes"}}, 422, "evidence",
+     "the evidence (capability_transfer=no, goal_misgeneralizes=yes) is impossible"),
+    ({"evidenc": {}}, 422, "evidenc", "evidenc: unknown field"),
+    ({"evidence": ["shift_type"]}, 422, "evidence", "evidence: "),
+    ({"evidence": {"shift_type": 3}}, 422, "evidence.shift_type", "evidence.shift_type: "),
+])
+def test_query_errors_name_the_field(client, body, status, field, message):
+    r = client.post("/api/query", json=body)
+    assert r.status_code == status
+    payload = r.json()
+    assert payload["field"] == field
+    assert payload["error"].startswith(message)
+
+
+def test_malformed_json_is_422(client):
+    r = client.post("/api/query", content=b"{not json", headers={"content-type":
+                                                                  "application/json"})
+    assert r.status_code == 422
+    assert "error" in r.json()
+
+
+def test_unknown_endpoint_and_method(client):
+    r = client.get("/api/nothing")
+    assert r.status_code == 404 and r.json() == {"error": "no such page or endpoint: "
+                                                 "/api/nothing", "field": None}
+    r = client.get("/api/query")
+    assert r.status_code == 405 and r.json()["error"] == "GET is not allowed on /api/query"
+
+
+# ============================================================================ limits
+def test_body_size_limit(app):
+    small = create_app(max_body_bytes=200)
+    with TestClient(small, base_url=BASE) as c:
+        r = c.post("/api/query", json={"evidence": {f"v{i}": "x" for i in range(50)}})
+        assert r.status_code == 413
+        assert r.json() == {"error": "the request body is over the limit of 200 bytes",
+                            "field": "body"}
+        assert c.post("/api/query", json={}).status_code == 200
+
+
+def test_too_many_assignments(client):
+    r = client.post("/api/query", json={"evidence": {f"v{i}": "x" for i in range(201)}})
+    assert r.status_code == 422 and r.json()["field"] == "evidence"
+
+
+def test_host_header_is_checked(client):
+    r = client.get("/api/health", headers={"host": "attacker.example:8000"})
+    assert r.status_code == 400
+    assert r.json()["field"] == "host"
+    assert client.get("/api/health", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_no_cors(client):
+    r = client.post("/api/query", json={}, headers={"origin": "http://attacker.example"})
+    assert r.status_code == 200
+    assert not any(h.lower().startswith("access-control-") for h in r.headers)
+    r = client.options("/api/query", headers={"origin": "http://attacker.example",
+                                              "access-control-request-method": "POST"})
+    assert r.status_code == 405
+    assert not any(h.lower().startswith("access-control-") for h in r.headers)
+
+
+def test_security_headers(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert client.post("/api/query", json={}).headers["cache-control"] == "no-store"
+
+
+def test_time_limit_503_and_504_while_others_go_on(monkeypatch):
+    """A computation past the time limit gets 504; a request that finds no free worker gets
+    503; the server keeps answering once a worker is free."""
+    import gmnet.analysis.mitigations as mitigations
+
+    release = threading.Event()
+    real = mitigations.compare_mitigations
+
+    def stuck(*args, **kwargs):
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mitigations, "compare_mitigations", stuck)
+    slow = create_app(timeout=0.3, workers=1)
+    with TestClient(slow, base_url=BASE) as c:
+        try:
+            r = c.post("/api/compare", json={})
+            assert r.status_code == 504
+            assert r.json()["error"].startswith("the computation took longer than the time "
+                                                "limit of 0.3 s")
+            r = c.post("/api/query", json={})  # the only worker is still stuck
+            assert r.status_code == 503
+            assert r.json()["error"].startswith("the server is busy")
+        finally:
+            release.set()
+        for _ in range(50):  # the stuck computation finishes; then queries are answered again
+            r = c.post("/api/query", json={})
+            if r.status_code == 200:
+                break
+        assert r.status_code == 200
+
+
+def test_create_app_validates_its_options():
+    with pytest.raises(gmnet.InvalidArgumentError, match="timeout must be a positive number"):
+        create_app(timeout=0)
+    with pytest.raises(gmnet.InvalidArgumentError, match="workers must be at least 1"):
+        create_app(workers=0)
+    with pytest.raises(gmnet.UnknownNameError, match="unknown network 'nope'"):
+        create_app(["nope"])
+
+
+# ============================================================================ schema and page
+def test_openapi_schema_describes_the_api(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/api/query", "/api/compare", "/api/diagram", "/api/marginals",
+                 "/api/networks", "/api/networks/{name}", "/api/core-table"):
+        assert path in paths, path
+    components = schema["components"]["schemas"]
+    assert components["QueryRequest"]["additionalProperties"] is False
+    assert "evidence" in components["QueryRequest"]["properties"]
+    assert client.get("/docs").status_code == 404  # the docs page would load a CDN script
+
+
+def test_page_and_assets_are_local(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/app.js"></script>' in page.text
+    for asset, kind in (("/static/app.js", "javascript"), ("/static/style.css", "css")):
+        r = client.get(asset)
+        assert r.status_code == 200 and kind in r.headers["content-type"]
+    texts = [page.text, client.get("/static/app.js").text, client.get("/static/style.css").text]
+    for text in texts:
+        for marker in ("https://", "//cdn", "@import", "url(http"):
+            assert marker not in text
+    # the only absolute URL in the script is the SVG namespace (an identifier, never fetched)
+    assert client.get("/static/app.js").text.count("http://") == 1
+
+
+def test_health(client):
+    r = client.get("/api/health")
+    assert r.json()["limits"]["max_samples"] == MAX_SAMPLES
+    assert json.dumps(r.json())
+
+
+def test_serving_two_networks(tmp_path):
+    from pathlib import Path
+
+    toy = Path(__file__).parent / "networks" / "chain.yaml"
+    two = create_app([None, toy])
+    with TestClient(two, base_url=BASE) as c:
+        names = [n["name"] for n in c.get("/api/networks").json()]
+        assert names[0] == "goal_misgeneralization" and len(names) == 2
+        other = gmnet.load_network(toy)
+        r = c.post("/api/query", json={"network": other.name})
+        assert r.status_code == 200
+        target = r.json()["target"]
+        assert r.json()["distribution"] == other.query(target)
