@@ -242,9 +242,49 @@ def _what_ifs(ctx: _Context) -> str | None:
 
 
 def _mitigations(ctx: _Context) -> str | None:
-    if not _has("gmnet.analysis.mitigations"):
+    from gmnet.viz.charts import available, chart
+
+    net = ctx.network
+    if not available("mitigations") or "harm" not in net.variables:
         return None
-    return None
+    from gmnet.analysis.mitigations import mitigations_of
+
+    if not mitigations_of(net):
+        return None
+    try:
+        drawn = chart("mitigations", net, evidence=ctx.evidence)
+    except GmnetError as exc:
+        return f'<p class="missing">No mitigation comparison: {_esc(exc)}</p>'
+    data = drawn.data
+    rows = []
+    for m in data["mitigations"]:
+        rows.append([_esc(m["label"]), _esc(m["layer"]), _esc(m["document_reduction"]),
+                     _esc(m["cost"]), _pct(m["probability_alone"]),
+                     f"{m['alone_relative']:.0%}", _pct(m["marginal"], 2),
+                     f"{m['shapley_share']:.0%}"])
+    interactions = []
+    for i in data["interactions"]:
+        interactions.append([_esc(" + ".join(i["layers"])), _pct(i["together"], 2),
+                             _pct(i["sum_apart"], 2), _pct(i["interaction"], 2),
+                             f"{i['remaining_ratio']:.2f}"])
+    where = (f"given <code>{_esc(_assign(ctx.evidence))}</code>" if ctx.evidence
+             else "averaged over the shift types")
+    return (
+        f"<p>Each mitigation switched on by do(), the others off, {where}, the other settings "
+        f"neutral. With none, P(harm) is <b>{_pct(data['baseline'])}</b>; with all of them, "
+        f"<b>{_pct(data['all_on'], 2)}</b>.</p>"
+        + _figure_img(drawn.figure, "bar chart of P(harm) under each mitigation")
+        + _table(["mitigation", "layer", "document's reduction", "cost", "P(harm) alone",
+                  "reduction alone", "reduction added last", "Shapley share"], rows,
+                 numeric=(4, 5, 6, 7))
+        + "<p class=\"caption\">Reduction added last: how much P(harm) rises when only this "
+          "mitigation is removed from the full set. Shapley share: its part of the full set's "
+          "reduction, averaged over every order of adding the mitigations.</p>"
+        + (_table(["layers", "reduction together", "sum of reductions apart", "interaction",
+                   "risk left vs independent layers"], interactions, numeric=(1, 2, 3, 4))
+           + "<p class=\"caption\">Interaction below zero: the layers overlap (they catch the "
+             "same failures). Ratio above 1: less protection than independent layers would "
+             "give.</p>" if interactions else ""))
 
 
 def _uncertainty(ctx: _Context) -> str | None:

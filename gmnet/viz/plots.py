@@ -45,13 +45,14 @@ _HIGH = "#c0392b"   # ... at the high end
 _BAND = "#f2b134"
 _NEUTRAL = "#555555"
 _STYLE = {
-    "font.family": "DejaVu Sans",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Verdana", "Arial", "Helvetica"],
     "font.size": 9.5,
     "axes.titlesize": 11,
     "axes.labelsize": 9.5,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "svg.fonttype": "path",      # glyphs as paths: the SVG shows the same text everywhere
+    "svg.fonttype": "none",      # text stays text: searchable, selectable and small
     "svg.hashsalt": "gmnet",     # stable element ids: the same figure gives the same file
 }
 

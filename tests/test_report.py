@@ -1,0 +1,162 @@
+"""The one-file HTML report: self-contained, complete, printable; and `gmnet run` writes it."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shutil
+
+import pytest
+
+import gmnet
+from gmnet.cli import main
+from gmnet.report import SECTIONS, build_report, write_report
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (Debian: graphviz)")
+
+# attributes that make a browser fetch something
+_FETCHING = re.compile(r"""\b(src|href|xlink:href|srcset|poster|data|action)\s*=\s*(["'])(.*?)\2""",
+                       re.I | re.S)
+
+
+@pytest.fixture(scope="module")
+def report_html():
+    return build_report(gmnet.load_network(), samples=200, rng=1)
+
+
+def _external_references(text: str) -> list[str]:
+    bad = []
+    for _attr, _q, value in _FETCHING.findall(text):
+        if not (value.startswith("#") or value.startswith("data:")):
+            bad.append(value)
+    bad += re.findall(r"url\(\s*['\"]?(?!data:|#)([^)'\"]+)", text)
+    bad += re.findall(r"@import\s+[^;]+", text)
+    bad += re.findall(r"<link\b[^>]*>", text, flags=re.I)
+    bad += re.findall(r"<script\b[^>]*\bsrc=[^>]*>", text, flags=re.I)
+    return bad
+
+
+def test_no_request_leaves_the_file(report_html):
+    assert _external_references(report_html) == []
+    # and the embedded SVG images fetch nothing either
+    for encoded in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', report_html):
+        assert _external_references(base64.b64decode(encoded).decode("utf-8")) == []
+
+
+def test_the_checker_catches_external_urls():
+    assert _external_references('<img src="https://example.org/x.png">') == [
+        "https://example.org/x.png"]
+    assert _external_references('<link rel="stylesheet" href="s.css">') != []
+    assert _external_references('<div style="background: url(http://x/y.png)">') != []
+    assert _external_references('<a href="#core_table">ok</a>') == []
+
+
+def test_report_has_every_section_in_order(report_html):
+    present = [s.key for s in SECTIONS if f'<section id="{s.key}"' in report_html]
+    for key in ("overview", "diagram", "core_table", "what_if", "parameters"):
+        assert key in present
+    positions = [report_html.index(f'<section id="{k}"') for k in present]
+    assert positions == sorted(positions)
+    assert report_html.startswith("<!DOCTYPE html>") and report_html.rstrip().endswith("</html>")
+    assert "@media print" in report_html and "break-inside: avoid" in report_html
+
+
+def test_core_table_as_reproduced(report_html):
+    section = report_html.split('<section id="core_table"')[1].split("</section>")[0]
+    for value in ("3.6%", "10.0%", "21.8%", "27.7%", "85.0%", "45.0%", "75.0%"):
+        assert f"<b>{value}</b>" in section or value in section
+    assert "Detailed Risk Assessment by Shift Type" in section
+
+
+def test_appendix_lists_every_number_with_its_source(report_html):
+    net = gmnet.load_network()
+    appendix = html.unescape(report_html.split('<section id="parameters"')[1])
+    for p in net.parameters.values():
+        assert f"<code>{p.name}</code>" in appendix, p.name
+        assert p.source in appendix, p.name
+    assert appendix.count('class="assumption"') >= sum(
+        p.is_assumption for p in net.parameters.values())
+
+
+def test_what_if_numbers_match_the_network(report_html):
+    from gmnet.analysis.whatif import neutral_context, what_if
+
+    net = gmnet.load_network()
+    base = {**neutral_context(net), "shift_type": "extreme", "spec_quality": "low"}
+    result = what_if(net, "harm", "yes", baseline_do=base,
+                     intervention={"alignment_method": "interpretability_verified"})
+    section = report_html.split('<section id="what_if"')[1].split("</section>")[0]
+    assert f"{result.before:.1%}" in section and f"<b>{result.after:.1%}</b>" in section
+    assert "data:image/svg+xml;base64," in section  # the heatmap
+
+
+@needs_dot
+def test_diagram_is_inline_svg_with_every_label(report_html):
+    net = gmnet.load_network()
+    section = html.unescape(report_html.split('<section id="diagram"')[1].split("</section>")[0])
+    assert "<svg" in section and "<?xml" not in section and "<!DOCTYPE" not in section
+    for var in net.variables:
+        assert (net.node(var).label or var) in section
+
+
+def test_mitigations_section_when_the_analysis_exists(report_html):
+    from gmnet.viz.charts import available
+
+    if not available("mitigations"):
+        pytest.skip("no mitigation analysis in this version")
+    section = report_html.split('<section id="mitigations"')[1].split("</section>")[0]
+    assert "Shapley" in section and "data:image/svg+xml;base64," in section
+
+
+def test_scenario_evidence_reaches_every_query():
+    net = gmnet.load_network()
+    text = build_report(net, evidence={"shift_type": "extreme"}, label="scenario test",
+                        sections=["overview", "what_if"])
+    assert "scenario test" in text and "shift_type=extreme" in text
+    assert '<section id="core_table"' not in text
+
+
+def test_report_arguments_are_checked(tmp_path):
+    net = gmnet.load_network()
+    with pytest.raises(gmnet.UnknownNameError, match="report section 'tables'"):
+        build_report(net, sections=["tables"])
+    with pytest.raises(gmnet.InvalidArgumentError, match="samples"):
+        build_report(net, samples=3)
+    with pytest.raises(gmnet.UnknownNameError, match="shift_typ"):
+        build_report(net, evidence={"shift_typ": "extreme"})
+    with pytest.raises(gmnet.InvalidArgumentError, match=r"\*\.html"):
+        write_report(net, tmp_path / "report.pdf")
+
+
+def test_report_without_dot_still_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    path = write_report(gmnet.load_network(), tmp_path / "r.html",
+                        sections=["diagram", "core_table"])
+    text = path.read_text()
+    assert "The diagram is not included" in text and "Debian package graphviz" in text
+    assert "27.7%" in text
+
+
+def test_cli_report(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    code = main(["report", "--out", str(out), "--sections", "overview,core_table"])
+    stdout, err = capsys.readouterr()
+    assert code == 0 and err == ""
+    assert stdout.startswith(f"wrote {out} (") and out.read_text().count("<section") == 2
+    code = main(["report", "--out", str(tmp_path / "missing" / "r.html")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "folder" in err and "does not exist" in err
+
+
+def test_run_writes_the_report_and_says_where(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run"])
+    stdout, _ = capsys.readouterr()
+    assert code == 0
+    assert stdout.rstrip().endswith("out/report.html")
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "27.7%" in text and _external_references(text) == []
+    code = main(["run", "--no-report", "--json"])
+    assert code == 0 and '"report": null' in capsys.readouterr()[0]

@@ -1,0 +1,93 @@
+"""`gmnet draw` and `gmnet plot`: files, JSON, messages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from gmnet.cli import main
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (Debian: graphviz)")
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_draw_prints_dot_by_default(capsys):
+    code, out, err = run(capsys, "draw")
+    assert code == 0 and err == ""
+    assert out.startswith('digraph "goal_misgeneralization" {') and out.rstrip().endswith("}")
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"),
+                                           ("pdf", b"%PDF"), ("dot", b"digraph")])
+def test_draw_writes_every_format(capsys, tmp_path, net, suffix, magic):
+    out = tmp_path / f"d.{suffix}"
+    code, stdout, err = run(capsys, "draw", "--out", str(out), "--query",
+                            "P(harm | shift_type=extreme)")
+    assert code == 0, err
+    assert out.read_bytes().startswith(magic)
+    assert stdout.splitlines()[0] == f"wrote {out} ({suffix}, {len(net.variables)} nodes)"
+    assert stdout.splitlines()[1].startswith("  harm: yes ")
+
+
+def test_draw_json_has_the_marginals(capsys, tmp_path, net):
+    out = tmp_path / "d.dot"
+    code, stdout, _ = run(capsys, "draw", "--json", "-o", str(out), "-e", "shift_type=extreme",
+                          "--do", "alignment_method=standard", "--target", "harm")
+    assert code == 0
+    payload = json.loads(stdout)
+    expected = net.query("harm", evidence={"shift_type": "extreme"},
+                         do={"alignment_method": "standard"})
+    assert payload["distribution"] == pytest.approx(expected)
+    assert payload["marginals"]["shift_type"]["extreme"] == 1.0
+    assert payload["format"] == "dot" and payload["out"] == str(out)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "png"], "png is binary; give --out FILE.png"),
+    (["--out", "x.jpg"], "end the file name with one of: .svg, .png, .pdf, .dot"),
+    (["--evidence", "shift_type"], "write it as VAR=STATE"),
+    (["--evidence", "shift_typo=extreme"], "unknown variable 'shift_typo'"),
+    (["--query", "P(harm | shift_type=huge)"], "unknown state 'huge'"),
+    (["--out", "/nonexistent/folder/d.svg"], "folder /nonexistent/folder does not exist"),
+])
+def test_draw_errors_are_one_line(capsys, args, message):
+    code, out, err = run(capsys, "draw", *args)
+    assert code == 2 and out == ""
+    assert err.startswith("gmnet: error: ") and message in err and err.count("\n") == 1
+
+
+def test_draw_without_dot_says_what_to_install(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    code, _, err = run(capsys, "draw", "--out", str(tmp_path / "d.svg"))
+    assert code == 2
+    assert "Debian package graphviz" in err and "apt-get install graphviz" in err
+    code, _, _ = run(capsys, "draw", "--out", str(tmp_path / "d.dot"))
+    assert code == 0 and (tmp_path / "d.dot").read_text().startswith("digraph")
+
+
+def test_plot_heatmap(capsys, tmp_path):
+    out = tmp_path / "h.svg"
+    code, stdout, err = run(capsys, "plot", "heatmap", "--out", str(out), "--json")
+    assert code == 0, err
+    payload = json.loads(stdout)
+    assert payload["data"]["values"][3][1] == pytest.approx(0.277, abs=5e-4)
+    assert "27.7%" in out.read_text()
+
+
+def test_plot_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "plot", "heatmap", "--out", str(tmp_path / "h.gif"))
+    assert code == 2 and ".svg, .png, .pdf" in err
+    code, _, err = run(capsys, "plot", "heatmap", "--rows", "shift", "--out",
+                       str(tmp_path / "h.svg"))
+    assert code == 2 and "unknown variable 'shift'" in err
+    code, _, err = run(capsys, "plot", "pie", "--out", str(tmp_path / "h.svg"))
+    assert code == 2 and "pie" in err

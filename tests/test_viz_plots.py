@@ -1,0 +1,127 @@
+"""Plots: they take plain data, check it, and write svg/png/pdf files with the numbers in them."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import gmnet
+from gmnet.viz import charts
+from gmnet.viz.plots import (
+    figure_svg,
+    heatmap,
+    interval_bars,
+    probability_grid,
+    save_figure,
+    tornado,
+    uncertainty_distribution,
+)
+
+MAGIC = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
+
+
+def _texts(svg: str) -> str:
+    return " ".join(re.findall(r">([^<>]+)</text>", svg))
+
+
+def test_probability_grid_reproduces_the_core_table(net):
+    grid, rows, cols = probability_grid(net, "shift_type", "spec_quality")
+    assert rows == net.states("shift_type") and cols == net.states("spec_quality")
+    medium = cols.index("medium")
+    assert grid[:, medium] == pytest.approx([0.036, 0.100, 0.218, 0.277], abs=5e-4)
+    # a better specification lowers the risk at every shift type
+    assert np.all(grid[:, cols.index("high")] < grid[:, medium])
+
+
+def test_probability_grid_checks_names(net):
+    with pytest.raises(gmnet.UnknownNameError, match="spec_quality"):
+        probability_grid(net, "shift_type", "spec_qualty")
+    with pytest.raises(gmnet.InvalidArgumentError, match="both 'shift_type'"):
+        probability_grid(net, "shift_type", "shift_type")
+    with pytest.raises(gmnet.UnknownNameError, match="state"):
+        probability_grid(net, "shift_type", "spec_quality", state="maybe")
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_heatmap_files(net, tmp_path, fmt):
+    grid, rows, cols = probability_grid(net, "shift_type", "spec_quality")
+    path = save_figure(heatmap(grid, rows, cols, title="P(harm)"), tmp_path / f"h.{fmt}")
+    assert path.read_bytes().startswith(MAGIC[fmt])
+    if fmt == "svg":
+        texts = _texts(path.read_text())
+        for label in (*rows, *cols, "27.7%", "3.6%"):
+            assert label in texts
+
+
+def test_heatmap_checks_its_shape():
+    with pytest.raises(gmnet.InvalidArgumentError, match=r"shape \(2, 2\), expected \(2, 3\)"):
+        heatmap([[0.1, 0.2], [0.3, 0.4]], ["a", "b"], ["x", "y", "z"])
+    with pytest.raises(gmnet.InvalidArgumentError, match="finite"):
+        heatmap([[0.1, float("nan")]], ["a"], ["x", "y"])
+
+
+def test_tornado_orders_by_swing_and_labels_values():
+    bars = [("small", 0.27, 0.28), ("large", 0.20, 0.35), ("middle", 0.25, 0.30)]
+    fig = tornado(bars, baseline=0.277)
+    ax = fig.axes[0]
+    by_height = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()],
+                           strict=True), reverse=True)
+    assert [label for _, label in by_height] == ["large", "middle", "small"]  # widest on top
+    texts = _texts(figure_svg(fig))
+    for value in ("20.0%", "35.0%", "27.7%"):
+        assert value in texts
+    with pytest.raises(gmnet.InvalidArgumentError, match="each bar is"):
+        tornado([("x", 0.1)], baseline=0.2)
+    with pytest.raises(gmnet.InvalidArgumentError, match="no bars"):
+        tornado([], baseline=0.2)
+
+
+def test_uncertainty_band_is_the_5_95_quantiles():
+    samples = np.linspace(0.0, 1.0, 1001)
+    svg = figure_svg(uncertainty_distribution(samples, point=0.5))
+    texts = _texts(svg)
+    assert "5%-95% band: 5.0% to 95.0%" in texts
+    assert "median 50.0%" in texts and "point values 50.0%" in texts
+    with pytest.raises(gmnet.InvalidArgumentError, match="band"):
+        uncertainty_distribution(samples, band=(0.9, 0.1))
+    with pytest.raises(gmnet.InvalidArgumentError, match="no values"):
+        uncertainty_distribution([])
+
+
+def test_interval_bars_show_values_intervals_and_groups(tmp_path):
+    rows = [("alpha", 0.2, 0.15, 0.25), ("beta", 0.08, None, None)]
+    fig = interval_bars(rows, baseline=0.3, groups=["prevention", "response"])
+    texts = _texts(figure_svg(fig))
+    assert "20.0%  [15.0%, 25.0%]" in texts and "8.0%" in texts
+    assert "prevention" in texts and "no mitigation: 30.0%" in texts
+    with pytest.raises(gmnet.InvalidArgumentError, match="reversed"):
+        interval_bars([("x", 0.2, 0.3, 0.1)])
+    with pytest.raises(gmnet.InvalidArgumentError, match="both low and high"):
+        interval_bars([("x", 0.2, 0.1, None)])
+    with pytest.raises(gmnet.InvalidArgumentError, match="one group per row"):
+        interval_bars(rows, groups=["a"])
+
+
+def test_save_figure_rejects_unknown_formats(tmp_path):
+    fig = heatmap([[0.5]], ["a"], ["b"])
+    with pytest.raises(gmnet.UnknownNameError, match="figure format 'jpg'"):
+        save_figure(fig, tmp_path / "x.jpg")
+
+
+def test_same_numbers_same_svg(net):
+    grid, rows, cols = probability_grid(net, "shift_type", "spec_quality")
+    assert figure_svg(heatmap(grid, rows, cols)) == figure_svg(heatmap(grid, rows, cols))
+
+
+def test_charts_run_the_analyses(net):
+    chart = charts.chart("heatmap", net)
+    assert chart.data["values"][3][1] == pytest.approx(0.277, abs=5e-4)
+    assert "highest P(harm=yes)" in chart.summary
+    if charts.available("mitigations"):
+        chart = charts.chart("mitigations", net, evidence={"shift_type": "extreme"})
+        assert chart.data["baseline"] == pytest.approx(0.277, abs=5e-4)
+        assert "no mitigation 27.7%" in chart.summary
+    with pytest.raises(gmnet.UnknownNameError, match="chart"):
+        charts.chart("pie", net)
