@@ -261,7 +261,7 @@ def import_network(path: str | Path, *, format: str | None = None,  # noqa: A002
     elif sidecar:
         side_file = Path(sidecar)
         if not side_file.is_file():
-            raise UnknownNameError("sidecar file", str(side_file), [], context="(no such file)")
+            raise InvalidArgumentError(f"no such sidecar file: {side_file}")
     net_name = name or _safe_name(path.name.split(".")[0], set()) or "imported"
     if name is not None and not _NAME.match(name):
         raise InvalidArgumentError(f"network name {name!r} is not valid: use letters, digits "
@@ -277,7 +277,7 @@ def load_foreign(path: str | Path) -> Network:
     ``load_network`` and ``--network`` use for other tools' files)."""
     path = Path(path)
     if not path.is_file():
-        raise UnknownNameError("network file", str(path), [], context="(no such file)")
+        raise InvalidArgumentError(f"no such file: {path}")
     side = sidecar_path(path)
     key = (str(path.resolve()), path.stat().st_mtime_ns,
            side.stat().st_mtime_ns if side.is_file() else None)
@@ -293,7 +293,7 @@ _FOREIGN_CACHE: dict[tuple, Network] = {}
 
 def _read_text(path: Path) -> str:
     if not path.is_file():
-        raise UnknownNameError("network file", str(path), [], context="(no such file)")
+        raise InvalidArgumentError(f"no such file: {path}")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise NetworkFileError(str(path), [f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"])
