@@ -33,14 +33,25 @@ class Options:
         """The network with --worldview and --scenario applied, and the scenario's evidence.
 
         Commands that answer questions use this: the evidence a scenario sets must be merged
-        into the query's own evidence.
+        into the query's own evidence (``gmnet.model.scenarios.merge_evidence(evidence,
+        query_evidence, do)``: do() wins over a scenario's evidence).
         """
-        return self.network(), {}
+        from gmnet.model.scenarios import apply
+
+        return apply(self.network(), scenario=self.extras.get("scenario") or None,
+                     worldview=self.extras.get("worldview"))
 
 
 # Further shared options (e.g. --scenario, --worldview) register here: (decorator, key) pairs
 # that are applied to every command using @network_options.
-EXTRA_OPTIONS: list[tuple[Callable, str]] = []
+EXTRA_OPTIONS: list[tuple[Callable, str]] = [
+    (click.option("--scenario", "scenario", multiple=True, metavar="NAME",
+                  help="Apply a scenario (gmnet scenarios lists them); repeat to combine, e.g. "
+                       "a domain and a period."), "scenario"),
+    (click.option("--worldview", "worldview", metavar="NAME", default=None,
+                  help="Replace numbers with a worldview's (gmnet worldviews lists them; "
+                       "default: document-table, the network's own)."), "worldview"),
+]
 
 
 def network_options(func: Callable) -> Callable:
