@@ -21,8 +21,11 @@ from gmnet.inference.query import ENGINES
 from gmnet.model.network import Network, bundled_networks, load_network, validate_file
 from gmnet.model.parameters import Parameter
 from gmnet.query_text import ParsedQuery, parse_query
+from gmnet.report import build_report, write_report
+from gmnet.viz import Diagram, draw
 
 __all__ = [
+    "Diagram",
     "ENGINES",
     "GmnetError",
     "ImpossibleEvidenceError",
@@ -34,11 +37,14 @@ __all__ = [
     "ParsedQuery",
     "QuerySyntaxError",
     "UnknownNameError",
+    "build_report",
     "bundled_networks",
     "compare_mitigations",
+    "draw",
     "load_network",
     "parse_query",
     "validate_file",
+    "write_report",
 ]
 
 __version__ = "0.1.0"

@@ -94,7 +94,7 @@ def test_interval_bars_show_values_intervals_and_groups(tmp_path):
     rows = [("alpha", 0.2, 0.15, 0.25), ("beta", 0.08, None, None)]
     fig = interval_bars(rows, baseline=0.3, groups=["prevention", "response"])
     texts = _texts(figure_svg(fig))
-    assert "20.0%  [15.0%, 25.0%]" in texts and "8.0%" in texts
+    assert "20.0% [15.0%, 25.0%]" in texts and "8.0%" in texts
     assert "prevention" in texts and "no mitigation: 30.0%" in texts
     with pytest.raises(gmnet.InvalidArgumentError, match="reversed"):
         interval_bars([("x", 0.2, 0.3, 0.1)])

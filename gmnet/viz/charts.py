@@ -35,6 +35,17 @@ class Chart:
     data: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
 
+    def save(self, path, *, format: str | None = None):  # noqa: A002 - matplotlib's word
+        """Write the chart to ``path`` (svg, png or pdf; atomically). Returns the path."""
+        from gmnet.viz.plots import save_figure
+
+        return save_figure(self.figure, path, format=format)
+
+    def _repr_svg_(self) -> str:
+        from gmnet.viz.plots import figure_svg
+
+        return figure_svg(self.figure)
+
 
 def available(kind: str) -> bool:
     """Whether this version of gmnet has the analysis behind chart ``kind``."""

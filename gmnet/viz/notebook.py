@@ -64,7 +64,8 @@ def _fmt(value: Any) -> str:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> str:
     def cell(value: Any, tag: str = "td") -> str:
-        align = "right" if isinstance(value, int | float) and not isinstance(value, bool) \
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        align = "right" if numeric or (isinstance(value, str) and value.endswith("%")) \
             else "left"
         return f'<{tag} style="{_CELL.format(align=align)}">{_fmt(value)}</{tag}>'
 
@@ -77,13 +78,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str =
             f"<tbody>{body}</tbody></table>")
 
 
+def _p(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}%}" if math.isfinite(value) else "–"
+
+
 def _what_if(result) -> str:
     rows = [["evidence", result.evidence], ["do() before", result.baseline_do],
             ["intervention", result.intervention],
-            [f"P({result.target}={result.state}) before", result.before],
-            [f"P({result.target}={result.state}) after", result.after],
-            ["absolute change", result.absolute_change],
-            ["relative change", result.relative_change]]
+            [f"P({result.target}={result.state}) before", _p(result.before, 2)],
+            [f"P({result.target}={result.state}) after", _p(result.after, 2)],
+            ["absolute change", f"{result.absolute_change * 100:+.2f} points"],
+            ["relative change", f"{result.relative_change:+.1%}"]]
     return _table(["", "value"], rows, caption=f"What if do({_fmt(result.intervention)})?")
 
 
@@ -94,16 +99,16 @@ def _core_row(row) -> str:
 
 
 def _mitigation_comparison(result) -> str:
-    rows = [[v.mitigation.label, v.mitigation.layer, v.probability_alone, v.alone_relative,
-             v.marginal, v.shapley_share] for v in result.values]
+    rows = [[v.mitigation.label, v.mitigation.layer, _p(v.probability_alone, 2),
+             _p(v.alone_relative, 0), _p(v.marginal, 2), _p(v.shapley_share, 0)]
+            for v in result.values]
     head = (f"P({result.target}={result.state}): no mitigation {result.baseline:.2%}, "
             f"all on {result.all_on:.2%}")
-    portfolios = [[p.name, p.kind, p.probability, p.relative_reduction]
+    portfolios = [[p.name, p.kind, _p(p.probability, 2), _p(p.relative_reduction, 0)]
                   for p in result.portfolios if p.kind in ("none", "layer", "layer pair", "all")]
-    return (_table(["mitigation", "layer", "P alone", "relative reduction alone",
+    return (_table(["mitigation", "layer", "P alone", "reduction alone",
                     "reduction added last", "Shapley share"], rows, caption=head)
-            + _table(["portfolio", "kind", "P", "relative reduction"], portfolios,
-                     caption="Layers"))
+            + _table(["portfolio", "kind", "P", "reduction"], portfolios, caption="Layers"))
 
 
 def _generic(result) -> str:

@@ -300,9 +300,11 @@ def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]],
             if lo is not None:
                 ax.errorbar(v, yi, xerr=[[v - lo], [hi - v]], fmt="none", ecolor="#222222",
                             elinewidth=1, capsize=3)
-            text = _pct(v) + (f"  [{_pct(lo)}, {_pct(hi)}]" if lo is not None else "")
+            text = _pct(v) + (f" [{_pct(lo)}, {_pct(hi)}]" if lo is not None else "")
             right = max(v, hi if hi is not None else v)
-            ax.text(right, yi, "  " + text, va="center", ha="left", fontsize=8)
+            # an offset in points, not leading spaces: SVG text collapses whitespace
+            ax.annotate(text, (right, yi), xytext=(4, 0), textcoords="offset points",
+                        va="center", ha="left", fontsize=8)
         top = max([r[1] for r in items] + [r[3] for r in items if r[3] is not None]
                   + ([baseline] if baseline is not None else []))
         handles = []

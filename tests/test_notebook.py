@@ -1,0 +1,86 @@
+"""Jupyter: the example notebook runs, and networks and results display themselves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import gmnet
+from gmnet.analysis.whatif import neutral_context, what_if
+from gmnet.viz.notebook import register_formatters, result_html
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "what_if.ipynb"
+
+
+def _outputs(cell) -> list[dict]:
+    return [o for o in cell.get("outputs", [])]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_example_notebook_runs():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()  # raises CellExecutionError if any cell fails
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    data = [o.get("data", {}) for c in code for o in _outputs(c)]
+    text = "".join(o.get("text", "") for c in code for o in _outputs(c))
+    # the network and the query diagram draw themselves
+    first = _outputs(code[0])[0]["data"]
+    assert "image/svg+xml" in first and "Goal misgeneralizes" in first["image/svg+xml"]
+    svgs = [d["image/svg+xml"] for d in data if "image/svg+xml" in d]
+    assert any("P(harm | do(shift_type=extreme, spec_quality=low))" in s for s in svgs)
+    # the document's core table, reproduced
+    assert "extreme      P(harm) = 27.7%   (document: 27.7%)" in text
+    # results show as tables
+    html = [d["text/html"] for d in data if "text/html" in d]
+    assert any("What if do(alignment_method=interpretability_verified)?" in h for h in html)
+    net = gmnet.load_network()
+    base = {**neutral_context(net), "shift_type": "extreme", "spec_quality": "low"}
+    result = what_if(net, "harm", "yes", baseline_do=base,
+                     intervention={"alignment_method": "interpretability_verified"})
+    assert f"{result.before:.1%} -> {result.after:.1%}" in text
+
+
+def test_notebook_is_stored_without_outputs():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_results_render_as_html_tables(net):
+    base = {**neutral_context(net), "shift_type": "extreme"}
+    result = what_if(net, "harm", "yes", baseline_do=base,
+                     intervention={"alignment_method": "interpretability_verified"})
+    html = result_html(result)
+    assert html.startswith("<table") and f"{result.after:.2%}" in html
+    assert f"{result.relative_change:+.1%}" in html
+    comparison = gmnet.compare_mitigations(net, evidence={"shift_type": "extreme"})
+    html = result_html(comparison)
+    assert "no mitigation 27.70%" in html and "Shapley share" in html
+    for value in comparison.values:
+        assert value.mitigation.label in html
+
+
+def test_formatters_register_by_name_with_ipython(net):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    shell = SimpleNamespace(display_formatter=formatters.DisplayFormatter())
+    assert register_formatters(shell) is True
+    base = {**neutral_context(net), "shift_type": "extreme"}
+    result = what_if(net, "harm", "yes", baseline_do=base,
+                     intervention={"training_diversity": "diverse"})
+    bundle, _ = shell.display_formatter.format(result)
+    assert "What if do(training_diversity=diverse)?" in bundle["text/html"]
+
+
+def test_no_ipython_no_registration(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    assert register_formatters() is False
