@@ -33,9 +33,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -57,6 +57,7 @@ from gmnet.web.models import (
     DiagramRequest,
     ErrorBody,
     MarginalsResponse,
+    Name,
     NetworkDescription,
     NetworkSummary,
     QueryRequest,
@@ -72,9 +73,15 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 DEFAULT_TIMEOUT = 30.0
 MAX_BODY_BYTES = 64 * 1024
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_CACHE_SIZE = 32
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'")
+NetworkParam = Annotated[Name | None, Query(description="One of the networks this server was "
+                                        "started with (default: the first).")]
+WorldviewParam = Annotated[Name | None, Query(description="A worldview (GET /api/worldviews).")]
+ScenarioParam = Annotated[list[Name] | None, Query(description="Scenarios to apply "
+                                                   "(repeat the parameter to combine).")]
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 404, 413, 422, 503, 504)}
 
 
@@ -152,6 +159,8 @@ class _Server:
     timeout: float
     executor: ThreadPoolExecutor
     started: float = field(default_factory=time.monotonic)
+    cache: dict[tuple, Any] = field(default_factory=dict)  # applied networks, audits
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def default(self) -> Network:
@@ -167,12 +176,13 @@ class _Server:
                            "network")
         return self.networks[name]
 
-    def resolve(self, request: Situation, *, target: str | None = None,
-                state: str | None = None, with_target: bool = False) -> _Situation:
-        """Check every name of ``request`` against its network; apply worldview and scenarios."""
-        net = self.network(request.network)
-        net, scenario_evidence = _apply_worldview_and_scenarios(
-            net, list(request.scenario), request.worldview)
+    async def resolve(self, request: Situation, *, target: str | None = None,
+                      state: str | None = None, with_target: bool = False) -> _Situation:
+        """Check every name of ``request`` against its network; apply worldview and scenarios
+        (in the thread pool: a new combination compiles a network)."""
+        base = self.network(request.network)
+        net, scenario_evidence = await self.run(
+            self.applied, base.name, request.worldview, tuple(request.scenario))
         for kind, assignments in (("evidence", request.evidence), ("do", request.do)):
             for var, value in assignments.items():
                 with blame(f"{kind}.{var}"):
@@ -184,14 +194,49 @@ class _Server:
         if both:
             raise ApiError(422, f"{both[0]} is both observed (evidence) and intervened on (do); "
                            "give it in one of them", f"do.{both[0]}")
-        # the request's own evidence and interventions win over a scenario's evidence
-        evidence = {k: v for k, v in scenario_evidence.items() if k not in request.do}
-        evidence.update(request.evidence)
+        evidence = _merged_evidence(scenario_evidence, request.evidence, request.do)
         situation = _Situation(net, evidence, dict(request.do), list(request.scenario),
                                request.worldview)
         if with_target:
             situation.target, situation.state = _target(net, target, state)
         return situation
+
+    def applied(self, name: str, worldview: str | None,
+                scenarios: tuple[str, ...]) -> tuple[Network, dict[str, str]]:
+        """Network ``name`` under ``worldview`` and ``scenarios``, and the scenarios' evidence
+        (cached: networks are never changed, so one per combination is enough)."""
+        key = ("network", name, worldview, scenarios)
+        with self.lock:
+            if key in self.cache:
+                self.cache[key] = self.cache.pop(key)  # most recently used last
+                return self.cache[key]
+        from gmnet.model.scenarios import apply_scenarios
+        from gmnet.model.worldviews import apply_worldview
+
+        net = self.networks[name]
+        with blame("worldview"):
+            net = apply_worldview(net, worldview)
+        with blame("scenario"):
+            net, evidence = apply_scenarios(net, list(scenarios))
+        net.compiled  # noqa: B018 - compile once, here
+        with self.lock:
+            self.cache[key] = (net, evidence)
+            while len(self.cache) > _CACHE_SIZE:
+                self.cache.pop(next(iter(self.cache)))
+        return net, evidence
+
+    def audit(self, name: str, worldview: str | None):
+        """The audit of network ``name`` under ``worldview`` (cached: it is deterministic)."""
+        from gmnet.analysis.audit import audit
+
+        key = ("audit", name, worldview)
+        with self.lock:
+            if key in self.cache:
+                return self.cache[key]
+        report = audit(self.applied(name, worldview, ())[0])
+        with self.lock:
+            self.cache[key] = report
+        return report
 
     # ------------------------------------------------------------------ the thread pool
     async def ask(self, situation: _Situation, func: Callable[..., Any], *args: Any,
@@ -261,14 +306,30 @@ def default_target(net: Network) -> str:
     return outcomes[-1] if outcomes else net.variables[-1]
 
 
-def _apply_worldview_and_scenarios(net: Network, scenario: list[str],
-                                   worldview: str | None) -> tuple[Network, dict[str, str]]:
-    """The network under ``worldview`` and ``scenario``, and the evidence the scenarios set."""
-    if worldview is not None:
-        raise ApiError(404, "worldviews are not available in this version of gmnet", "worldview")
-    if scenario:
-        raise ApiError(404, "scenarios are not available in this version of gmnet", "scenario")
-    return net, {}
+def _merged_evidence(scenario_evidence: Mapping[str, str], evidence: Mapping[str, str],
+                     do: Mapping[str, str]) -> dict[str, str]:
+    """The request's evidence with the scenarios' (do() wins over a scenario's evidence)."""
+    from gmnet.model.scenarios import merge_evidence
+
+    try:
+        return merge_evidence(scenario_evidence, evidence, do)
+    except GmnetError as exc:
+        clash = [v for v, s in evidence.items()
+                 if v in scenario_evidence and scenario_evidence[v] != s and v not in do]
+        raise ApiError(_status_of(exc), _message_of(exc),
+                       f"evidence.{clash[0]}" if clash else "evidence") from exc
+
+
+def _reshaped_priors(base: Network, net: Network) -> list[str]:
+    """Context nodes whose prior a scenario or worldview replaced: a comparison at the neutral
+    context must leave them at their (new) priors."""
+    import numpy as np
+
+    from gmnet.analysis.whatif import neutral_context
+
+    return [v for v in neutral_context(net)
+            if v in base.variables and base.parents(v) == net.parents(v)
+            and not np.array_equal(base.cpt(v), net.cpt(v))]
 
 
 # ============================================================================ descriptions
@@ -574,17 +635,68 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
                 for i, (n, net) in enumerate(server.networks.items())]
 
     @app.get("/api/networks/{name}", tags=["network"])
-    async def network(name: str) -> NetworkDescription:
+    async def network(name: str, worldview: WorldviewParam = None,
+                      scenario: ScenarioParam = None) -> NetworkDescription:
         """A network: nodes, states, parents, roles, CPT sources and every number with its
-        source (what ``gmnet show --json`` prints)."""
-        return NetworkDescription(**describe_network(server.network(name)))
+        source (what ``gmnet show --json`` prints), under a worldview and scenarios if given."""
+        s = await server.resolve(Situation(network=name, worldview=worldview,
+                                           scenario=scenario or []))
+        return NetworkDescription(**describe_network(s.network))
+
+    @app.get("/api/scenarios", tags=["scenarios and worldviews"])
+    async def scenarios(network: NetworkParam = None) -> dict:
+        """The scenarios of the bundled scenario file that fit the network (what ``gmnet
+        scenarios`` lists): each a named set of evidence, restrictions, priors or numbers."""
+        from gmnet.model.scenarios import KINDS, load_scenarios
+
+        net = server.network(network)
+        catalog = await server.run(load_scenarios)
+        fits = catalog.network in (None, net.name)
+        return {"network": net.name, "kinds": list(KINDS),
+                "scenarios": [s.to_dict() for s in catalog.values()] if fits else []}
+
+    @app.get("/api/worldviews", tags=["scenarios and worldviews"])
+    async def worldviews(network: NetworkParam = None) -> dict:
+        """The worldviews of the bundled worldview file that fit the network (what ``gmnet
+        worldviews`` lists): named sets of numbers that replace the network's own."""
+        from gmnet.model.worldviews import load_worldviews
+
+        net = server.network(network)
+        catalog = await server.run(load_worldviews)
+        fits = catalog.network in (None, net.name)
+        return {"network": net.name, "default": catalog.default if fits else None,
+                "worldviews": [w.to_dict() for w in catalog.values()] if fits else []}
+
+    @app.get("/api/worldviews/diff", tags=["scenarios and worldviews"])
+    async def worldviews_diff(a: Annotated[Name, Query(description="A worldview.")],
+                              b: Annotated[Name, Query(description="Another worldview.")],
+                              network: NetworkParam = None) -> dict:
+        """What changes from worldview ``a`` to ``b``: every number, then P(harm) per shift
+        type (``gmnet worldviews diff A B``)."""
+        from gmnet.model.worldviews import load_worldviews, worldview_diff
+
+        net = server.network(network)
+        catalog = await server.run(load_worldviews)
+        for field_name, name in (("a", a), ("b", b)):
+            with blame(field_name):
+                catalog[name]
+        result = await server.run(worldview_diff, net, a, b)
+        return _finite(result.to_dict())
+
+    @app.get("/api/audit", tags=["scenarios and worldviews"])
+    async def audit(network: NetworkParam = None, worldview: WorldviewParam = None) -> dict:
+        """Every numeric table of the source document against the network, row by row, with a
+        verdict; the document's inconsistencies (``gmnet audit --json``)."""
+        s = await server.resolve(Situation(network=network, worldview=worldview))
+        report = await server.ask(s, server.audit, s.network.name, worldview)
+        return _finite(report.to_dict())
 
     @app.get("/api/core-table", tags=["network"])
-    async def core(network: str | None = None, worldview: str | None = None) -> dict:
+    async def core(network: NetworkParam = None, worldview: WorldviewParam = None) -> dict:
         """The document's Detailed Risk Assessment by Shift Type as the network reproduces it."""
         from gmnet.analysis.whatif import core_table
 
-        situation = server.resolve(Situation(network=network, worldview=worldview))
+        situation = await server.resolve(Situation(network=network, worldview=worldview))
         rows = await server.run(core_table, situation.network)
         return _finite({"network": situation.network.name, "worldview": worldview,
                         "rows": [r.to_dict() for r in rows]})
@@ -593,7 +705,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
     @app.post("/api/query", tags=["questions"])
     async def query(request: QueryRequest) -> QueryResponse:
         """P(target | evidence, do(...)) at the network's point values, exact."""
-        s = server.resolve(request, target=request.target, state=request.state,
+        s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
         dist = await server.ask(s, s.network.query, s.target, evidence=s.evidence, do=s.do)
         return QueryResponse(query=str(s.parsed()), target=s.target, state=s.state,
@@ -604,7 +716,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         """Every node's distribution given the evidence and interventions."""
         from gmnet.viz.diagram import node_marginals
 
-        s = server.resolve(request)
+        s = await server.resolve(request)
         result = await server.ask(s, node_marginals, s.network, s.evidence, s.do)
         return MarginalsResponse(marginals=result, **s.echo())
 
@@ -614,11 +726,13 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         :func:`gmnet.compare_mitigations` as a dict."""
         from gmnet.analysis.mitigations import compare_mitigations
 
-        s = server.resolve(request, target=request.target, state=request.state,
+        s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
+        base = server.network(request.network)
         result = await server.ask(s, compare_mitigations, s.network, evidence=s.evidence,
                                   do=s.do, context=request.context, target=s.target,
-                                  state=s.state)
+                                  state=s.state,
+                                  keep_priors=_reshaped_priors(base, s.network))
         return _finite({**result.to_dict(all_portfolios=request.all_portfolios),
                         "scenario": s.scenario, "worldview": s.worldview})
 
@@ -630,7 +744,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         question; the target stands out, observed and intervened nodes are marked."""
         from gmnet.viz.diagram import draw
 
-        s = server.resolve(request, target=request.target, state=request.state,
+        s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
 
         def svg() -> str:

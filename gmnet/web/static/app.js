@@ -191,19 +191,30 @@
       const select = el("select", { id, "data-kind": kind, "aria-label": kind },
         el("option", { value: "", text: "—" }),
         items.map((s) => el("option", { value: s.name, title: s.description || "",
-          text: s.title || s.name })));
+          text: s.label || s.name })));
       const chosen = items.find((s) => state.scenario.includes(s.name));
       select.value = chosen ? chosen.name : "";
       select.addEventListener("change", () => {
         const names = new Set(items.map((s) => s.name));
         state.scenario = state.scenario.filter((n) => !names.has(n));
         if (select.value) state.scenario.push(select.value);
+        describeScenarios();
         changed();
       });
       blocks.push(el("label", { class: "scenario-kind", for: id },
         el("span", { text: kindLabel(kind) }), select));
     }
-    box.replaceChildren(...blocks);
+    box.replaceChildren(...blocks, el("div", { id: "scenario-note", class: "hint" }));
+    describeScenarios();
+  }
+
+  function describeScenarios() {
+    const note = $("#scenario-note");
+    if (!note) return;
+    const chosen = catalogue.scenarios.filter((s) => state.scenario.includes(s.name));
+    note.replaceChildren(...chosen.map((s) => el("p", { class: "scenario-summary" },
+      el("b", { text: (s.label || s.name) + ": " }), s.summary || s.description || "",
+      s.source ? el("span", { class: "source", text: " (" + s.source + ")" }) : null)));
   }
 
   function kindLabel(kind) {
@@ -215,16 +226,19 @@
   function buildWorldviews() {
     const select = $("#worldview");
     const list = catalogue.worldviews;
+    const fallback = catalogue.defaultWorldview;
     $("#worldview-field").hidden = !list.length;
-    select.replaceChildren(el("option", { value: "", text: "the network's own numbers" }),
-      ...list.map((w) => el("option", { value: w.name, text: w.title || w.name,
-        title: w.description || "" })));
+    const options = list.map((w) => el("option", { value: w.name === fallback ? "" : w.name,
+      text: w.label || w.name, title: w.description || "" }));
+    if (!fallback) options.unshift(el("option", { value: "", text: "the network's own numbers" }));
+    select.replaceChildren(...options);
+    if (state.worldview === fallback) state.worldview = null;
     select.value = state.worldview || "";
     describeWorldview();
   }
 
   function describeWorldview() {
-    const w = catalogue.worldviews.find((x) => x.name === state.worldview);
+    const w = catalogue.worldviews.find((x) => x.name === (state.worldview || catalogue.defaultWorldview));
     $("#worldview-note").textContent = w ? (w.description || "") : "";
   }
 
@@ -375,6 +389,24 @@
     return JSON.stringify(compareBody());
   }
 
+  // the numbers and sources shown on click follow the worldview and scenarios in use
+  let descKey = "";
+
+  async function refreshDescription(signal) {
+    const key = JSON.stringify([state.worldview, state.scenario]);
+    if (key === descKey) return;
+    const q = new URLSearchParams();
+    if (state.worldview) q.set("worldview", state.worldview);
+    for (const s of state.scenario) q.append("scenario", s);
+    const fresh = await call("GET", "/api/networks/" + encodeURIComponent(state.network) + "?" + q, undefined, signal);
+    desc.parameters = fresh.parameters;
+    for (const n of fresh.nodes) {
+      const mine = nodeOf(n.name);
+      if (mine) { mine.source = n.source; mine.parameters = n.parameters; }
+    }
+    descKey = key;
+  }
+
   async function refresh() {
     const my = ++seq;
     for (const c of inflight) c.abort();
@@ -387,6 +419,7 @@
     $("#p-label").textContent = label;
 
     const jobs = [];
+    jobs.push(refreshDescription(controller()));
     jobs.push(call("POST", "/api/query", q, controller()).then((r) => {
       if (my !== seq) return;
       const out = $("#p-value");
@@ -854,7 +887,9 @@
       call("GET", "/api/scenarios?network=" + encodeURIComponent(state.network)).catch(() => []),
       call("GET", "/api/worldviews?network=" + encodeURIComponent(state.network)).catch(() => []),
     ]);
-    catalogue = { scenarios: listOf(scenarios, "scenarios"), worldviews: listOf(worldviews, "worldviews") };
+    catalogue = { scenarios: listOf(scenarios, "scenarios"), worldviews: listOf(worldviews, "worldviews"),
+      defaultWorldview: (worldviews && worldviews.default) || null };
+    descKey = JSON.stringify([null, []]);
     normaliseMitigations();
     buildControls();
     lastCompareKey = null;
