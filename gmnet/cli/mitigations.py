@@ -10,6 +10,7 @@ from gmnet.analysis.whatif import neutral_context
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.errors import QuerySyntaxError
 from gmnet.model.network import Network
+from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
 
 
@@ -67,15 +68,16 @@ def compare(given: str | None, context: str, target: str, all_portfolios: bool,
     net, scenario_evidence = opts.setup()
     evidence, do = _parse_given(given)
     variable, state = _parse_target(target)
-    merged = {k: v for k, v in scenario_evidence.items() if k not in do}
-    merged.update(evidence)
+    merged = merge_evidence(scenario_evidence, evidence, do)
     result = compare_mitigations(net, evidence=merged, do=do, context=context,
                                  keep_priors=_reshaped_priors(opts.network(), net),
                                  target=variable, state=state)
+    applied = {"scenarios": list(net.metadata.get("scenarios", [])),
+               "worldview": net.metadata.get("worldview")}
     if opts.json:
-        emit_json(result.to_dict(all_portfolios=all_portfolios))
+        emit_json({**result.to_dict(all_portfolios=all_portfolios), **applied})
         return
-    for line in format_comparison(result):
+    for line in format_comparison(result, **applied):
         echo(line)
 
 
@@ -95,13 +97,17 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
-def format_comparison(result: MitigationComparison) -> list[str]:
+def format_comparison(result: MitigationComparison, *, scenarios: list[str] | None = None,
+                      worldview: str | None = None) -> list[str]:
     """The comparison as lines of text for the terminal."""
     what = f"P({result.target}={result.state})"
     conditions = [f"{k}={v}" for k, v in result.evidence.items()]
     if result.do:
         conditions.append("do(" + ", ".join(f"{k}={v}" for k, v in result.do.items()) + ")")
-    lines = [f"Mitigations compared by intervention: {what}",
+    applied = ([f"scenario {', '.join(scenarios)}"] if scenarios else []) + \
+        ([f"worldview {worldview}"] if worldview else [])
+    lines = [f"Mitigations compared by intervention: {what}"
+             + (f"  ({'; '.join(applied)})" if applied else ""),
              "given: " + (", ".join(conditions) if conditions else "nothing")
              + f"  (context: {result.context})",
              f"no mitigation {_pct(result.baseline, 2)};  all {len(result.mitigations)} in place "
