@@ -348,3 +348,117 @@ def test_serving_two_networks(tmp_path):
         assert r.status_code == 200
         target = r.json()["target"]
         assert r.json()["distribution"] == other.query(target)
+
+
+# ============================================================================ scenarios, worldviews
+def test_query_under_scenarios_and_worldview_equals_library(client, net):
+    from gmnet.model.scenarios import apply, merge_evidence
+
+    body = {"scenario": ["autonomous_agents", "2026-2027"], "worldview": "document-note",
+            "do": {"ai_control": "on"}}
+    r = client.post("/api/query", json=body)
+    assert r.status_code == 200
+    applied, scenario_evidence = apply(net, scenario=body["scenario"],
+                                       worldview=body["worldview"])
+    evidence = merge_evidence(scenario_evidence, {}, body["do"])
+    expected = applied.query("harm", evidence=evidence, do=body["do"])
+    payload = r.json()
+    assert payload["distribution"] == expected
+    assert payload["evidence"] == {"spec_quality": "low"}
+    assert payload["scenario"] == body["scenario"] and payload["worldview"] == "document-note"
+    # the scenario changes the answer
+    plain = client.post("/api/query", json={"do": {"ai_control": "on"}}).json()["probability"]
+    assert payload["probability"] != pytest.approx(plain, abs=1e-6)
+
+
+def test_do_wins_over_a_scenario_observation(client):
+    r = client.post("/api/query", json={"scenario": ["game_ai"], "do": {"spec_quality": "low"}})
+    assert r.status_code == 200
+    assert r.json()["evidence"] == {} and r.json()["do"] == {"spec_quality": "low"}
+
+
+@pytest.mark.parametrize("body, status, field, message", [
+    ({"scenario": ["autonomous_agentz"]}, 404, "scenario",
+     "unknown scenario 'autonomous_agentz'; choose one of: game_ai,"),
+    ({"worldview": "optimist"}, 404, "worldview",
+     "unknown worldview 'optimist'; choose one of: document-table,"),
+    ({"scenario": ["game_ai", "autonomous_agents"]}, 400, "scenario",
+     "scenarios 'game_ai' and 'autonomous_agents' observe spec_quality in different states"),
+    ({"scenario": ["game_ai"], "evidence": {"spec_quality": "low"}}, 400,
+     "evidence.spec_quality", "evidence spec_quality=low contradicts the scenario's "
+     "spec_quality=high"),
+    ({"scenario": ["game_ai"] * 9}, 422, "scenario", "scenario: "),
+])
+def test_scenario_and_worldview_errors(client, body, status, field, message):
+    r = client.post("/api/query", json=body)
+    assert r.status_code == status
+    assert r.json()["field"] == field
+    assert r.json()["error"].startswith(message)
+
+
+def test_compare_under_a_scenario_equals_the_cli_rule(client, net):
+    """At the neutral context a scenario's reshaped priors are kept (as gmnet compare does)."""
+    from gmnet.model.scenarios import apply
+
+    r = client.post("/api/compare", json={"scenario": ["autonomous_agents"]})
+    assert r.status_code == 200
+    applied, evidence = apply(net, scenario=["autonomous_agents"])
+    expected = gmnet.compare_mitigations(applied, evidence=evidence,
+                                         keep_priors=["shift_type"])
+    assert r.json()["baseline"] == expected.baseline
+    assert "shift_type" not in r.json()["do"]
+
+
+def test_scenarios_and_worldviews_lists(client):
+    from gmnet.model.scenarios import load_scenarios
+    from gmnet.model.worldviews import load_worldviews
+
+    r = client.get("/api/scenarios")
+    assert r.status_code == 200
+    listed = r.json()["scenarios"]
+    assert [s["name"] for s in listed] == list(load_scenarios())
+    agents = next(s for s in listed if s["name"] == "autonomous_agents")
+    assert agents["kind"] == "domain" and agents["evidence"] == {"spec_quality": "low"}
+    r = client.get("/api/worldviews")
+    assert r.status_code == 200
+    assert r.json()["default"] == "document-table"
+    assert [w["name"] for w in r.json()["worldviews"]] == list(load_worldviews())
+
+
+def test_worldview_diff_equals_library(client, net):
+    from gmnet.model.worldviews import worldview_diff
+
+    r = client.get("/api/worldviews/diff", params={"a": "document-table", "b": "document-note"})
+    assert r.status_code == 200
+    expected = worldview_diff(net, "document-table", "document-note").to_dict()
+    assert r.json() == json.loads(json.dumps(expected))
+    r = client.get("/api/worldviews/diff", params={"a": "document-table", "b": "nope"})
+    assert r.status_code == 404 and r.json()["field"] == "b"
+
+
+def test_audit_equals_library(client, net):
+    from gmnet.analysis.audit import audit
+    from gmnet.model.worldviews import apply_worldview
+
+    r = client.get("/api/audit")
+    assert r.status_code == 200
+    report = r.json()
+    assert report["verdicts"] == audit(net).verdicts()
+    core = next(s for s in report["sections"]
+                if s["table"] == "Detailed Risk Assessment by Shift Type")
+    assert {row["verdict"] for row in core["rows"]} == {"reproduced"}
+    r = client.get("/api/audit", params={"worldview": "document-note"})
+    assert r.status_code == 200
+    assert r.json()["verdicts"] == audit(apply_worldview(net, "document-note")).verdicts()
+    assert r.json()["worldview"] == "document-note"
+
+
+def test_description_follows_the_worldview(client, net):
+    r = client.get("/api/networks/goal_misgeneralization",
+                   params={"worldview": "meta-analysis-pooled"})
+    assert r.status_code == 200
+    params = {p["name"]: p for p in r.json()["parameters"]}
+    assert params["p_capability_transfer.extreme"]["value"] == 0.87
+    assert params["p_capability_transfer.extreme"]["source"].startswith(
+        "Meta-Analysis of Specification Gaming")
+    assert net.parameters["p_capability_transfer.extreme"].value == 0.45  # never mutated

@@ -106,33 +106,46 @@ def shown_probability(page) -> tuple[str, float]:
 
 
 # ============================================================================ the tests
-def test_mitigation_switch_numbers_equal_the_api(page):
+def test_scenario_and_mitigation_numbers_equal_the_api(page):
     page.goto(page.base + "/")
     seq = settled(page)
     text, value = shown_probability(page)
     expected = api(page, "/api/query", {"do": ALL_OFF})["probability"]
     assert value == expected and text == f"{100 * expected:.2f}%"
 
+    page.locator("#scenario-domain").select_option("autonomous_agents")
+    seq = settled(page, seq)
     page.locator("#ctx-shift_type").select_option("extreme")
     seq = settled(page, seq)
     page.locator("label[for=mit-ai_control]").click()
     seq = settled(page, seq)
+    assert "scenario=autonomous_agents" in page.url
     assert "do.ai_control=on" in page.url and "do.shift_type=extreme" in page.url
 
-    body = {"do": {**ALL_OFF, "shift_type": "extreme", "ai_control": "on"}}
-    expected = api(page, "/api/query", body)["probability"]
+    body = {"scenario": ["autonomous_agents"],
+            "do": {**ALL_OFF, "shift_type": "extreme", "ai_control": "on"}}
+    answer = api(page, "/api/query", body)
+    assert answer["evidence"] == {"spec_quality": "low"}  # the scenario's observation
+    expected = answer["probability"]
     text, value = shown_probability(page)
     assert value == expected and text == f"{100 * expected:.2f}%"
     # the diagram shows the same number on the harm node
     assert f"{expected:.1%}" in page.locator("#diagram g.node[data-node=harm]").text_content()
     # the comparison chart: its highlighted row is AI control alone, with the API's number
-    comparison = api(page, "/api/compare", {"do": {"shift_type": "extreme"},
+    comparison = api(page, "/api/compare", {"scenario": ["autonomous_agents"],
+                                            "do": {"shift_type": "extreme"},
                                             "context": "prior"})
     rows = {p["name"]: p["probability"] for p in comparison["portfolios"]}
     current = page.locator("#compare g.row-group.current")
     assert current.count() == 1 and current.get_attribute("data-on") == "ai_control"
     assert float(current.locator(".row-value").get_attribute("data-value")) == rows["ai_control"]
     assert rows["ai_control"] == pytest.approx(expected, abs=1e-12)
+    # a worldview changes the number, again as the API says
+    page.locator("#worldview").select_option("document-note")
+    settled(page, seq)
+    expected = api(page, "/api/query", {**body, "worldview": "document-note"})["probability"]
+    assert shown_probability(page)[1] == expected
+    assert "worldview=document-note" in page.url
 
 
 def test_state_lives_in_the_url(page):
