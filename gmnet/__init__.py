@@ -8,6 +8,7 @@
 0.277
 """
 
+from gmnet.analysis.audit import AuditReport, audit
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
 from gmnet.errors import (
     GmnetError,
@@ -20,11 +21,14 @@ from gmnet.errors import (
 from gmnet.inference.query import ENGINES
 from gmnet.model.network import Network, bundled_networks, load_network, validate_file
 from gmnet.model.parameters import Parameter
+from gmnet.model.scenarios import Scenario, apply, load_scenarios
+from gmnet.model.worldviews import Worldview, apply_worldview, load_worldviews, worldview_diff
 from gmnet.query_text import ParsedQuery, parse_query
 from gmnet.report import build_report, write_report
 from gmnet.viz import Diagram, draw
 
 __all__ = [
+    "AuditReport",
     "Diagram",
     "ENGINES",
     "GmnetError",
@@ -36,14 +40,22 @@ __all__ = [
     "Parameter",
     "ParsedQuery",
     "QuerySyntaxError",
+    "Scenario",
     "UnknownNameError",
+    "Worldview",
+    "apply",
+    "apply_worldview",
+    "audit",
     "build_report",
     "bundled_networks",
     "compare_mitigations",
     "draw",
     "load_network",
+    "load_scenarios",
+    "load_worldviews",
     "parse_query",
     "validate_file",
+    "worldview_diff",
     "write_report",
 ]
 
