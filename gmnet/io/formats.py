@@ -62,12 +62,12 @@ IMPORT_SUM_TOLERANCE = 1e-3
 _PLACEHOLDER_TITLES = ("unknown", "bn_model", "MyNetwork", "UNTITLED")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # what each format can spell as a state name; others are renamed on export (the sidecar keeps
-# the original). XMLBIF and XDSL want identifiers; BIF and NET separate states by commas,
-# braces, parentheses, quotes or spaces.
+# the original). XMLBIF and XDSL want identifiers; BIF separates states by commas, braces or
+# spaces; NET quotes them (no quotes, parentheses or backslashes inside).
 _STATE_OK = {
     "bif": re.compile(r"^[^\s,{}();|\"']+$"),
     "xmlbif": re.compile(r"^[A-Za-z][A-Za-z0-9_]*$"),
-    "net": re.compile(r"^[^\s\"(),]+$"),
+    "net": re.compile(r"^[^\"()\\\n]+$"),
     "xdsl": re.compile(r"^[A-Za-z][A-Za-z0-9_]*$"),
     "uai": re.compile(r".*"),
 }
