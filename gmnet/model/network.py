@@ -146,13 +146,23 @@ class Network:
 
     # ----------------------------------------------------------------- queries
     def query(self, target: str, evidence: Mapping[str, str] | None = None,
-              do: Mapping[str, str] | None = None, *, engine: str = "einsum") -> dict[str, float]:
+              do: Mapping[str, str] | None = None, *, engine: str = "einsum",
+              scenario: str | list[str] | tuple[str, ...] | None = None,
+              worldview: str | None = None) -> dict[str, float]:
         """P(target | evidence, do(...)) as a mapping state -> probability.
+
+        ``worldview`` and ``scenario`` (a name or several, see docs/scenarios.md) are applied
+        first; a scenario's evidence joins ``evidence`` and gives way to ``do``.
 
         >>> net = load_network()
         >>> round(net.query("harm", do={"shift_type": "extreme"})["yes"], 3) > 0
         True
         """
+        if scenario is not None or worldview is not None:
+            from gmnet.model.scenarios import query as scenario_query
+
+            return scenario_query(self, target, evidence, do, scenario=scenario,
+                                  worldview=worldview, engine=engine)
         from gmnet.inference.query import query
 
         return query(self, target, evidence=evidence, do=do, engine=engine)
