@@ -278,3 +278,14 @@ def test_cli_unknown_scenario_exits_2(capsys):
     assert code == 2
     assert err.startswith("gmnet: error: unknown scenario 'autonomous_agent'; choose one of:")
     assert "(did you mean 'autonomous_agents'?)" in err
+
+
+def test_network_query_takes_scenario_and_worldview(net):
+    do = rest(net, "shift_type", "spec_quality", "capability_level")
+    direct = net.query("harm", do=do, scenario=["autonomous_agents", "2026-2027"])
+    assert direct == query(net, "harm", do=do, scenario=["autonomous_agents", "2026-2027"])
+    assert direct["yes"] == pytest.approx(0.43702, abs=5e-5)
+    neutral = {**rest(net), "shift_type": "extreme"}
+    assert net.query("harm", do=neutral, worldview="document-note")["yes"] == pytest.approx(
+        0.45 * 0.75 * 0.60, abs=1e-12)
+    assert gmnet.apply(net, scenario="game_ai")[1] == {"spec_quality": "high"}

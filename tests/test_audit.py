@@ -1,0 +1,163 @@
+"""The audit: verdicts for the core table, a domain row, the inconsistencies, and the
+generated docs/validation.md."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import gmnet
+from gmnet.analysis.audit import VERDICTS, audit, doc
+from gmnet.cli import main
+from gmnet.errors import InvalidArgumentError
+from gmnet.model.worldviews import apply_worldview
+
+VALIDATION_MD = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
+TABLES = ["Risk Assessment", "Expanded formulation (modifiers)",
+          "Type Classification Matrix (shift chart)", "Detailed Risk Assessment by Shift Type",
+          "Meta-Analysis of Specification Gaming", "Key Modifying Factors",
+          "Objective Specification Impact", "Application Domain Risk Profiles",
+          "Timeline Projections", "Intervention Effectiveness Analysis", "Critical Unknowns"]
+
+
+@pytest.fixture(scope="module")
+def report():
+    return audit(gmnet.load_network())
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_every_numeric_table_is_audited(report):
+    assert [s.table for s in report.sections] == TABLES
+    for s in report.sections:
+        assert s.rows and all(r.verdict in VERDICTS for r in s.rows)
+        assert all(r.reason for r in s.rows if r.verdict == "outside"), s.table
+
+
+def test_core_table_is_reproduced_exactly(report):
+    core = report.section("Detailed Risk Assessment by Shift Type")
+    assert core.verdicts() == {"reproduced": 12}
+    row = core.row("Type 4 (Extreme): P(Misgeneralization)")
+    assert (row.document, row.model) == ("27.7%", "27.70%")
+    assert row.model_value == pytest.approx(0.277, abs=1e-12)
+
+
+def test_core_table_under_the_note_is_outside_with_the_reason():
+    note = audit(apply_worldview(gmnet.load_network(), "document-note"))
+    core = note.section("Detailed Risk Assessment by Shift Type")
+    row = core.row("Type 4 (Extreme): P(Misgeneralization)")
+    assert row.verdict == "outside"
+    assert row.reason == "20.25% differs from 27.7% (= 45.0% x 75.0% x 60.0%, P(harm | goal " \
+                         "fails) last)"
+    assert core.row("Type 4 (Extreme): P(capability transfers)").verdict == "reproduced"
+    assert note.worldview == "document-note"
+
+
+def test_domain_row_agents_2027(report):
+    row = report.section("Application Domain Risk Profiles").row(
+        "Autonomous Agents (Type 3-4, Low (0.3)), 2027")
+    assert row.verdict == "within"
+    assert row.document == "40-60%"
+    assert row.model_value == pytest.approx(0.43703, abs=5e-5)
+    assert "the upper end 60% is out of reach: no context lets P(harm) pass 55.0%" in row.reason
+
+
+def test_every_domain_profile_is_inside_or_explained(report):
+    rows = report.section("Application Domain Risk Profiles").rows
+    assert len(rows) == 10
+    assert all(r.verdict == "within" or (r.verdict == "outside" and r.reason) for r in rows)
+
+
+def test_inconsistency_harm_given_failure(report):
+    inc = report.inconsistency("harm-given-failure-note")
+    assert "Type 1: 3.6% / (85% x 12%) = 35.3%" in inc.arithmetic
+    assert "Type 4: 27.7% / (45% x 75%) = 82.1%" in inc.arithmetic
+    assert "5.1%-7.1%, 9.1%-12.7%, 15.1%-21.2%, 16.9%-23.6%" in inc.arithmetic
+
+
+def test_the_six_named_inconsistencies_and_more(report):
+    keys = [i.key for i in report.inconsistencies]
+    for key in ("harm-given-failure-note", "pooled-above-type-4",
+                "modifiers-beyond-decomposition", "interpretability-three-ways",
+                "risk-ranges-not-derivable", "citations"):
+        assert key in keys
+    assert len(keys) >= 12
+    assert "87% x 76% x 45% = 29.8% > Type 4's 27.7%" in report.inconsistency(
+        "pooled-above-type-4").arithmetic
+    assert "= 12.6x" in report.inconsistency("modifiers-beyond-decomposition").arithmetic
+
+
+def test_capped_region_type_4_poor_specification(report):
+    region = {r["shift_type"]: r for r in report.region.rows}
+    assert region["extreme"]["goal_factor_capped"] == 8
+    assert region["superficial"]["goal_factor_capped"] == 0
+    assert region["extreme"]["network_max"] == pytest.approx(0.45, abs=1e-12)
+    h = report.region.highlight
+    assert h["goal_factor"] == pytest.approx(0.75 * 1.75)
+    assert h["formula"] == pytest.approx(0.277 * 1.75)
+    assert h["network"] == pytest.approx(0.45 * 0.8207407407, abs=1e-9)
+    assert {"training_diversity": "moderate", "alignment_method": "standard"} in \
+        h["capped_combinations"]
+
+
+def test_timeline_ratios(report):
+    rows = report.section("Timeline Projections").rows
+    assert [r.verdict for r in rows] == ["no_number", "reproduced", "within", "within"]
+    assert rows[1].model_value == pytest.approx(1.539, abs=5e-4)
+    assert "at most 3.55x" in rows[3].reason
+
+
+def test_spec_impact_low_is_capped_for_type_4(report):
+    row = report.section("Objective Specification Impact").row("Low (0.0-0.3)")
+    assert row.verdict == "outside"
+    assert row.reason == "Type 4: 75% x 1.75 = 131% is capped at 100%, so the multiplier is 1.33x"
+
+
+def test_interventions_when_the_mitigations_exist(report):
+    section = report.section("Intervention Effectiveness Analysis")
+    if "ai_control" not in gmnet.load_network().variables:
+        assert section.row("Response: AI Control protocols").verdict == "not_modelled"
+        return
+    row = section.row("Response: AI Control protocols")
+    assert row.verdict == "within"
+    assert row.model_value["ai_control"] == pytest.approx([0.75] * 4, abs=1e-9)
+
+
+def test_doc_numbers():
+    assert doc("10.0%").tol_low == pytest.approx(0.0005)
+    assert (doc("13-51%").low, doc("13-51%").high) == (0.13, 0.51)
+    assert doc("1.5x").point and doc("1.5x").tol_low == pytest.approx(0.05)
+
+
+def test_audit_needs_the_pathway(toy):
+    with pytest.raises(InvalidArgumentError, match="has no shift_type"):
+        audit(toy["chain"])
+
+
+def test_validation_md_is_current(report):
+    committed = VALIDATION_MD.read_text(encoding="utf-8")
+    assert committed == report.to_markdown(), (
+        "docs/validation.md is stale: regenerate it with "
+        "`gmnet audit --markdown --out docs/validation.md`")
+
+
+def test_cli_audit_json_and_out(capsys, tmp_path, report):
+    code, out, _ = run(capsys, "audit", "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["verdicts"] == report.verdicts()
+    target = tmp_path / "validation.md"
+    code, out, _ = run(capsys, "audit", "--markdown", "--out", str(target))
+    assert code == 0 and out.startswith(f"{target}: written")
+    assert target.read_text(encoding="utf-8") == report.to_markdown()
+
+
+def test_cli_audit_rejects_scenarios(capsys):
+    code, _, err = run(capsys, "audit", "--scenario", "game_ai")
+    assert code == 2
+    assert err == ("gmnet: error: the audit applies the document's scenarios itself; drop "
+                   "--scenario (game_ai)\n")
