@@ -17,6 +17,7 @@ import base64
 import datetime as _dt
 import html
 import importlib.util
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,18 @@ def _pct(p: float, digits: int = 1) -> str:
 
 def _assign(mapping: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in mapping.items())
+
+
+def _settings(network: Network, assignment: Mapping[str, str]) -> str:
+    """``do(...)`` of the context settings, with the mitigations summarised (all off, ...)."""
+    mitigations = {v: s for v, s in assignment.items() if network.node(v).role == "mitigation"}
+    rest = {v: s for v, s in assignment.items() if v not in mitigations}
+    text = f"<code>do({_esc(_assign(rest))})</code>"
+    if mitigations:
+        states = set(mitigations.values())
+        text += (f", every mitigation {_esc(states.pop())}" if len(states) == 1
+                 else f", mitigations <code>{_esc(_assign(mitigations))}</code>")
+    return text
 
 
 def _has(module: str) -> bool:
@@ -117,20 +130,32 @@ def _diagram(ctx: _Context) -> str | None:
 
     net = ctx.network
     target = "harm" if "harm" in net.variables else net.variables[-1]
-    diagram = draw(net, evidence=ctx.evidence, target=target, marginals=True,
-                   title=f"P(every node{' | ' + _assign(ctx.evidence) if ctx.evidence else ''})")
+    title = "Every node's probability" + (f" given {_assign(ctx.evidence)}" if ctx.evidence
+                                          else (f" ({ctx.label})" if ctx.label else ""))
+    diagram = draw(net, evidence=ctx.evidence, target=target, marginals=True, title=title)
     try:
         svg = diagram.svg()
     except DotNotFoundError as exc:
         return f'<p class="missing">The diagram is not included: {_esc(exc)}.</p>'
-    start = svg.find("<svg")
-    return (f'<div class="diagram">{svg[start:]}</div>'
+    return (f'<div class="diagram">{_fluid_svg(svg)}</div>'
             "<p class=\"caption\">Each node shows the probability of each of its states "
             + ("given the evidence above" if ctx.evidence else
                "with no evidence (every setting equally likely)")
             + f"; the target <code>{_esc(target)}</code> has a thick red border. Clusters follow "
             "the source document's pathway: context, training phase, deployment phase, and the "
             "mitigation layers where the network has them.</p>")
+
+
+def _fluid_svg(svg: str) -> str:
+    """Graphviz's SVG without its fixed size: it scales to the page (and, printed, to the
+    page's height too), never above its natural size."""
+    svg = svg[svg.find("<svg"):]
+    head, rest = svg.split(">", 1)
+    size = re.search(r'\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', head)
+    if size:
+        natural = float(size.group(1)) * 4 / 3  # pt -> CSS px
+        head = head.replace(size.group(0), f' width="100%" style="max-width:{natural:.0f}px"')
+    return head + ">" + rest
 
 
 def _core_table(ctx: _Context) -> str | None:
@@ -158,7 +183,7 @@ def _core_table(ctx: _Context) -> str | None:
     return (
         "<p>The source document's <em>Detailed Risk Assessment by Shift Type</em>, as the "
         "network reproduces it: each factor is an interventional query at the neutral context "
-        f"(<code>{_esc(_assign(neutral))}</code>). The document's own figures are in "
+        f"({_settings(ctx.network, neutral)}). The document's own figures are in "
         "brackets.</p>"
         + _table(["shift type", "P(capability transfers)", "P(goal fails | capability)",
                   "P(harm | goal fails)", "P(harmful misgeneralization)"], body,
@@ -206,7 +231,7 @@ def _what_ifs(ctx: _Context) -> str | None:
     if rows:
         parts.append(
             "<p>Start from an extreme distribution shift with a low-quality specification, the "
-            f"other settings neutral (<code>do({_esc(_assign(base))})</code>), and change one "
+            f"other settings neutral ({_settings(ctx.network, base)}), and change one "
             "decision:</p>"
             + _table(["what if…", "intervention", "P(harm) before", "P(harm) after", "change"],
                      rows, numeric=(2, 3, 4)))
@@ -238,7 +263,24 @@ def _what_ifs(ctx: _Context) -> str | None:
                      "by do(), the other settings at their neutral levels. Where the document's "
                      "multipliers would push goal failure past its ceiling, the cell is capped "
                      "(see the audit).</p>")
+    parts.append(_domains(ctx))
     return "".join(parts) or None
+
+
+def _domains(ctx: _Context) -> str:
+    from gmnet.viz.charts import available, chart
+
+    if not available("domains") or ctx.evidence or ctx.label:
+        return ""  # a scenario already fixes the domain or period
+    try:
+        drawn = chart("domains", ctx.network)
+    except GmnetError as exc:
+        ctx.notes.append(f"domain x period chart skipped: {exc}")
+        return ""
+    return (_figure_img(drawn.figure, "heatmap of P(harm) over application domains and periods")
+            + "<p class=\"caption\">The source document's Application Domain Risk Profiles and "
+              "Timeline Projections as scenarios (<code>gmnet scenarios</code>): each cell "
+              "applies one domain and one period; the settings they leave open are neutral.</p>")
 
 
 def _mitigations(ctx: _Context) -> str | None:
@@ -302,7 +344,43 @@ def _sensitivity(ctx: _Context) -> str | None:
 def _audit(ctx: _Context) -> str | None:
     if not _has("gmnet.analysis.audit"):
         return None
-    return None
+    from gmnet.analysis.audit import VERDICTS, audit
+
+    try:
+        result = audit(ctx.network)
+    except GmnetError as exc:
+        return f'<p class="missing">No audit: {_esc(exc)}</p>'
+    totals = result.verdicts()
+    summary = ", ".join(f"<b>{n}</b> {_esc(VERDICTS[v])}" for v, n in totals.items() if n)
+    per_table = []
+    for section in result.sections:
+        counts = section.verdicts()
+        per_table.append([_esc(section.table)]
+                         + [str(counts.get(v, 0) or "") for v in VERDICTS]
+                         + [f'<span class="note">{_esc(section.method)}</span>'])
+    outside = [[_esc(section.table), _esc(row.row), _esc(row.document), _esc(row.model),
+                _esc(row.reason)]
+               for section in result.sections for row in section.rows
+               if row.verdict == "outside"]
+    parts = [
+        f"<p>Every numeric table of the source document against the network (worldview "
+        f"<code>{_esc(result.worldview)}</code>, rule <code>{_esc(result.rule)}</code>): "
+        f"{summary}.</p>",
+        _table(["table", *VERDICTS.values(), "how the model's number is computed"], per_table,
+               numeric=tuple(range(1, 1 + len(VERDICTS)))),
+    ]
+    if outside:
+        parts.append("<h3>Where the network and the document differ</h3>"
+                     + _table(["table", "row", "document", "network", "why"], outside))
+    if result.inconsistencies:
+        items = "".join(
+            f"<dt>{_esc(i.title)}</dt><dd><p>{_esc(i.arithmetic)}</p>"
+            f'<p class="note">{_esc(i.consequence)}</p></dd>' for i in result.inconsistencies)
+        parts.append("<h3>Where the document disagrees with itself</h3>"
+                     f'<dl class="findings">{items}</dl>')
+    if result.region is not None:
+        parts.append(f'<p class="caption">{_esc(result.region.note)}</p>')
+    return "".join(parts)
 
 
 def _parameters(ctx: _Context) -> str:
@@ -358,11 +436,18 @@ th { background: #f3f5f8; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .doc { color: var(--muted); font-size: .9em; }
 .params td { font-size: .86em; }
+h3 { font-size: 1.05em; margin: 1.4em 0 .4em; }
+dl.findings { display: block; }
+dl.findings dt { margin-top: .8em; }
+dl.findings dd { margin: .2em 0 0 1.2em; }
+dl.findings p { margin: .2em 0; }
 .assumption { font-style: italic; }
 .note { color: var(--muted); font-size: .9em; }
 .caption { color: var(--muted); font-size: .9em; }
 .missing { color: var(--muted); font-style: italic; }
-.diagram svg { max-width: 100%; height: auto; }
+/* the diagram is wide: it may use the whole window, not just the text column */
+.diagram { margin: 0 calc(50% - 50vw + 24px); text-align: center; }
+.diagram svg { height: auto; }
 img.figure { max-width: 100%; height: auto; display: block; margin: .5em 0; }
 footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
 @media print {
@@ -370,11 +455,15 @@ footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
   nav { display: none; }
   h2 { break-after: avoid; page-break-after: avoid; }
   table, img.figure, .diagram, dl { break-inside: avoid; page-break-inside: avoid; }
+  .diagram { margin: 0; }
+  .diagram svg { max-height: 150mm; }
+  section#diagram { page: wide; }
   .params tr { break-inside: avoid; page-break-inside: avoid; }
   section.appendix { break-before: page; page-break-before: always; }
   a { color: inherit; text-decoration: none; }
 }
 @page { margin: 16mm 14mm; }
+@page wide { size: A4 landscape; margin: 10mm; }
 """
 
 

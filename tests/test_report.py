@@ -160,3 +160,57 @@ def test_run_writes_the_report_and_says_where(tmp_path, monkeypatch, capsys):
     assert "27.7%" in text and _external_references(text) == []
     code = main(["run", "--no-report", "--json"])
     assert code == 0 and '"report": null' in capsys.readouterr()[0]
+
+
+def test_audit_section_summarises_the_audit(report_html):
+    from gmnet.viz.charts import available
+
+    if not available("domains"):  # the audit arrives with the scenarios
+        pytest.skip("no audit in this version")
+    from gmnet.analysis.audit import VERDICTS, audit
+
+    totals = audit(gmnet.load_network()).verdicts()
+    section = html.unescape(report_html.split('<section id="audit"')[1].split("</section>")[0])
+    for verdict, count in totals.items():
+        if count:
+            assert f"<b>{count}</b> {VERDICTS[verdict]}" in section
+    assert "Where the document disagrees with itself" in section
+    assert "87% x 76% x 45% = 29.8%" in section
+
+
+def test_domain_by_period_heatmap_matches_the_audit():
+    from gmnet.viz.charts import available, chart
+
+    if not available("domains"):
+        pytest.skip("no scenarios in this version")
+    from gmnet.analysis.audit import audit
+
+    net = gmnet.load_network()
+    drawn = chart("domains", net)
+    rows, cols = drawn.data["rows"], drawn.data["columns"]
+    row = audit(net).section("Application Domain Risk Profiles").row(
+        "Game AI (Type 1-2, High (0.8)), current")
+    assert drawn.data["values"][rows.index("game_ai")][cols.index("2024-2025")] == \
+        pytest.approx(row.model_value, abs=1e-12)
+
+
+def test_cli_report_under_a_scenario(tmp_path, capsys):
+    from gmnet.viz.charts import available
+
+    if not available("domains"):
+        pytest.skip("no scenarios in this version")
+    out = tmp_path / "agents.html"
+    code = main(["report", "--scenario", "autonomous_agents", "--out", str(out),
+                 "--sections", "overview,diagram,what_if"])
+    assert code == 0, capsys.readouterr()[1]
+    text = html.unescape(out.read_text())
+    assert "report (scenario autonomous_agents)" in text
+    assert "Evidence in every query" in text and "spec_quality=low" in text
+
+
+@needs_dot
+def test_diagram_scales_with_the_page(report_html):
+    section = report_html.split('<section id="diagram"')[1].split("</section>")[0]
+    root = re.search(r"<svg[^>]*>", section).group(0)
+    assert 'width="100%"' in root and "max-width:" in root and "viewBox=" in root
+    assert not re.search(r'height="[\d.]+pt"', root)

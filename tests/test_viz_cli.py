@@ -91,3 +91,16 @@ def test_plot_errors(capsys, tmp_path):
     assert code == 2 and "unknown variable 'shift'" in err
     code, _, err = run(capsys, "plot", "pie", "--out", str(tmp_path / "h.svg"))
     assert code == 2 and "pie" in err
+
+
+def test_plot_domains(capsys, tmp_path):
+    from gmnet.viz.charts import available
+
+    if not available("domains"):
+        pytest.skip("no scenarios in this version")
+    out = tmp_path / "d.svg"
+    code, stdout, err = run(capsys, "plot", "domains", "--out", str(out))
+    assert code == 0, err
+    assert stdout.startswith(f"wrote {out} (domains)")
+    text = out.read_text()
+    assert "Autonomous agents" in text and "2024-2025" in text

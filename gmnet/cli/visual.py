@@ -109,7 +109,7 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
 
 
 # ============================================================================ plot
-PLOT_KINDS = ("heatmap", "tornado", "uncertainty", "mitigations")
+PLOT_KINDS = ("heatmap", "domains", "tornado", "uncertainty", "mitigations")
 
 
 @click.command()
@@ -130,9 +130,10 @@ PLOT_KINDS = ("heatmap", "tornado", "uncertainty", "mitigations")
 @network_options
 def plot(kind: str, out: str, rows: str, columns: str, target: str, state: str, samples: int,
          seed: int, opts: Options) -> None:
-    """Draw one chart: heatmap, tornado, uncertainty or mitigations (KIND).
+    """Draw one chart: heatmap, domains, tornado, uncertainty or mitigations (KIND).
 
     heatmap: P(target=state) over two variables set by do(), the rest at the neutral context.
+    domains: over the application domains x periods (the scenario catalog).
     tornado: the output as each number moves across its range. uncertainty: its distribution
     over parameter draws, with the 5-95% band. mitigations: each mitigation's effect with its
     interval.
@@ -193,8 +194,11 @@ def report(out: str, samples: int, seed: int, sections: str | None, opts: Option
 
 def _scenario_label(opts: Options) -> str | None:
     """A human name for the scenario/worldview options, if the shared options carry any."""
-    parts = [f"{key} {value}" for key, value in opts.extras.items()
-             if isinstance(value, str) and value]
+    parts = []
+    for key, value in opts.extras.items():
+        values = [value] if isinstance(value, str) else list(value or ())
+        if values:
+            parts.append(f"{key} {' + '.join(values)}")
     return ", ".join(parts) or None
 
 

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 
     from gmnet.model.network import Network
 
-__all__ = ["CHART_KINDS", "Chart", "chart", "available"]
+__all__ = ["CHART_KINDS", "Chart", "chart", "available", "scenario_grid"]
 
-CHART_KINDS = ("heatmap", "tornado", "uncertainty", "mitigations")
+CHART_KINDS = ("heatmap", "domains", "tornado", "uncertainty", "mitigations")
 _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "uncertainty": "gmnet.analysis.uncertainty",
-          "mitigations": "gmnet.analysis.mitigations"}
+          "mitigations": "gmnet.analysis.mitigations", "domains": "gmnet.model.scenarios"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     Parameters
     ----------
     kind
-        ``heatmap`` (P(target=state) over ``rows`` x ``columns`` set by do()), ``tornado``,
+        ``heatmap`` (P(target=state) over ``rows`` x ``columns`` set by do()), ``domains``
+        (over the application domains x the periods of the scenario catalog), ``tornado``,
         ``uncertainty`` or ``mitigations``.
     evidence
         Evidence every query conditions on (e.g. a scenario's).
@@ -83,6 +84,8 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     evidence = dict(evidence or {})
     if kind == "heatmap":
         return _heatmap(network, evidence, rows, columns, target, state)
+    if kind == "domains":
+        return _domains(network, evidence, target, state)
     if kind == "mitigations":
         return _mitigations(network, evidence, target, state)
     raise InvalidArgumentError(f"the {kind} chart is not wired to its analysis yet")
@@ -110,6 +113,57 @@ def _heatmap(network, evidence, rows, columns, target, state) -> Chart:
         "evidence": evidence, "values": grid.tolist()},
         f"highest {what}: {grid[i, j]:.1%} at {rows}={row_states[i]}, "
         f"{columns}={col_states[j]}")
+
+
+def scenario_grid(network: Network, *, rows: str = "domain", columns: str = "period",
+                  target: str = "harm", state: str = "yes",
+                  evidence: Mapping[str, str] | None = None):
+    """P(target=state) under every pair of scenarios (a ``rows`` kind x a ``columns`` kind).
+
+    Each cell applies both scenarios; the context nodes they leave alone are held at the
+    neutral context by do() (as the audit does). Returns (grid, row scenarios, column
+    scenarios).
+    """
+    import numpy as np
+
+    from gmnet.analysis.whatif import neutral_context
+    from gmnet.model.scenarios import KINDS, apply_scenarios, load_scenarios, merge_evidence
+
+    for kind in (rows, columns):
+        if kind not in KINDS:
+            raise UnknownNameError("scenario kind", kind, KINDS)
+    catalog = load_scenarios()
+    row_s, col_s = catalog.of_kind(rows), catalog.of_kind(columns)
+    if not row_s or not col_s:
+        raise InvalidArgumentError(f"the scenario catalog has no {rows if not row_s else columns}"
+                                   " scenarios")
+    context = {k: v for k, v in neutral_context(network).items() if k != "shift_type"}
+    grid = np.zeros((len(row_s), len(col_s)))
+    for i, a in enumerate(row_s):
+        for j, b in enumerate(col_s):
+            applied, scenario_evidence = apply_scenarios(network, [a.name, b.name],
+                                                         catalog=catalog)
+            touched = a.variables | b.variables | set(evidence or {})
+            do = {k: v for k, v in context.items() if k not in touched}
+            ev = merge_evidence(scenario_evidence, evidence, do)
+            grid[i, j] = applied.query(target, evidence=ev, do=do)[state]
+    return grid, tuple(row_s), tuple(col_s)
+
+
+def _domains(network, evidence, target, state) -> Chart:
+    from gmnet.viz.plots import heatmap
+
+    grid, domains, periods = scenario_grid(network, target=target, state=state,
+                                           evidence=evidence)
+    what = f"P({target}={state})"
+    fig = heatmap(grid, [d.label for d in domains], [p.name for p in periods],
+                  title=f"{what} by application domain and period (scenarios)",
+                  row_title="domain", column_title="period", colorbar_label=what)
+    i, j = divmod(int(grid.argmax()), grid.shape[1])
+    return Chart("domains", fig, {
+        "target": target, "state": state, "rows": [d.name for d in domains],
+        "columns": [p.name for p in periods], "evidence": evidence, "values": grid.tolist()},
+        f"highest {what}: {grid[i, j]:.1%} for {domains[i].label}, {periods[j].name}")
 
 
 def _mitigations(network, evidence, target, state) -> Chart:
