@@ -22,6 +22,7 @@
   let inflight = [];
   let lastCompareKey = null;
   let timer = null;
+  let lastTornado = null;     // the last sensitivity answer (redrawn when the width changes)
 
   const nodeOf = (name) => desc && desc.nodes.find((n) => n.name === name);
   const nodesWithRole = (role) => (desc ? desc.nodes.filter((n) => n.role === role) : []);
@@ -645,7 +646,7 @@
     if (p.kind === "all") return "All mitigations";
     if (p.kind === "mitigation") { const n = nodeOf(p.name); return n ? n.label : p.name; }
     if (p.kind === "layer") return p.name.replace(/^./, (c) => c.toUpperCase()) + " layer";
-    if (p.kind === "layer pair") return p.name.replace(/^./, (c) => c.toUpperCase()) + " layers";
+    if (p.kind === "layer pair") return p.name.replace(/^./, (c) => c.toUpperCase());
     return p.name;
   }
 
@@ -695,7 +696,9 @@
           layer: "", on: now, reduction: r.baseline > 0 ? (r.baseline - mine.probability) / r.baseline : null });
       }
     }
-    const labelW = 250, W = 720, rowH = 23, top = 4, right = 110;
+    // drawn at the card's own width, so the text keeps its size on a phone
+    const W = chartWidth(box), labelW = Math.min(250, Math.round(W * 0.4));
+    const rowH = 23, top = 4, right = W < 500 ? 78 : 110;
     const H = top + rows.length * rowH + 24;
     const max = niceMax(Math.max(...rows.map((row) => row.p)) * 1.02 || 0.01);
     const x = (p) => labelW + (W - labelW - right) * Math.min(1, Math.max(0, p / max));
@@ -711,13 +714,13 @@
         (row.reduction ? ", " + pct(row.reduction, 1) + " less than with no mitigation" : "")));
       g.append(svgEl("rect", { x: 0, y: y, width: W, height: rowH, class: "row-bg" }));
       g.append(svgEl("text", { x: labelW - 10, y: y + rowH / 2 + 4, "text-anchor": "end",
-        class: "row-label" }, (current ? "▸ " : "") + row.label));
+        class: "row-label" }, fit((current ? "▸ " : "") + row.label, labelW - 12)));
       g.append(svgEl("rect", { x: labelW, y: y + 4, width: Math.max(1.5, x(row.p) - labelW),
         height: rowH - 8, rx: 2, class: "bar" }));
       const value = svgEl("text", { x: x(row.p) + 6, y: y + rowH / 2 + 4, class: "row-value",
         "data-value": String(row.p) });
       value.append(svgEl("tspan", { class: "v" }, pct(row.p, 1)));
-      if (row.reduction && row.kind !== "none") {
+      if (row.reduction && row.kind !== "none" && W >= 420) {
         value.append(svgEl("tspan", { class: "reduction", dx: "6" }, "−" + pct(row.reduction, 0)));
       }
       g.append(value);
@@ -738,11 +741,27 @@
     box.replaceChildren(svg, valueTable(r));
   }
 
+  function chartWidth(box) {
+    return Math.max(320, Math.min(860, Math.round(box.clientWidth || 720)));
+  }
+
+  // a label cut to about ``px`` pixels of 12px text (the full text is in the row's tooltip)
+  function fit(text, px) {
+    const chars = Math.floor(px / 7.3);
+    return text.length <= chars ? text : text.slice(0, Math.max(1, chars - 1)) + "…";
+  }
+
+  function reduction(x) {
+    if (x === null || x === undefined || Number.isNaN(x)) return "–";
+    return Math.abs(x) < 0.005 ? "≈0%" : "−" + pct(x, 0);
+  }
+
   function valueTable(r) {
     const rows = r.mitigations.map((m) => el("tr", {},
       el("td", {}, el("a", { href: "#", text: m.label, onclick: (e) => { e.preventDefault(); showNode(m.name); } })),
-      el("td", { class: "num", title: "P with this mitigation alone", text: "−" + pct(m.alone_relative, 0) }),
-      el("td", { class: "num", title: "absolute reduction when added last, all others on", text: "−" + pct(m.marginal, 2) }),
+      el("td", { class: "num", title: "relative reduction with this mitigation alone", text: reduction(m.alone_relative) }),
+      el("td", { class: "num", title: "reduction of P in percentage points when added last, every other mitigation on",
+        text: Math.abs(m.marginal) < 0.00005 ? "≈0" : "−" + (100 * m.marginal).toFixed(2) + " pt" }),
       el("td", { class: "num", title: "Shapley share of the all-on reduction", text: pct(m.shapley_share, 0) }),
       el("td", { class: "doc", text: m.document_reduction }),
       el("td", { class: "doc", text: m.cost })));
@@ -770,11 +789,13 @@
   }
 
   function showTornado(r) {
+    lastTornado = r;
     const rows = tornadoRows(r).slice(0, 8);
     const box = $("#sensitivity");
     if (!rows.length) { box.replaceChildren(el("p", { class: "muted", text: "no uncertain numbers" })); return; }
     const base = r.point !== undefined ? r.point : r.baseline;
-    const labelW = 250, W = 700, rowH = 22, top = 6, right = 20;
+    const W = chartWidth(box), labelW = Math.min(250, Math.round(W * 0.4));
+    const rowH = 22, top = 6, right = 20;
     const lo = Math.min(base, ...rows.map((x) => Math.min(x.low, x.high)));
     const hi = Math.max(base, ...rows.map((x) => Math.max(x.low, x.high)));
     const pad = (hi - lo) * 0.08 || 0.01;
@@ -788,7 +809,7 @@
       g.append(svgEl("title", {}, row.name + ": " + pct(row.low, 1) + " at its low end, " +
         pct(row.high, 1) + " at its high end" + (row.source ? "\n" + row.source : "")));
       g.append(svgEl("text", { x: labelW - 8, y: y + rowH / 2 + 4, "text-anchor": "end",
-        class: "row-label" }, row.name));
+        class: "row-label" }, fit(row.name, labelW - 10)));
       const a = Math.min(row.low, row.high), c = Math.max(row.low, row.high);
       g.append(svgEl("rect", { x: x(Math.min(base, row.low)), y: y + 4,
         width: Math.max(1, Math.abs(x(row.low) - x(base))), height: rowH - 8, class: "t-low" }));
@@ -1009,6 +1030,15 @@
       showError(err);
     }
   }
+
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (comparison) drawCompare();
+      if (lastTornado) showTornado(lastTornado);
+    }, 150);
+  });
 
   window.gmnetPage = { state, refresh };
   start();
