@@ -84,3 +84,12 @@ def test_no_ipython_no_registration(monkeypatch):
 
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
     assert register_formatters() is False
+
+
+def test_audit_report_renders_as_html(net):
+    audit_module = pytest.importorskip("gmnet.analysis.audit")
+    report = audit_module.audit(net)
+    html = result_html(report)
+    assert "Detailed Risk Assessment by Shift Type" in html
+    assert f"{report.verdicts()['reproduced']} reproduced exactly" in html
+    assert report.inconsistencies[0].title.split(":")[0] in html.replace("&#x27;", "'")

@@ -26,6 +26,7 @@ RESULT_TYPES = (
     ("gmnet.analysis.whatif", "WhatIf"),
     ("gmnet.analysis.whatif", "CoreTableRow"),
     ("gmnet.analysis.mitigations", "MitigationComparison"),
+    ("gmnet.analysis.audit", "AuditReport"),
 )
 
 _STYLE = ("border-collapse:collapse;font-size:13px;margin:4px 0;"
@@ -111,6 +112,18 @@ def _mitigation_comparison(result) -> str:
             + _table(["portfolio", "kind", "P", "reduction"], portfolios, caption="Layers"))
 
 
+def _audit_report(report) -> str:
+    from gmnet.analysis.audit import VERDICTS
+
+    totals = report.verdicts()
+    head = ", ".join(f"{n} {VERDICTS[v]}" for v, n in totals.items() if n)
+    rows = [[s.table] + [s.verdicts().get(v, 0) or "" for v in VERDICTS] for s in report.sections]
+    findings = [[i.title, i.arithmetic] for i in report.inconsistencies]
+    return (_table(["table", *VERDICTS.values()], rows,
+                   caption=f"Audit ({report.worldview}, {report.rule}): {head}")
+            + _table(["where the document disagrees with itself", "arithmetic"], findings))
+
+
 def _generic(result) -> str:
     to_dict = getattr(result, "to_dict", None)
     data = to_dict() if callable(to_dict) else dict(vars(result))
@@ -119,7 +132,7 @@ def _generic(result) -> str:
 
 
 _RENDERERS = {"WhatIf": _what_if, "CoreTableRow": _core_row,
-              "MitigationComparison": _mitigation_comparison}
+              "MitigationComparison": _mitigation_comparison, "AuditReport": _audit_report}
 
 
 def result_html(result: Any) -> str:
