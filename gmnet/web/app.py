@@ -157,10 +157,26 @@ class _Situation:
 class _Server:
     networks: dict[str, Network]
     timeout: float
-    executor: ThreadPoolExecutor
+    workers: int
     started: float = field(default_factory=time.monotonic)
     cache: dict[tuple, Any] = field(default_factory=dict)  # applied networks, audits
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The computing threads (started on first use, stopped when the app shuts down)."""
+        with self.lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.workers,
+                                                    thread_name_prefix="gmnet-web")
+            return self._executor
+
+    def shutdown(self) -> None:
+        with self.lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     @property
     def default(self) -> Network:
@@ -540,8 +556,12 @@ def create_app(networks: Sequence[str | Path | Network] | None = None, *,
             raise InvalidArgumentError(f"two networks are named {net.name!r}; give each once")
         net.compiled  # noqa: B018 - compile now, not in a request
         loaded[net.name] = net
-    executor = ThreadPoolExecutor(max_workers=int(workers), thread_name_prefix="gmnet-web")
-    server = _Server(loaded, float(timeout), executor)
+    server = _Server(loaded, float(timeout), int(workers))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        server.shutdown()
 
     from gmnet import __version__
 
@@ -552,6 +572,7 @@ def create_app(networks: Sequence[str | Path | Network] | None = None, *,
         "conditional and interventional queries, mitigations, uncertainty, sensitivity.",
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
         responses=_ERRORS,
+        lifespan=lifespan,
     )
     app.state.gmnet = server
     _install_handlers(app)
