@@ -164,8 +164,8 @@ def _core_table(ctx: _Context) -> str | None:
     net = ctx.network
     try:
         rows = core_table(net)
-    except InvalidArgumentError as exc:
-        return f'<p class="missing">{_esc(exc)}</p>'
+    except InvalidArgumentError:
+        return None  # not the goal-misgeneralization pathway: nothing to reproduce
     body = []
     for r in rows:
         doc = r.document
@@ -346,6 +346,8 @@ def _audit(ctx: _Context) -> str | None:
         return None
     from gmnet.analysis.audit import VERDICTS, audit
 
+    if not {"shift_type", "goal_misgeneralizes", "harm"} <= set(ctx.network.variables):
+        return None  # the audit compares the goal-misgeneralization pathway only
     try:
         result = audit(ctx.network)
     except GmnetError as exc:

@@ -6,6 +6,7 @@ import base64
 import html
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -214,3 +215,11 @@ def test_diagram_scales_with_the_page(report_html):
     root = re.search(r"<svg[^>]*>", section).group(0)
     assert 'width="100%"' in root and "max-width:" in root and "viewBox=" in root
     assert not re.search(r'height="[\d.]+pt"', root)
+
+
+def test_report_on_another_network_keeps_what_applies(tmp_path):
+    toy = gmnet.load_network(Path(__file__).parent / "networks" / "chain.yaml")
+    text = build_report(toy)
+    assert '<section id="parameters"' in text and '<section id="overview"' in text
+    for key in ("core_table", "what_if", "mitigations", "audit"):
+        assert f'<section id="{key}"' not in text

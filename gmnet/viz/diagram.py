@@ -235,19 +235,20 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     show = marginals if marginals is not None else bool(parsed or ev or dd or target)
     probs = node_marginals(network, ev, dd) if show else None
     if title is None:
-        title = _query_title(target, state, ev, dd) if (target or ev or dd) else network.title
+        title = (_query_title(network, target, state, ev, dd) if (target or ev or dd)
+                 else network.title)
     source = _dot_source(network, probs, ev, dd, target, state, title)
     return Diagram(source, network.name, target, state, ev, dd, probs)
 
 
-def _query_title(target, state, ev, dd) -> str:
+def _query_title(network: Network, target, state, ev, dd) -> str:
     head = (target or "") + (f"={state}" if state else "")
     parts = [f"{k}={v}" for k, v in ev.items()]
     if dd:
         parts.append("do(" + ", ".join(f"{k}={v}" for k, v in dd.items()) + ")")
     if target:
         return f"P({head}" + (" | " + ", ".join(parts) if parts else "") + ")"
-    return "given " + ", ".join(parts)
+    return f"{network.title}, given " + ", ".join(parts)
 
 
 # ============================================================================ DOT text
@@ -306,7 +307,8 @@ def _node_label(network: Network, var: str, probs, ev, dd, target, target_state)
             pct = f"<B>{pct}</B>" if bold else pct
             rows.append(
                 f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="9">{_esc(state)}</FONT></TD>'
-                f"<TD>{_bar(p, colour)}</TD>"
+                # a fixed-size cell: extra width goes to the text columns, not into the bar
+                f'<TD WIDTH="{_BAR_WIDTH + 2}" HEIGHT="11" FIXEDSIZE="TRUE">{_bar(p, colour)}</TD>'
                 f'<TD ALIGN="RIGHT"><FONT POINT-SIZE="9">{pct}</FONT></TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
             + "".join(rows) + "</TABLE>>")
@@ -329,27 +331,40 @@ def _node_attrs(network: Network, var: str, ev, dd, target) -> dict[str, str]:
     return attrs
 
 
-def _legend(show_query: bool) -> str:
+def _legend(roles: list[str], marks: list[str]) -> str:
+    """The roles drawn and the marks in use (observed, do, target, bars)."""
     cells = []
-    for fill, _style, _shape, _peripheries, text in _ROLES.values():
+    for role in roles:
+        fill, _style, _shape, _peripheries, text = _ROLES[role]
         cells.append(f'<TD BGCOLOR="{fill}" BORDER="1" COLOR="#555555">'
                      f'<FONT POINT-SIZE="9">{_esc(text)}</FONT></TD>')
     rows = ['<TR>' + "".join(cells) + "</TR>"]
-    if show_query:
-        rows.append(
-            '<TR><TD COLSPAN="5"><FONT POINT-SIZE="9">'
-            f'<FONT COLOR="{_OBSERVED}"><B>blue border</B></FONT>: observed (evidence) · '
-            f'<FONT COLOR="{_DO}"><B>dashed orange border</B></FONT>: set by do() (the arrows into '
-            f'it are cut: dashed) · <FONT COLOR="{_TARGET}"><B>thick red border</B></FONT>: '
-            "target · bars: probability of each state</FONT></TD></TR>")
+    if marks:
+        rows.append(f'<TR><TD COLSPAN="{max(len(cells), 1)}"><FONT POINT-SIZE="9">'
+                    + " · ".join(marks) + "</FONT></TD></TR>")
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3">'
             + "".join(rows) + "</TABLE>")
 
 
-def _title_block(title: str, show_query: bool) -> str:
+def _marks(probs, ev, dd, target) -> list[str]:
+    marks = []
+    if ev:
+        marks.append(f'<FONT COLOR="{_OBSERVED}"><B>blue border</B></FONT>: observed')
+    if dd:
+        marks.append(f'<FONT COLOR="{_DO}"><B>dashed orange border</B></FONT>: set by do(); '
+                     "the arrows into it are cut (dashed)")
+    if target:
+        marks.append(f'<FONT COLOR="{_TARGET}"><B>thick red border</B></FONT>: target')
+    if probs is not None:
+        marks.append("bars: probability of each state")
+    marks.append("faint arrows: span several rows")
+    return marks
+
+
+def _title_block(title: str, legend: str) -> str:
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD><FONT POINT-SIZE="13"><B>{_esc(title)}</B></FONT></TD></TR>'
-            f"<TR><TD>{_legend(show_query)}</TD></TR></TABLE>")
+            f"<TR><TD>{legend}</TD></TR></TABLE>")
 
 
 def _attrs(attrs: Mapping[str, str]) -> str:
@@ -357,11 +372,17 @@ def _attrs(attrs: Mapping[str, str]) -> str:
 
 
 def _dot_source(network: Network, probs, ev, dd, target, target_state, title) -> str:
+    levels = _levels(network)
+    roles = [r for r in _ROLES if any(network.node(v).role == r for v in network.variables)]
+    marks = _marks(probs, ev, dd, target)
+    if not any(levels[v] - levels[p] > _LONG_EDGE for v in network.variables
+               for p in network.parents(v)):
+        marks = marks[:-1]  # no faint arrows to explain
     lines = [
         f"digraph {_quote(network.name)} {{",
         f'  graph [rankdir="TB", newrank="true", nodesep="0.12", ranksep="0.45", '
         f'fontname="{_FONT}", fontsize="11", labelloc="t", '
-        f'label=<{_title_block(title, probs is not None)}>, pad="0.2", bgcolor="white"];',
+        f'label=<{_title_block(title, _legend(roles, marks))}>, pad="0.2", bgcolor="white"];',
         f'  node [fontname="{_FONT}", fontsize="11"];',
         f'  edge [fontname="{_FONT}", color="#666666", arrowsize="0.7"];',
     ]
@@ -380,7 +401,6 @@ def _dot_source(network: Network, probs, ev, dd, target, target_state, title) ->
             lines.append(f"    {_quote(var)} [label={label}, "
                          f"{_attrs(_node_attrs(network, var, ev, dd, target))}];")
         lines.append("  }")
-    levels = _levels(network)
     for var in network.variables:
         for parent in network.parents(var):
             attrs: dict[str, str] = {}
