@@ -104,3 +104,27 @@ def test_plot_domains(capsys, tmp_path):
     assert stdout.startswith(f"wrote {out} (domains)")
     text = out.read_text()
     assert "Autonomous agents" in text and "2024-2025" in text
+
+
+def test_draw_under_a_scenario(capsys, tmp_path, net):
+    from gmnet.viz.charts import available
+
+    if not available("domains"):
+        pytest.skip("no scenarios in this version")
+    from gmnet.model.scenarios import query as scenario_query
+
+    out = tmp_path / "d.dot"
+    code, stdout, err = run(capsys, "draw", "--json", "-o", str(out), "--scenario",
+                            "autonomous_agents", "-q", "P(harm | do(spec_quality=high))")
+    assert code == 0, err
+    payload = json.loads(stdout)
+    expected = scenario_query(net, "harm", do={"spec_quality": "high"},
+                              scenario="autonomous_agents")
+    assert payload["distribution"] == pytest.approx(expected)
+    assert "spec_quality" not in payload["evidence"]  # do() wins over the scenario's evidence
+    code, _, err = run(capsys, "draw", "--scenario", "autonomous_agents", "-q",
+                       "P(harm | spec_quality=high)")
+    assert code == 2 and "contradicts the scenario's spec_quality=low" in err
+    code, _, err = run(capsys, "draw", "-e", "shift_type=extreme", "-q",
+                       "P(harm | shift_type=moderate)")
+    assert code == 2 and "given in the query and as an option" in err

@@ -26,15 +26,6 @@ def _assignments(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     return out
 
 
-def _merge_evidence(base: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
-    clash = sorted(k for k in set(base) & set(extra) if base[k] != extra[k])
-    if clash:
-        raise InvalidArgumentError(
-            f"{clash[0]} is set to {base[clash[0]]!r} by the scenario and to "
-            f"{extra[clash[0]]!r} by the command; drop one of them")
-    return {**base, **extra}
-
-
 def _check_out(out: str | None) -> Path | None:
     if out is None:
         return None
@@ -79,10 +70,24 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     fmt = fmt or (format_from_suffix(path) if path else "dot")
     if path is None and fmt in ("png", "pdf"):
         raise InvalidArgumentError(f"{fmt} is binary; give --out FILE.{fmt}")
+    from gmnet.model.scenarios import merge_evidence
+    from gmnet.query_text import ParsedQuery, parse_query
+
+    parsed = parse_query(query_text) if query_text is not None else None
+    ev = _assignments(evidence, "--evidence")
+    do = _assignments(do_pairs, "--do")
+    if parsed is not None:
+        for var in set(parsed.evidence) & set(ev) | set(parsed.do) & set(do):
+            raise InvalidArgumentError(f"{var} is given in the query and as an option; "
+                                       "give it once")
+        ev.update(parsed.evidence)
+        do.update(parsed.do)
     net, scenario_evidence = opts.setup()
-    ev = _merge_evidence(scenario_evidence, _assignments(evidence, "--evidence"))
-    diagram = draw_network(net, query_text, evidence=ev, do=_assignments(do_pairs, "--do"),
-                           target=target, marginals=marginals or None)
+    ev = merge_evidence(scenario_evidence, ev, do)  # do() wins over a scenario's evidence
+    query = (ParsedQuery(parsed.target, parsed.state, ev, do) if parsed is not None else None)
+    diagram = draw_network(net, query, evidence=None if query else ev,
+                           do=None if query else do, target=target,
+                           marginals=marginals or None)
     data = diagram.render(fmt)
     if path is not None:
         from gmnet.io.atomic import write_bytes
