@@ -19,6 +19,10 @@ from gmnet.errors import (
     UnknownNameError,
 )
 from gmnet.inference.query import ENGINES
+from gmnet.io.classic import classic_network
+from gmnet.io.formats import export_network, import_network
+from gmnet.io.ranges import with_uniform_cpt_ranges
+from gmnet.io.yaml_writer import write_network_yaml
 from gmnet.model.network import Network, bundled_networks, load_network, validate_file
 from gmnet.model.parameters import Parameter
 from gmnet.model.scenarios import Scenario, apply, load_scenarios
@@ -48,14 +52,19 @@ __all__ = [
     "audit",
     "build_report",
     "bundled_networks",
+    "classic_network",
     "compare_mitigations",
     "draw",
+    "export_network",
+    "import_network",
     "load_network",
     "load_scenarios",
     "load_worldviews",
     "parse_query",
     "validate_file",
+    "with_uniform_cpt_ranges",
     "worldview_diff",
+    "write_network_yaml",
     "write_report",
 ]
 
