@@ -121,3 +121,21 @@ def test_unexpected_failure_exits_1_with_a_hint(capsys, monkeypatch):
                            "(rerun with --debug for the traceback)")
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["--debug", "query", "P(harm)"])
+
+
+def test_query_applies_scenario_and_worldview(capsys, net):
+    import gmnet
+
+    code, out, _ = run(capsys, "query", "--json", "--scenario", "game_ai",
+                       "P(harm=yes | do(ai_control=off))")
+    assert code == 0
+    payload = json.loads(out)
+    expected = gmnet.model.scenarios.query(net, "harm", do={"ai_control": "off"},
+                                           scenario=["game_ai"])["yes"]
+    assert payload["probability"] == pytest.approx(expected, abs=1e-12)
+    assert payload["scenario"] == ["game_ai"]
+    plain = json.loads(run(capsys, "query", "--json", "P(harm=yes | do(ai_control=off))")[1])
+    assert abs(plain["probability"] - expected) > 0.01
+    code, out, _ = run(capsys, "run", "--json", "--no-report", "--worldview", "document-note")
+    rows = json.loads(out)["core_table"]
+    assert [round(r["p_harm_given_failure"], 6) for r in rows] == [0.6] * 4

@@ -8,6 +8,7 @@ from gmnet.analysis.whatif import core_table, neutral_context, what_if
 from gmnet.cli.common import Options, echo, emit_json, fmt_p, network_options
 from gmnet.errors import UnknownNameError
 from gmnet.model.network import validate_file
+from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
 
 ENGINE_CHOICES = click.Choice(["einsum", "pgmpy", "enumeration"])
@@ -25,13 +26,18 @@ def query(query_text: str, engine: str, opts: Options) -> None:
     Name a state, P(harm=yes | ...), to get one probability instead of the distribution.
     """
     parsed = parse_query(query_text)
-    net = opts.network()
+    net, scenario_evidence = opts.setup()
     if parsed.state is not None:
         net.check_state(parsed.target, parsed.state)
-    dist = net.query(parsed.target, evidence=parsed.evidence, do=parsed.do, engine=engine)
+    evidence = merge_evidence(scenario_evidence, parsed.evidence, parsed.do)
+    dist = net.query(parsed.target, evidence=evidence, do=parsed.do, engine=engine)
     if opts.json:
         payload = {"query": str(parsed), "network": net.name, "target": parsed.target,
-                   "evidence": parsed.evidence, "do": parsed.do, "distribution": dist}
+                   "evidence": evidence, "do": parsed.do, "distribution": dist}
+        if opts.extras.get("scenario"):
+            payload["scenario"] = list(opts.extras["scenario"])
+        if opts.extras.get("worldview"):
+            payload["worldview"] = opts.extras["worldview"]
         if parsed.state is not None:
             payload["state"] = parsed.state
             payload["probability"] = dist[parsed.state]
@@ -40,7 +46,7 @@ def query(query_text: str, engine: str, opts: Options) -> None:
     if parsed.state is not None:
         echo(f"{dist[parsed.state]:.6g}")
         return
-    echo(str(parsed))
+    echo(str(parsed) + _under(opts))
     width = max(len(s) for s in dist)
     for state, p in dist.items():
         bar = "#" * round(p * 40)
@@ -52,7 +58,7 @@ def query(query_text: str, engine: str, opts: Options) -> None:
 @network_options
 def show(variable: str | None, opts: Options) -> None:
     """List the network's nodes (states, parents, CPT source), or one node in detail."""
-    net = opts.network()
+    net, _ = opts.setup()
     names = [variable] if variable else list(net.variables)
     if variable:
         net.node(variable)
@@ -128,17 +134,17 @@ def validate(path: str, as_json: bool) -> None:
 @network_options
 def run(report_path: str, no_report: bool, opts: Options) -> None:
     """The main job: the document's core table as the network reproduces it, and a what-if."""
-    net = opts.network()
+    net, scenario_evidence = opts.setup()
     rows = core_table(net)
     example = _example_what_if(net)
-    written = None if no_report else _write_run_report(net, report_path)
+    written = None if no_report else _write_run_report(net, report_path, scenario_evidence, opts)
     if opts.json:
         emit_json({"network": net.name, "core_table": [r.to_dict() for r in rows],
                    "what_if": example.to_dict() if example else None,
                    "report": str(written) if written else None})
         return
     echo(f"{net.title}: Detailed Risk Assessment by Shift Type, reproduced "
-         f"(neutral context, rule {net.rule})")
+         f"(neutral context, rule {net.rule}){_under(opts)}")
     echo(f"{'shift type':<12} {'P(cap)':>8} {'P(goal|cap)':>12} {'P(harm|fail)':>13} "
          f"{'P(M)':>8} {'document':>9}")
     for r in rows:
@@ -158,7 +164,17 @@ def run(report_path: str, no_report: bool, opts: Options) -> None:
         echo(f"Report (diagram, tables, analyses, every number's source): {written}")
 
 
-def _write_run_report(net, path: str):
+def _under(opts: Options) -> str:
+    """' under worldview X, scenario Y' for headings, when those options are given."""
+    parts = []
+    if opts.extras.get("worldview"):
+        parts.append(f"worldview {opts.extras['worldview']}")
+    if opts.extras.get("scenario"):
+        parts.append("scenario " + " + ".join(opts.extras["scenario"]))
+    return ("  [" + ", ".join(parts) + "]") if parts else ""
+
+
+def _write_run_report(net, path: str, evidence=None, opts: Options | None = None):
     """Write the HTML report for `run`; a failure is reported, not fatal to the main job."""
     from pathlib import Path
 
@@ -168,7 +184,8 @@ def _write_run_report(net, path: str):
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return write_report(net, target)
+        label = " + ".join(opts.extras.get("scenario") or ()) if opts else ""
+        return write_report(net, target, evidence=evidence or None, label=label or None)
     except (GmnetError, OSError) as exc:
         echo(f"gmnet: warning: report not written: {exc}", err=True)
         return None
