@@ -468,6 +468,27 @@ def test_cli_export_and_import(tmp_path, capsys, rh):
     assert code == 0 and text.strip() == "0.5073"
 
 
+def test_cli_export_applies_scenario_and_worldview(tmp_path, capsys):
+    from gmnet.model.scenarios import apply
+
+    out = tmp_path / "agents.xml"
+    code, text, err = run(capsys, "export", "--scenario", "autonomous_agents", "--worldview",
+                          "document-note", "--out", str(out))
+    assert code == 0, err
+    assert "note: the scenario's observations (spec_quality=low)" in text
+    applied, evidence = apply(gmnet.load_network(), scenario=["autonomous_agents"],
+                              worldview="document-note")
+    side = json.loads(sidecar_path(out).read_text())
+    assert side["evidence"] == evidence == {"spec_quality": "low"}
+    back = import_network(out)
+    plain = import_network(out, sidecar=False)
+    for v in applied.variables:
+        assert np.array_equal(plain.cpt(v), applied.cpt(v)), v
+    assert_same_answers(applied, back, GM_QUERIES[:3])
+    assert_same_answers(applied, plain, GM_QUERIES[:3])
+    assert abs(back.query("harm")["yes"] - gmnet.load_network().query("harm")["yes"]) > 1e-3
+
+
 def test_cli_import_plain_file_and_ranges(tmp_path, capsys):
     out = tmp_path / "rh.uai"
     assert run(capsys, "export", "--network", "reward_hacking", "--out", str(out),

@@ -21,9 +21,11 @@ NETWORK_FILES = sorted(p for p in NETWORKS_DIR.glob("*.yaml")
 IDS = [p.stem for p in NETWORK_FILES]
 
 
-def test_there_are_at_least_two_networks():
+def test_the_bundled_networks_are_calibrated():
     assert {"goal_misgeneralization", "reward_hacking"} <= set(IDS)
     assert set(IDS) == set(gmnet.bundled_networks())
+    for name in ("goal_misgeneralization", "reward_hacking"):
+        assert len(gmnet.load_network(name).spec.targets) >= 6
 
 
 @pytest.fixture(scope="module", params=NETWORK_FILES, ids=IDS)
@@ -45,10 +47,6 @@ def test_every_number_and_table_has_a_source(network):
             assert cpt.source.strip(), v
     for target in network.spec.targets:
         assert target.source.strip()
-
-
-def test_has_calibration_targets(network):
-    assert len(network.spec.targets) >= 3
 
 
 def test_reproduces_its_calibration_targets(network):
