@@ -513,3 +513,12 @@ def test_cli_errors(tmp_path, capsys):
     code, _, err = run(capsys, "import", "--classic", "asia", "--out", str(tmp_path / "x.bif"))
     assert code == 2 and "a gmnet network file ends in .yaml" in err
     assert not Path(tmp_path / "x.yaml").exists()
+
+
+def test_hugin_file_layout(rh):
+    text = export_text(rh, "net")
+    assert "potential (setting){" in text  # a root, as Hugin writes it
+    assert "potential (harm | reward_hacked setting){" in text
+    assert 'states = ("coinrun"  "gaming_examples"  "synthetic_tasks");' in text
+    # parents in order, the node's own states innermost
+    assert "data = (((0.6 0.4) (0.41 0.5900000000000001) (0.35 0.65)) ((0.0 1.0)" in text

@@ -179,7 +179,11 @@ def model_file_text(model: CompiledModel, fmt: str, *, name: str) -> str:
         if fmt == "xmlbif":
             return str(readwrite.XMLBIFWriter(bn))
         if fmt == "net":
-            return str(_ExactNETWriter(bn, model))
+            import re
+
+            # a root's potential is "potential (A)" in Hugin's own files, not "(A |)"
+            return re.sub(r"potential \((\w+) \|\)", r"potential (\1)",
+                          str(_ExactNETWriter(bn, model)))
         if fmt == "xdsl":
             return _xdsl_text(bn, model, name)
     raise ValueError(f"pgmpy writes {', '.join(PGMPY_FORMATS)}, not {fmt}")
