@@ -411,6 +411,14 @@ potential (wet | rain)
     assert math.isclose(net.query("wet")["yes"], 0.2 * 0.9 + 0.8 * 0.25)
 
 
+def test_hugin_decision_nodes_are_reported(tmp_path):
+    path = tmp_path / "decide.net"
+    path.write_text('net\n{\n}\ndecision act\n{\n    states = ("a" "b");\n}\n')
+    with pytest.raises(NetworkFileError, match="'decision act': gmnet reads discrete chance "
+                                               "nodes only"):
+        import_network(path)
+
+
 def test_invalid_variable_names_are_renamed_and_labelled(tmp_path):
     path = tmp_path / "names.bif"
     path.write_text("network n {\n}\nvariable Dog-Problem {\n  type discrete [ 2 ] { a, b };\n}\n"
@@ -512,6 +520,9 @@ def test_cli_errors(tmp_path, capsys):
     assert code == 2 and "unknown classic network 'alarmm'" in err and "did you mean 'alarm'" in err
     code, _, err = run(capsys, "import", "--classic", "asia", "--out", str(tmp_path / "x.bif"))
     assert code == 2 and "a gmnet network file ends in .yaml" in err
+    code, _, err = run(capsys, "import", "networks/reward_hacking.yaml", "--out",
+                       str(tmp_path / "x.yaml"))
+    assert code == 2 and "is already a gmnet network file" in err
     assert not Path(tmp_path / "x.yaml").exists()
 
 

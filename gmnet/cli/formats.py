@@ -80,6 +80,9 @@ def import_command(file: str | None, out: str, fmt: str | None, name: str | None
 
     if (file is None) == (classic is None):
         raise InvalidArgumentError("give either FILE or --classic NAME")
+    if file is not None and Path(file).suffix.lower() in (".yaml", ".yml"):
+        raise InvalidArgumentError(f"{file} is already a gmnet network file; check it with "
+                                   "`gmnet validate` or use it with --network")
     target = Path(out)
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise InvalidArgumentError(f"--out {out}: a gmnet network file ends in .yaml")

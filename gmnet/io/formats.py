@@ -312,6 +312,8 @@ def _parse(text: str, fmt: str, path: Path) -> tuple[CompiledModel, str | None]:
             return parse_uai(text), None
         if fmt == "xdsl":
             text = _xdsl_prepare(text)
+        if fmt == "net":
+            _net_check(text)
         from gmnet.inference.pgmpy_backend import parse_model_text
 
         file_name, model = parse_model_text(text, fmt)
@@ -319,6 +321,21 @@ def _parse(text: str, fmt: str, path: Path) -> tuple[CompiledModel, str | None]:
         raise NetworkFileError(str(path), [f"not a valid {FORMAT_NAMES[fmt]} file: {exc}"]
                                ) from None
     return model, file_name
+
+
+_NET_UNSUPPORTED = re.compile(
+    r"^\s*(class\s+\w+|decision\s+\w+|utility\s+\w+|continuous\s+node|function\s+node)",
+    re.MULTILINE)
+
+
+def _net_check(text: str) -> None:
+    """Hugin NET files can hold more than a Bayesian network of discrete chance nodes; name what
+    gmnet cannot read instead of letting the reader misparse it."""
+    found = _NET_UNSUPPORTED.search(text)
+    if found:
+        what = " ".join(found.group(1).split()[:2])
+        raise ValueError(f"'{what}': gmnet reads discrete chance nodes only (no object-oriented "
+                         "classes, decision, utility, continuous or function nodes)")
 
 
 def _xdsl_prepare(text: str) -> str:
