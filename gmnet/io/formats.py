@@ -209,7 +209,7 @@ def _sidecar_payload(network: Network, model: CompiledModel, fmt: str, path: Pat
                  "back; delete it to import the file alone."),
         "file": path.name,
         "format": fmt,
-        "exported_from": network.path,
+        "exported_from": Path(network.path).name,
         "variables": [
             {"name": v, "in_file": file_names[v], "states": list(network.states(v)),
              "states_in_file": ([f"s{k}" for k in range(model.card(v))] if fmt == "uai"
