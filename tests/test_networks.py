@@ -89,3 +89,16 @@ def test_exports_and_imports_exactly(tmp_path, network):
         a = network.query(t.target, evidence=t.evidence, do=t.do)[t.state]
         b = plain.query(t.target, evidence=t.evidence, do=t.do)[t.state]
         assert abs(a - b) <= 1e-12
+
+
+def test_the_yaml_in_docs_networks_md_parses():
+    import re
+
+    text = (NETWORKS_DIR.parent / "docs" / "networks.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert len(blocks) >= 8
+    for block in blocks:
+        assert isinstance(yaml.safe_load(block), dict), block[:60]
+    # the worked example's CPT is the file's
+    rh = gmnet.load_network("reward_hacking")
+    assert rh.node("reward_hacked").cpt.probabilities["yes"] in text
