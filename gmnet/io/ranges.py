@@ -35,7 +35,8 @@ def cpt_group_name(node: str, row: int) -> str:
 def with_uniform_cpt_ranges(network: Network, relative: float = 0.2, *,
                             nodes: list[str] | None = None, source: str | None = None) -> Network:
     """A new network whose CPT entries are ranged parameters: point value ``p``, range
-    ``[p * (1 - relative), p * (1 + relative)]``, each row renormalised.
+    ``[p * (1 - relative), p * (1 + relative)]`` (to 12 significant digits), each row
+    renormalised.
 
     Parameters
     ----------
@@ -69,8 +70,7 @@ def with_uniform_cpt_ranges(network: Network, relative: float = 0.2, *,
         if v not in network.variables:
             raise UnknownNameError("variable", str(v), network.variables)
     relative = float(relative)
-    note = source or (f"assumption: a uniform +-{relative:.0%} range on every CPT entry, each row "
-                      "renormalised")
+    note = source or f"assumption: uniform +-{relative:.0%}, each row renormalised"
     data = spec_dict(network)
     data["parameters"] = {}
     for v in network.variables:
@@ -90,7 +90,7 @@ def with_uniform_cpt_ranges(network: Network, relative: float = 0.2, *,
                 "description": f"weights of P({v} | {given})" if given else f"weights of P({v})",
                 "unit": "multiplier",
                 "index": v,
-                "values": {s: _entry(float(p), relative, origin, note)
+                "values": {s: _entry(float(p), relative, v, note)
                            for s, p in zip(states, row, strict=True)},
             }
         node["cpt"] = {
@@ -105,9 +105,12 @@ def with_uniform_cpt_ranges(network: Network, relative: float = 0.2, *,
     return Network(spec, path=network.path)
 
 
-def _entry(p: float, relative: float, origin: str, note: str) -> dict[str, Any]:
-    low, high = p * (1.0 - relative), p * (1.0 + relative)
-    entry: dict[str, Any] = {"value": p, "source": f"{origin} (point value); range: {note}"}
+def _entry(p: float, relative: float, node: str, note: str) -> dict[str, Any]:
+    # ranges rounded to 12 significant digits (0.16, not 0.16000000000000003), still around p
+    low = min(float(f"{p * (1.0 - relative):.12g}"), p)
+    high = max(float(f"{p * (1.0 + relative):.12g}"), p)
+    entry: dict[str, Any] = {"value": p,
+                             "source": f"the table of {node} (its source); range: {note}"}
     if high > low:
         entry["range"] = [low, high]
     return entry
