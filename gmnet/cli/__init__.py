@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file that cannot be read or written: the user can fix it
+        click.echo(f"gmnet: error: {_os_error(exc)}", err=True)
+        return 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
             raise
@@ -73,6 +76,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _os_error(exc: OSError) -> str:
+    """'cannot use FILE: reason' for a file error (a temporary file beside an output file is
+    named by its output file)."""
+    import re
+
+    reason = exc.strerror or _one_line(str(exc)) or type(exc).__name__
+    name = exc.filename
+    if name is None:
+        return _one_line(reason)
+    path = str(name)
+    # gmnet.io.atomic writes ".NAME.XXXXXXXX.SUFFIX" beside NAME first
+    temp = re.fullmatch(r"(?P<dir>.*?)\.(?P<name>[^/]+)\.[A-Za-z0-9_]{8}(?:\.[^./]*)?", path)
+    if temp:
+        path = temp.group("dir") + temp.group("name")
+    return f"cannot use {path}: {_one_line(reason)}"
 
 
 def entry() -> None:  # pragma: no cover - console script

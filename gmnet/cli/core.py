@@ -6,7 +6,7 @@ import click
 
 from gmnet.analysis.whatif import core_table, neutral_context, what_if
 from gmnet.cli.common import Options, echo, emit_json, fmt_p, network_options
-from gmnet.errors import UnknownNameError
+from gmnet.errors import InvalidArgumentError
 from gmnet.model.network import validate_file
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
@@ -59,8 +59,8 @@ def query(query_text: str, engine: str, opts: Options) -> None:
 def show(variable: str | None, opts: Options) -> None:
     """List the network's nodes (states, parents, CPT source), or one node in detail."""
     net, _ = opts.setup()
-    names = [variable] if variable else list(net.variables)
-    if variable:
+    names = [variable] if variable is not None else list(net.variables)
+    if variable is not None:
         net.node(variable)
     if opts.json:
         emit_json({"network": net.name, "title": net.title, "rule": net.rule,
@@ -118,7 +118,7 @@ def validate(path: str, as_json: bool) -> None:
     import os
 
     if not os.path.isfile(path):
-        raise UnknownNameError("file", path, [], context="(no such file)")
+        raise InvalidArgumentError(f"no such file: {path!r}")
     net = validate_file(path)
     if as_json:
         emit_json({"path": path, "valid": True, "name": net.name, "nodes": len(net.variables),
@@ -134,6 +134,7 @@ def validate(path: str, as_json: bool) -> None:
 @network_options
 def run(report_path: str, no_report: bool, opts: Options) -> None:
     """The main job: the document's core table as the network reproduces it, and a what-if."""
+    _check_report_options(report_path, no_report)
     net, scenario_evidence = opts.setup()
     rows = core_table(net)
     example = _example_what_if(net)
@@ -162,6 +163,26 @@ def run(report_path: str, no_report: bool, opts: Options) -> None:
     if written:
         echo("")
         echo(f"Report (diagram, tables, analyses, every number's source): {written}")
+
+
+def _check_report_options(report_path: str, no_report: bool) -> None:
+    """--report and --no-report exclude each other; a --report FILE must be writable (its
+    folder must exist: only the default folder, out/, is created)."""
+    from pathlib import Path
+
+    ctx = click.get_current_context(silent=True)
+    given = ctx is not None and ctx.get_parameter_source("report_path") not in (
+        None, click.core.ParameterSource.DEFAULT)
+    if given and no_report:
+        raise InvalidArgumentError("give --report FILE or --no-report, not both")
+    if given:
+        folder = Path(report_path).parent
+        if str(report_path).strip() == "" or Path(report_path).is_dir():
+            raise InvalidArgumentError(f"--report {report_path!r} is not a file name; give "
+                                       "one like out/report.html")
+        if not folder.is_dir():
+            raise InvalidArgumentError(f"cannot write {report_path}: folder {folder} does not "
+                                       "exist")
 
 
 def _under(opts: Options) -> str:

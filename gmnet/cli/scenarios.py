@@ -214,6 +214,8 @@ def audit(markdown: bool, out: str | None, opts: Options) -> None:
 
     if markdown and opts.json:
         raise InvalidArgumentError("choose one of --markdown and --json")
+    if out is not None and not out.strip():
+        raise InvalidArgumentError("--out needs a file name, e.g. --out docs/validation.md")
     if opts.extras.get("scenario"):
         raise InvalidArgumentError(
             "the audit applies the document's scenarios itself; drop --scenario "
@@ -228,7 +230,7 @@ def audit(markdown: bool, out: str | None, opts: Options) -> None:
         text = report.to_markdown()
     else:
         text = report.to_text() + "\n"
-    if out:
+    if out is not None:
         write_text(out, text)
         counts = report.verdicts()
         echo(f"{out}: written ({', '.join(f'{n} {v}' for v, n in counts.items() if n)})")

@@ -77,11 +77,11 @@ def posterior(model: CompiledModel, target: str, evidence: Mapping[str, int],
     if target in do:
         out = np.zeros((cut.draws, card))
         out[:, do[target]] = 1.0
-        _check_possible(marginal(cut, [], evidence, chunk=chunk).reshape(-1), evidence, model)
+        _check_possible(marginal(cut, [], evidence, chunk=chunk).reshape(-1), evidence, cut)
         return out
     if target in evidence:
         total = marginal(cut, [], evidence, chunk=chunk).reshape(-1)
-        _check_possible(total, evidence, model)
+        _check_possible(total, evidence, cut)
         out = np.zeros((cut.draws, card))
         out[:, evidence[target]] = 1.0
         return out
@@ -98,23 +98,64 @@ def posterior(model: CompiledModel, target: str, evidence: Mapping[str, int],
     elif engine == "pgmpy":
         from gmnet.inference.pgmpy_backend import pgmpy_query
 
+        _check_pgmpy_size(cut, target, evidence)
         rows = []
         for i in range(cut.draws):
             try:
                 rows.append(pgmpy_query(cut.point(i), target, evidence))
             except ImpossibleEvidenceError:
-                _check_possible(np.zeros(1), evidence, model)
+                _check_possible(np.zeros(1), evidence, cut.point(i))
         return np.stack(rows)
     else:
         raise UnknownNameError("engine", engine, ENGINES)
     total = joint.sum(axis=1)
-    _check_possible(total, evidence, model)
+    _check_possible(total, evidence, cut)
     return joint / total[:, None]
 
 
+def _check_pgmpy_size(model: CompiledModel, target: str, evidence: Mapping[str, int]) -> None:
+    """The pgmpy backend asks pgmpy for the joint of the target and every observed variable;
+    refuse before that table grows past memory (many observed variables)."""
+    from gmnet.inference.enumeration import MAX_JOINT_ENTRIES
+
+    size = float(np.prod([model.card(v) for v in (target, *evidence)], dtype=float))
+    if size > MAX_JOINT_ENTRIES:
+        raise InvalidArgumentError(
+            f"engine 'pgmpy' would build a table of {size:,.0f} entries over the target and "
+            f"the {len(evidence)} observed variables (limit {MAX_JOINT_ENTRIES:,}); use "
+            "engine='einsum' (exact too) or observe fewer variables")
+
+
+#: Below this, an evidence probability has fewer than about 10 significant digits left (doubles
+#: below 2.2e-308 are subnormal: their spacing is 4.9e-324): a posterior divided by it could be
+#: off, so gmnet refuses it rather than answer a wrong number.
+_SMALLEST_EVIDENCE = float(np.finfo(np.float64).smallest_subnormal) * 1e10
+
+
 def _check_possible(total: np.ndarray, evidence: Mapping[str, int], model: CompiledModel):
-    if np.any(~(total > 0)):
-        named = ", ".join(f"{v}={model.states[v][i]}" for v, i in evidence.items())
+    """Raise if the evidence cannot be conditioned on in some draw of ``model`` (the cut model):
+    probability zero (impossible), or so small that double precision has lost it (underflow)."""
+    if np.all(total >= _SMALLEST_EVIDENCE):
+        return
+    named = ", ".join(f"{v}={model.states[v][i]}" for v, i in evidence.items())
+    in_draw = "" if model.draws == 1 else " in at least one parameter draw"
+    if _structurally_possible(model, evidence, total < _SMALLEST_EVIDENCE):
         raise ImpossibleEvidenceError(
-            f"the evidence ({named}) is impossible under the model (probability 0)"
-            + ("" if model.draws == 1 else " in at least one parameter draw"))
+            f"the evidence ({named}) has a probability below {_SMALLEST_EVIDENCE:.1e}{in_draw}, "
+            "too small for double precision to condition on it (it is possible, but every "
+            "path to it is a product of very small numbers); observe fewer or likelier states")
+    raise ImpossibleEvidenceError(
+        f"the evidence ({named}) is impossible under the model (probability 0){in_draw}")
+
+
+def _structurally_possible(model: CompiledModel, evidence: Mapping[str, int],
+                           failed: np.ndarray) -> bool:
+    """Whether the evidence has a positive probability in every failed draw when each CPT
+    entry counts only as zero or not (so no product can underflow)."""
+    rows = np.flatnonzero(failed)
+    support = CompiledModel(model.variables, model.states, model.parents,
+                            {v: (a[rows] > 0).astype(np.float64) if a.shape[0] > 1
+                             else (a > 0).astype(np.float64) for v, a in model.cpts.items()},
+                            model.intervened)
+    counts = marginal(support, [], evidence).reshape(-1)
+    return bool(np.all(counts > 0))
