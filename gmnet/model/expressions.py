@@ -19,13 +19,14 @@ Grammar
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["ExpressionError", "parse_expression", "ExpressionContext", "evaluate", "names_used"]
+__all__ = ["ExpressionError", "parse_expression", "ExpressionContext", "evaluate",
+           "evaluate_compact", "names_used", "parameters_used"]
 
 FUNCTIONS = ("min", "max", "clip", "where", "combine")
 COMBINATION_RULES = ("relative_risk", "odds_ratio")
@@ -73,6 +74,46 @@ def names_used(text: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
 
 
+def parameters_used(text: str, groups: Mapping[str, Sequence[str]], scalars: Iterable[str],
+                    selected: Mapping[str, Sequence[str]] | None = None) -> set[str]:
+    """The parameters (``m_spec.low``, ``route_share``) an expression can read.
+
+    ``groups`` maps an indexed group to its keys, ``scalars`` lists the scalar parameters and
+    ``selected`` maps a parent to the states it is restricted to: ``m_spec[spec_quality]`` with
+    spec_quality restricted to ``low`` reads ``m_spec.low`` only.
+
+    >>> sorted(parameters_used("combine(p[x], r)", {"p": ["a", "b"]}, ["r"], {"x": ["b"]}))
+    ['p.b', 'r']
+    """
+    tree = parse_expression(text)
+    selected = selected or {}
+    scalars = set(scalars)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    subscripted = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and node.value.id in groups:
+            group = node.value.id
+            subscripted.add(id(node.value))
+            keys = list(groups[group])
+            index = node.slice
+            if isinstance(index, ast.Constant) and isinstance(index.value, str):
+                chosen = [index.value] if index.value in keys else []
+            elif isinstance(index, ast.Name) and index.id in selected:
+                chosen = [k for k in selected[index.id] if k in keys]
+            else:
+                chosen = keys
+            used.update(f"{group}.{k}" for k in chosen)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in called and id(node) not in subscripted:
+            if node.id in scalars:
+                used.add(node.id)
+            elif node.id in groups:  # an unindexed group is an error elsewhere; be safe
+                used.update(f"{node.id}.{k}" for k in groups[node.id])
+    return used
+
+
 @dataclass(frozen=True)
 class ExpressionContext:
     """What an expression can see.
@@ -81,26 +122,39 @@ class ExpressionContext:
     scalars: scalar parameter -> array of shape (N,)
     groups: indexed parameter group -> (keys, array of shape (N, len(keys)))
     rule: combination rule for ``combine``.
+    selected: parent -> indices of the states its grid axis keeps (default: all). A query that
+    observes or sets a parent only needs the CPT at that parent's state; evaluating on the
+    selected states alone gives exactly the matching slice of the full CPT, at a fraction of
+    the size.
     """
 
     parents: Sequence[tuple[str, Sequence[str]]]
     scalars: Mapping[str, np.ndarray]
     groups: Mapping[str, tuple[Sequence[str], np.ndarray]]
     rule: str = "relative_risk"
+    selected: Mapping[str, Sequence[int]] | None = None
+
+    def kept(self, parent: str, states: Sequence[str]) -> list[int]:
+        """The state indices of ``parent`` on its grid axis."""
+        if self.selected and parent in self.selected:
+            return [int(i) for i in self.selected[parent]]
+        return list(range(len(states)))
 
     @property
     def grid(self) -> tuple[int, ...]:
-        return tuple(len(states) for _, states in self.parents)
+        return tuple(len(self.kept(name, states)) for name, states in self.parents)
 
 
 class _StateIndex:
     """A parent variable inside an expression: its state index along its grid axis."""
 
-    def __init__(self, name: str, states: Sequence[str], axis: int, ndim: int):
+    def __init__(self, name: str, states: Sequence[str], axis: int, ndim: int,
+                 kept: Sequence[int] | None = None):
         self.name, self.states, self.axis = name, list(states), axis
+        self.kept = list(range(len(states))) if kept is None else [int(i) for i in kept]
         shape = [1] * ndim
-        shape[axis] = len(states)
-        self.index = np.arange(len(states)).reshape(shape)
+        shape[axis] = len(self.kept)
+        self.index = np.asarray(self.kept).reshape(shape)
 
     def state_number(self, state: object) -> int:
         if state not in self.states:
@@ -112,11 +166,25 @@ class _StateIndex:
 
 def evaluate(text: str, ctx: ExpressionContext) -> np.ndarray:
     """Evaluate ``text``; the result has shape (N or 1, *grid)."""
+    value = evaluate_compact(text, ctx)
+    draws = value.shape[-1]
+    full = np.broadcast_to(value, (*ctx.grid, draws))
+    return np.ascontiguousarray(np.moveaxis(full, -1, 0))
+
+
+def evaluate_compact(text: str, ctx: ExpressionContext) -> np.ndarray:
+    """Evaluate ``text`` with the draws on the last axis, without expanding the grid.
+
+    The result has one axis per parent, then the draw axis (N or 1); an axis the expression does
+    not depend on has size 1, so it broadcasts against the grid ``(*ctx.grid, N)``. Keeping the
+    draws last and contiguous lets numpy's inner loops run over the draws: the batched engine
+    builds its CPTs this way.
+    """
     tree = parse_expression(text)
     grid = ctx.grid
     ndim = 1 + len(grid)
     parents = {
-        name: _StateIndex(name, states, axis + 1, ndim)
+        name: _StateIndex(name, states, axis, ndim, ctx.kept(name, states))
         for axis, (name, states) in enumerate(ctx.parents)
     }
     walker = _Walker(text, ctx, parents, ndim)
@@ -124,9 +192,9 @@ def evaluate(text: str, ctx: ExpressionContext) -> np.ndarray:
     if isinstance(value, _StateIndex | str):
         raise ExpressionError(f"expression {text!r} does not evaluate to a number")
     value = np.asarray(value, dtype=float)
-    value = value.reshape(value.shape + (1,) * (ndim - value.ndim)) if value.ndim < ndim else value
-    draws = value.shape[0]
-    return np.broadcast_to(value, (draws, *grid)).copy()
+    if value.ndim < ndim:
+        value = value.reshape((1,) * (ndim - value.ndim) + value.shape)
+    return value
 
 
 class _Walker:
@@ -159,7 +227,7 @@ class _Walker:
             return self.parents[name]
         if name in self.ctx.scalars:
             return np.asarray(self.ctx.scalars[name], dtype=float).reshape(
-                (-1,) + (1,) * (self.ndim - 1)
+                (1,) * (self.ndim - 1) + (-1,)
             )
         if name in self.ctx.groups:
             raise self.fail(f"parameter group {name} must be indexed, e.g. {name}[<parent>]")
@@ -177,16 +245,18 @@ class _Walker:
             if index not in keys:
                 raise self.fail(f"{group} has no key {index!r}; keys: {', '.join(keys)}")
             column = values[:, list(keys).index(index)]
-            return column.reshape((-1,) + (1,) * (self.ndim - 1))
+            return column.reshape((1,) * (self.ndim - 1) + (-1,))
         if isinstance(index, _StateIndex):
             if list(keys) != index.states:
                 raise self.fail(
                     f"{group} is keyed by {', '.join(keys)} but {index.name} has states "
                     f"{', '.join(index.states)}"
                 )
-            shape = [values.shape[0]] + [1] * (self.ndim - 1)
-            shape[index.axis] = len(keys)
-            return values.reshape(shape)
+            if len(index.kept) != len(keys):
+                values = values[:, index.kept]
+            shape = [1] * (self.ndim - 1) + [values.shape[0]]
+            shape[index.axis] = values.shape[1]
+            return np.ascontiguousarray(values.T).reshape(shape)
         raise self.fail(f"{group}[...] takes a parent variable or a quoted key")
 
     def visit_BinOp(self, node: ast.BinOp):
@@ -233,7 +303,6 @@ class _Walker:
         if not (isinstance(left, _StateIndex) and isinstance(right, str)):
             raise self.fail("comparisons take a parent variable and a quoted state: x == 'a'")
         mask = left.index == left.state_number(right)
-        mask = mask[np.newaxis, ...][0:1] if mask.ndim < self.ndim else mask
         return mask if isinstance(node.ops[0], ast.Eq) else ~mask
 
     def visit_Call(self, node: ast.Call):
@@ -274,7 +343,7 @@ def combine(base: np.ndarray, modifiers: Sequence[np.ndarray], *, rule: str) -> 
     >>> float(combine(np.array(0.5), [np.array(3.0)], rule="odds_ratio"))
     0.75
     """
-    factor = np.ones(1)
+    factor = np.float64(1.0)
     for m in modifiers:
         factor = factor * m
     base = np.asarray(base, dtype=float)

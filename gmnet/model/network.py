@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -20,8 +20,9 @@ from gmnet.model.expressions import (
     COMBINATION_RULES,
     ExpressionContext,
     ExpressionError,
-    evaluate,
+    evaluate_compact,
     names_used,
+    parameters_used,
     parse_expression,
 )
 from gmnet.model.parameters import Parameter
@@ -211,48 +212,216 @@ class Network:
     def _point_values(self) -> dict[str, np.ndarray]:
         return {n: np.array([p.value]) for n, p in self._parameters.items()}
 
-    def compile(self, values: Mapping[str, np.ndarray] | None = None) -> CompiledModel:
+    def compile(self, values: Mapping[str, np.ndarray] | None = None, *,
+                restrict: Mapping[str, int | Sequence[int]] | None = None,
+                nodes: Iterable[str] | None = None) -> CompiledModel:
         """A compiled model for N parameter draws.
 
         ``values`` maps parameter names to arrays of shape (N,); names left out keep their
         point value. Used by the uncertainty and sensitivity analyses.
+
+        ``restrict`` maps a variable to the index (or indices) of the states to keep: every CPT
+        is then built on those states of that variable only, and the model's ``states`` list
+        only them. The result is exactly the matching slice of the full CPTs (calibrated-route
+        nodes included), at a fraction of the memory: a query that observes or sets a variable
+        never needs the other states. ``nodes`` limits which CPTs are built (default: all);
+        the model's ``variables`` are then those nodes.
+
+        >>> net = load_network()
+        >>> full = net.compile({"route_share": np.array([0.6, 0.9])})
+        >>> part = net.compile({"route_share": np.array([0.6, 0.9])},
+        ...                    restrict={"shift_type": 3}, nodes=["goal_misgeneralizes"])
+        >>> bool(np.allclose(part.cpts["goal_misgeneralizes"],
+        ...      full.cpts["goal_misgeneralizes"][:, :, :, :, 3:4], atol=1e-15))
+        True
         """
-        if not values:
+        if not values and restrict is None and nodes is None:
             return self._compiled
-        full = self._point_values()
-        n = max(np.asarray(v).reshape(-1).shape[0] for v in values.values())
-        for name, arr in values.items():
-            if name not in self._parameters:
-                raise UnknownNameError("parameter", name, sorted(self._parameters))
-            full[name] = np.asarray(arr, dtype=float).reshape(-1)
-        full = {k: np.broadcast_to(v, (n,)) if v.shape[0] == 1 else v for k, v in full.items()}
+        full, selection, only = self._prepare(values, restrict, nodes)
         problems: list[str] = []
-        cpts = self._build_cpts(full, problems, check=False)
+        cpts = self._build_cpts(full, problems, check=False, restrict=selection, only=only)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
-        return CompiledModel(self._compiled.variables, self._compiled.states,
-                             self._compiled.parents, cpts)
+        variables = self.variables if only is None else tuple(
+            v for v in self.variables if v in only)
+        states = {v: tuple(self._compiled.states[v][i] for i in selection[v])
+                  if v in selection else self._compiled.states[v] for v in self.variables}
+        return CompiledModel(variables, states,
+                             {v: self._compiled.parents[v] for v in variables}, cpts)
+
+    def _prepare(self, values, restrict, nodes):
+        """Checked inputs of :meth:`compile`: every parameter's draws, the selection, nodes."""
+        full = self._point_values()
+        lengths = {name: np.asarray(arr).reshape(-1).shape[0]
+                   for name, arr in (values or {}).items()}
+        n = max(lengths.values(), default=1)
+        for name, arr in (values or {}).items():
+            if name not in self._parameters:
+                raise UnknownNameError("parameter", name, sorted(self._parameters))
+            if lengths[name] not in (1, n):
+                raise InvalidArgumentError(
+                    f"values: {name} has {lengths[name]} draws but others have {n}; give every "
+                    "parameter the same number of draws (or one)")
+            full[name] = np.asarray(arr, dtype=float).reshape(-1)
+        # numbers with one value stay of length 1 and broadcast against the N draws
+        selection = self._selection(restrict)
+        only = None
+        if nodes is not None:
+            only = set(nodes)
+            for v in only:
+                self.node(v)
+        return full, selection, only
+
+    def _selection(self, restrict) -> dict[str, tuple[int, ...]]:
+        """``restrict`` checked: variable -> sorted tuple of kept state indices."""
+        selection: dict[str, tuple[int, ...]] = {}
+        for var, kept in (restrict or {}).items():
+            card = len(self.states(var))
+            indices = [kept] if isinstance(kept, int | np.integer) else list(kept)
+            if not indices or any(isinstance(i, bool) or not isinstance(i, int | np.integer)
+                                  or not 0 <= i < card for i in indices):
+                raise InvalidArgumentError(
+                    f"restrict: {var} needs state indices in 0..{card - 1} "
+                    f"({', '.join(self.states(var))}), got {kept!r}")
+            selection[var] = tuple(sorted({int(i) for i in indices}))
+        return selection
+
+    def parameters_for(self, variables: Iterable[str], *,
+                       restrict: Mapping[str, int | Sequence[int]] | None = None) -> set[str]:
+        """The parameters the CPTs of ``variables`` read, with ``restrict`` as in :meth:`compile`.
+
+        A parameter left out cannot change those CPTs: sampling only these is enough.
+
+        >>> sorted(load_network().parameters_for(["capability_transfer"],
+        ...                                      restrict={"shift_type": 3}))
+        ['p_capability_transfer.extreme']
+        """
+        selection = self._selection(restrict)
+        return self._parameters_for(set(variables), selection)
+
+    def compile_factors(self, values: Mapping[str, np.ndarray] | None = None, *,
+                        restrict: Mapping[str, int | Sequence[int]] | None = None,
+                        nodes: Iterable[str] | None = None
+                        ) -> list[tuple[np.ndarray, tuple[str, ...]]]:
+        """The CPTs of ``nodes`` as factors for a batched contraction, draws on the LAST axis.
+
+        Returns (array, labels) pairs: one per node, labelled ``(*parents, node, DRAW)``, except
+        for calibrated-route nodes, which come as two factors sharing a hidden index
+        ``"<node>:route"``: ``T[k, others, node]`` and ``D[k, route parents]`` with
+        ``CPT = sum_k T * D`` (the CPT is affine in the route indicator). The pair is exact and
+        far smaller than the CPT, whose grid multiplies every parent. Arguments as in
+        :meth:`compile`; the draw axis label is
+        :data:`gmnet.inference.contraction.DRAW_LABEL`. Used by the batched engine.
+        """
+        from gmnet.inference.contraction import DRAW_LABEL
+
+        full, selection, only = self._prepare(values, restrict, nodes)
+        problems: list[str] = []
+        factored: dict[str, list] = {}
+        cpts = self._build_last(full, problems, check=False, restrict=selection, only=only,
+                                factored=factored)
+        if problems:
+            raise InvalidArgumentError("; ".join(problems))
+        out: list[tuple[np.ndarray, tuple[str, ...]]] = []
+        for v in self.variables:
+            if v in cpts:
+                out.append((cpts[v], (*self._compiled.parents[v], v, DRAW_LABEL)))
+            elif v in factored:
+                out.extend(factored[v])
+        return out
+
+    def _parameters_for(self, variables: set[str], selection) -> set[str]:
+        groups = {g: list(self._spec.nodes[grp.index].states)
+                  for g, grp in self._spec.parameters.items()
+                  if grp.values is not None and grp.index in self._spec.nodes}
+        scalars = [g for g, grp in self._spec.parameters.items() if grp.values is None]
+        used: set[str] = set()
+        for var in variables:
+            node = self.node(var)
+            cpt = node.cpt
+            chosen = {p: [self._spec.nodes[p].states[i] for i in selection[p]]
+                      for p in node.parents if p in selection}
+            if cpt.kind in ("prior", "expression"):
+                for text in cpt.probabilities.values():
+                    if isinstance(text, str) and text.strip() != "rest":
+                        used |= parameters_used(text, groups, scalars, chosen)
+            elif cpt.kind == "calibrated_route":
+                texts = [cpt.target, cpt.route]
+                if isinstance(cpt.route_share, str):
+                    texts.append(cpt.route_share)
+                free_route = {p: s for p, s in chosen.items() if p not in cpt.route_parents}
+                for text in texts:
+                    used |= parameters_used(text, groups, scalars, free_route)
+                factor_nodes = _route_factor_nodes(self, var)
+                used |= self._parameters_for(
+                    factor_nodes, {k: v for k, v in selection.items() if k not in factor_nodes})
+        return {u for u in used if u in self._parameters}
 
     def _build_cpts(self, values: Mapping[str, np.ndarray], problems: list[str], *,
-                    check: bool = True) -> dict[str, np.ndarray]:
+                    check: bool = True, restrict: Mapping[str, tuple[int, ...]] | None = None,
+                    only: set[str] | None = None) -> dict[str, np.ndarray]:
+        """CPTs of shape (N, *parent states, states): views of :meth:`_build_last`'s arrays."""
+        last = self._build_last(values, problems, check=check, restrict=restrict, only=only)
+        return {v: np.moveaxis(a, -1, 0) for v, a in last.items()}
+
+    def _build_last(self, values: Mapping[str, np.ndarray], problems: list[str], *,
+                    check: bool = True, restrict: Mapping[str, tuple[int, ...]] | None = None,
+                    only: set[str] | None = None,
+                    factored: dict | None = None) -> dict[str, np.ndarray]:
+        """CPTs with the draw axis last, (*parent states, states, N): numpy's inner loops then
+        run over the draws, contiguous, which is what makes many draws fast.
+
+        With ``factored`` (a dict), calibrated-route nodes are not built as arrays but as two
+        smaller factors whose product over a hidden index is the CPT; they go into ``factored``
+        (node -> list of (array, labels)) instead of the result.
+        """
         n = max(v.shape[0] for v in values.values()) if values else 1
         scalars, groups = _group_values(self._spec, self._parameters, values)
+        selection = dict(restrict or {})
         cpts: dict[str, np.ndarray] = {}
+
+        def route_support(factor_nodes: set[str]) -> dict[str, np.ndarray]:
+            # P(route | do(others)) needs the route's ancestors on all their states; the
+            # selection of the variables outside them (the node's other parents) still holds.
+            if factor_nodes <= set(cpts) and not factor_nodes & set(selection):
+                return cpts
+            return self._build_last(
+                values, problems, check=False,
+                restrict={k: v for k, v in selection.items() if k not in factor_nodes},
+                only=factor_nodes)
+
         for var in self.variables:
+            if only is not None and var not in only:
+                continue
             node = self._spec.nodes[var]
             parents = [(p, self._spec.nodes[p].states) for p in node.parents]
-            ctx = ExpressionContext(parents, scalars, groups, self.rule)
+            ctx = ExpressionContext(parents, scalars, groups, self.rule,
+                                    {p: selection[p] for p in node.parents if p in selection}
+                                    or None)
             where = f"node {var!r}: cpt"
             try:
-                arr = _node_cpt(var, node, ctx, n, cpts, self)
+                if factored is not None and node.cpt.kind == "calibrated_route":
+                    parts = _calibrated_route_cpt(var, node, ctx, n, cpts, self, route_support,
+                                                  factored=True)
+                    if isinstance(parts, list):
+                        (t, t_labels), rest = parts[0], parts[1:]
+                        if var in selection and len(selection[var]) != len(node.states):
+                            t = t[..., list(selection[var]), :]
+                        factored[var] = [(t, t_labels), *rest]
+                        continue
+                    arr = parts
+                else:
+                    arr = _node_cpt(var, node, ctx, n, cpts, self, route_support)
             except ExpressionError as exc:
                 problems.append(f"{where}: {exc}")
                 continue
             except _CPTProblem as exc:
                 problems.append(f"{where}: {exc}")
                 continue
+            if var in selection and len(selection[var]) != len(node.states):
+                arr = arr[..., list(selection[var]), :]
             if check:
-                _check_cpt(var, node, arr, problems, self._spec)
+                _check_cpt(var, node, np.moveaxis(arr, -1, 0), problems, self._spec)
             cpts[var] = arr
         return cpts
 
@@ -263,24 +432,32 @@ class _CPTProblem(Exception):
 
 # ============================================================================ CPT kinds
 def _node_cpt(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
-              built: Mapping[str, np.ndarray], net: Network) -> np.ndarray:
+              built: Mapping[str, np.ndarray], net: Network, route_support=None) -> np.ndarray:
+    """The CPT of ``var`` on the context's grid (its selected parent states), all own states,
+    draws last: shape (*grid, states, n)."""
     states = node.states
     grid = ctx.grid
     cpt = node.cpt
     if cpt.kind == "uniform":
-        return np.full((n, *grid, len(states)), 1.0 / len(states))
+        return np.broadcast_to(np.float64(1.0 / len(states)), (*grid, len(states), n))
     if cpt.kind == "table":
         rows = np.asarray(cpt.rows, dtype=float)
-        expected = (int(np.prod(grid)) if grid else 1, len(states))
+        full_grid = tuple(len(s) for _, s in ctx.parents)
+        expected = (int(np.prod(full_grid)) if full_grid else 1, len(states))
         if rows.shape != expected:
             raise _CPTProblem(
                 f"rows: expected {expected[0]} rows of {expected[1]} probabilities "
                 f"(one row per parent configuration), got shape {rows.shape}")
-        return np.broadcast_to(rows.reshape(1, *grid, len(states)), (n, *grid, len(states)))
+        table = rows.reshape(*full_grid, len(states), 1)
+        for axis, (name, parent_states) in enumerate(ctx.parents):
+            kept = ctx.kept(name, parent_states)
+            if len(kept) != len(parent_states):
+                table = np.take(table, kept, axis=axis)
+        return np.broadcast_to(table, (*grid, len(states), n))
     if cpt.kind in ("prior", "expression"):
         return _expression_cpt(states, cpt.probabilities, ctx, n)
     if cpt.kind == "calibrated_route":
-        return _calibrated_route_cpt(var, node, ctx, n, built, net)
+        return _calibrated_route_cpt(var, node, ctx, n, built, net, route_support)
     raise _CPTProblem(f"unknown kind {cpt.kind!r}")  # pragma: no cover - schema forbids
 
 
@@ -297,27 +474,53 @@ def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n) -> np.ndar
     if len(rest) > 1:
         raise _CPTProblem("probabilities: only one state may be 'rest'")
     grid = ctx.grid
-    out = np.zeros((n, *grid, len(states)))
+    out = np.empty((*grid, len(states), n))
     for i, state in enumerate(states):
         text = probabilities[state]
         if state in rest:
             continue
-        out[..., i] = evaluate(str(text), ctx) if isinstance(text, str) else float(text)
+        out[..., i, :] = evaluate_compact(str(text), ctx) if isinstance(text, str) else float(text)
     if rest:
         i = states.index(rest[0])
-        out[..., i] = 1.0 - out.sum(axis=-1)
+        others = [j for j in range(len(states)) if j != i]
+        if len(others) == 1:
+            np.subtract(1.0, out[..., others[0], :], out=out[..., i, :])
+        else:
+            out[..., i, :] = 1.0 - out[..., others, :].sum(axis=-2)
     return out
 
 
-def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net) -> np.ndarray:
+def _route_factor_nodes(net: Network, var: str) -> set[str]:
+    """The nodes whose CPTs give P(route parents | do(other parents)) for a calibrated route."""
+    node = net.spec.nodes[var]
+    route_parents = [p for p in node.cpt.route_parents if p in net.spec.nodes]
+    others = {p for p in node.parents if p not in route_parents}
+    seen: set[str] = set()
+    stack = list(route_parents)
+    while stack:
+        v = stack.pop()
+        if v in seen or v not in net.spec.nodes:
+            continue
+        seen.add(v)
+        stack.extend(net.spec.nodes[v].parents)
+    return seen - others
+
+
+def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
+                          route_support=None, *, factored: bool = False):
     """P(state | parents) = G + lambda * (d - dbar), which keeps the marginal at G exactly.
 
     G is the target probability given the non-route parents Z; d is 1 on the route (e.g. a proxy
     objective was learned and the spurious features shifted) and 0 elsewhere; dbar = P(route |
     do(Z)), computed from the route parents' ancestors; lambda = share x the largest value that
     keeps every entry in [0, 1]. With share 1 the route carries as much of G as it can.
+
+    Under a state selection (``ctx.selected``) the CPT is computed on every state of the route
+    parents (dbar sums over them) and the selected ones are kept at the end, so the result is
+    exactly the slice of the full CPT.
     """
-    from gmnet.inference.contraction import marginal
+    from gmnet.inference.contraction import DRAW_LABEL as _DRAW
+    from gmnet.inference.contraction import contract_last
 
     cpt: schema.CalibratedRouteCPT = node.cpt
     states = node.states
@@ -329,48 +532,93 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net) -> n
     bad = [p for p in route_parents if p not in node.parents]
     if bad:
         raise _CPTProblem(f"route_parents: {', '.join(bad)} not among the parents")
-    others = [p for p in node.parents if p not in route_parents]
     used_target = names_used(cpt.target) & set(node.parents)
     if used_target & set(route_parents):
         raise _CPTProblem("target: must not depend on route parents "
                           f"({', '.join(sorted(used_target & set(route_parents)))})")
-    G = evaluate(cpt.target, ctx)
-    d = evaluate(cpt.route, ctx)
+    selected = dict(ctx.selected or {})
+    route_selected = {p: selected.pop(p) for p in route_parents if p in selected}
+    if route_selected:
+        ctx = ExpressionContext(ctx.parents, ctx.scalars, ctx.groups, ctx.rule, selected or None)
+    # draws last; an axis an expression does not depend on stays of size 1
+    G = evaluate_compact(cpt.target, ctx)
+    d = evaluate_compact(cpt.route, ctx)
     share = cpt.route_share
-    share_arr = (evaluate(share, ctx) if isinstance(share, str)
+    share_arr = (evaluate_compact(share, ctx) if isinstance(share, str)
                  else np.full((1,) * (1 + len(ctx.grid)), float(share)))
     # P(route parents | do(others)) from the ancestors of the route parents, others held fixed.
-    partial = CompiledModel(
-        tuple(v for v in net.variables if v in built),
-        {v: tuple(net.spec.nodes[v].states) for v in built},
-        {v: tuple(net.spec.nodes[v].parents) for v in built},
-        {v: a for v, a in built.items()},
-    )
-    factor_nodes = partial.ancestors_of(route_parents) - set(others)
-    free = sorted({p for v in factor_nodes for p in partial.parents[v] if p not in factor_nodes},
-                  key=node.parents.index)
-    joint = marginal(partial, [*free, *route_parents], factors_of=factor_nodes)
-    # lay the joint out on the node's parent grid (parents not in `free` broadcast)
+    factor_nodes = _route_factor_nodes(net, var)
+    support = route_support(factor_nodes) if route_support is not None else built
+    free = sorted({p for v in factor_nodes for p in net.spec.nodes[v].parents
+                   if p not in factor_nodes}, key=node.parents.index)
+    operands: list = []
+    for v in net.variables:
+        if v in factor_nodes:
+            operands += [support[v], [*net.spec.nodes[v].parents, v, _DRAW]]
     order = [*free, *route_parents]
-    perm = [0] + [1 + order.index(p) for p in node.parents if p in order]
+    joint = contract_last(operands, [*order, _DRAW])
+    # lay the joint out on the node's parent grid (parents not in `free` broadcast)
+    perm = [order.index(p) for p in node.parents if p in order] + [len(order)]
     joint = joint.transpose(perm)
-    shape = [joint.shape[0]] + [len(net.spec.nodes[p].states) if p in order else 1
-                                for p in node.parents]
+    sizes = dict(zip([p for p in node.parents if p in order], joint.shape[:-1], strict=True))
+    shape = [sizes[p] if p in order else 1 for p in node.parents] + [joint.shape[-1]]
     p_route_cfg = joint.reshape(shape)
-    route_axes = tuple(1 + node.parents.index(p) for p in route_parents)
+    route_axes = tuple(node.parents.index(p) for p in route_parents)
     dbar = (p_route_cfg * d).sum(axis=route_axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         up = np.where(dbar > 0, G / dbar, np.inf)
         down = np.where(dbar < 1, (1.0 - G) / (1.0 - dbar), np.inf)
     lam = np.minimum(up, down)
     lam = np.where(np.isfinite(lam), lam, 0.0) * share_arr
-    p = np.clip(G + lam * (d - dbar), 0.0, 1.0)
-    p = np.broadcast_to(p, (n, *ctx.grid))
-    out = np.zeros((n, *ctx.grid, 2))
+    offset = G - lam * dbar
+    if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
+        return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected)
+    # the one array on the whole grid: G + lambda * (d - dbar), clipped against rounding
+    p = G + lam * (d - dbar)
+    np.clip(p, 0.0, 1.0, out=p)
+    for p_name, kept in route_selected.items():
+        p = np.take(p, list(kept), axis=node.parents.index(p_name))
+    grid = tuple(len(kept) if name in route_selected else size
+                 for (name, _), size in zip(ctx.parents, ctx.grid, strict=True))
+    out = np.empty((*grid, 2, n))
     i = states.index(cpt.state)
-    out[..., i] = p
-    out[..., 1 - i] = 1.0 - p
+    out[..., i, :] = p
+    np.subtract(1.0, out[..., i, :], out=out[..., 1 - i, :])
     return out
+
+
+def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected):
+    """The calibrated-route CPT as T[k, others, state] x D[k, route parents], k in {0, 1}.
+
+    p(state) = offset + slope * d with offset, slope free of the route parents and d free of
+    the others (as far as the expressions go), so with D = (1, d) and T = ((offset, 1 - offset),
+    (slope, -slope)) the sum over k gives the CPT exactly, without the clip (which only ever
+    removes rounding).
+    """
+    from gmnet.inference.contraction import DRAW_LABEL
+
+    hidden = f"{var}:route"
+    i = node.states.index(node.cpt.state)
+    parents = list(node.parents)
+    keep_t = [a for a in range(len(parents)) if a not in route_axes]
+    shape = np.broadcast_shapes(offset.shape, slope.shape)
+    grid = [shape[a] for a in keep_t]
+    t = np.empty((2, *grid, 2, max(n, shape[-1])))
+    squeeze = tuple(route_axes)
+    t[0, ..., i, :] = np.squeeze(offset, axis=squeeze)
+    np.subtract(1.0, t[0, ..., i, :], out=t[0, ..., 1 - i, :])
+    t[1, ..., i, :] = np.squeeze(slope, axis=squeeze)
+    np.negative(t[1, ..., i, :], out=t[1, ..., 1 - i, :])
+    t_labels = [hidden] + [parents[a] for a in keep_t] + [var, DRAW_LABEL]
+    # D: the route indicator on the axes it depends on (others of size 1 are dropped)
+    d = np.asarray(d, dtype=float)
+    for p_name, kept in route_selected.items():
+        d = np.take(d, list(kept), axis=parents.index(p_name))
+    keep_d = [a for a in range(len(parents)) if d.shape[a] > 1 or a in route_axes]
+    d = d.reshape([d.shape[a] for a in keep_d] + [d.shape[-1]])
+    dd = np.stack([np.ones_like(d), d])
+    d_labels = [hidden] + [parents[a] for a in keep_d] + [DRAW_LABEL]
+    return [(t, tuple(t_labels)), (dd, tuple(d_labels))]
 
 
 # ============================================================================ checks
@@ -562,7 +810,8 @@ def _group_values(spec: schema.NetworkFile, params: Mapping[str, Parameter],
             keys = list(spec.nodes[group.index].states)
             cols = [np.asarray(values[f"{gname}.{k}"], dtype=float).reshape(-1) for k in keys]
             n = max(c.shape[0] for c in cols)
-            groups[gname] = (keys, np.stack([np.broadcast_to(c, (n,)) for c in cols], axis=1))
+            # (N, keys) as a view of a (keys, N) array: each key's draws stay contiguous
+            groups[gname] = (keys, np.stack([np.broadcast_to(c, (n,)) for c in cols], axis=0).T)
         elif gname in params:
             scalars[gname] = np.asarray(values[gname], dtype=float).reshape(-1)
     return scalars, groups
