@@ -656,7 +656,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
                 for i, (n, net) in enumerate(server.networks.items())]
 
     @app.get("/api/networks/{name}", tags=["network"])
-    async def network(name: str, worldview: WorldviewParam = None,
+    async def network(name: Name, worldview: WorldviewParam = None,
                       scenario: ScenarioParam = None) -> NetworkDescription:
         """A network: nodes, states, parents, roles, CPT sources and every number with its
         source (what ``gmnet show --json`` prints), under a worldview and scenarios if given."""
