@@ -276,3 +276,21 @@ def test_an_unexpected_failure_exits_1_with_a_debug_hint(capsys, monkeypatch):
                            "(rerun with --debug for the traceback)")
     with pytest.raises(RuntimeError, match="something inside broke"):
         main(["--debug", "query", "P(harm)"])
+
+
+def test_validate_lists_every_problem_on_stdout_and_one_error_line(capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nnodes:\n"
+                   "  a: {states: [x, x], cpt: {kind: uniform, source: t}}\n"
+                   "  b: {states: [y, n], parents: [zz], cpt: {kind: uniform, source: t}}\n")
+    code, out, err = run(capsys, "validate", str(bad))
+    assert code == 2
+    problems = [line[4:] for line in out.splitlines()[1:]]
+    assert out.splitlines()[0] == f"{bad}: {len(problems)} problems" and len(problems) >= 2
+    assert any("duplicate state 'x'" in p for p in problems)
+    assert any("'zz'" in p for p in problems)
+    assert err.splitlines() == [f"gmnet: error: {bad}: {problems[0]} "
+                                f"(and {len(problems) - 1} more)"]
+    code, out, err = run(capsys, "validate", "--json", str(bad))
+    assert code == 2 and len(err.splitlines()) == 1
+    assert json.loads(out) == {"path": str(bad), "valid": False, "problems": problems}

@@ -6,7 +6,7 @@ import click
 
 from gmnet.analysis.whatif import core_table, neutral_context, what_if
 from gmnet.cli.common import Options, echo, emit_json, fmt_p, network_options
-from gmnet.errors import InvalidArgumentError
+from gmnet.errors import InvalidArgumentError, NetworkFileError
 from gmnet.model.network import validate_file
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
@@ -114,12 +114,25 @@ def _param_dict(p):
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def validate(path: str, as_json: bool) -> None:
-    """Check a network file: its shape and its meaning. Lists every problem."""
+    """Check a network file: its shape and its meaning. Lists every problem.
+
+    An invalid file exits 2: its problems are listed on standard output (all of them, as
+    ``{"valid": false, "problems": [...]}`` with --json), the first on the error line.
+    """
     import os
 
     if not os.path.isfile(path):
         raise InvalidArgumentError(f"no such file: {path!r}")
-    net = validate_file(path)
+    try:
+        net = validate_file(path)
+    except NetworkFileError as exc:
+        if as_json:
+            emit_json({"path": path, "valid": False, "problems": exc.problems})
+        elif len(exc.problems) > 1:
+            echo(f"{path}: {len(exc.problems)} problems")
+            for problem in exc.problems:
+                echo(f"  - {problem}")
+        raise
     if as_json:
         emit_json({"path": path, "valid": True, "name": net.name, "nodes": len(net.variables),
                    "parameters": len(net.parameters)})
