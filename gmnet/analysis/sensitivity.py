@@ -1,0 +1,338 @@
+"""Which uncertain number matters most for an answer: one-way (tornado) and Sobol indices.
+
+Two complementary views of the same inputs (:func:`gmnet.analysis.uncertainty.uncertainty_model`:
+every ranged number and the Critical Unknowns):
+
+- **one-way** (tornado): each input at its low and at its high end, every other at its point
+  value. Cheap and easy to read, but blind to interactions.
+- **global** (Sobol, via SALib): every input varies over its distribution at once. The
+  first-order index S1 is the share of the answer's variance an input explains on its own; the
+  total-order index ST adds its interactions with the others. An input that cannot reach the
+  answer has both exactly 0. Confidence intervals come from SALib's bootstrap.
+
+Both run on the batched engine: a Sobol design of N (d + 2) rows is one batched query. Rows that
+only differ in inputs the query cannot depend on are not evaluated twice.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gmnet.analysis.uncertainty import (
+    UncertaintyModel,
+    _check_samples,
+    _names,
+    _plan,
+    _plot_format,
+    _pyplot,
+    _query_text,
+    _seed_of,
+    uncertainty_model,
+)
+from gmnet.errors import InvalidArgumentError
+from gmnet.random import as_generator
+
+if TYPE_CHECKING:
+    from gmnet.model.network import Network
+
+__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity", "plot_tornado"]
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """One uncertain input: its range, the one-way swing and its Sobol indices.
+
+    ``output_low`` / ``output_high``: the answer with this input at its low / high end and every
+    other input at its point. ``s1``, ``st``: first- and total-order Sobol indices, each with the
+    half-width of its confidence interval (``*_conf``); None when Sobol was not run.
+    """
+
+    name: str
+    label: str
+    distribution: str
+    low: float
+    point: float
+    high: float
+    critical_unknown: bool
+    reaches_target: bool
+    output_low: float
+    output_high: float
+    s1: float | None = None
+    s1_conf: float | None = None
+    st: float | None = None
+    st_conf: float | None = None
+
+    @property
+    def swing(self) -> float:
+        return abs(self.output_high - self.output_low)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "label": self.label, "distribution": self.distribution,
+                "low": self.low, "point": self.point, "high": self.high,
+                "critical_unknown": self.critical_unknown,
+                "reaches_target": self.reaches_target, "output_low": self.output_low,
+                "output_high": self.output_high, "swing": self.swing, "S1": self.s1,
+                "S1_conf": self.s1_conf, "ST": self.st, "ST_conf": self.st_conf}
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Sensitivity of P(target=state | evidence, do) to every uncertain input.
+
+    ``rows`` are sorted by total effect (ST), then by one-way swing.
+    """
+
+    network: str
+    target: str
+    state: str
+    evidence: dict[str, str]
+    do: dict[str, str]
+    point: float
+    rows: tuple[SensitivityRow, ...]
+    samples: int | None  # Sobol base sample size N (None: one-way only)
+    evaluations: int
+    seed: int | None
+    unknowns: tuple[str, ...]
+    conf_level: float
+    variance: float | None
+    sobol_draws: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def query(self) -> str:
+        return _query_text(self.target, self.state, self.evidence, self.do)
+
+    def row(self, name: str) -> SensitivityRow:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        from gmnet.errors import UnknownNameError
+
+        raise UnknownNameError("uncertain input", name, [r.name for r in self.rows])
+
+    def summary(self) -> str:
+        """In words: which uncertainty matters most for this answer."""
+        reaching = [r for r in self.rows if r.reaches_target]
+        if not reaching or (self.variance is not None and self.variance <= 0) or \
+                max((r.swing for r in reaching), default=0.0) <= 1e-15:
+            return (f"{self.query} = {self.point:.4g} does not depend on any uncertain number: "
+                    "resolving them would not change it.")
+        if self.samples is not None:
+            top = reaching[0]
+            others = [r for r in reaching[1:3] if (r.st or 0.0) > 0.005]
+            text = (f"For {self.query}, the uncertainty that matters most is {top.label}: "
+                    "it accounts "
+                    f"for about {_share(top.st)} of the answer's variance (total-order Sobol "
+                    f"index {top.st:.2f} ± {top.st_conf:.2f}; {_share(top.s1)} on its own)")
+            if others:
+                text += ", ahead of " + " and ".join(f"{r.label} ({r.st:.2f})" for r in others)
+            return text + ". Narrowing it would narrow the answer most."
+        by_swing = sorted(reaching, key=lambda r: -r.swing)
+        top = by_swing[0]
+        return (f"For {self.query}, the uncertainty that matters most one at a time is "
+                f"{top.label}: across its range the answer moves from {top.output_low:.4g} to "
+                f"{top.output_high:.4g} (point {self.point:.4g}).")
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {
+            "network": self.network, "query": self.query, "target": self.target,
+            "state": self.state, "evidence": dict(self.evidence), "do": dict(self.do),
+            "point": self.point, "samples": self.samples, "evaluations": self.evaluations,
+            "seed": self.seed, "critical_unknowns": list(self.unknowns),
+            "conf_level": self.conf_level, "variance": self.variance,
+            "summary": self.summary(), "inputs": [r.to_dict() for r in self.rows]}
+        return out
+
+
+def _share(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{100 * min(max(x, 0.0), 1.0):.0f}%"
+
+
+def sensitivity(network: Network, target: str, state: str | None = None, *,
+                evidence: Mapping[str, str] | None = None,
+                do: Mapping[str, str] | None = None, samples: int | None = 1024,
+                rng: int | np.random.Generator | None = None,
+                unknowns: bool | Iterable[str] = True, conf_level: float = 0.95,
+                num_resamples: int = 100, chunk: int | None = None,
+                progress: Progress | None = None) -> SensitivityResult:
+    """One-way (tornado) and Sobol sensitivity of P(target=state | evidence, do(...)).
+
+    Parameters
+    ----------
+    network, target, state, evidence, do
+        The question, as in :func:`gmnet.analysis.uncertainty.uncertainty`.
+    samples
+        Sobol base sample size N, a power of 2 (default 1024); the design has N (d + 2) rows for
+        d inputs. ``None`` runs the one-way analysis only.
+    rng
+        Seed of the Sobol design (scrambling) and of the bootstrap.
+    unknowns
+        Which Critical Unknowns to include (see
+        :func:`gmnet.analysis.uncertainty.uncertainty_model`).
+    conf_level, num_resamples
+        Confidence level and bootstrap resamples of the Sobol intervals.
+    chunk, progress
+        Passed to the batched engine; ``progress`` counts evaluated rows.
+
+    Examples
+    --------
+    >>> import gmnet
+    >>> net = gmnet.load_network()
+    >>> result = sensitivity(net, "capability_transfer", "yes",
+    ...                      do={"shift_type": "extreme"}, samples=None)
+    >>> result.rows[0].reaches_target
+    False
+    """
+    if not 0.0 < conf_level < 1.0:
+        raise InvalidArgumentError(f"conf_level must lie strictly between 0 and 1, got "
+                                   f"{conf_level}")
+    if samples is not None:
+        samples = _check_samples(samples)
+        if samples & (samples - 1):
+            raise InvalidArgumentError(
+                f"Sobol samples must be a power of 2 (e.g. 512, 1024, 2048), got {samples}")
+    query, index, state = _plan(network, target, state, evidence, do)
+    model = uncertainty_model(network, unknowns=unknowns)
+    relevant = set(model.inputs_for(query.parameters))
+    point = float(query.run({})[0, index])
+
+    def answer(draws: Mapping[str, np.ndarray], count: int) -> np.ndarray:
+        values = model.parameter_values(draws)
+        if not values:
+            return np.full(count, point)
+        out = query.run(values, chunk=chunk, progress=progress)[:, index]
+        return np.broadcast_to(out, (count,)) if out.shape[0] == 1 else out
+
+    low, high = _one_way(model, relevant, answer)
+    evaluations = 2 * len(relevant)
+    s1 = s1c = st = stc = None
+    variance = None
+    sobol_y = None
+    seed = _seed_of(rng)
+    if samples is not None and model.inputs:
+        s1, s1c, st, stc, variance, sobol_y, used = _sobol(
+            model, relevant, answer, samples, rng, conf_level, num_resamples)
+        evaluations += used
+    rows = []
+    for i, item in enumerate(model.inputs):
+        reaches = item.name in relevant
+        rows.append(SensitivityRow(
+            item.name, item.label, item.distribution, item.low, item.point, item.high,
+            item.critical_unknown, reaches, float(low.get(item.name, point)),
+            float(high.get(item.name, point)),
+            None if s1 is None else float(s1[i]), None if s1c is None else float(s1c[i]),
+            None if st is None else float(st[i]), None if stc is None else float(stc[i])))
+    rows.sort(key=lambda r: (-(r.st if r.st is not None else 0.0), -r.swing, r.name))
+    return SensitivityResult(
+        network.name, target, state, _names(network, query.evidence),
+        _names(network, query.do), point, tuple(rows), samples, evaluations, seed,
+        tuple(u.key for u in model.unknowns), conf_level, variance, sobol_y)
+
+
+def _one_way(model: UncertaintyModel, relevant: set[str], answer):
+    """The answer with each relevant input at its low and at its high end."""
+    names = [i.name for i in model.inputs if i.name in relevant]
+    if not names:
+        return {}, {}
+    count = 2 * len(names)
+    draws = {}
+    for j, name in enumerate(names):
+        item = model.input(name)
+        column = np.full(count, item.point)
+        column[2 * j] = item.low
+        column[2 * j + 1] = item.high
+        draws[name] = column
+    out = answer(draws, count)
+    low = {name: out[2 * j] for j, name in enumerate(names)}
+    high = {name: out[2 * j + 1] for j, name in enumerate(names)}
+    return low, high
+
+
+def _sobol(model: UncertaintyModel, relevant: set[str], answer, samples: int, rng,
+           conf_level: float, num_resamples: int):
+    try:
+        from SALib.analyze import sobol as sobol_analyze
+        from SALib.sample import sobol as sobol_sample
+    except ImportError as exc:  # pragma: no cover - SALib is in the analysis extra
+        raise InvalidArgumentError(
+            "Sobol indices need SALib: pip install 'gmnet[analysis]' (or pip install SALib)"
+        ) from exc
+    names = list(model.names)
+    d = len(names)
+    problem = {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
+    # SALib treats seed 0 as "no seed"; draw a positive one from ours
+    seed = int(as_generator(rng).integers(1, 2**31 - 1))
+    design = sobol_sample.sample(problem, samples, calc_second_order=False, scramble=True,
+                                 seed=seed)
+    step = d + 2
+    n = samples
+    # rows: A, AB_1..AB_d, B per base sample; AB_i equals A wherever input i cannot reach the
+    # answer, so only A, B and the relevant AB_i are evaluated
+    blocks = [0, step - 1] + [1 + i for i, name in enumerate(names) if name in relevant]
+    rows = np.concatenate([np.arange(b, n * step, step) for b in blocks])
+    draws = {name: model.input(name).ppf(design[rows, i])
+             for i, name in enumerate(names) if name in relevant}
+    y_rows = answer(draws, rows.size)
+    y = np.empty(n * step)
+    a_values = y_rows[:n]
+    for j, b in enumerate(blocks):
+        y[b::step] = y_rows[j * n:(j + 1) * n]
+    for i, name in enumerate(names):
+        if name not in relevant:
+            y[1 + i::step] = a_values
+    variance = float(np.var(np.r_[y[0::step], y[step - 1::step]]))
+    if variance <= np.finfo(float).eps ** 2 or np.ptp(y) <= np.finfo(float).eps:
+        zeros = np.zeros(d)
+        return zeros, zeros, zeros, zeros, 0.0, y, rows.size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sobol_analyze.analyze(problem, y, calc_second_order=False,
+                                       num_resamples=num_resamples, conf_level=conf_level,
+                                       print_to_console=False, seed=seed)
+    return (np.asarray(result["S1"]), np.asarray(result["S1_conf"]), np.asarray(result["ST"]),
+            np.asarray(result["ST_conf"]), variance, y, rows.size)
+
+
+def plot_tornado(result: SensitivityResult, path: str | Path, *, top: int = 15) -> Path:
+    """A tornado chart of the one-way swings (top ``top`` inputs), as PNG or SVG.
+
+    Each bar spans the answer with the input at its low and at its high end, the others at
+    their points; the line marks the point answer. Written atomically.
+    """
+    plt = _pyplot()
+    path = Path(path)
+    fmt = _plot_format(path)
+    if top < 1:
+        raise InvalidArgumentError(f"top must be at least 1, got {top}")
+    rows = sorted((r for r in result.rows if r.reaches_target), key=lambda r: -r.swing)[:top]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(rows), 2) + 1.4))
+    try:
+        for y, r in enumerate(reversed(rows)):
+            lo, hi = sorted((r.output_low, r.output_high))
+            ax.barh(y, hi - lo, left=lo, color="#6a8caf" if not r.critical_unknown
+                    else "#d68910", edgecolor="white")
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([r.label for r in reversed(rows)], fontsize=8)
+        ax.axvline(result.point, color="#c0392b", linewidth=1.2, label="point value")
+        ax.set_xlabel(result.query)
+        ax.set_title("One input at a time, low to high end (orange: a Critical Unknown)",
+                     fontsize=9)
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        from gmnet.io.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt)
+    finally:
+        plt.close(fig)
+    return path

@@ -1,0 +1,206 @@
+"""Commands: uncertainty (the band around an answer) and sensitivity (what drives it)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+
+from gmnet.cli.common import Options, echo, emit_json, network_options
+from gmnet.model.scenarios import merge_evidence
+from gmnet.query_text import parse_query
+
+UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL generalization, "
+                 "interpretability feasibility, superhuman capability effects) as uncertain "
+                 "inputs; see docs/uncertainty.md.")
+
+
+@contextlib.contextmanager
+def progress_bar(total: int | None, what: str) -> Iterator:
+    """A tqdm bar on stderr, shown only on a terminal and only after a second of work."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=what, unit="draw", unit_scale=True, file=sys.stderr,
+               delay=1.0, leave=False, disable=None)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _question(query_text: str, opts: Options):
+    parsed = parse_query(query_text)
+    net, scenario_evidence = opts.setup()
+    if parsed.state is not None:
+        net.check_state(parsed.target, parsed.state)
+    else:
+        net.node(parsed.target)
+    evidence = merge_evidence(scenario_evidence, parsed.evidence, parsed.do)
+    return net, parsed, evidence
+
+
+def _applied(opts: Options) -> dict:
+    out = {}
+    if opts.extras.get("scenario"):
+        out["scenario"] = list(opts.extras["scenario"])
+    if opts.extras.get("worldview"):
+        out["worldview"] = opts.extras["worldview"]
+    return out
+
+
+def _under(opts: Options) -> str:
+    parts = [f"{k} {' + '.join(v) if isinstance(v, list) else v}"
+             for k, v in _applied(opts).items()]
+    return ("  [" + ", ".join(parts) + "]") if parts else ""
+
+
+@click.command()
+@click.argument("query_text", metavar="QUERY")
+@click.option("--samples", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Number of draws of the uncertain numbers.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed: the same seed gives the same numbers.")
+@click.option("--unknowns/--no-unknowns", default=True, show_default=True, help=UNKNOWNS_HELP)
+@click.option("--plot", "plot", metavar="FILE", default=None,
+              help="Also draw the histogram to FILE (.png or .svg).")
+@click.option("--bins", type=click.IntRange(min=2, max=200), default=12, show_default=True,
+              help="Bins of the terminal histogram.")
+@network_options
+def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: str | None,
+                bins: int, opts: Options) -> None:
+    """The band around an answer: every ranged number drawn from its distribution.
+
+    QUERY is written like "P(harm=yes | shift_type=extreme, do(ai_control=on))"; without a
+    state, the target's first state is used. Prints the point value, mean, median, the 5, 25,
+    75 and 95% quantiles and a histogram of the draws.
+    """
+    from gmnet.analysis.uncertainty import plot_uncertainty
+    from gmnet.analysis.uncertainty import uncertainty as run_uncertainty
+
+    net, parsed, evidence = _question(query_text, opts)
+    with progress_bar(samples, "drawing") as update:
+        result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
+                                 do=parsed.do, samples=samples, rng=seed, unknowns=unknowns,
+                                 progress=update)
+    written = plot_uncertainty(result, plot) if plot else None
+    if opts.json:
+        payload = {**result.to_dict(), **_applied(opts)}
+        counts, edges = result.histogram(bins)
+        payload["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
+        if written:
+            payload["plot"] = str(written)
+        emit_json(payload)
+        return
+    for line in format_uncertainty(result, bins=bins, under=_under(opts)):
+        echo(line)
+    if written:
+        echo(f"plot written to {written}")
+
+
+def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
+    """The result of :func:`gmnet.analysis.uncertainty.uncertainty` as terminal lines."""
+    unknowns = ", ".join(result.unknowns) if result.unknowns else "none"
+    q = result.quantiles()
+    lines = [result.query + under,
+             f"  {result.samples:,} draws, seed {result.seed}; {len(result.inputs)} uncertain "
+             f"numbers reach this answer; critical unknowns: {unknowns}",
+             "",
+             f"  point value  {result.point:.4f}",
+             f"  mean         {result.mean:.4f}   (std {result.std:.4f})",
+             f"  median       {result.median:.4f}",
+             "  quantiles    " + "   ".join(f"{level:.0%} {q[level]:.4f}"
+                                            for level in (0.05, 0.25, 0.75, 0.95)),
+             ""]
+    counts, edges = result.histogram(bins)
+    width = 40
+    top = max(int(counts.max()), 1)
+    for count, lo, hi in zip(counts, edges[:-1], edges[1:], strict=True):
+        bar = "#" * round(width * count / top)
+        lines.append(f"  {lo:.4f} - {hi:.4f} | {bar:<{width}} {count:,}")
+    lines += ["", result.summary()]
+    return lines
+
+
+@click.command()
+@click.argument("query_text", metavar="QUERY")
+@click.option("--samples", type=click.IntRange(min=2), default=1024, show_default=True,
+              help="Sobol base sample size N, a power of 2; the design has N x (inputs + 2) "
+                   "rows.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the Sobol design and of the bootstrap intervals.")
+@click.option("--sobol/--no-sobol", default=True, show_default=True,
+              help="Compute Sobol indices (else the one-way tornado only).")
+@click.option("--unknowns/--no-unknowns", default=True, show_default=True, help=UNKNOWNS_HELP)
+@click.option("--top", type=click.IntRange(min=1), default=15, show_default=True,
+              help="Rows of the table (and bars of the plot).")
+@click.option("--plot", "plot", metavar="FILE", default=None,
+              help="Also draw the tornado chart to FILE (.png or .svg).")
+@network_options
+def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns: bool, top: int,
+                plot: str | None, opts: Options) -> None:
+    """Which uncertain number matters most: one-way tornado and Sobol indices.
+
+    Each input goes to its low and high end with the others at their points (the tornado);
+    Sobol indices (SALib) give each input's share of the answer's variance, alone (S1) and with
+    its interactions (ST), with confidence intervals. Sorted by total effect.
+    """
+    from gmnet.analysis.sensitivity import plot_tornado
+    from gmnet.analysis.sensitivity import sensitivity as run_sensitivity
+
+    net, parsed, evidence = _question(query_text, opts)
+    with progress_bar(None, "evaluating") as update:
+        result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
+                                 do=parsed.do, samples=samples if sobol else None, rng=seed,
+                                 unknowns=unknowns, progress=update)
+    written = plot_tornado(result, plot, top=top) if plot else None
+    if opts.json:
+        payload = {**result.to_dict(), **_applied(opts)}
+        if written:
+            payload["plot"] = str(written)
+        emit_json(payload)
+        return
+    for line in format_sensitivity(result, top=top, under=_under(opts)):
+        echo(line)
+    if written:
+        echo(f"plot written to {written}")
+
+
+def format_sensitivity(result, *, top: int = 15, under: str = "") -> list[str]:
+    """The result of :func:`gmnet.analysis.sensitivity.sensitivity` as terminal lines."""
+    reaching = [r for r in result.rows if r.reaches_target]
+    rest = len(result.rows) - len(reaching)
+    how = (f"Sobol N={result.samples} ({result.evaluations:,} evaluations), seed {result.seed}"
+           if result.samples else "one-way only")
+    lines = [result.query + under,
+             f"  point value {result.point:.4f}; {len(reaching)} of {len(result.rows)} uncertain "
+             f"inputs reach it; {how}", ""]
+    width = max([len(r.label) for r in reaching[:top]] + [5])
+    header = (f"  {'input':<{width}}  {'range':>17}  {'at low':>7} {'at high':>7}  "
+              + (f"{'S1':>5} {'±':>4}  {'ST':>5} {'±':>4}" if result.samples else ""))
+    lines += [header, "  " + "-" * (len(header) - 2)]
+    for r in reaching[:top]:
+        rng = f"[{_num(r.low)}, {_num(r.high)}]"
+        line = (f"  {r.label:<{width}}  {rng:>17}  {r.output_low:>7.4f} {r.output_high:>7.4f}  ")
+        if result.samples:
+            line += f"{r.s1:>5.2f} {r.s1_conf:>4.2f}  {r.st:>5.2f} {r.st_conf:>4.2f}"
+        lines.append(line.rstrip())
+    if len(reaching) > top:
+        lines.append(f"  ... {len(reaching) - top} more (--top, or --json for all)")
+    if rest:
+        lines.append(f"  {rest} inputs cannot reach this answer (their indices are 0).")
+    lines += ["", "  at low / at high: the answer with that input at the end of its range, "
+              "the others at their points."]
+    if result.samples:
+        lines.append(f"  S1: share of variance on its own; ST: with its interactions; ± half "
+                     f"of the {result.conf_level:.0%} interval.")
+    lines += ["", result.summary()]
+    return lines
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+COMMANDS = [uncertainty, sensitivity]
