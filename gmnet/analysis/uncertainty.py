@@ -513,11 +513,14 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     needed = model.inputs_for(query.parameters)
     draws = model.sample(samples, rng=rng, names=needed)
     values = model.parameter_values(draws)
+    samples = _check_samples(samples)
     answers = query.run(values, chunk=chunk, progress=progress)[:, state_index]
+    if answers.shape[0] != samples:  # nothing uncertain reaches the answer
+        answers = np.full(samples, answers[0])
     point = float(query.run({})[0, state_index])
     return UncertaintyResult(
         network.name, target, state, _names(network, query.evidence),
-        _names(network, query.do), _check_samples(samples), _seed_of(rng),
+        _names(network, query.do), samples, _seed_of(rng),
         tuple(u.key for u in model.unknowns), tuple(needed), point, answers)
 
 
@@ -598,8 +601,11 @@ def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequ
     values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
     draws = _portfolio_columns(network, names, query.run(values, chunk=chunk,
                                                          progress=progress)[..., index])
+    samples = _check_samples(samples)
+    if draws.shape[0] != samples:  # nothing uncertain reaches the answer
+        draws = np.repeat(draws, samples, axis=0)
     point = _portfolio_columns(network, names, query.run({})[..., index])[0]
-    return PortfolioDraws(tuple(names), draws, point, _check_samples(samples),
+    return PortfolioDraws(tuple(names), draws, point, samples,
                           tuple(u.key for u in model.unknowns))
 
 

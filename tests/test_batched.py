@@ -1,0 +1,296 @@
+"""The batched engine against pgmpy (to 1e-12), on the bundled network and on random networks.
+
+pgmpy answers one draw at a time from the full CPTs (``posterior(..., engine="pgmpy")``); the
+batched engine builds only what a query needs (observed and set states restricted, barren nodes
+pruned, the calibrated route factored) and answers all draws in one contraction per chunk.
+"""
+
+import itertools
+import zlib
+
+import numpy as np
+import pytest
+
+import gmnet
+from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
+from gmnet.inference.batched import batched_posterior, plan_query
+from gmnet.inference.contraction import DRAW_LABEL, contract_last
+from gmnet.inference.query import posterior, resolve_assignments
+from gmnet.model.network import network_from_dict
+
+TOLERANCE = 1e-12
+
+
+def ranged_draws(network, n, seed):
+    """Draws of every ranged parameter, uniform over its range."""
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(p.low, p.high, n) for name, p in network.parameters.items()
+            if p.ranged}
+
+
+def pgmpy_answer(network, values, target, evidence, do):
+    model = network.compile(values)
+    ev = resolve_assignments(network, evidence, what="evidence")
+    dd = resolve_assignments(network, do, what="do()")
+    return posterior(model, target, ev, dd, engine="pgmpy")
+
+
+# ============================================================================ random networks
+def random_network(seed: int) -> gmnet.Network:
+    """A random small network: uniform, prior, expression, table and calibrated-route CPTs,
+    indexed and scalar parameters with ranges."""
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(5, 8))
+    names = [f"v{i}" for i in range(count)]
+    cards = {v: int(rng.integers(2, 4)) for v in names}
+    route_node = names[-1]  # the last node is a calibrated route when it can be
+    nodes, params = {}, {}
+
+    def states(v):
+        return [f"s{k}" for k in range(cards[v])]
+
+    def ranged(value):
+        lo, hi = max(0.0, value - 0.15), min(1.0, value + 0.15)
+        return {"value": round(value, 3), "range": [round(lo, 3), round(hi, 3)],
+                "source": "assumption: test"}
+
+    for i, v in enumerate(names):
+        earlier = names[:i]
+        k = min(len(earlier), int(rng.integers(0, 4)))
+        parents = sorted(rng.choice(earlier, size=k, replace=False).tolist(),
+                         key=names.index) if k else []
+        if v == route_node:
+            binary = [p for p in earlier if cards[p] == 2]
+            if len(binary) >= 2 and len(earlier) >= 3:
+                cards[v] = 2
+                route = binary[-2:]
+                others = [p for p in earlier if p not in route][:2]
+                params[f"g_{v}"] = {"unit": "probability", "index": others[0],
+                                    "values": {s: ranged(float(rng.uniform(0.2, 0.7)))
+                                               for s in states(others[0])}}
+                params[f"share_{v}"] = {"unit": "fraction", **ranged(0.8)}
+                nodes[v] = {"states": states(v), "parents": [*others, *route], "cpt": {
+                    "kind": "calibrated_route", "state": "s0",
+                    "target": f"g_{v}[{others[0]}]",
+                    "route": f"({route[0]} == 's1') & ({route[1]} == 's0')",
+                    "route_parents": route, "route_share": f"share_{v}"}}
+                continue
+        if not parents:
+            if cards[v] == 2 and rng.random() < 0.6:
+                params[f"q_{v}"] = {"unit": "probability",
+                                    **ranged(float(rng.uniform(0.2, 0.8)))}
+                cpt = {"kind": "prior", "probabilities": {"s0": f"q_{v}", "s1": "rest"}}
+            else:
+                cpt = {"kind": "uniform", "source": "test"}
+        elif rng.random() < 0.25:
+            grid = int(np.prod([cards[p] for p in parents]))
+            rows = rng.dirichlet(np.ones(cards[v]), size=grid).round(6)
+            rows[:, -1] = 1.0 - rows[:, :-1].sum(axis=1)
+            cpt = {"kind": "table", "rows": rows.tolist(), "source": "test"}
+        else:
+            first = parents[0]
+            params[f"g_{v}"] = {"unit": "probability", "index": first,
+                                "values": {s: ranged(float(rng.uniform(0.2, 0.8)))
+                                           for s in states(first)}}
+            expr = f"g_{v}[{first}]"
+            if len(parents) > 1:
+                params[f"h_{v}"] = {"unit": "probability", **ranged(0.5)}
+                expr = f"where({parents[1]} == 's0', {expr}, h_{v} * {expr})"
+            probabilities = {"s0": expr}
+            if cards[v] == 3:
+                probabilities["s1"] = f"0.5 * (1 - {expr})"
+            probabilities[states(v)[-1]] = "rest"
+            cpt = {"kind": "expression", "probabilities": probabilities}
+        nodes[v] = {"states": states(v), "parents": parents, "cpt": cpt}
+    return network_from_dict({"name": f"random_{seed}", "parameters": params, "nodes": nodes})
+
+
+def random_queries(network, seed, count):
+    """Random (target, evidence, do) triples, evidence possible by construction."""
+    rng = np.random.default_rng(seed)
+    variables = list(network.variables)
+    out = []
+    for _ in range(count):
+        picked = rng.permutation(variables)[: int(rng.integers(1, min(4, len(variables))))]
+        target, rest = str(picked[0]), [str(v) for v in picked[1:]]
+        evidence, do = {}, {}
+        for v in rest:
+            state = str(rng.choice(network.states(v)))
+            (do if rng.random() < 0.5 else evidence)[v] = state
+        out.append((target, evidence, do))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_networks_agree_with_pgmpy(seed):
+    network = random_network(seed)
+    values = ranged_draws(network, 6, seed)
+    checked = 0
+    for target, evidence, do in random_queries(network, seed, 5):
+        try:
+            expected = pgmpy_answer(network, values, target, evidence, do)
+        except ImpossibleEvidenceError:
+            with pytest.raises(ImpossibleEvidenceError):
+                batched_posterior(network, target, evidence=evidence, do=do, values=values)
+            continue
+        got = batched_posterior(network, target, evidence=evidence, do=do, values=values,
+                                chunk=4)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
+        checked += 1
+    assert checked >= 3
+
+
+def test_random_networks_include_calibrated_routes():
+    kinds = {random_network(s).node(random_network(s).variables[-1]).cpt.kind
+             for s in range(10)}
+    assert "calibrated_route" in kinds
+
+
+# ============================================================================ the bundled network
+BUNDLED_QUERIES = [
+    ("harm", {"shift_type": "extreme", "spec_quality": "low"}, {"ai_control": "on"}),
+    ("harm", {}, {}),
+    ("harm", {"anomaly_alarm": "fires"}, {"anomaly_detection": "on"}),
+    ("goal_misgeneralizes", {"learned_objective": "proxy"}, {"shift_type": "significant"}),
+    ("goal_misgeneralizes", {"capability_transfer": "yes"},
+     {"learned_objective": "intended_goal"}),  # do() on a route parent
+    ("harm", {"spurious_features_shifted": "no"}, {"goal_misgeneralizes": "yes"}),  # non-root do
+    ("shift_type", {"harm": "yes"}, {"capability_level": "superhuman"}),
+    ("learned_objective", {"goal_misgeneralizes": "yes", "shift_type": "moderate"},
+     {"interpretability_verification": "on"}),
+    ("containment", {"behavior_alarm": "fires"}, {"ai_control": "on", "spec_quality": "high"}),
+    ("harm", {"goal_misgeneralizes": "no"}, {}),
+]
+
+
+@pytest.mark.parametrize("target, evidence, do", BUNDLED_QUERIES)
+def test_bundled_network_agrees_with_pgmpy(net, target, evidence, do):
+    values = ranged_draws(net, 5, zlib.crc32(repr((target, evidence, do)).encode()))
+    expected = pgmpy_answer(net, values, target, evidence, do)
+    got = batched_posterior(net, target, evidence=evidence, do=do, values=values, chunk=2)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
+
+
+def test_many_draws_agree_with_the_full_contraction(net):
+    # 300 draws: the full-CPT einsum engine (checked against pgmpy by the engine tests)
+    values = ranged_draws(net, 300, 7)
+    evidence, do = {"shift_type": "extreme", "alignment_method": "standard"}, {"ai_control": "on"}
+    expected = posterior(net.compile(values), "harm",
+                         resolve_assignments(net, evidence, what="e"),
+                         resolve_assignments(net, do, what="d"))
+    got = batched_posterior(net, "harm", evidence=evidence, do=do, values=values, chunk=64)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
+
+
+def test_point_values_reproduce_the_core_table(net):
+    context = {**net.metadata["neutral_context"], "shift_type": "extreme"}
+    got = batched_posterior(net, "harm", do=context)
+    assert got.shape == (1, 2)
+    assert got[0, 0] == pytest.approx(0.277, abs=5e-4)
+    assert got[0, 0] == pytest.approx(net.query("harm", do=context)["yes"], abs=TOLERANCE)
+
+
+# ============================================================================ the pieces
+def test_restricted_compile_is_the_slice_of_the_full_one(net):
+    values = ranged_draws(net, 3, 11)
+    full = net.compile(values)
+    rng = np.random.default_rng(3)
+    for _ in range(15):
+        chosen = rng.choice(net.variables, size=3, replace=False)
+        restrict = {str(v): int(rng.integers(len(net.states(v)))) for v in chosen}
+        part = net.compile(values, restrict=restrict)
+        for v in net.variables:
+            expected = full.cpts[v]
+            for axis, a in enumerate([*net.parents(v), v], start=1):
+                if a in restrict:
+                    expected = np.take(expected, [restrict[a]], axis=axis)
+            np.testing.assert_allclose(part.cpts[v], expected, rtol=0, atol=1e-15)
+        for v, i in restrict.items():
+            assert part.states[v] == (net.states(v)[i],)
+
+
+def test_route_factors_multiply_back_to_the_cpt(net):
+    values = ranged_draws(net, 4, 5)
+    v = "goal_misgeneralizes"
+    for restrict in ({}, {"learned_objective": 1}, {v: 0, "shift_type": 2}):
+        full = np.moveaxis(net.compile(values, restrict=restrict, nodes=[v]).cpts[v], 0, -1)
+        factors = net.compile_factors(values, restrict=restrict, nodes=[v])
+        assert len(factors) == 2 and factors[0][1][0] == f"{v}:route"
+        operands = [x for arr, labels in factors for x in (arr, list(labels))]
+        got = contract_last(operands, [*net.parents(v), v, DRAW_LABEL])
+        np.testing.assert_allclose(got, full, rtol=0, atol=1e-15)
+
+
+def test_free_interventions_equal_separate_queries(net):
+    values = ranged_draws(net, 4, 9)
+    free = ["ai_control", "objective_probing", "emergency_shutdown"]
+    got = batched_posterior(net, "harm", evidence={"shift_type": "significant"},
+                            do={"spec_quality": "low"}, free_do=free, values=values)
+    assert got.shape == (4, 2, 2, 2, 2)
+    for states in itertools.product(("on", "off"), repeat=3):
+        index = tuple(net.states(m).index(s) for m, s in zip(free, states, strict=True))
+        one = batched_posterior(net, "harm", evidence={"shift_type": "significant"},
+                                do={"spec_quality": "low", **dict(zip(free, states, strict=True))},
+                                values=values)
+        np.testing.assert_allclose(got[(slice(None), *index)], one, rtol=0, atol=TOLERANCE)
+
+
+def test_plan_prunes_barren_nodes_and_unread_parameters(net):
+    q = plan_query(net, "capability_transfer", do={"shift_type": "extreme"})
+    assert q.nodes == frozenset({"capability_transfer"})
+    assert q.parameters == frozenset({"p_capability_transfer.extreme"})
+    q = plan_query(net, "harm", evidence={"shift_type": "moderate"})
+    assert "p_goal_failure.moderate" in q.parameters
+    assert "p_goal_failure.extreme" not in q.parameters
+
+
+def test_zero_prior_states_are_left_out_exactly(net):
+    from gmnet.model.scenarios import apply
+
+    scenario_net, evidence = apply(net, scenario="autonomous_agents")
+    q = plan_query(scenario_net, "harm", evidence=evidence)
+    assert q.support == {"shift_type": (2, 3)}  # significant, extreme
+    values = ranged_draws(scenario_net, 3, 2)
+    expected = pgmpy_answer(scenario_net, values, "harm", evidence, {})
+    np.testing.assert_allclose(q.run(values), expected, rtol=0, atol=TOLERANCE)
+
+
+def test_target_fixed_by_do_or_evidence(net):
+    values = ranged_draws(net, 3, 1)
+    got = batched_posterior(net, "harm", do={"harm": "no"}, values=values)
+    np.testing.assert_array_equal(got, [[0.0, 1.0]] * 3)
+    got = batched_posterior(net, "harm", evidence={"harm": "yes"}, values=values)
+    np.testing.assert_array_equal(got, [[1.0, 0.0]] * 3)
+
+
+def test_impossible_evidence_is_reported(net):
+    # an alarm never fires without its detector
+    with pytest.raises(ImpossibleEvidenceError, match="anomaly_alarm=fires"):
+        batched_posterior(net, "harm", evidence={"anomaly_alarm": "fires"},
+                          do={"anomaly_detection": "off"})
+    with pytest.raises(ImpossibleEvidenceError, match=r"do\(anomaly_detection=off\)"):
+        batched_posterior(net, "harm", evidence={"anomaly_alarm": "fires"},
+                          free_do=["anomaly_detection"])
+
+
+def test_bad_arguments_name_the_problem(net):
+    with pytest.raises(UnknownNameError, match="harmm"):
+        plan_query(net, "harmm")
+    with pytest.raises(InvalidArgumentError, match="both observed and intervened"):
+        plan_query(net, "harm", evidence={"shift_type": "extreme"},
+                   do={"shift_type": "moderate"})
+    with pytest.raises(InvalidArgumentError, match="free_do"):
+        plan_query(net, "harm", do={"ai_control": "on"}, free_do=["ai_control"])
+    with pytest.raises(InvalidArgumentError, match="restrict: shift_type needs state indices"):
+        net.compile(restrict={"shift_type": 4})
+    with pytest.raises(InvalidArgumentError, match="has 3 draws but others have 5"):
+        batched_posterior(net, "harm", values={"route_share": np.ones(5),
+                                               "m_spec.low": np.ones(3)})
+    with pytest.raises(InvalidArgumentError, match="chunk"):
+        plan_query(net, "harm").run({}, chunk=0)
+
+
+def test_chunks_bound_the_largest_factor(net):
+    q = plan_query(net, "harm")
+    assert q.chunk_size() * q.draw_size <= 2_000_000
+    assert q.chunk_size(10) == 10

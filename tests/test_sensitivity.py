@@ -1,0 +1,124 @@
+"""Sensitivity: one-way swings and Sobol indices on networks whose answer is known."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gmnet.analysis.sensitivity import plot_tornado, sensitivity
+from gmnet.cli import main
+from gmnet.errors import InvalidArgumentError
+from gmnet.model.network import network_from_dict
+
+SOURCE = "assumption: test"
+
+
+def additive_network():
+    """P(out=yes) = 0.5 q1 + 0.25 q2, q1 and q2 alike; r feeds a node out never sees.
+
+    Var(0.5 q1) = 4 Var(0.25 q2), so S1(q1) = ST(q1) = 0.8, S1(q2) = ST(q2) = 0.2, r: 0.
+    """
+    same = {"unit": "probability", "value": 0.4, "range": [0.2, 0.6], "source": SOURCE}
+    return network_from_dict({
+        "name": "additive",
+        "parameters": {"q1": same, "q2": same,
+                       "r": {"unit": "probability", "value": 0.5, "range": [0.1, 0.9],
+                             "source": SOURCE}},
+        "nodes": {
+            "out": {"states": ["yes", "no"], "cpt": {
+                "kind": "prior", "probabilities": {"yes": "0.5 * q1 + 0.25 * q2", "no": "rest"}}},
+            "side": {"states": ["yes", "no"], "parents": ["out"], "cpt": {
+                "kind": "expression",
+                "probabilities": {"yes": "where(out == 'yes', r, 0.1)", "no": "rest"}}},
+        },
+    })
+
+
+def test_sobol_indices_of_an_additive_toy():
+    result = sensitivity(additive_network(), "out", "yes", samples=1024, rng=7)
+    q1, q2, r = result.row("q1"), result.row("q2"), result.row("r")
+    assert [row.name for row in result.rows] == ["q1", "q2", "r"]  # sorted by total effect
+    assert q1.s1 == pytest.approx(0.8, abs=0.05) and q1.st == pytest.approx(0.8, abs=0.05)
+    assert q2.s1 == pytest.approx(0.2, abs=0.05) and q2.st == pytest.approx(0.2, abs=0.05)
+    assert 0 < q1.st_conf < 0.1
+    # r cannot reach out: exactly zero, not merely small
+    assert (r.s1, r.st, r.s1_conf, r.st_conf) == (0.0, 0.0, 0.0, 0.0)
+    assert not r.reaches_target and q1.reaches_target
+    assert result.evaluations == 2 * 2 + 1024 * 4  # r's rows are never evaluated
+    assert "q1" in result.summary() and "80%" in result.summary()
+
+
+def test_one_way_swings_are_exact():
+    result = sensitivity(additive_network(), "out", "yes", samples=None)
+    q1 = result.row("q1")
+    assert result.point == pytest.approx(0.3)
+    assert (q1.output_low, q1.output_high) == (pytest.approx(0.2), pytest.approx(0.4))
+    assert result.row("q2").swing == pytest.approx(0.1)
+    assert result.row("r").swing == 0.0
+    assert result.rows[0].s1 is None and result.samples is None
+    assert "one at a time is q1" in result.summary()
+
+
+def test_same_seed_same_indices():
+    a = sensitivity(additive_network(), "out", "yes", samples=256, rng=3)
+    b = sensitivity(additive_network(), "out", "yes", samples=256, rng=3)
+    assert [r.to_dict() for r in a.rows] == [r.to_dict() for r in b.rows]
+    np.testing.assert_array_equal(a.sobol_draws, b.sobol_draws)
+
+
+def test_bundled_network_names_what_matters_most(net):
+    result = sensitivity(net, "capability_transfer", "yes", evidence={"shift_type": "extreme"},
+                         samples=256, rng=1)
+    # capability transfer reads no ranged number: nothing matters
+    assert all(r.st == 0.0 for r in result.rows)
+    assert "does not depend on any uncertain number" in result.summary()
+    result = sensitivity(net, "harm", "yes", do={"shift_type": "extreme", "ai_control": "on"},
+                         samples=256, rng=1)
+    top = result.rows[0]
+    assert top.st == max(r.st for r in result.rows)
+    assert top.label in result.summary()
+    assert result.row("p_harm_given_failure.superficial").st == 0.0  # another shift type
+    payload = result.to_dict()
+    assert {"S1", "S1_conf", "ST", "ST_conf", "swing"} <= set(payload["inputs"][0])
+    json.dumps(payload)
+
+
+def test_sensitivity_errors(net):
+    with pytest.raises(InvalidArgumentError, match="power of 2"):
+        sensitivity(net, "harm", "yes", samples=1000)
+    with pytest.raises(InvalidArgumentError, match="conf_level"):
+        sensitivity(net, "harm", "yes", samples=None, conf_level=1.5)
+
+
+def test_tornado_plot(tmp_path):
+    result = sensitivity(additive_network(), "out", "yes", samples=None)
+    path = plot_tornado(result, tmp_path / "tornado.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InvalidArgumentError, match="top"):
+        plot_tornado(result, tmp_path / "t.png", top=0)
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_sensitivity(capsys, tmp_path):
+    plot = tmp_path / "tornado.svg"
+    code, out, err = run(capsys, "sensitivity", "--samples", "256", "--top", "5", "--plot",
+                         str(plot), "P(harm=yes | shift_type=extreme, do(ai_control=on))")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "P(harm=yes | shift_type=extreme, do(ai_control=on))"
+    assert "Sobol N=256" in lines[1]
+    assert "the uncertainty that matters most is" in lines[-2]
+    assert plot.read_text().startswith("<?xml")
+    code, out, err = run(capsys, "sensitivity", "--json", "--no-sobol", "--no-unknowns",
+                         "P(harm=yes | do(shift_type=extreme))")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["samples"] is None and payload["critical_unknowns"] == []
+    assert not any(r["name"].startswith("unknown:") for r in payload["inputs"])
+    code, _, err = run(capsys, "sensitivity", "--samples", "1000", "P(harm)")
+    assert code == 2 and "power of 2" in err

@@ -1,0 +1,262 @@
+"""Uncertainty propagation: distributions, the Critical Unknowns, reproducibility, closed forms."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.special import betaincinv
+
+import gmnet
+from gmnet.analysis.uncertainty import (
+    CRITICAL_UNKNOWNS,
+    comparison_uncertainty,
+    portfolio_draws,
+    uncertainty,
+    uncertainty_model,
+)
+from gmnet.cli import main
+from gmnet.errors import InvalidArgumentError, UnknownNameError
+from gmnet.model.network import network_from_dict
+
+SOURCE = "assumption: test"
+
+
+def passthrough_network():
+    """P(out=yes) is the ranged number q itself; r never reaches out."""
+    return network_from_dict({
+        "name": "passthrough",
+        "parameters": {
+            "q": {"unit": "probability", "value": 0.3, "range": [0.2, 0.6], "source": SOURCE},
+            "r": {"unit": "probability", "value": 0.5, "range": [0.4, 0.9], "source": SOURCE},
+        },
+        "nodes": {
+            "context": {"states": ["a", "b"], "cpt": {"kind": "uniform", "source": SOURCE}},
+            "out": {"states": ["yes", "no"], "parents": ["context"],
+                    "cpt": {"kind": "expression", "probabilities": {"yes": "q", "no": "rest"}}},
+            "elsewhere": {"states": ["yes", "no"],
+                          "cpt": {"kind": "prior", "probabilities": {"yes": "r", "no": "rest"}}},
+        },
+    })
+
+
+# ============================================================================ closed forms
+def test_quantiles_of_a_number_passing_straight_through():
+    net = passthrough_network()
+    result = uncertainty(net, "out", "yes", samples=200_000, rng=3)
+    # PERT(0.2, 0.3, 0.6): Beta(alpha=1+4*0.1/0.4, beta=1+4*0.3/0.4) = Beta(2, 4) on [0.2, 0.6]
+    for level, value in result.quantiles().items():
+        expected = 0.2 + 0.4 * betaincinv(2.0, 4.0, level)
+        assert value == pytest.approx(expected, abs=2e-3), level
+    assert result.mean == pytest.approx((0.2 + 4 * 0.3 + 0.6) / 6, abs=1e-3)
+    assert result.point == pytest.approx(0.3, abs=1e-15)
+    assert result.inputs == ("q",)  # r cannot reach out
+    assert result.draws.min() >= 0.2 and result.draws.max() <= 0.6
+
+
+def test_pert_shape_and_quantile_function():
+    item = uncertainty_model(passthrough_network()).input("q")
+    assert item.pert_shape == (2.0, 4.0)
+    u = np.linspace(0.001, 0.999, 101)
+    np.testing.assert_allclose(item.ppf(u), 0.2 + 0.4 * betaincinv(2.0, 4.0, u), atol=1e-4)
+    assert item.mean == pytest.approx(2.0 / 6)
+
+
+def test_a_number_without_range_is_fixed():
+    net = passthrough_network().with_parameters({"q": 0.35})
+    result = uncertainty(net, "out", "yes", samples=500, rng=1)
+    assert result.inputs == ()
+    np.testing.assert_array_equal(result.draws, np.full(500, 0.35))
+    assert "in every draw" in result.summary()
+
+
+# ============================================================================ reproducibility
+def test_same_seed_same_numbers(net):
+    ask = dict(evidence={"shift_type": "extreme"}, do={"ai_control": "on"}, samples=3000)
+    a = uncertainty(net, "harm", "yes", rng=11, **ask)
+    b = uncertainty(net, "harm", "yes", rng=11, **ask)
+    c = uncertainty(net, "harm", "yes", rng=12, **ask)
+    np.testing.assert_array_equal(a.draws, b.draws)
+    assert a.quantiles() == b.quantiles()
+    assert not np.array_equal(a.draws, c.draws)
+    # chunking does not change the numbers
+    d = uncertainty(net, "harm", "yes", rng=11, chunk=700, **ask)
+    np.testing.assert_allclose(d.draws, a.draws, rtol=0, atol=1e-15)
+
+
+def test_an_input_draws_the_same_whatever_else_is_drawn(net):
+    model = uncertainty_model(net)
+    alone = model.sample(1000, rng=4, names=["m_spec.low"])
+    together = model.sample(1000, rng=4, names=["route_share", "m_spec.low"])
+    np.testing.assert_array_equal(alone["m_spec.low"], together["m_spec.low"])
+
+
+def test_point_value_and_interval(net):
+    result = uncertainty(net, "harm", "yes", evidence={"shift_type": "moderate"},
+                         samples=4000, rng=2)
+    assert result.point == pytest.approx(
+        net.query("harm", evidence={"shift_type": "moderate"})["yes"], abs=1e-12)
+    q = result.quantiles()
+    assert q[0.05] < q[0.25] < q[0.5] < q[0.75] < q[0.95]
+    assert result.median == q[0.5]
+    assert result.interval(0.9) == (q[0.05], q[0.95])
+    payload = result.to_dict()
+    assert set(payload["quantiles"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
+    assert payload["samples"] == 4000 and payload["seed"] == 2
+
+
+# ============================================================================ the critical unknowns
+def test_unknowns_are_inputs_of_the_bundled_network(net):
+    model = uncertainty_model(net)
+    keys = [u.key for u in model.unknowns]
+    assert keys == [u.key for u in CRITICAL_UNKNOWNS]
+    assert all(model.input(u.input_name).critical_unknown for u in model.unknowns)
+    assert all(u.source.startswith("Critical Unknowns") for u in model.unknowns)
+    # the superhuman unknown replaces the network's own range for that multiplier
+    assert "m_capability.superhuman" not in model.names
+    assert "m_capability.superhuman" in uncertainty_model(net, unknowns=False).names
+    assert uncertainty_model(net, unknowns=False).unknowns == ()
+
+
+def test_llm_factor_scales_goal_failure_and_stays_a_probability(net):
+    model = uncertainty_model(net, unknowns=["llm_vs_rl_generalization"])
+    values = model.parameter_values({"unknown:llm_vs_rl_generalization": np.array([0.5, 1.5])})
+    np.testing.assert_allclose(values["p_goal_failure.superficial"], [0.06, 0.18])
+    np.testing.assert_allclose(values["p_goal_failure.extreme"], [0.375, 1.0])  # clipped
+    draws = model.sample(20_000, rng=0)["unknown:llm_vs_rl_generalization"]
+    assert 0.5 <= draws.min() and draws.max() <= 1.5
+    assert np.median(draws) == pytest.approx(1.0, abs=0.01)
+
+
+def test_interpretability_works_or_does_nothing(net):
+    model = uncertainty_model(net, unknowns=["interpretability_feasibility"])
+    works = np.array([1.0, 0.0])
+    values = model.parameter_values({"unknown:interpretability_feasibility": works,
+                                     "m_interpretability_verification": np.array([0.35, 0.5])})
+    np.testing.assert_allclose(values["m_alignment.interpretability_verified"], [0.4, 1.0])
+    np.testing.assert_allclose(values["m_interpretability_verification"], [0.35, 1.0])
+    draws = model.sample(20_000, rng=1)["unknown:interpretability_feasibility"]
+    assert set(np.unique(draws)) == {0.0, 1.0}
+    assert draws.mean() == pytest.approx(0.5, abs=0.015)
+    p = uncertainty_model(net, unknowns=["interpretability_feasibility"],
+                          interpretability_success=0.2)
+    assert p.input("unknown:interpretability_feasibility").probability == 0.2
+
+
+def test_superhuman_effect_has_no_preferred_direction(net):
+    model = uncertainty_model(net, unknowns=["superhuman_capability_effects"])
+    item = model.input("unknown:superhuman_capability_effects")
+    assert (item.low, item.point, item.high) == (pytest.approx(1 / 3), 3.0, 3.0)
+    draws = model.sample(40_000, rng=2)["unknown:superhuman_capability_effects"]
+    assert np.mean(draws < 1.0) == pytest.approx(0.5, abs=0.01)
+    values = model.parameter_values({item.name: np.array([0.5, 2.0])})
+    np.testing.assert_allclose(values["m_capability.superhuman"], [0.5, 2.0])
+
+
+def test_unknowns_widen_the_band_where_they_apply(net):
+    ask = dict(evidence={"shift_type": "extreme", "capability_level": "superhuman"},
+               samples=4000, rng=5)
+    with_unknowns = uncertainty(net, "harm", "yes", **ask)
+    without = uncertainty(net, "harm", "yes", unknowns=False, **ask)
+    assert with_unknowns.point == pytest.approx(without.point, abs=1e-12)
+    width = np.subtract(*reversed(with_unknowns.interval()))
+    assert width > 1.5 * np.subtract(*reversed(without.interval()))
+    assert with_unknowns.unknowns and not without.unknowns
+
+
+def test_unknown_errors_name_the_choices(net):
+    with pytest.raises(UnknownNameError, match="llm_vs_rl_generalization"):
+        uncertainty_model(net, unknowns=["llm"])
+    with pytest.raises(InvalidArgumentError, match="does not have"):
+        uncertainty_model(passthrough_network(), unknowns=["llm_vs_rl_generalization"])
+    assert uncertainty_model(passthrough_network()).unknowns == ()
+    with pytest.raises(InvalidArgumentError, match="probability"):
+        uncertainty_model(net, interpretability_success=1.5)
+
+
+def test_bad_samples_and_states(net):
+    with pytest.raises(InvalidArgumentError, match="samples must be a positive whole number"):
+        uncertainty(net, "harm", "yes", samples=0)
+    with pytest.raises(UnknownNameError, match="maybe"):
+        uncertainty(net, "harm", "maybe", samples=10)
+    with pytest.raises(InvalidArgumentError, match=".png or .svg"):
+        from gmnet.analysis.uncertainty import plot_uncertainty
+
+        plot_uncertainty(uncertainty(passthrough_network(), "out", samples=10), "x.pdf")
+
+
+# ============================================================================ portfolios
+def test_portfolio_draws_are_paired_and_match_compare(net):
+    comparison = gmnet.compare_mitigations(net, do={"shift_type": "extreme"})
+    names = list(comparison.names)
+    draws = portfolio_draws(net, "harm", "yes", names, evidence=comparison.evidence,
+                            do=comparison.do, samples=400, rng=8)
+    assert draws.values.shape == (400, 2 ** len(names))
+    np.testing.assert_allclose(draws.point, comparison.probabilities, rtol=0, atol=1e-12)
+    # each column equals the single query with the same seed: the draws are shared
+    i = names.index("ai_control")
+    alone = {**comparison.do, **{m: ("on" if m == "ai_control" else "off") for m in names}}
+    single = uncertainty(net, "harm", "yes", evidence=comparison.evidence, do=alone,
+                         samples=400, rng=8)
+    np.testing.assert_allclose(draws.values[:, 1 << i], single.draws, rtol=0, atol=1e-12)
+
+
+def test_comparison_intervals_and_odds(net):
+    comparison = gmnet.compare_mitigations(net, do={"shift_type": "extreme"})
+    result = comparison_uncertainty(net, comparison, samples=500, rng=1)
+    lo, hi = result.portfolios["none"]
+    assert lo < hi
+    assert result.portfolios["all"][1] < result.portfolios["none"][0]
+    assert set(result.mitigations) == set(comparison.names)
+    control = result.mitigations["ai_control"]["alone"]
+    assert 0 < control[0] < control[1]
+    assert len(result.beats["mitigations"]) == len(comparison.names) - 1
+    assert all(0.0 <= b["p_a_beats_b"] <= 1.0 for b in result.beats["portfolios"])
+    json.dumps(result.to_dict())
+
+
+# ============================================================================ the command
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_uncertainty_json_is_reproducible(capsys):
+    args = ["uncertainty", "--json", "--samples", "2000", "--seed", "4",
+            "P(harm=yes | shift_type=extreme, do(ai_control=on))"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["samples"] == 2000 and payload["seed"] == 4
+    assert set(payload["quantiles"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
+    assert payload["quantiles"]["0.05"] < payload["median"] < payload["quantiles"]["0.95"]
+    assert sum(payload["histogram"]["counts"]) == 2000
+    assert run(capsys, *args)[1] == out
+
+
+def test_cli_uncertainty_text_and_plot(capsys, tmp_path):
+    plot = tmp_path / "band.svg"
+    code, out, err = run(capsys, "uncertainty", "--samples", "1500", "--plot", str(plot),
+                         "P(harm | do(shift_type=moderate))")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "P(harm=yes | do(shift_type=moderate))"
+    assert any(line.strip().startswith("median") for line in lines)
+    assert any("5% " in line and "95% " in line for line in lines)
+    assert sum(int(line.rsplit(" ", 1)[1].replace(",", "")) for line in lines
+               if line.startswith("  0.") and " | " in line) == 1500
+    assert plot.read_text().startswith("<?xml") and "median" in plot.read_text()
+    assert f"plot written to {plot}" in out
+
+
+def test_cli_uncertainty_with_scenario_and_errors(capsys, net):
+    code, out, err = run(capsys, "uncertainty", "--json", "--samples", "300",
+                         "--scenario", "autonomous_agents", "P(harm=yes | do(ai_control=on))")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["evidence"] == {"spec_quality": "low"}
+    assert payload["scenario"] == ["autonomous_agents"]
+    code, _, err = run(capsys, "uncertainty", "--plot", "band.pdf", "P(harm)")
+    assert code == 2 and "must end in .png or .svg" in err
+    code, _, err = run(capsys, "uncertainty", "P(harm=maybe)")
+    assert code == 2 and "unknown state 'maybe'" in err
