@@ -28,6 +28,10 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
                                dir=directory)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates the file owner-only; give it the mode a plain open() would (0666 - umask)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
