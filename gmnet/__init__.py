@@ -10,6 +10,13 @@
 
 from gmnet.analysis.audit import AuditReport, audit
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
+from gmnet.analysis.sensitivity import SensitivityResult, sensitivity
+from gmnet.analysis.uncertainty import (
+    UncertaintyResult,
+    portfolio_draws,
+    uncertainty,
+    uncertainty_model,
+)
 from gmnet.errors import (
     GmnetError,
     ImpossibleEvidenceError,
@@ -18,6 +25,7 @@ from gmnet.errors import (
     QuerySyntaxError,
     UnknownNameError,
 )
+from gmnet.inference.batched import batched_posterior, plan_query
 from gmnet.inference.query import ENGINES
 from gmnet.io.classic import classic_network
 from gmnet.io.formats import export_network, import_network
@@ -45,11 +53,14 @@ __all__ = [
     "ParsedQuery",
     "QuerySyntaxError",
     "Scenario",
+    "SensitivityResult",
+    "UncertaintyResult",
     "UnknownNameError",
     "Worldview",
     "apply",
     "apply_worldview",
     "audit",
+    "batched_posterior",
     "build_report",
     "bundled_networks",
     "classic_network",
@@ -61,6 +72,11 @@ __all__ = [
     "load_scenarios",
     "load_worldviews",
     "parse_query",
+    "plan_query",
+    "portfolio_draws",
+    "sensitivity",
+    "uncertainty",
+    "uncertainty_model",
     "validate_file",
     "with_uniform_cpt_ranges",
     "worldview_diff",
