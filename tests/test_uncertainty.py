@@ -260,3 +260,21 @@ def test_cli_uncertainty_with_scenario_and_errors(capsys, net):
     assert code == 2 and "must end in .png or .svg" in err
     code, _, err = run(capsys, "uncertainty", "P(harm=maybe)")
     assert code == 2 and "unknown state 'maybe'" in err
+
+
+def test_cli_compare_with_samples(capsys):
+    code, out, err = run(capsys, "compare", "--json", "--given", "shift_type=extreme",
+                         "--samples", "400", "--seed", "2")
+    assert code == 0, err
+    unc = json.loads(out)["uncertainty"]
+    assert unc["samples"] == 400 and unc["seed"] == 2 and unc["level"] == 0.9
+    lo, hi = unc["portfolios"]["all"]
+    assert lo <= hi < unc["portfolios"]["none"][0]
+    # detection alone changes nothing without a response: a tie in every draw
+    detection = [b for b in unc["beats"]["portfolios"] if {b["a"], b["b"]} == {"detection", "none"}]
+    assert detection and detection[0]["p_tie"] == 1.0 and detection[0]["p_a_beats_b"] == 0.0
+    code, text, err = run(capsys, "compare", "--given", "shift_type=extreme", "--samples", "400",
+                          "--seed", "2")
+    assert code == 0, err
+    assert "Uncertainty: 400 paired draws" in text
+    assert text.count("tie") >= 1

@@ -54,6 +54,7 @@ DISTRIBUTIONS = ("pert", "log_uniform", "bernoulli")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 PERT_WEIGHT = 4.0  # the classic PERT: mean = (low + 4 mode + high) / 6
 MAX_SAMPLES = 10_000_000
+TIE = 1e-12  # differences of probabilities below this are floating-point noise
 
 Progress = Callable[[int], None]
 
@@ -628,7 +629,8 @@ class ComparisonUncertainty:
     ``portfolios`` maps a portfolio row name to its (5%, 95%) interval of P(target);
     ``mitigations`` maps a mitigation to the intervals of its reduction alone, its marginal
     value (added last) and its Shapley value; ``beats`` lists, for adjacent rows of each of the
-    comparison's tables, the share of draws in which the upper row beats the lower one.
+    comparison's tables, the share of draws in which the upper row beats the lower one
+    (``p_a_beats_b``) and in which they tie (``p_tie``).
     """
 
     samples: int
@@ -689,17 +691,24 @@ def comparison_uncertainty(network: Network, comparison: MitigationComparison, *
     beats: dict[str, list[dict]] = {"mitigations": [], "portfolios": []}
     ordered = [v.name for v in comparison.values]
     for a, b in zip(ordered, ordered[1:], strict=False):
-        share = float(np.mean(per_mitigation[a]["shapley"] > per_mitigation[b]["shapley"]))
-        beats["mitigations"].append({"a": a, "b": b, "by": "shapley", "p_a_beats_b": share})
+        diff = per_mitigation[a]["shapley"] - per_mitigation[b]["shapley"]
+        beats["mitigations"].append({"a": a, "b": b, "by": "larger Shapley value",
+                                     **_odds(diff)})
     rows = sorted((r for r in comparison.portfolios if r.kind != "mitigation"),
                   key=lambda r: (-r.absolute_reduction, r.name))
     for a, b in zip(rows, rows[1:], strict=False):
         pa = p[:, portfolio_index(names, a.members)]
         pb = p[:, portfolio_index(names, b.members)]
         beats["portfolios"].append({"a": a.name, "b": b.name, "by": "lower probability",
-                                    "p_a_beats_b": float(np.mean(pa < pb))})
+                                    **_odds(pb - pa)})
     return ComparisonUncertainty(draws.samples, _seed_of(rng), draws.unknowns, level,
                                  portfolios, mitigations, beats, draws)
+
+
+def _odds(diff: np.ndarray) -> dict[str, float]:
+    """Share of draws in which A beats B (``diff`` > 0) and in which they tie (floating-point
+    noise, below 1e-12, counts as a tie)."""
+    return {"p_a_beats_b": float(np.mean(diff > TIE)), "p_tie": float(np.mean(np.abs(diff) <= TIE))}
 
 
 # ============================================================================ plot

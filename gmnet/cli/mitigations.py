@@ -57,9 +57,14 @@ def _parse_target(text: str) -> tuple[str, str]:
               help="The outcome whose probability the mitigations should reduce.")
 @click.option("--all-portfolios", is_flag=True,
               help="With --json: also list P(target) for every one of the 2^k portfolios.")
+@click.option("--samples", type=click.IntRange(min=1), default=None,
+              help="Also draw the uncertain numbers N times: each row gets its 90% interval and "
+                   "the share of paired draws in which it beats the next (docs/uncertainty.md).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed for --samples.")
 @network_options
 def compare(given: str | None, context: str, target: str, all_portfolios: bool,
-            opts: Options) -> None:
+            samples: int | None, seed: int, opts: Options) -> None:
     """Compare mitigation portfolios by intervention: alone, by layer, marginal, Shapley.
 
     Every portfolio switches its mitigations on and all others off with do(): the answers say
@@ -74,11 +79,24 @@ def compare(given: str | None, context: str, target: str, all_portfolios: bool,
                                  target=variable, state=state)
     applied = {"scenarios": list(net.metadata.get("scenarios", [])),
                "worldview": net.metadata.get("worldview")}
+    unc = None
+    if samples is not None:
+        from gmnet.analysis.uncertainty import comparison_uncertainty
+        from gmnet.cli.uncertainty import progress_bar
+
+        with progress_bar(samples, "drawing") as update:
+            unc = comparison_uncertainty(net, result, samples=samples, rng=seed, progress=update)
     if opts.json:
-        emit_json({**result.to_dict(all_portfolios=all_portfolios), **applied})
+        emit_json({**result.to_dict(all_portfolios=all_portfolios), **applied,
+                   **({"uncertainty": unc.to_dict()} if unc else {})})
         return
     for line in format_comparison(result, **applied):
         echo(line)
+    if unc is not None:
+        from gmnet.cli.uncertainty import format_comparison_uncertainty
+
+        for line in format_comparison_uncertainty(result, unc):
+            echo(line)
 
 
 NOISE = 1e-12  # differences below this are floating-point noise, shown as 0

@@ -204,3 +204,48 @@ def _num(x: float) -> str:
 
 
 COMMANDS = [uncertainty, sensitivity]
+
+
+def format_comparison_uncertainty(comparison, unc) -> list[str]:
+    """Intervals for `gmnet compare --samples`: every row of its tables, with the share of
+    paired draws in which a row beats the next."""
+    what = f"P({comparison.target}={comparison.state})"
+    pct = f"{unc.level:.0%}"
+    unknowns = ", ".join(unc.unknowns) if unc.unknowns else "none"
+    lines = ["", f"Uncertainty: {unc.samples:,} paired draws of the uncertain numbers, seed "
+             f"{unc.seed}; critical unknowns: {unknowns}",
+             f"  {pct} intervals; 'beats next': the share of draws in which the row beats the "
+             "row below it ('tie': equal in every draw)", ""]
+    header = (f"{'mitigation':<30} {'Shapley':>8} {pct + ' interval':>17} {'alone':>7} "
+              f"{pct + ' interval':>17} {'beats next':>10}")
+    lines += [header, "-" * len(header)]
+    beats = {b["a"]: b for b in unc.beats["mitigations"]}
+    for v in comparison.values:
+        iv = unc.mitigations[v.name]
+        lines.append(f"{v.name:<30} {100 * v.shapley:>8.2f} {_pp_interval(iv['shapley']):>17} "
+                     f"{100 * v.alone:>7.2f} {_pp_interval(iv['alone']):>17} "
+                     f"{_share_text(beats.get(v.name)):>10}")
+    lines += ["  (percentage points)", ""]
+    rows = sorted((p for p in comparison.portfolios if p.kind != "mitigation"),
+                  key=lambda p: (-p.absolute_reduction, p.name))
+    beats = {b["a"]: b for b in unc.beats["portfolios"]}
+    header = f"{'portfolio':<36} {what:>14} {pct + ' interval':>19} {'beats next':>10}"
+    lines += [header, "-" * len(header)]
+    for p in rows:
+        interval = _pp_interval(unc.portfolios[p.name]).replace(" to ", "-") + "%"
+        lines.append(f"{p.name:<36} {100 * p.probability:>13.2f}% {interval:>19} "
+                     f"{_share_text(beats.get(p.name)):>10}")
+    return lines
+
+
+def _pp_interval(iv) -> str:
+    lo, hi = (0.0 if abs(x) < 5e-5 else 100 * x for x in iv)
+    return f"{lo:.2f} to {hi:.2f}"
+
+
+def _share_text(odds) -> str:
+    if odds is None:
+        return "-"
+    if odds["p_tie"] >= 0.995:
+        return "tie"
+    return f"{100 * odds['p_a_beats_b']:.0f}%"
