@@ -215,7 +215,7 @@ def test_route_factors_multiply_back_to_the_cpt(net):
     for restrict in ({}, {"learned_objective": 1}, {v: 0, "shift_type": 2}):
         full = np.moveaxis(net.compile(values, restrict=restrict, nodes=[v]).cpts[v], 0, -1)
         factors = net.compile_factors(values, restrict=restrict, nodes=[v])
-        assert len(factors) == 2 and factors[0][1][0] == f"{v}:route"
+        assert len(factors) == 3 and all(labels[0] == f"{v}:route" for _, labels in factors)
         operands = [x for arr, labels in factors for x in (arr, list(labels))]
         got = contract_last(operands, [*net.parents(v), v, DRAW_LABEL])
         np.testing.assert_allclose(got, full, rtol=0, atol=1e-15)

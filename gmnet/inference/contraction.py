@@ -6,6 +6,7 @@ draws at once. Contraction paths come from opt_einsum and are cached per query s
 
 from __future__ import annotations
 
+import random
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
 
@@ -161,9 +162,15 @@ def _pairwise_program(subs: tuple, out: str, dims: tuple, draw: str, thorough: b
         return (((0,), f"{subs[0]}->{out}"),)
     # the path does not depend on the number of draws; 1024 stands in for it
     shapes = [(*d, 1024) for d in dims]
-    optimizer = (oe.RandomGreedy(max_repeats=64, seed=0) if thorough else "greedy")
-    path, _ = oe.contract_path(",".join(subs) + "->" + out, *shapes, shapes=True,
-                               optimize=optimizer)
+    optimizer = oe.RandomGreedy(max_repeats=64) if thorough else "greedy"
+    # opt_einsum's random greedy seeds Python's global `random` with each trial's number:
+    # repeatable paths, but the caller's random state must survive it
+    state = random.getstate()
+    try:
+        path, _ = oe.contract_path(",".join(subs) + "->" + out, *shapes, shapes=True,
+                                   optimize=optimizer)
+    finally:
+        random.setstate(state)
     live = list(subs)
     steps = []
     for pair in path:

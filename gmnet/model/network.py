@@ -404,10 +404,10 @@ class Network:
                     parts = _calibrated_route_cpt(var, node, ctx, n, cpts, self, route_support,
                                                   factored=True)
                     if isinstance(parts, list):
-                        (t, t_labels), rest = parts[0], parts[1:]
                         if var in selection and len(selection[var]) != len(node.states):
-                            t = t[..., list(selection[var]), :]
-                        factored[var] = [(t, t_labels), *rest]
+                            parts = [(np.take(a, list(selection[var]), axis=labels.index(var))
+                                      if var in labels else a, labels) for a, labels in parts]
+                        factored[var] = parts
                         continue
                     arr = parts
                 else:
@@ -555,21 +555,24 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     for v in net.variables:
         if v in factor_nodes:
             operands += [support[v], [*net.spec.nodes[v].parents, v, _DRAW]]
-    order = [*free, *route_parents]
+    # the joint of free and route parents, laid out on the node's parent grid (parents not in
+    # `free` broadcast)
+    order = [p for p in node.parents if p in free or p in route_parents]
     joint = contract_last(operands, [*order, _DRAW])
-    # lay the joint out on the node's parent grid (parents not in `free` broadcast)
-    perm = [order.index(p) for p in node.parents if p in order] + [len(order)]
-    joint = joint.transpose(perm)
-    sizes = dict(zip([p for p in node.parents if p in order], joint.shape[:-1], strict=True))
-    shape = [sizes[p] if p in order else 1 for p in node.parents] + [joint.shape[-1]]
-    p_route_cfg = joint.reshape(shape)
+    shape = [joint.shape[order.index(p)] if p in order else 1 for p in node.parents]
+    p_route_cfg = joint.reshape([*shape, joint.shape[-1]])
     route_axes = tuple(node.parents.index(p) for p in route_parents)
-    dbar = (p_route_cfg * d).sum(axis=route_axes, keepdims=True)
+    # dbar = sum over the route parents of P(route parents | do(others)) * d
+    axes = list(range(len(node.parents) + 1))
+    dbar = np.einsum(p_route_cfg, axes, np.asarray(d, dtype=float), axes,
+                     [a for a in axes if a not in route_axes])
+    dbar = np.expand_dims(dbar, route_axes)
+    # lambda = share x min(G / dbar, (1 - G) / (1 - dbar)): a 0 denominator rules its bound out
+    # (fmin skips the NaN of 0/0), no finite bound leaves lambda 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        up = np.where(dbar > 0, G / dbar, np.inf)
-        down = np.where(dbar < 1, (1.0 - G) / (1.0 - dbar), np.inf)
-    lam = np.minimum(up, down)
-    lam = np.where(np.isfinite(lam), lam, 0.0) * share_arr
+        lam = np.fmin(np.divide(G, dbar), np.divide(1.0 - G, 1.0 - dbar))
+    np.nan_to_num(lam, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    lam = lam * share_arr
     offset = G - lam * dbar
     if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
         return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected)
@@ -588,37 +591,39 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
 
 
 def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected):
-    """The calibrated-route CPT as T[k, others, state] x D[k, route parents], k in {0, 1}.
+    """The calibrated-route CPT as three factors sharing a hidden index k in {0, 1, 2}.
 
-    p(state) = offset + slope * d with offset, slope free of the route parents and d free of
-    the others (as far as the expressions go), so with D = (1, d) and T = ((offset, 1 - offset),
-    (slope, -slope)) the sum over k gives the CPT exactly, without the clip (which only ever
-    removes rounding).
+    p(state) = offset + slope * d with offset and slope free of the route parents and d free of
+    the others (as far as the expressions go). So CPT[s, others, route] = sum_k U[k, s]
+    V[k, others] W[k, route] with V = (1, offset, slope), W = (1, 1, d), U = ([s = other state],
+    +-1, +-1): exact, without the clip (which only ever removes rounding), and far smaller than
+    the CPT, whose grid multiplies the two groups of parents.
     """
     from gmnet.inference.contraction import DRAW_LABEL
 
     hidden = f"{var}:route"
     i = node.states.index(node.cpt.state)
     parents = list(node.parents)
-    keep_t = [a for a in range(len(parents)) if a not in route_axes]
+    u = np.zeros((3, 2, 1))
+    u[0, 1 - i] = 1.0
+    u[1:, i] = 1.0
+    u[1:, 1 - i] = -1.0
+    keep_v = [a for a in range(len(parents)) if a not in route_axes]
     shape = np.broadcast_shapes(offset.shape, slope.shape)
-    grid = [shape[a] for a in keep_t]
-    t = np.empty((2, *grid, 2, max(n, shape[-1])))
-    squeeze = tuple(route_axes)
-    t[0, ..., i, :] = np.squeeze(offset, axis=squeeze)
-    np.subtract(1.0, t[0, ..., i, :], out=t[0, ..., 1 - i, :])
-    t[1, ..., i, :] = np.squeeze(slope, axis=squeeze)
-    np.negative(t[1, ..., i, :], out=t[1, ..., 1 - i, :])
-    t_labels = [hidden] + [parents[a] for a in keep_t] + [var, DRAW_LABEL]
-    # D: the route indicator on the axes it depends on (others of size 1 are dropped)
+    v = np.empty((3, *(shape[a] for a in keep_v), max(n, shape[-1])))
+    v[0] = 1.0
+    v[1] = np.squeeze(offset, axis=route_axes)
+    v[2] = np.squeeze(slope, axis=route_axes)
+    # W: the route indicator on the axes it depends on (others of size 1 are dropped)
     d = np.asarray(d, dtype=float)
     for p_name, kept in route_selected.items():
         d = np.take(d, list(kept), axis=parents.index(p_name))
-    keep_d = [a for a in range(len(parents)) if d.shape[a] > 1 or a in route_axes]
-    d = d.reshape([d.shape[a] for a in keep_d] + [d.shape[-1]])
-    dd = np.stack([np.ones_like(d), d])
-    d_labels = [hidden] + [parents[a] for a in keep_d] + [DRAW_LABEL]
-    return [(t, tuple(t_labels)), (dd, tuple(d_labels))]
+    keep_w = [a for a in range(len(parents)) if d.shape[a] > 1 or a in route_axes]
+    d = d.reshape([d.shape[a] for a in keep_w] + [d.shape[-1]])
+    w = np.stack([np.ones_like(d), np.ones_like(d), d])
+    return [(u, (hidden, var, DRAW_LABEL)),
+            (v, (hidden, *(parents[a] for a in keep_v), DRAW_LABEL)),
+            (w, (hidden, *(parents[a] for a in keep_w), DRAW_LABEL))]
 
 
 # ============================================================================ checks
