@@ -223,3 +223,25 @@ def test_report_on_another_network_keeps_what_applies(tmp_path):
     assert '<section id="parameters"' in text and '<section id="overview"' in text
     for key in ("core_table", "what_if", "mitigations", "audit"):
         assert f'<section id="{key}"' not in text
+
+
+def test_uncertainty_and_sensitivity_sections(report_html):
+    from gmnet.viz.charts import available
+
+    if not available("uncertainty"):
+        pytest.skip("no uncertainty analysis in this version")
+    from gmnet.analysis.uncertainty import uncertainty
+    from gmnet.viz.charts import focus_question
+
+    net = gmnet.load_network()
+    section = report_html.split('<section id="uncertainty"')[1].split("</section>")[0]
+    q = focus_question(net)
+    for shift, doc_range in (("superficial", "1-10%"), ("extreme", "13-51%")):
+        result = uncertainty(net, "harm", "yes", do={**q.do, "shift_type": shift},
+                             samples=200, rng=1)
+        lo, hi = result.interval(0.9)
+        assert f"{lo:.1%} – {hi:.1%}" in section and doc_range in section
+    assert "200 draws, seed 1" in section
+    section = report_html.split('<section id="sensitivity"')[1].split("</section>")[0]
+    assert "Critical Unknown: LLM vs RL generalization" in section
+    assert section.count("data:image/svg+xml;base64,") == 2  # tornado and Sobol

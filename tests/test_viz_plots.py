@@ -125,3 +125,56 @@ def test_charts_run_the_analyses(net):
         assert "no mitigation 27.7%" in chart.summary
     with pytest.raises(gmnet.UnknownNameError, match="chart"):
         charts.chart("pie", net)
+
+
+needs_uncertainty = pytest.mark.skipif(not charts.available("uncertainty"),
+                                       reason="no uncertainty analysis in this version")
+
+
+def test_focus_question_is_the_documents_type_4(net):
+    q = charts.focus_question(net)
+    assert q.do["shift_type"] == "extreme" and q.evidence == {}
+    assert net.query(q.target, evidence=q.evidence, do=q.do)[q.state] == pytest.approx(
+        0.277, abs=5e-4)
+    q = charts.focus_question(net, {"spec_quality": "low"})
+    assert "spec_quality" not in q.do and "shift_type" not in q.do
+    assert charts.describe(net, "harm", "yes", {}, q.do).endswith("every mitigation off)")
+
+
+@needs_uncertainty
+def test_uncertainty_chart_runs_the_analysis(net):
+    from gmnet.analysis.uncertainty import uncertainty
+
+    q = charts.focus_question(net)
+    drawn = charts.chart("uncertainty", net, samples=500, rng=3)
+    expected = uncertainty(net, "harm", "yes", do=q.do, samples=500, rng=3)
+    assert drawn.data["median"] == pytest.approx(expected.median)
+    lo, hi = expected.interval(0.9)
+    assert f"90% of draws in [{lo:.1%}, {hi:.1%}]" in drawn.summary
+    assert f"5%-95% band: {expected.quantiles()[0.05]:.1%}" in _texts(drawn._repr_svg_())
+
+
+@needs_uncertainty
+def test_tornado_and_sobol_charts(net):
+    tornado_chart = charts.chart("tornado", net, question="P(harm=yes | do(shift_type=moderate))")
+    rows = [r for r in tornado_chart.data["inputs"] if r["reaches_target"]]
+    top = max(rows, key=lambda r: abs(r["output_high"] - r["output_low"]))
+    assert top["label"] in tornado_chart.summary
+    sobol = charts.chart("sobol", net, samples=256, rng=0)
+    assert sobol.data["samples"] == 256  # rounded to a power of two
+    assert "total-order Sobol index" in sobol.summary
+    with pytest.raises(gmnet.InvalidArgumentError, match="does not depend on any uncertain"):
+        charts.chart("tornado", net, question="P(shift_type=extreme)")
+    with pytest.raises(gmnet.QuerySyntaxError):
+        charts.chart("tornado", net, question="harm given x")
+
+
+@needs_uncertainty
+def test_mitigation_chart_has_intervals_from_paired_draws(net):
+    drawn = charts.chart("mitigations", net, evidence={"shift_type": "extreme"}, samples=400,
+                         rng=2)
+    spread = drawn.data["uncertainty"]["portfolios"]
+    lo, hi = spread["all"]
+    assert lo <= drawn.data["all_on"] <= hi
+    texts = _texts(drawn._repr_svg_())
+    assert f"[{lo:.1%}, {hi:.1%}]" in texts and "90% of parameter draws" in texts

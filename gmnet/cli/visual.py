@@ -114,7 +114,7 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
 
 
 # ============================================================================ plot
-PLOT_KINDS = ("heatmap", "domains", "tornado", "uncertainty", "mitigations")
+PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
 
 
 @click.command()
@@ -125,6 +125,9 @@ PLOT_KINDS = ("heatmap", "domains", "tornado", "uncertainty", "mitigations")
               help="heatmap: the variable down the side.")
 @click.option("--columns", default="spec_quality", show_default=True, metavar="VAR",
               help="heatmap: the variable across the top.")
+@click.option("--query", "-q", "query_text", metavar="QUERY", default=None,
+              help="uncertainty, tornado, sobol: the question (default: P(harm=yes) at an "
+                   "extreme shift, other settings neutral; under --scenario, the scenario).")
 @click.option("--target", default="harm", show_default=True, metavar="VAR",
               help="The output variable.")
 @click.option("--state", default="yes", show_default=True, help="The output state.")
@@ -133,15 +136,15 @@ PLOT_KINDS = ("heatmap", "domains", "tornado", "uncertainty", "mitigations")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed.")
 @network_options
-def plot(kind: str, out: str, rows: str, columns: str, target: str, state: str, samples: int,
-         seed: int, opts: Options) -> None:
-    """Draw one chart: heatmap, domains, tornado, uncertainty or mitigations (KIND).
+def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, target: str,
+         state: str, samples: int, seed: int, opts: Options) -> None:
+    """Draw one chart (KIND): heatmap, domains, uncertainty, tornado, sobol or mitigations.
 
     heatmap: P(target=state) over two variables set by do(), the rest at the neutral context.
-    domains: over the application domains x periods (the scenario catalog).
-    tornado: the output as each number moves across its range. uncertainty: its distribution
-    over parameter draws, with the 5-95% band. mitigations: each mitigation's effect with its
-    interval.
+    domains: over the application domains x periods (the scenario catalog). uncertainty: the
+    answer's distribution over parameter draws, with the 5-95% band. tornado: the answer as
+    each number moves across its range. sobol: each number's share of the answer's variance.
+    mitigations: each mitigation, each layer and all, with 90% intervals.
     """
     from gmnet.viz import charts
     from gmnet.viz.plots import FIGURE_FORMATS, save_figure
@@ -154,8 +157,8 @@ def plot(kind: str, out: str, rows: str, columns: str, target: str, state: str, 
                                    "name with one of: " + ", ".join("." + f for f in
                                                                      FIGURE_FORMATS))
     net, evidence = opts.setup()
-    chart = charts.chart(kind, net, evidence=evidence, rows=rows, columns=columns,
-                         target=target, state=state, samples=samples, rng=seed)
+    chart = charts.chart(kind, net, evidence=evidence, question=query_text, rows=rows,
+                         columns=columns, target=target, state=state, samples=samples, rng=seed)
     save_figure(chart.figure, path)
     if opts.json:
         emit_json({"network": net.name, "kind": kind, "out": str(path), "data": chart.data})

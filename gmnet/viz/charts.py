@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from gmnet.model.network import Network
+    from gmnet.query_text import ParsedQuery
 
-__all__ = ["CHART_KINDS", "Chart", "chart", "available", "scenario_grid"]
+__all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "describe",
+           "focus_question", "scenario_grid"]
 
-CHART_KINDS = ("heatmap", "domains", "tornado", "uncertainty", "mitigations")
-_NEEDS = {"tornado": "gmnet.analysis.sensitivity", "uncertainty": "gmnet.analysis.uncertainty",
+CHART_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
+_NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sensitivity",
+          "uncertainty": "gmnet.analysis.uncertainty",
           "mitigations": "gmnet.analysis.mitigations", "domains": "gmnet.model.scenarios"}
 
 
@@ -58,21 +61,126 @@ def available(kind: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Question:
+    """P(target=state | evidence, do(...)), with a short description for titles."""
+
+    target: str
+    state: str
+    evidence: dict[str, str]
+    do: dict[str, str]
+    description: str
+
+    @property
+    def text(self) -> str:
+        head = f"{self.target}={self.state}"
+        parts = [f"{k}={v}" for k, v in self.evidence.items()]
+        if self.do:
+            parts.append("do(" + ", ".join(f"{k}={v}" for k, v in self.do.items()) + ")")
+        return f"P({head}" + (" | " + ", ".join(parts) if parts else "") + ")"
+
+
+def focus_question(network: Network, evidence: Mapping[str, str] | None = None, *,
+                   target: str = "harm", state: str = "yes") -> Question:
+    """The question the uncertainty and sensitivity charts ask by default.
+
+    Without evidence: an extreme shift (the document's Type 4) with every other setting at the
+    neutral context and no mitigation, where the core table gives 27.7%. Under a scenario
+    (``evidence``, or scenarios recorded in the network's metadata): the scenario's evidence,
+    with the settings it leaves open held neutral.
+    """
+    from gmnet.analysis.whatif import neutral_context
+
+    network.check_state(target, state)
+    evidence = dict(evidence or {})
+    scenarios = list(network.metadata.get("scenarios") or [])
+    touched = set(evidence) | _scenario_variables(scenarios)
+    do = {k: v for k, v in neutral_context(network).items() if k not in touched}
+    if not evidence and not scenarios and "shift_type" in network.variables:
+        do["shift_type"] = network.states("shift_type")[-1]
+        what = f"{_label(network, 'shift_type').lower()} {do['shift_type']}"
+    elif scenarios:
+        what = "scenario " + " + ".join(scenarios)
+    else:
+        what = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "no evidence"
+    return Question(target, state, evidence, do,
+                    f"P({target}={state}), {what}" + (", other settings neutral" if do else ""))
+
+
+def describe(network: Network, target: str, state: str, evidence: Mapping[str, str],
+             do: Mapping[str, str]) -> str:
+    """A query in words short enough for a title: the mitigations set by do() are summarised
+    ("every mitigation off") instead of listed."""
+    mitigations = {v: s for v, s in do.items() if network.node(v).role == "mitigation"}
+    rest = {v: s for v, s in do.items() if v not in mitigations}
+    parts = [f"{k}={v}" for k, v in evidence.items()]
+    if rest:
+        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in rest.items()) + ")")
+    states = set(mitigations.values())
+    if len(states) == 1 and len(mitigations) > 2:
+        parts.append(f"every mitigation {states.pop()}")
+    elif mitigations:
+        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in mitigations.items()) + ")")
+    return f"P({target}={state}" + (" | " + ", ".join(parts) if parts else "") + ")"
+
+
+def _as_question(network: Network, question, evidence: dict[str, str], target: str,
+                 state: str) -> Question:
+    from gmnet.model.scenarios import merge_evidence
+    from gmnet.query_text import ParsedQuery, parse_query
+
+    if question is None:
+        return focus_question(network, evidence, target=target, state=state)
+    if isinstance(question, str):
+        question = parse_query(question)
+    if isinstance(question, ParsedQuery):
+        network.node(question.target)
+        q_state = question.state or network.states(question.target)[0]
+        network.check_state(question.target, q_state)
+        ev = merge_evidence(evidence, question.evidence, question.do)
+        question = Question(question.target, q_state, ev, dict(question.do),
+                            describe(network, question.target, q_state, ev, question.do))
+    if not isinstance(question, Question):
+        raise InvalidArgumentError("question must be a query string such as 'P(harm=yes | "
+                                   f"do(shift_type=extreme))', got {type(question).__name__}")
+    return question
+
+
+def _scenario_variables(names) -> set[str]:
+    if not names:
+        return set()
+    try:
+        from gmnet.model.scenarios import load_scenarios
+
+        catalog = load_scenarios()
+        return set().union(*(catalog[n].variables for n in names if n in catalog))
+    except (ImportError, GmnetError):
+        return set()
+
+
 def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = None,
-          rows: str = "shift_type", columns: str = "spec_quality", target: str = "harm",
-          state: str = "yes", samples: int = 2000, rng: int = 0) -> Chart:
+          question: Question | ParsedQuery | str | None = None, rows: str = "shift_type",
+          columns: str = "spec_quality", target: str = "harm", state: str = "yes",
+          samples: int | None = 2000, rng: int = 0) -> Chart:
     """Run the analysis behind chart ``kind`` on ``network`` and plot it.
 
     Parameters
     ----------
     kind
         ``heatmap`` (P(target=state) over ``rows`` x ``columns`` set by do()), ``domains``
-        (over the application domains x the periods of the scenario catalog), ``tornado``,
-        ``uncertainty`` or ``mitigations``.
+        (over the application domains x the periods of the scenario catalog), ``uncertainty``
+        (the answer's distribution over parameter draws), ``tornado`` (one number at a time),
+        ``sobol`` (total-order Sobol indices) or ``mitigations`` (each mitigation, each layer,
+        all; with 90% intervals when ``samples`` is given).
     evidence
         Evidence every query conditions on (e.g. a scenario's).
+    question
+        For uncertainty, tornado and sobol: the question, as a :class:`Question`, a parsed
+        query or a query string such as ``"P(harm=yes | do(shift_type=extreme))"`` (default
+        :func:`focus_question`). Evidence in ``evidence`` is added to it.
     samples, rng
-        Parameter draws and seed for the analyses that sample.
+        Parameter draws and seed for the analyses that sample (Sobol rounds ``samples`` down
+        to a power of two, at least 64).
     """
     if kind not in CHART_KINDS:
         raise UnknownNameError("chart", str(kind), CHART_KINDS)
@@ -87,8 +195,11 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     if kind == "domains":
         return _domains(network, evidence, target, state)
     if kind == "mitigations":
-        return _mitigations(network, evidence, target, state)
-    raise InvalidArgumentError(f"the {kind} chart is not wired to its analysis yet")
+        return _mitigations(network, evidence, target, state, samples, rng)
+    question = _as_question(network, question, evidence, target, state)
+    if kind == "uncertainty":
+        return _uncertainty(network, question, samples or 2000, rng)
+    return _sensitivity(network, question, kind, samples, rng)
 
 
 def _label(network: Network, var: str) -> str:
@@ -166,28 +277,98 @@ def _domains(network, evidence, target, state) -> Chart:
         f"highest {what}: {grid[i, j]:.1%} for {domains[i].label}, {periods[j].name}")
 
 
-def _mitigations(network, evidence, target, state) -> Chart:
+def _mitigations(network, evidence, target, state, samples, rng) -> Chart:
     from gmnet.analysis.mitigations import compare_mitigations
     from gmnet.viz.plots import interval_bars
 
     result = compare_mitigations(network, evidence=evidence, target=target, state=state)
+    intervals: dict[str, tuple[float, float]] = {}
+    data = result.to_dict()
+    if samples and available("uncertainty"):
+        from gmnet.analysis.uncertainty import comparison_uncertainty
+
+        spread = comparison_uncertainty(network, result, samples=samples, rng=rng)
+        intervals = spread.portfolios
+        data["uncertainty"] = spread.to_dict()
+
+    def row(label, name, value):
+        low, high = intervals.get(name, (None, None))
+        return (label, value, low, high)
+
     rows, groups = [], []
-    layers = list(result.layers)
-    for layer in layers:
+    for layer in result.layers:
         alone = sorted((v for v in result.values if v.mitigation.layer == layer),
                        key=lambda v: v.probability_alone)
         for value in alone:
-            rows.append((value.mitigation.label, value.probability_alone, None, None))
+            rows.append(row(value.mitigation.label, value.name, value.probability_alone))
             groups.append(layer)
-        together = result.portfolio(layer)
         if len(alone) > 1:
-            rows.append((f"whole {layer} layer", together.probability, None, None))
+            rows.append(row(f"whole {layer} layer", layer, result.portfolio(layer).probability))
             groups.append(layer)
-    rows.append(("all mitigations", result.all_on, None, None))
+    rows.append(row("all mitigations", "all", result.all_on))
     groups.append("all")
     what = f"P({target}={state})"
+    band = " (bars: 90% of parameter draws)" if intervals else ""
     fig = interval_bars(rows, baseline=result.baseline, groups=groups,
-                        title=f"{what} with each mitigation, each layer and all of them",
+                        title=f"{what} with each mitigation, each layer and all of them{band}",
                         xlabel=what)
-    return Chart("mitigations", fig, result.to_dict(),
+    return Chart("mitigations", fig, data,
                  f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}")
+
+
+def _uncertainty(network, question: Question, samples: int, rng) -> Chart:
+    from gmnet.analysis.uncertainty import uncertainty
+    from gmnet.viz.plots import uncertainty_distribution
+
+    result = uncertainty(network, question.target, question.state, evidence=question.evidence,
+                         do=question.do, samples=samples, rng=rng)
+    fig = uncertainty_distribution(
+        result.draws, point=result.point,
+        title=f"{question.description}: {result.samples:,} draws of the "
+              f"{len(result.inputs)} uncertain numbers it depends on",
+        xlabel=f"P({question.target}={question.state})")
+    lo, hi = result.interval(0.9)
+    return Chart("uncertainty", fig, result.to_dict(),
+                 f"{question.description}: point {result.point:.1%}, median "
+                 f"{result.median:.1%}, 90% of draws in [{lo:.1%}, {hi:.1%}]")
+
+
+def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
+    from gmnet.analysis.sensitivity import sensitivity
+    from gmnet.viz.plots import interval_bars, tornado
+
+    base = None
+    if kind == "sobol":
+        base = 64
+        while base * 2 <= (samples or 1024):
+            base *= 2
+    result = sensitivity(network, question.target, question.state, evidence=question.evidence,
+                         do=question.do, samples=base, rng=rng)
+    what = f"P({question.target}={question.state})"
+    moving = [r for r in result.rows if r.reaches_target and r.swing > 1e-9]
+    if kind == "tornado":
+        if not moving:
+            raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
+                                       "number: there is nothing to draw")
+        bars = [(r.label, r.output_low, r.output_high) for r in moving]
+        fig = tornado(bars, baseline=result.point, xlabel=what,
+                      title=f"Sensitivity of {question.description}, one number at a time")
+        top = max(moving, key=lambda r: r.swing)
+        summary = (f"widest swing: {top.label}, {top.output_low:.1%} to "
+                   f"{top.output_high:.1%} (point {result.point:.1%})")
+    else:
+        ranked = [r for r in result.rows if (r.st or 0.0) > 0.005][:12]
+        if not ranked:
+            raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
+                                       "number: there is nothing to draw")
+        rows = [(r.label, max(r.st, 0.0), max(r.st - r.st_conf, 0.0), r.st + r.st_conf)
+                for r in ranked]
+        groups = ["Critical Unknown" if r.critical_unknown else "ranged number"
+                  for r in ranked]
+        fig = interval_bars(rows, groups=groups, xlabel="share of the answer's variance",
+                            title=f"Which uncertainty matters for {question.description}: "
+                                  "total-order Sobol indices")
+        top = ranked[0]
+        summary = (f"most of the variance: {top.label}, total-order Sobol index "
+                   f"{top.st:.2f} ± {top.st_conf:.2f} ({top.s1:.2f} on its own)")
+    return Chart(kind, fig, result.to_dict(), summary)

@@ -74,8 +74,12 @@ def _styled():
 
 
 def _title(fig, title: str) -> None:
-    # a figure title, left-aligned: an axes title would be cut off by long tick labels
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    # a figure title, left-aligned (an axes title would be cut off by long tick labels) and
+    # wrapped to the figure's width
+    import textwrap
+
+    width = max(int(fig.get_figwidth() * 11), 30)
+    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=11)
 
 
 def _percent_axis(axis) -> None:
@@ -237,7 +241,7 @@ def uncertainty_distribution(samples: Sequence[float] | np.ndarray, *, point: fl
 
 # ============================================================================ interval bars
 _GROUP_COLOURS = {"prevention": "#8fcf8f", "detection": "#8fb4df", "response": "#f2b880",
-                  "all": "#b9b9b9"}
+                  "all": "#b9b9b9", "Critical Unknown": "#e6a04e", "ranged number": "#8fb4df"}
 _CYCLE = ("#8fcf8f", "#8fb4df", "#f2b880", "#c9a0dc", "#b9b9b9", "#e6d37a")
 
 
@@ -321,6 +325,8 @@ def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]],
                        fontsize=8, frameon=False)
         ax.set_yticks(y, [r[0] for r in items])
         ax.set_xlim(0, top * 1.45 if top > 0 else 1)
+        if top <= 1:  # room for the labels, but no tick beyond 100%
+            ax.set_xticks([t for t in ax.get_xticks() if 0 <= t <= 1 + 1e-9])
         _percent_axis(ax.xaxis)
         ax.set_xlabel(xlabel)
         _title(fig, title)
