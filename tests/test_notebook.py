@@ -93,3 +93,16 @@ def test_audit_report_renders_as_html(net):
     assert "Detailed Risk Assessment by Shift Type" in html
     assert f"{report.verdicts()['reproduced']} reproduced exactly" in html
     assert report.inconsistencies[0].title.split(":")[0] in html.replace("&#x27;", "'")
+
+
+def test_uncertainty_and_sensitivity_results_render(net):
+    unc = pytest.importorskip("gmnet.analysis.uncertainty")
+    sens = pytest.importorskip("gmnet.analysis.sensitivity")
+    result = unc.uncertainty(net, "harm", "yes", do={"shift_type": "extreme"}, samples=300,
+                             rng=4)
+    html = result_html(result)
+    assert f"{result.quantiles()[0.95]:.2%}" in html and "300" in html
+    swings = sens.sensitivity(net, "harm", "yes", do={"shift_type": "extreme"}, samples=None)
+    html = result_html(swings)
+    top = max((r for r in swings.rows if r.reaches_target), key=lambda r: r.swing)
+    assert top.label in html and f"{top.output_low:.2%}" in html

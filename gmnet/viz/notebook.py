@@ -27,6 +27,8 @@ RESULT_TYPES = (
     ("gmnet.analysis.whatif", "CoreTableRow"),
     ("gmnet.analysis.mitigations", "MitigationComparison"),
     ("gmnet.analysis.audit", "AuditReport"),
+    ("gmnet.analysis.uncertainty", "UncertaintyResult"),
+    ("gmnet.analysis.sensitivity", "SensitivityResult"),
 )
 
 _STYLE = ("border-collapse:collapse;font-size:13px;margin:4px 0;"
@@ -124,6 +126,28 @@ def _audit_report(report) -> str:
             + _table(["where the document disagrees with itself", "arithmetic"], findings))
 
 
+def _uncertainty_result(result) -> str:
+    quantiles = result.quantiles()
+    rows = [["point values", _p(result.point, 2)], ["mean", _p(result.mean, 2)],
+            *[[f"{q:.0%} quantile", _p(v, 2)] for q, v in quantiles.items()],
+            ["draws", f"{result.samples:,}"], ["uncertain numbers it depends on",
+                                              str(len(result.inputs))]]
+    return _table(["", "value"], rows, caption=result.summary())
+
+
+def _sensitivity_result(result) -> str:
+    rows = []
+    for r in result.rows:
+        if not r.reaches_target or (r.swing <= 1e-12 and not (r.st or 0.0) > 1e-6):
+            continue
+        rows.append([r.label, f"{r.low:.3g} – {r.high:.3g}", _p(r.output_low, 2),
+                     _p(r.output_high, 2),
+                     "–" if r.s1 is None else f"{r.s1:.3f}",
+                     "–" if r.st is None else f"{r.st:.3f} ± {r.st_conf:.3f}"])
+    return _table(["uncertain number", "range", "answer at low end", "answer at high end",
+                   "S1", "ST"], rows[:20], caption=result.summary())
+
+
 def _generic(result) -> str:
     to_dict = getattr(result, "to_dict", None)
     data = to_dict() if callable(to_dict) else dict(vars(result))
@@ -132,7 +156,9 @@ def _generic(result) -> str:
 
 
 _RENDERERS = {"WhatIf": _what_if, "CoreTableRow": _core_row,
-              "MitigationComparison": _mitigation_comparison, "AuditReport": _audit_report}
+              "MitigationComparison": _mitigation_comparison, "AuditReport": _audit_report,
+              "UncertaintyResult": _uncertainty_result,
+              "SensitivityResult": _sensitivity_result}
 
 
 def result_html(result: Any) -> str:
