@@ -462,3 +462,97 @@ def test_description_follows_the_worldview(client, net):
     assert params["p_capability_transfer.extreme"]["source"].startswith(
         "Meta-Analysis of Specification Gaming")
     assert net.parameters["p_capability_transfer.extreme"].value == 0.45  # never mutated
+
+
+# ============================================================================ uncertainty
+def test_uncertainty_equals_library(client, net):
+    from gmnet.analysis.uncertainty import uncertainty
+
+    body = {"do": {"shift_type": "extreme"}, "samples": 500, "seed": 7, "bins": 12}
+    r = client.post("/api/uncertainty", json=body)
+    assert r.status_code == 200
+    payload = r.json()
+    expected = uncertainty(net, "harm", "yes", do={"shift_type": "extreme"}, samples=500, rng=7)
+    assert payload["quantiles"] == {f"{q:g}": v for q, v in expected.quantiles().items()}
+    assert payload["point"] == expected.point
+    assert payload["point"] == net.query("harm", do={"shift_type": "extreme"})["yes"]
+    assert payload["samples"] == 500 and payload["seed"] == 7
+    counts, edges = expected.histogram(12)
+    assert payload["histogram"] == {"counts": counts.tolist(), "edges": edges.tolist()}
+    assert sum(payload["histogram"]["counts"]) == 500
+    # the same seed gives the same numbers
+    assert client.post("/api/uncertainty", json=body).json()["quantiles"] == payload["quantiles"]
+
+
+def test_uncertainty_under_a_scenario(client, net):
+    from gmnet.analysis.uncertainty import uncertainty
+    from gmnet.model.scenarios import apply
+
+    r = client.post("/api/uncertainty", json={"scenario": ["autonomous_agents"], "samples": 300,
+                                              "unknowns": False})
+    assert r.status_code == 200
+    applied, evidence = apply(net, scenario=["autonomous_agents"])
+    expected = uncertainty(applied, "harm", "yes", evidence=evidence, samples=300, rng=0,
+                           unknowns=False)
+    assert r.json()["median"] == expected.median
+    assert r.json()["critical_unknowns"] == []
+
+
+@pytest.mark.parametrize("path, body, field, message", [
+    ("/api/uncertainty", {"samples": MAX_SAMPLES + 1}, "samples",
+     f"samples: Input should be less than or equal to {MAX_SAMPLES}"),
+    ("/api/uncertainty", {"samples": 0}, "samples", "samples: Input should be greater than"),
+    ("/api/uncertainty", {"unknowns": ["nope"]}, "unknowns",
+     "unknown critical unknown 'nope'; choose one of: llm_vs_rl_generalization"),
+    ("/api/compare", {"samples": MAX_SAMPLES + 1}, "samples", "samples: "),
+    ("/api/sensitivity", {"method": "sobol", "samples": 1000}, "samples",
+     "samples: Value error, must be a power of 2"),
+    ("/api/sensitivity", {"method": "sobol", "samples": 8192}, "samples",
+     "samples: Input should be less than or equal to 4096"),
+    ("/api/sensitivity", {"method": "morris"}, "method", "method: "),
+])
+def test_sample_caps_and_bad_options(client, path, body, field, message):
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    assert r.json()["field"] == field
+    assert r.json()["error"].startswith(message)
+
+
+def test_sensitivity_tornado_equals_library(client, net):
+    from gmnet.analysis.sensitivity import sensitivity
+
+    r = client.post("/api/sensitivity", json={"do": {"shift_type": "extreme"}})
+    assert r.status_code == 200
+    expected = sensitivity(net, "harm", "yes", do={"shift_type": "extreme"}, samples=None,
+                           rng=0)
+    payload = r.json()
+    assert payload["method"] == "tornado" and payload["samples"] is None
+    assert [(i["name"], i["output_low"], i["output_high"]) for i in payload["inputs"]] == [
+        (row.name, row.output_low, row.output_high) for row in expected.rows]
+    assert payload["summary"] == expected.summary()
+
+
+def test_sensitivity_sobol_equals_library(client, net):
+    from gmnet.analysis.sensitivity import sensitivity
+
+    body = {"target": "capability_transfer", "do": {"shift_type": "moderate"},
+            "method": "sobol", "samples": 64, "seed": 3, "unknowns": False}
+    r = client.post("/api/sensitivity", json=body)
+    assert r.status_code == 200
+    expected = sensitivity(net, "capability_transfer", "yes", do={"shift_type": "moderate"},
+                           samples=64, rng=3, unknowns=False)
+    rows = {i["name"]: i for i in r.json()["inputs"]}
+    for row in expected.rows:
+        assert rows[row.name]["ST"] == row.st and rows[row.name]["S1"] == row.s1
+
+
+def test_compare_with_draws_equals_library(client, net):
+    from gmnet.analysis.uncertainty import comparison_uncertainty
+
+    r = client.post("/api/compare", json={"context": "prior", "samples": 200, "seed": 5})
+    assert r.status_code == 200
+    result = gmnet.compare_mitigations(net, context="prior")
+    expected = comparison_uncertainty(net, result, samples=200, rng=5).to_dict()
+    assert r.json()["uncertainty"] == json.loads(json.dumps(expected))
+    low, high = r.json()["uncertainty"]["portfolios"]["none"]
+    assert low < r.json()["baseline"] < high

@@ -140,6 +140,18 @@ def test_scenario_and_mitigation_numbers_equal_the_api(page):
     assert current.count() == 1 and current.get_attribute("data-on") == "ai_control"
     assert float(current.locator(".row-value").get_attribute("data-value")) == rows["ai_control"]
     assert rows["ai_control"] == pytest.approx(expected, abs=1e-12)
+    # the band: the API's 5% and 95% quantiles over the same draws (fixed seed)
+    band = api(page, "/api/uncertainty", {**body, "samples": 2000, "seed": 20240601})
+    shown = page.locator("#band-text .band-range")
+    low, high = band["quantiles"]["0.05"], band["quantiles"]["0.95"]
+    assert float(shown.get_attribute("data-low")) == low
+    assert float(shown.get_attribute("data-high")) == high
+    assert page.locator("#band-low").inner_text() == f"{100 * low:.1f}%"
+    assert page.locator("#band-high").inner_text() == f"{100 * high:.1f}%"
+    # the tornado's top bar is the number with the widest one-way swing
+    tornado = api(page, "/api/sensitivity", body)
+    widest = max((i for i in tornado["inputs"] if i["reaches_target"]), key=lambda i: i["swing"])
+    assert page.locator("#sensitivity g.param").first.get_attribute("data-param") == widest["name"]
     # a worldview changes the number, again as the API says
     page.locator("#worldview").select_option("document-note")
     settled(page, seq)

@@ -52,7 +52,6 @@ from gmnet.errors import (
 from gmnet.model.network import Network, load_network
 from gmnet.query_text import ParsedQuery
 from gmnet.web.models import (
-    AuditRequest,
     CompareRequest,
     DiagramRequest,
     ErrorBody,
@@ -262,7 +261,7 @@ class _Server:
             return await self.run(func, *args, **kwargs)
         except GmnetError as exc:
             raise ApiError(_status_of(exc), _message_of(exc),
-                           _field_named(str(exc), situation)) from exc
+                           _field_named(exc, situation)) from exc
 
     async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``func(*args, **kwargs)`` in the pool, within the time limit (503 / 504 otherwise)."""
@@ -284,13 +283,20 @@ class _Server:
                            f"{self.timeout:g} s; ask for fewer samples") from None
 
 
-def _field_named(message: str, situation: _Situation) -> str | None:
-    """The request field a library error is about: the first evidence or do() variable its
-    message names (the message says the rest)."""
+_FIELD_OF_KIND = {"scenario": "scenario", "worldview": "worldview",
+                  "critical unknown": "unknowns", "mitigation": "do"}
+
+
+def _field_named(exc: GmnetError, situation: _Situation) -> str | None:
+    """The request field a library error is about: by the kind of name it does not know, or
+    the first evidence or do() variable its message names (the message says the rest)."""
     import re
 
-    if "evidence" in message and "impossible" in message:
+    message = str(exc)
+    if isinstance(exc, ImpossibleEvidenceError):
         return "evidence"
+    if isinstance(exc, UnknownNameError) and exc.kind in _FIELD_OF_KIND:
+        return _FIELD_OF_KIND[exc.kind]
     found = []
     for kind, assignments in (("evidence", situation.evidence), ("do", situation.do)):
         for var in assignments:
@@ -750,12 +756,59 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
         base = server.network(request.network)
-        result = await server.ask(s, compare_mitigations, s.network, evidence=s.evidence,
-                                  do=s.do, context=request.context, target=s.target,
-                                  state=s.state,
-                                  keep_priors=_reshaped_priors(base, s.network))
-        return _finite({**result.to_dict(all_portfolios=request.all_portfolios),
-                        "scenario": s.scenario, "worldview": s.worldview})
+
+        def compare_with_draws():
+            result = compare_mitigations(s.network, evidence=s.evidence, do=s.do,
+                                         context=request.context, target=s.target,
+                                         state=s.state,
+                                         keep_priors=_reshaped_priors(base, s.network))
+            if not request.samples:
+                return result, None
+            from gmnet.analysis.uncertainty import comparison_uncertainty
+
+            return result, comparison_uncertainty(s.network, result, samples=request.samples,
+                                                  rng=request.seed)
+
+        result, draws = await server.ask(s, compare_with_draws)
+        out = {**result.to_dict(all_portfolios=request.all_portfolios),
+               "scenario": s.scenario, "worldview": s.worldview}
+        if draws is not None:
+            out["uncertainty"] = draws.to_dict()
+        return _finite(out)
+
+    @app.post("/api/uncertainty", tags=["uncertainty"])
+    async def uncertainty(request: UncertaintyRequest) -> dict:
+        """The distribution of P(target=state | evidence, do(...)) when every ranged number is
+        drawn from its range (``gmnet uncertainty``): point value, mean, median, quantiles,
+        90% interval; a histogram if ``bins`` is given."""
+        from gmnet.analysis.uncertainty import uncertainty
+
+        s = await server.resolve(request, target=request.target, state=request.state,
+                                 with_target=True)
+        result = await server.ask(s, uncertainty, s.network, s.target, s.state,
+                                  evidence=s.evidence, do=s.do, samples=request.samples,
+                                  rng=request.seed, unknowns=request.unknowns)
+        out = {**result.to_dict(), "scenario": s.scenario, "worldview": s.worldview}
+        if request.bins:
+            counts, edges = result.histogram(request.bins)
+            out["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
+        return _finite(out)
+
+    @app.post("/api/sensitivity", tags=["uncertainty"])
+    async def sensitivity(request: SensitivityRequest) -> dict:
+        """Which uncertain numbers matter most (``gmnet sensitivity``): each one's one-way
+        swing and, with ``method: sobol``, its first- and total-order Sobol indices; the
+        answer in words in ``summary``."""
+        from gmnet.analysis.sensitivity import sensitivity
+
+        s = await server.resolve(request, target=request.target, state=request.state,
+                                 with_target=True)
+        result = await server.ask(
+            s, sensitivity, s.network, s.target, s.state, evidence=s.evidence, do=s.do,
+            samples=request.samples if request.method == "sobol" else None, rng=request.seed,
+            unknowns=request.unknowns)
+        return _finite({**result.to_dict(), "method": request.method, "scenario": s.scenario,
+                        "worldview": s.worldview})
 
     @app.post("/api/diagram", tags=["questions"], response_class=Response,
               responses={200: {"content": {"image/svg+xml": {}},

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 __all__ = [
     "MAX_SAMPLES",
+    "MAX_SOBOL_SAMPLES",
     "MAX_ASSIGNMENTS",
     "Name",
     "Situation",
@@ -23,7 +24,6 @@ __all__ = [
     "CompareRequest",
     "UncertaintyRequest",
     "SensitivityRequest",
-    "AuditRequest",
     "NodeInfo",
     "ParameterInfo",
     "NetworkDescription",
@@ -33,6 +33,8 @@ __all__ = [
 
 #: The most parameter draws one request may ask for.
 MAX_SAMPLES = 20_000
+#: The largest Sobol base sample size N (the design evaluates N (d + 2) rows for d inputs).
+MAX_SOBOL_SAMPLES = 4096
 #: The most evidence or do() entries one request may carry (more than any network has nodes).
 MAX_ASSIGNMENTS = 200
 #: The most scenarios one request may combine.
@@ -116,29 +118,49 @@ class CompareRequest(Situation):
         "their priors (then the rows equal /api/query with the same portfolio).")
     all_portfolios: bool = Field(False, description="Also list P(target) for every one of the "
                                  "2**k portfolios.")
+    samples: int = Field(0, ge=0, le=MAX_SAMPLES, description="Also draw the uncertain numbers "
+                         "this many times: each row gets its 90% interval and the share of "
+                         f"paired draws in which it beats the next (0: none; at most "
+                         f"{MAX_SAMPLES}).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
+                      "gives the same numbers.")
 
 
 class UncertaintyRequest(QueryRequest):
-    """The distribution of P(target=state | ...) over the uncertain numbers."""
+    """The distribution of P(target=state | ...) over draws of the uncertain numbers."""
 
     samples: int = Field(2000, ge=1, le=MAX_SAMPLES,
                          description=f"Parameter draws (at most {MAX_SAMPLES}).")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed for the draws.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
+                      "gives the same numbers.")
+    unknowns: bool | list[Name] = Field(
+        True, description="Critical Unknowns to include: all that apply (true), none (false), "
+        "or their keys.")
+    bins: int = Field(0, ge=0, le=200, description="Also return a histogram of the draws with "
+                      "this many bins (0: none).")
 
 
 class SensitivityRequest(QueryRequest):
-    """Which numbers matter most for P(target=state | ...)."""
+    """Which uncertain numbers matter most for P(target=state | ...)."""
 
-    method: Literal["tornado", "sobol", "both"] = Field(
-        "tornado", description="One-way tornado, global Sobol indices, or both.")
-    samples: int = Field(256, ge=8, le=MAX_SAMPLES, description="Base sample size N for Sobol "
-                         f"(at most {MAX_SAMPLES}).")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed for the draws.")
+    method: Literal["tornado", "sobol"] = Field(
+        "tornado", description="`tornado`: each number at the low and high end of its range, "
+        "the rest at their points; `sobol`: that and global Sobol indices (first and total "
+        "order, with confidence intervals).")
+    samples: int = Field(1024, ge=8, le=MAX_SOBOL_SAMPLES, description="Sobol base sample "
+                         "size N, a power of 2 (the design has N (d + 2) rows for d numbers; "
+                         f"at most {MAX_SOBOL_SAMPLES}).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the Sobol design.")
+    unknowns: bool | list[Name] = Field(
+        True, description="Critical Unknowns to include: all that apply (true), none (false), "
+        "or their keys.")
 
-
-class AuditRequest(_Strict):
-    network: Name | None = None
-    worldview: Name | None = None
+    @field_validator("samples")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError(f"must be a power of 2 (e.g. 512, 1024, 2048), got {value}")
+        return value
 
 
 class ParameterInfo(BaseModel):

@@ -8,6 +8,7 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
   const BAND_SAMPLES = 2000;
   const BAND_SEED = 20240601;
+  const COMPARE_SAMPLES = 1000;
   const LAYERS = ["prevention", "detection", "response"];
 
   // ------------------------------------------------------------------ state
@@ -443,7 +444,7 @@
       if (err.status === 503) { showDiagramFallback(err.message); return; }
       throw err;
     }));
-    jobs.push(call("POST", "/api/uncertainty", { ...q, samples: BAND_SAMPLES, seed: BAND_SEED },
+    jobs.push(call("POST", "/api/uncertainty", { ...q, samples: BAND_SAMPLES, seed: BAND_SEED, bins: 40 },
       controller()).then((r) => { if (my === seq) showBand(r); },
       (err) => { if (my === seq) unavailable("#band", err); }));
     jobs.push(call("POST", "/api/sensitivity", { ...q, method: "tornado" }, controller())
@@ -571,16 +572,11 @@
 
   // ------------------------------------------------------------------ the band
   function bandOf(r) {
-    // the uncertainty result: quantiles of P(target=state) over the parameter draws
-    const q = r.quantiles || {};
-    const get = (k) => (k in q ? q[k] : q[String(Number(k))]);
-    return {
-      point: r.point !== undefined ? r.point : r.point_value,
-      mean: r.mean, median: r.median !== undefined ? r.median : get("0.5"),
-      q05: get("0.05"), q25: get("0.25"), q75: get("0.75"), q95: get("0.95"),
-      samples: r.samples || r.n_samples, seed: r.seed,
-      histogram: r.histogram || null,
-    };
+    // the uncertainty result (POST /api/uncertainty): quantiles of P(target=state) over draws
+    const q = r.quantiles;
+    return { point: r.point, mean: r.mean, median: r.median, q05: q["0.05"], q25: q["0.25"],
+      q75: q["0.75"], q95: q["0.95"], samples: r.samples, seed: r.seed,
+      histogram: r.histogram || null, summary: r.summary, inputs: r.inputs.length };
   }
 
   function niceMax(x) {
@@ -592,40 +588,38 @@
   function showBand(r) {
     const b = bandOf(r);
     const box = $("#band");
-    const W = 420, H = 74, left = 10, right = 10, top = 14, barH = 20;
-    const max = niceMax(Math.max(b.q95 || 0, b.point || 0) * 1.1 || 0.01);
+    // a histogram of the draws above, the 50% and 90% bands below it, then the axis
+    const W = 440, left = 8, right = 12, histTop = 2, histH = 30, bandY = 36, bandH = 16;
+    const axisY = bandY + bandH + 8, H = axisY + 16;
+    const max = niceMax(Math.max(b.q95 || 0, b.point || 0, (b.histogram ? b.histogram.edges.at(-1) : 0)) * 1.05 || 0.01);
     const x = (p) => left + (W - left - right) * Math.min(1, Math.max(0, p / max));
     const svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, class: "band-svg", role: "img",
-      "aria-label": "5 to 95 percent band " + pct(b.q05, 1) + " to " + pct(b.q95, 1) });
-    if (b.histogram && b.histogram.counts && b.histogram.edges) {
+      "aria-label": "90 percent of draws between " + pct(b.q05, 1) + " and " + pct(b.q95, 1) });
+    if (b.histogram) {
       const counts = b.histogram.counts, edges = b.histogram.edges;
       const most = Math.max(...counts) || 1;
       counts.forEach((c, i) => {
+        if (!c) return;
         const x0 = x(edges[i]), x1 = x(edges[i + 1]);
-        const h = (barH + 8) * c / most;
-        svg.append(svgEl("rect", { x: x0, y: top + barH - h + 4, width: Math.max(0.5, x1 - x0 - 0.5),
+        const h = histH * c / most;
+        svg.append(svgEl("rect", { x: x0, y: histTop + histH - h, width: Math.max(0.6, x1 - x0 - 0.6),
           height: h, class: "hist" }));
       });
     }
-    svg.append(svgEl("rect", { x: x(b.q05), y: top + 4, width: Math.max(1, x(b.q95) - x(b.q05)),
-      height: barH, rx: 4, class: "band-outer" }));
-    svg.append(svgEl("rect", { x: x(b.q25), y: top + 4, width: Math.max(1, x(b.q75) - x(b.q25)),
-      height: barH, rx: 3, class: "band-inner" }));
-    if (b.median !== undefined) {
-      svg.append(svgEl("line", { x1: x(b.median), x2: x(b.median), y1: top + 1, y2: top + barH + 7,
-        class: "band-median" }));
-    }
-    if (b.point !== undefined && b.point !== null) {
-      const px = x(b.point), py = top + 4 + barH / 2;
-      svg.append(svgEl("path", { d: `M${px} ${py - 7} L${px + 7} ${py} L${px} ${py + 7} L${px - 7} ${py} Z`,
-        class: "band-point" }));
-    }
-    const axisY = top + barH + 14;
-    svg.append(svgEl("line", { x1: left, x2: W - right, y1: axisY - 4, y2: axisY - 4, class: "axis" }));
+    svg.append(svgEl("rect", { x: x(b.q05), y: bandY, width: Math.max(1, x(b.q95) - x(b.q05)),
+      height: bandH, rx: 3, class: "band-outer" }));
+    svg.append(svgEl("rect", { x: x(b.q25), y: bandY, width: Math.max(1, x(b.q75) - x(b.q25)),
+      height: bandH, rx: 3, class: "band-inner" }));
+    svg.append(svgEl("line", { x1: x(b.median), x2: x(b.median), y1: histTop + 4, y2: bandY + bandH + 2,
+      class: "band-median" }));
+    const px = x(b.point), py = bandY + bandH / 2;
+    svg.append(svgEl("path", { d: `M${px} ${py - 7} L${px + 7} ${py} L${px} ${py + 7} L${px - 7} ${py} Z`,
+      class: "band-point" }));
+    svg.append(svgEl("line", { x1: left, x2: W - right, y1: axisY, y2: axisY, class: "axis" }));
     for (let i = 0; i <= 4; i++) {
       const p = max * i / 4;
-      svg.append(svgEl("line", { x1: x(p), x2: x(p), y1: axisY - 7, y2: axisY - 2, class: "axis" }));
-      svg.append(svgEl("text", { x: x(p), y: axisY + 9, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle",
+      svg.append(svgEl("line", { x1: x(p), x2: x(p), y1: axisY - 3, y2: axisY + 2, class: "axis" }));
+      svg.append(svgEl("text", { x: x(p), y: axisY + 13, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle",
         class: "tick" }, pct(p, max <= 0.05 ? 1 : 0)));
     }
     box.replaceChildren(svg);
@@ -635,7 +629,8 @@
         "90% band ", el("b", { id: "band-low", text: pct(b.q05, 1) }), " – ",
         el("b", { id: "band-high", text: pct(b.q95, 1) })),
       el("span", { class: "muted", text: " · median " + pct(b.median, 1) +
-        (b.samples ? " · " + b.samples + " draws" : "") }));
+        " · " + b.samples.toLocaleString("en") + " draws of " + b.inputs + " uncertain numbers" }));
+    text.title = b.summary || "";
   }
 
   // ------------------------------------------------------------------ the mitigation chart
@@ -665,7 +660,7 @@
     body.evidence = Object.fromEntries(Object.entries(body.evidence).filter(([k]) => isContext.has(k)));
     body.do = Object.fromEntries(Object.entries(body.do).filter(([k]) => isContext.has(k)));
     return { ...body, target: state.target, state: state.targetState, context: "prior",
-      all_portfolios: true };
+      all_portfolios: true, samples: COMPARE_SAMPLES, seed: BAND_SEED };
   }
 
   function showCompare(r) {
@@ -684,9 +679,11 @@
   function drawCompare() {
     const r = comparison;
     const box = $("#compare");
+    const intervals = (r.uncertainty && r.uncertainty.portfolios) || {};
     const rows = r.portfolios.map((p) => ({ label: portfolioLabel(p), p: p.probability,
       kind: p.kind, layer: layerOf(p), on: [...p.members].sort().join(","),
-      reduction: p.relative_reduction }));
+      reduction: p.relative_reduction, low: (intervals[p.name] || [])[0],
+      high: (intervals[p.name] || [])[1] }));
     const now = activeMitigations().join(",");
     const observedMitigation = mitigationNames().some((m) => m in state.evidence || !(m in state.do));
     if (!observedMitigation && !rows.some((row) => row.on === now) && r.all_portfolios) {
@@ -700,7 +697,7 @@
     const W = chartWidth(box), labelW = Math.min(250, Math.round(W * 0.4));
     const rowH = 23, top = 4, right = W < 500 ? 78 : 110;
     const H = top + rows.length * rowH + 24;
-    const max = niceMax(Math.max(...rows.map((row) => row.p)) * 1.02 || 0.01);
+    const max = niceMax(Math.max(...rows.map((row) => Math.max(row.p, row.high || 0))) * 1.02 || 0.01);
     const x = (p) => labelW + (W - labelW - right) * Math.min(1, Math.max(0, p / max));
     const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, class: "compare-svg", role: "img",
       "aria-label": "P(" + r.target + "=" + r.state + ") for each mitigation portfolio" });
@@ -711,14 +708,22 @@
         (row.layer ? " layer-" + row.layer : "") + (current ? " current" : ""), "data-on": row.on,
         "data-kind": row.kind });
       g.append(svgEl("title", {}, row.label + ": P = " + pct(row.p) +
-        (row.reduction ? ", " + pct(row.reduction, 1) + " less than with no mitigation" : "")));
+        (row.reduction ? ", " + pct(row.reduction, 1) + " less than with no mitigation" : "") +
+        (row.low !== undefined ? "; 90% of draws " + pct(row.low, 1) + " – " + pct(row.high, 1) : "")));
       g.append(svgEl("rect", { x: 0, y: y, width: W, height: rowH, class: "row-bg" }));
       g.append(svgEl("text", { x: labelW - 10, y: y + rowH / 2 + 4, "text-anchor": "end",
         class: "row-label" }, fit((current ? "▸ " : "") + row.label, labelW - 12)));
       g.append(svgEl("rect", { x: labelW, y: y + 4, width: Math.max(1.5, x(row.p) - labelW),
         height: rowH - 8, rx: 2, class: "bar" }));
-      const value = svgEl("text", { x: x(row.p) + 6, y: y + rowH / 2 + 4, class: "row-value",
-        "data-value": String(row.p) });
+      if (row.low !== undefined) {
+        const mid = y + rowH / 2;
+        g.append(svgEl("line", { x1: x(row.low), x2: x(row.high), y1: mid, y2: mid, class: "whisker" }));
+        for (const v of [row.low, row.high]) {
+          g.append(svgEl("line", { x1: x(v), x2: x(v), y1: mid - 4, y2: mid + 4, class: "whisker" }));
+        }
+      }
+      const value = svgEl("text", { x: Math.max(x(row.p), row.high !== undefined ? x(row.high) : 0) + 6,
+        y: y + rowH / 2 + 4, class: "row-value", "data-value": String(row.p) });
       value.append(svgEl("tspan", { class: "v" }, pct(row.p, 1)));
       if (row.reduction && row.kind !== "none" && W >= 420) {
         value.append(svgEl("tspan", { class: "reduction", dx: "6" }, "−" + pct(row.reduction, 0)));
@@ -779,53 +784,68 @@
 
   // ------------------------------------------------------------------ sensitivity
   function tornadoRows(r) {
-    const rows = r.tornado || r.rows || [];
-    return rows.map((row) => ({
-      name: row.parameter || row.name, low: row.low_output !== undefined ? row.low_output : row.at_low,
-      high: row.high_output !== undefined ? row.high_output : row.at_high,
-      swing: row.swing !== undefined ? row.swing : Math.abs((row.at_high || 0) - (row.at_low || 0)),
-      source: row.source,
-    }));
+    // POST /api/sensitivity: every uncertain input; those that reach the answer, widest first
+    return r.inputs.filter((row) => row.reaches_target && row.swing > 1e-12)
+      .sort((a, b) => b.swing - a.swing)
+      .map((row) => ({ name: row.name, label: row.label, low: row.output_low,
+        high: row.output_high, swing: row.swing, row }));
   }
 
   function showTornado(r) {
     lastTornado = r;
-    const rows = tornadoRows(r).slice(0, 8);
+    const rows = tornadoRows(r).slice(0, 10);
     const box = $("#sensitivity");
-    if (!rows.length) { box.replaceChildren(el("p", { class: "muted", text: "no uncertain numbers" })); return; }
-    const base = r.point !== undefined ? r.point : r.baseline;
-    const W = chartWidth(box), labelW = Math.min(250, Math.round(W * 0.4));
-    const rowH = 22, top = 6, right = 20;
+    if (!rows.length) {
+      box.replaceChildren(el("p", { class: "muted", text: r.summary }));
+      return;
+    }
+    const base = r.point;
+    const W = chartWidth(box), labelW = Math.min(290, Math.round(W * 0.42));
+    const rowH = 22, top = 6, right = 58;
     const lo = Math.min(base, ...rows.map((x) => Math.min(x.low, x.high)));
     const hi = Math.max(base, ...rows.map((x) => Math.max(x.low, x.high)));
-    const pad = (hi - lo) * 0.08 || 0.01;
+    const pad = (hi - lo) * 0.04 || 0.01;
     const x = (p) => labelW + (W - labelW - right) * (p - (lo - pad)) / ((hi + pad) - (lo - pad));
     const H = top + rows.length * rowH + 24;
     const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, class: "tornado-svg", role: "img",
-      "aria-label": "tornado diagram" });
+      "aria-label": "tornado: the answer with each uncertain number at the ends of its range" });
     rows.forEach((row, i) => {
       const y = top + i * rowH;
       const g = svgEl("g", { class: "param", "data-param": row.name });
-      g.append(svgEl("title", {}, row.name + ": " + pct(row.low, 1) + " at its low end, " +
-        pct(row.high, 1) + " at its high end" + (row.source ? "\n" + row.source : "")));
+      g.append(svgEl("title", {}, row.label + ": " + pct(row.low, 1) + " at its low end (" +
+        fmtNumber(row.row.low) + "), " + pct(row.high, 1) + " at its high end (" +
+        fmtNumber(row.row.high) + ")"));
+      g.append(svgEl("rect", { x: 0, y: y, width: W, height: rowH, class: "row-bg" }));
       g.append(svgEl("text", { x: labelW - 8, y: y + rowH / 2 + 4, "text-anchor": "end",
-        class: "row-label" }, fit(row.name, labelW - 10)));
-      const a = Math.min(row.low, row.high), c = Math.max(row.low, row.high);
-      g.append(svgEl("rect", { x: x(Math.min(base, row.low)), y: y + 4,
+        class: "row-label" }, fit(row.label, labelW - 10)));
+      g.append(svgEl("rect", { x: Math.min(x(base), x(row.low)), y: y + 4,
         width: Math.max(1, Math.abs(x(row.low) - x(base))), height: rowH - 8, class: "t-low" }));
-      g.append(svgEl("rect", { x: x(Math.min(base, row.high)), y: y + 4,
+      g.append(svgEl("rect", { x: Math.min(x(base), x(row.high)), y: y + 4,
         width: Math.max(1, Math.abs(x(row.high) - x(base))), height: rowH - 8, class: "t-high" }));
-      void a; void c;
-      g.addEventListener("click", () => showParameter(row.name));
+      g.append(svgEl("text", { x: x(Math.max(row.low, row.high)) + 5, y: y + rowH / 2 + 4,
+        class: "row-value" }, "±" + pct(row.swing / 2, 1)));
+      g.addEventListener("click", () => showInput(row.row));
       svg.append(g);
     });
     svg.append(svgEl("line", { x1: x(base), x2: x(base), y1: top, y2: top + rows.length * rowH,
       class: "base-line" }));
     svg.append(svgEl("text", { x: x(base), y: top + rows.length * rowH + 16, "text-anchor": "middle",
-      class: "tick" }, "point " + pct(base, 1)));
-    box.replaceChildren(svg, el("p", { class: "legend" },
-      el("span", { class: "key t-low-key" }), " number at its low end ",
-      el("span", { class: "key t-high-key" }), " at its high end · click a bar for its source"));
+      class: "tick" }, "point value " + pct(base, 1)));
+    box.replaceChildren(el("p", { class: "summary", text: r.summary }), svg,
+      el("p", { class: "legend" },
+        el("span", { class: "key t-low-key" }), " number at the low end of its range ",
+        el("span", { class: "key t-high-key" }), " at the high end · click a bar for its source"));
+  }
+
+  function showInput(row) {
+    if (desc.parameters.some((p) => p.name === row.name)) { showParameter(row.name); return; }
+    // a Critical Unknown: not a number of the network, a multiplier on several of them
+    openSheet(row.label,
+      el("p", { class: "meta" }, el("code", { text: row.name }), " · " + row.distribution +
+        (row.critical_unknown ? " · Critical Unknown (a labelled assumption)" : "")),
+      el("p", { text: "Range " + fmtNumber(row.low) + " – " + fmtNumber(row.high) + ", point " +
+        fmtNumber(row.point) + ". With it at the low end the answer is " + pct(row.output_low, 2) +
+        ", at the high end " + pct(row.output_high, 2) + "." }));
   }
 
   // ------------------------------------------------------------------ sources
