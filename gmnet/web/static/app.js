@@ -579,6 +579,16 @@
       histogram: r.histogram || null, summary: r.summary, inputs: r.inputs.length };
   }
 
+  // axis ticks at round percentages: [value, label] up to ``max``
+  function ticks(max) {
+    const steps = [0.001, 0.002, 0.0025, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25];
+    const step = steps.find((st) => max / st <= 5.0001) || 0.25;
+    const digits = Math.abs(step * 100 - Math.round(step * 100)) < 1e-9 ? 0 : 1;
+    const out = [];
+    for (let i = 0; i * step <= max + 1e-12; i++) out.push([i * step, pct(i * step, digits)]);
+    return out;
+  }
+
   function niceMax(x) {
     const steps = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.4, 0.5, 0.6, 0.8, 1];
     for (const s of steps) if (x <= s) return s;
@@ -616,12 +626,12 @@
     svg.append(svgEl("path", { d: `M${px} ${py - 7} L${px + 7} ${py} L${px} ${py + 7} L${px - 7} ${py} Z`,
       class: "band-point" }));
     svg.append(svgEl("line", { x1: left, x2: W - right, y1: axisY, y2: axisY, class: "axis" }));
-    for (let i = 0; i <= 4; i++) {
-      const p = max * i / 4;
+    const marks = ticks(max);
+    marks.forEach(([p, label], i) => {
       svg.append(svgEl("line", { x1: x(p), x2: x(p), y1: axisY - 3, y2: axisY + 2, class: "axis" }));
-      svg.append(svgEl("text", { x: x(p), y: axisY + 13, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle",
-        class: "tick" }, pct(p, max <= 0.05 ? 1 : 0)));
-    }
+      svg.append(svgEl("text", { x: x(p), y: axisY + 13, class: "tick",
+        "text-anchor": i === 0 ? "start" : x(p) > W - right - 12 ? "end" : "middle" }, label));
+    });
     box.replaceChildren(svg);
     const text = $("#band-text");
     text.replaceChildren(
@@ -738,10 +748,9 @@
     });
     const axisY = top + rows.length * rowH + 4;
     svg.append(svgEl("line", { x1: labelW, x2: W - right, y1: axisY, y2: axisY, class: "axis" }));
-    for (let i = 0; i <= 4; i++) {
-      const p = max * i / 4;
-      svg.append(svgEl("text", { x: x(p), y: axisY + 14, "text-anchor": "middle", class: "tick" },
-        pct(p, max <= 0.05 ? 1 : 0)));
+    for (const [p, label] of ticks(max)) {
+      svg.append(svgEl("line", { x1: x(p), x2: x(p), y1: axisY, y2: axisY + 3, class: "axis" }));
+      svg.append(svgEl("text", { x: x(p), y: axisY + 14, "text-anchor": "middle", class: "tick" }, label));
     }
     box.replaceChildren(svg, valueTable(r));
   }
