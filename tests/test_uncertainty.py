@@ -88,6 +88,10 @@ def test_an_input_draws_the_same_whatever_else_is_drawn(net):
     alone = model.sample(1000, rng=4, names=["m_spec.low"])
     together = model.sample(1000, rng=4, names=["route_share", "m_spec.low"])
     np.testing.assert_array_equal(alone["m_spec.low"], together["m_spec.low"])
+    # more samples extend the same draws
+    more = model.sample(2500, rng=4)
+    for name, values in model.sample(1000, rng=4).items():
+        np.testing.assert_array_equal(more[name][:1000], values)
 
 
 def test_point_value_and_interval(net):
