@@ -259,3 +259,34 @@ def test_tiny_probabilities_agree_in_every_engine_to_relative_precision(case):
             assert 0.0 <= got[state] <= 1.0
             # relative, not absolute: 1e-50 against 2e-50 would be a wrong answer
             assert got[state] == pytest.approx(p, rel=1e-9, abs=1e-300), (engine, state)
+
+
+# ------------------------------------------------------------------ uncertainty: 1 and 10^6 draws
+def test_uncertainty_with_one_draw_is_finite_and_json_safe(net):
+    from gmnet.analysis.uncertainty import uncertainty
+
+    result = uncertainty(net, "harm", "yes", evidence={"shift_type": "extreme"}, samples=1,
+                         rng=0)
+    assert result.draws.shape == (1,)
+    assert 0.0 <= result.draws[0] <= 1.0
+    assert result.mean == result.median == result.draws[0]
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_uncertainty_with_a_million_draws_is_chunked_and_agrees(net):
+    from gmnet.analysis.uncertainty import uncertainty
+
+    # a node six uncertain numbers reach: the draws, not the contraction, dominate the cost
+    ask = {"network": net, "target": "spurious_correlations", "state": "strong"}
+    big = uncertainty(**ask, samples=1_000_000, rng=0, chunk=65_536)
+    assert big.draws.shape == (1_000_000,)
+    assert len(big.inputs) >= 2
+    assert np.all(np.isfinite(big.draws))
+    assert np.all((big.draws >= 0.0) & (big.draws <= 1.0))
+    # chunking changes no draw
+    whole = uncertainty(**ask, samples=1_000_000, rng=0, chunk=1_000_000)
+    np.testing.assert_array_equal(big.draws, whole.draws)
+    # another seed, same distribution: the means agree to a few standard errors
+    small = uncertainty(**ask, samples=10_000, rng=1)
+    assert big.mean == pytest.approx(small.mean, abs=5 * small.std / 100)
+    json.dumps(big.to_dict(), allow_nan=False)
