@@ -139,3 +139,17 @@ def test_query_applies_scenario_and_worldview(capsys, net):
     code, out, _ = run(capsys, "run", "--json", "--no-report", "--worldview", "document-note")
     rows = json.loads(out)["core_table"]
     assert [round(r["p_harm_given_failure"], 6) for r in rows] == [0.6] * 4
+
+
+def test_run_on_another_network_checks_its_targets(capsys):
+    import gmnet
+
+    code, out, _ = run(capsys, "run", "--json", "--no-report", "--network", "reward_hacking")
+    assert code == 0
+    targets = json.loads(out)["targets"]
+    net = gmnet.load_network("reward_hacking")
+    assert len(targets) == len(net.spec.targets)
+    assert all(t["holds"] for t in targets)
+    first = net.spec.targets[0]
+    assert targets[0]["expected"] == first.value
+    assert targets[0]["model"] == pytest.approx(first.value, abs=first.tolerance)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from gmnet.errors import InvalidArgumentError
 from gmnet.model.network import Network
 
-__all__ = ["CoreTableRow", "core_table", "neutral_context", "WhatIf", "what_if"]
+__all__ = ["CoreTableRow", "core_table", "neutral_context", "WhatIf", "what_if",
+           "TargetCheck", "check_targets"]
 
 # The document's Detailed Risk Assessment by Shift Type, for comparison only: the network's own
 # numbers come from its parameters, never from here.
@@ -117,3 +118,34 @@ def what_if(network: Network, target: str, state: str, *, intervention: Mapping[
     ev_after = {k: v for k, v in evidence.items() if k not in intervention}
     after = network.query(target, evidence=ev_after, do=after_do)[state]
     return WhatIf(target, state, evidence, baseline, dict(intervention), before, after)
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """One calibration target of a network file, and what the network gives for it."""
+
+    query: str
+    expected: float
+    tolerance: float
+    model: float
+    source: str
+
+    @property
+    def holds(self) -> bool:
+        return abs(self.model - self.expected) <= self.tolerance
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "expected": self.expected, "tolerance": self.tolerance,
+                "model": self.model, "holds": self.holds, "source": self.source}
+
+
+def check_targets(network: Network) -> list[TargetCheck]:
+    """Every calibration target of the network's file (``targets:``), with the model's value."""
+    from gmnet.query_text import ParsedQuery
+
+    checks = []
+    for t in network.spec.targets:
+        value = network.query(t.target, evidence=dict(t.evidence), do=dict(t.do))[t.state]
+        text = str(ParsedQuery(t.target, t.state, dict(t.evidence), dict(t.do)))
+        checks.append(TargetCheck(text, float(t.value), float(t.tolerance), value, t.source))
+    return checks

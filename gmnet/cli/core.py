@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gmnet.analysis.whatif import core_table, neutral_context, what_if
+from gmnet.analysis.whatif import check_targets, core_table, neutral_context, what_if
 from gmnet.cli.common import Options, echo, emit_json, fmt_p, network_options
 from gmnet.errors import InvalidArgumentError, NetworkFileError
 from gmnet.model.network import validate_file
@@ -149,6 +149,9 @@ def run(report_path: str, no_report: bool, opts: Options) -> None:
     """The main job: the document's core table as the network reproduces it, and a what-if."""
     _check_report_options(report_path, no_report)
     net, scenario_evidence = opts.setup()
+    if not _has_pathway(net):
+        _run_other_network(net, report_path, no_report, scenario_evidence, opts)
+        return
     rows = core_table(net)
     example = _example_what_if(net)
     written = None if no_report else _write_run_report(net, report_path, scenario_evidence, opts)
@@ -196,6 +199,31 @@ def _check_report_options(report_path: str, no_report: bool) -> None:
         if not folder.is_dir():
             raise InvalidArgumentError(f"cannot write {report_path}: folder {folder} does not "
                                        "exist")
+
+
+def _has_pathway(net) -> bool:
+    return {"shift_type", "capability_transfer", "goal_misgeneralizes", "harm"} <= set(
+        net.variables)
+
+
+def _run_other_network(net, report_path, no_report, evidence, opts: Options) -> None:
+    """`run` on a network without the goal-misgeneralization pathway: its own targets."""
+    checks = check_targets(net)
+    written = None if no_report else _write_run_report(net, report_path, evidence, opts)
+    if opts.json:
+        emit_json({"network": net.name, "targets": [c.to_dict() for c in checks],
+                   "report": str(written) if written else None})
+        return
+    echo(f"{net.title}: calibration targets reproduced{_under(opts)}")
+    if not checks:
+        echo("  (the network file lists no calibration targets)")
+    for c in checks:
+        mark = "ok " if c.holds else "OFF"
+        echo(f"  {mark} {c.query}: model {c.model:.6g}, target {c.expected:.6g} "
+             f"(+-{c.tolerance:g}); {c.source}")
+    if written:
+        echo("")
+        echo(f"Report (diagram, tables, analyses, every number's source): {written}")
 
 
 def _under(opts: Options) -> str:
