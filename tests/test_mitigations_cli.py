@@ -91,7 +91,7 @@ def test_compare_errors(capsys, args, message):
 
 
 def test_a_scenario_prior_is_not_overridden_by_the_neutral_context(net):
-    from gmnet.cli.mitigations import _reshaped_priors
+    from gmnet.analysis.mitigations import reshaped_priors as _reshaped_priors
     from gmnet.model.network import NETWORKS_DIR, network_from_dict, read_yaml
 
     data = read_yaml(NETWORKS_DIR / "goal_misgeneralization.yaml")

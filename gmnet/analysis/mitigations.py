@@ -379,6 +379,17 @@ class MitigationComparison:
 
 
 # ============================================================================ the comparison
+def reshaped_priors(base: Network, network: Network) -> list[str]:
+    """Context nodes whose prior a scenario or worldview replaced between ``base`` and
+    ``network``: a comparison at the neutral context must leave them at their (new) priors
+    (pass them as ``keep_priors`` to :func:`compare_mitigations`)."""
+    from gmnet.analysis.whatif import neutral_context
+
+    return [v for v in neutral_context(network)
+            if v in base.variables and base.parents(v) == network.parents(v)
+            and not np.array_equal(base.cpt(v), network.cpt(v))]
+
+
 def compare_mitigations(
     network: Network,
     *,

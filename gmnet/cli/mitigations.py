@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import click
-import numpy as np
 
-from gmnet.analysis.mitigations import CONTEXT_MODES, MitigationComparison, compare_mitigations
-from gmnet.analysis.whatif import neutral_context
+from gmnet.analysis.mitigations import (
+    CONTEXT_MODES,
+    MitigationComparison,
+    compare_mitigations,
+    reshaped_priors,
+)
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.errors import QuerySyntaxError
-from gmnet.model.network import Network
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
 
@@ -25,17 +27,6 @@ def _parse_given(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
             "'shift_type=extreme, do(capability_level=superhuman)' ("
             + str(exc).split(";")[0] + ")") from None
     return dict(parsed.evidence), dict(parsed.do)
-
-
-def _reshaped_priors(base: Network, net: Network) -> list[str]:
-    """Context nodes whose prior a scenario or worldview replaced: the neutral context must not
-    override them."""
-    changed = []
-    for v, _ in neutral_context(net).items():
-        if v in base.variables and base.parents(v) == net.parents(v) \
-                and not np.array_equal(base.cpt(v), net.cpt(v)):
-            changed.append(v)
-    return changed
 
 
 def _parse_target(text: str) -> tuple[str, str]:
@@ -75,7 +66,7 @@ def compare(given: str | None, context: str, target: str, all_portfolios: bool,
     variable, state = _parse_target(target)
     merged = merge_evidence(scenario_evidence, evidence, do)
     result = compare_mitigations(net, evidence=merged, do=do, context=context,
-                                 keep_priors=_reshaped_priors(opts.network(), net),
+                                 keep_priors=reshaped_priors(opts.network(), net),
                                  target=variable, state=state)
     applied = {"scenarios": list(net.metadata.get("scenarios", [])),
                "worldview": net.metadata.get("worldview")}

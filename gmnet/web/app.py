@@ -342,18 +342,6 @@ def _merged_evidence(scenario_evidence: Mapping[str, str], evidence: Mapping[str
                        f"evidence.{clash[0]}" if clash else "evidence") from exc
 
 
-def _reshaped_priors(base: Network, net: Network) -> list[str]:
-    """Context nodes whose prior a scenario or worldview replaced: a comparison at the neutral
-    context must leave them at their (new) priors."""
-    import numpy as np
-
-    from gmnet.analysis.whatif import neutral_context
-
-    return [v for v in neutral_context(net)
-            if v in base.variables and base.parents(v) == net.parents(v)
-            and not np.array_equal(base.cpt(v), net.cpt(v))]
-
-
 # ============================================================================ descriptions
 def describe_network(net: Network) -> dict[str, Any]:
     """Nodes (states, parents, role, CPT source, the parameters each uses) and every number."""
@@ -751,7 +739,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
     async def compare(request: CompareRequest) -> dict:
         """Every mitigation portfolio by intervention (``gmnet compare``): the result of
         :func:`gmnet.compare_mitigations` as a dict."""
-        from gmnet.analysis.mitigations import compare_mitigations
+        from gmnet.analysis.mitigations import compare_mitigations, reshaped_priors
 
         s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
@@ -761,7 +749,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
             result = compare_mitigations(s.network, evidence=s.evidence, do=s.do,
                                          context=request.context, target=s.target,
                                          state=s.state,
-                                         keep_priors=_reshaped_priors(base, s.network))
+                                         keep_priors=reshaped_priors(base, s.network))
             if not request.samples:
                 return result, None
             from gmnet.analysis.uncertainty import comparison_uncertainty
