@@ -10,7 +10,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import pydantic
 import yaml
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
@@ -25,6 +24,7 @@ from gmnet.model.expressions import (
     parameters_used,
     parse_expression,
 )
+from gmnet.model.files import validate_shape
 from gmnet.model.parameters import Parameter
 
 __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bundled_networks",
@@ -868,36 +868,10 @@ def read_yaml(path: Path) -> Any:
 
 def network_from_dict(data: Any, *, path: str = "<memory>") -> Network:
     """Validate ``data`` (the parsed contents of a network file) and build a Network."""
-    if not isinstance(data, dict):
-        raise NetworkFileError(path, [f"top level: expected a mapping with 'name' and 'nodes', "
-                                      f"got {type(data).__name__}"])
-    try:
-        spec = schema.NetworkFile.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise NetworkFileError(path, _pydantic_problems(exc)) from None
+    spec = validate_shape(data, schema.NetworkFile, path=path,
+                          labels={"nodes": "node", "parameters": "parameter"},
+                          top_level="'name' and 'nodes'")
     return Network(spec, path=path)
-
-
-def _pydantic_problems(exc: pydantic.ValidationError) -> list[str]:
-    problems = []
-    for err in exc.errors():
-        loc = [str(x) for x in err["loc"]]
-        # drop the discriminator tag pydantic inserts in union locations
-        loc = [x for x in loc if x not in ("uniform", "prior", "expression", "table",
-                                            "calibrated_route")] if "cpt" in loc else loc
-        if len(loc) >= 2 and loc[0] == "nodes":
-            where = f"node {loc[1]!r}: " + ".".join(loc[2:]) if len(loc) > 2 else f"node {loc[1]!r}"
-        elif len(loc) >= 2 and loc[0] == "parameters":
-            where = f"parameter {loc[1]!r}: " + ".".join(loc[2:])
-        else:
-            where = ".".join(loc) or "top level"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        problems.append(f"{where}: {msg}")
-    return problems
 
 
 def load_network(path_or_name: str | Path | None = None) -> Network:

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from gmnet.errors import (
@@ -39,6 +38,7 @@ from gmnet.errors import (
     UnknownNameError,
 )
 from gmnet.model import schema
+from gmnet.model.files import validate_shape
 from gmnet.model.network import NETWORKS_DIR, Network, load_network, read_yaml
 from gmnet.model.worldviews import OverrideSpec, Worldview, WorldviewCatalog, apply_worldview
 
@@ -263,14 +263,9 @@ def load_scenarios(path: str | Path | None = None, *,
 
 def _load(target: Path, network: Network | None) -> ScenarioCatalog:
     shown = str(target)
-    data = read_yaml(target)
-    if not isinstance(data, dict):
-        raise NetworkFileError(shown, ["top level: expected a mapping with 'format' and "
-                                       "'scenarios'"])
-    try:
-        spec = ScenarioFile.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise NetworkFileError(shown, _problems(exc)) from None
+    spec = validate_shape(read_yaml(target), ScenarioFile, path=shown,
+                          labels={"scenarios": "scenario"},
+                          top_level="'format' and 'scenarios'")
     scenarios = {
         name: Scenario(name, s.kind, s.label or name, s.description, s.source,
                        dict(s.evidence), {v: tuple(st) for v, st in s.within.items()},
@@ -283,19 +278,6 @@ def _load(target: Path, network: Network | None) -> ScenarioCatalog:
         raise NetworkFileError(shown, problems)
     return ScenarioCatalog(scenarios, path=shown, network=spec.network)
 
-
-def _problems(exc: pydantic.ValidationError) -> list[str]:
-    out = []
-    for err in exc.errors():
-        loc = [str(x) for x in err["loc"]]
-        if len(loc) >= 2 and loc[0] == "scenarios":
-            where = f"scenario {loc[1]!r}" + (": " + ".".join(loc[2:]) if len(loc) > 2 else "")
-        else:
-            where = ".".join(loc) or "top level"
-        msg = {"extra_forbidden": "unknown key", "missing": "required key is missing"}.get(
-            err["type"], err["msg"])
-        out.append(f"{where}: {msg}")
-    return out
 
 
 # ============================================================================ applying

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
+from gmnet.model.files import validate_shape
 from gmnet.model.network import NETWORKS_DIR, Network, load_network, read_yaml
 from gmnet.model.parameters import Parameter
 
@@ -239,14 +239,9 @@ def load_worldviews(path: str | Path | None = None, *,
 
 def _load(target: Path, network: Network | None) -> WorldviewCatalog:
     shown = str(target)
-    data = read_yaml(target)
-    if not isinstance(data, dict):
-        raise NetworkFileError(shown, ["top level: expected a mapping with 'format' and "
-                                       "'worldviews'"])
-    try:
-        spec = WorldviewFile.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise NetworkFileError(shown, _problems(exc)) from None
+    spec = validate_shape(read_yaml(target), WorldviewFile, path=shown,
+                          labels={"worldviews": "worldview"},
+                          top_level="'format' and 'worldviews'")
     worldviews = {
         name: Worldview(name, w.label or name, w.description,
                         None if w.applies_to == "all" else tuple(w.applies_to),
@@ -263,19 +258,6 @@ def _load(target: Path, network: Network | None) -> WorldviewCatalog:
         raise NetworkFileError(shown, problems)
     return WorldviewCatalog(worldviews, default=spec.default, path=shown, network=spec.network)
 
-
-def _problems(exc: pydantic.ValidationError) -> list[str]:
-    out = []
-    for err in exc.errors():
-        loc = [str(x) for x in err["loc"]]
-        if len(loc) >= 2 and loc[0] == "worldviews":
-            where = f"worldview {loc[1]!r}" + (": " + ".".join(loc[2:]) if len(loc) > 2 else "")
-        else:
-            where = ".".join(loc) or "top level"
-        msg = {"extra_forbidden": "unknown key", "missing": "required key is missing"}.get(
-            err["type"], err["msg"])
-        out.append(f"{where}: {msg}")
-    return out
 
 
 def apply_worldview(network: Network, worldview: str | Worldview | None, *,
