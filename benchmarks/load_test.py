@@ -213,7 +213,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "system": platform.platform()}
+            "system": platform.platform(), "load_average_1min": os.getloadavg()[0]}
 
 
 # ============================================================================ main
@@ -222,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=10_000, help="total requests")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="server computing threads")
-    parser.add_argument("--samples", type=int, default=200,
-                        help="parameter draws per uncertainty request")
+    parser.add_argument("--samples", type=int, default=2000,
+                        help="parameter draws per uncertainty request (the page's default)")
     parser.add_argument("--mix", default="query=0.6,compare=0.2,uncertainty=0.2",
                         help="share of each kind of request")
     parser.add_argument("--seed", type=int, default=0)
@@ -280,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
     else:
         m = report["machine"]
-        print(f"machine: {m['cpus']} CPUs, {m['cpu']}; Python {m['python']}")
+        print(f"machine: {m['cpus']} CPUs, {m['cpu']}; Python {m['python']}; load average "
+              f"{m['load_average_1min']:.1f} at the end (other processes share the CPUs)")
         print(f"load: {args.requests} requests from {args.clients} concurrent clients, server "
               f"with {args.workers} computing threads; uncertainty: "
               f"{report['settings']['uncertainty_endpoint']} ({args.samples} draws each)")

@@ -294,3 +294,13 @@ def test_chunks_bound_the_largest_factor(net):
     q = plan_query(net, "harm")
     assert q.chunk_size() * q.draw_size <= 2_000_000
     assert q.chunk_size(10) == 10
+
+
+def test_threads_change_nothing(net):
+    values = ranged_draws(net, 900, 21)
+    q = plan_query(net, "harm", evidence={"shift_type": "extreme"}, do={"ai_control": "on"})
+    seen = []
+    one = q.run(values, chunk=100, workers=1)
+    two = q.run(values, chunk=100, workers=3, progress=seen.append)
+    np.testing.assert_array_equal(one, two)
+    assert sum(seen) == 900 and len(seen) == 9

@@ -21,6 +21,7 @@ mitigation portfolio, with the same draws.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,8 +35,8 @@ from gmnet.inference.contraction import contract_last
 if TYPE_CHECKING:
     from gmnet.model.network import Network
 
-__all__ = ["BatchedQuery", "plan_query", "batched_posterior", "DEFAULT_CHUNK",
-           "CHUNK_BUDGET_ENTRIES"]
+__all__ = ["BatchedQuery", "plan_query", "batched_posterior", "default_workers",
+           "DEFAULT_CHUNK", "CHUNK_BUDGET_ENTRIES", "MAX_WORKERS"]
 
 DEFAULT_CHUNK = 16_384
 # Largest factor a chunk may hold, in entries (8 bytes each). Building a factor takes a few
@@ -43,7 +44,18 @@ DEFAULT_CHUNK = 16_384
 # mapped afresh, so about 16 MB per factor is both fast and far inside the memory bound.
 CHUNK_BUDGET_ENTRIES = 2_000_000
 
+MAX_WORKERS = 4
+
 Progress = Callable[[int], None]
+
+
+def default_workers() -> int:
+    """Threads for a long run: one per core the process may use, at most MAX_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
 
 
 @dataclass(frozen=True)
@@ -83,35 +95,59 @@ class BatchedQuery:
         return max(1, min(chunk, CHUNK_BUDGET_ENTRIES // max(1, self.draw_size)))
 
     def run(self, values: Mapping[str, np.ndarray] | None = None, *, chunk: int | None = None,
-            progress: Progress | None = None) -> np.ndarray:
+            progress: Progress | None = None, workers: int | None = None) -> np.ndarray:
         """P(target | evidence, do) for every draw: shape (N, *free_do cards, card(target)).
 
         ``values`` maps parameter names to arrays of shape (N,) (or (1,)); names left out keep
         their point value. ``progress`` is called with the number of draws finished after each
-        chunk.
+        chunk. ``workers`` threads share the chunks (default: one per core, at most
+        :data:`MAX_WORKERS`); numpy releases the GIL while it computes, and every chunk is
+        computed the same way whichever thread takes it, so the numbers never depend on it.
         """
         values = dict(values or {})
         n = _draw_count(values)
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         step = self.chunk_size(chunk)
         out = np.empty((n, *self.output_shape))
-        fixed = self.do.get(self.target, self.evidence.get(self.target))
-        for start in range(0, n, step):
+        starts = list(range(0, n, step))
+
+        def one(start: int) -> int:
             size = min(step, n - start)
             part = {k: _slice(v, start, start + step) for k, v in relevant.items()}
-            if fixed is not None:
-                # the answer is certain; the evidence must still be possible
-                self._check_possible(self._contract(part, size, keep_target=False, effort=n))
-                out[start:start + size] = 0.0
-                out[start:start + size, ..., fixed] = 1.0
-            else:
-                joint = self._contract(part, size, effort=n)
-                total = joint.sum(axis=-1, keepdims=True)
-                self._check_possible(total)
-                out[start:start + size] = joint / total
-            if progress is not None:
-                progress(size)
+            out[start:start + size] = self._chunk(part, size, n)
+            return size
+
+        # the first chunk alone: it settles (and caches) the contraction path
+        done = one(starts[0])
+        if progress is not None:
+            progress(done)
+        threads = default_workers() if workers is None else max(1, int(workers))
+        if threads > 1 and len(starts) > 2:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(threads, len(starts) - 1)) as pool:
+                for size in pool.map(one, starts[1:]):
+                    if progress is not None:
+                        progress(size)
+        else:
+            for start in starts[1:]:
+                size = one(start)
+                if progress is not None:
+                    progress(size)
         return out
+
+    def _chunk(self, values: Mapping[str, np.ndarray], size: int, effort: int) -> np.ndarray:
+        fixed = self.do.get(self.target, self.evidence.get(self.target))
+        if fixed is not None:
+            # the answer is certain; the evidence must still be possible
+            self._check_possible(self._contract(values, size, keep_target=False, effort=effort))
+            answer = np.zeros((size, *self.output_shape))
+            answer[..., fixed] = 1.0
+            return answer
+        joint = self._contract(values, size, effort=effort)
+        total = joint.sum(axis=-1, keepdims=True)
+        self._check_possible(total)
+        return joint / total
 
     def _contract(self, values: Mapping[str, np.ndarray], n: int, *,
                   keep_target: bool = True, effort: int | None = None) -> np.ndarray:

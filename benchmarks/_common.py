@@ -1,0 +1,130 @@
+"""Shared helpers of the benchmarks: the workloads, timing, memory, the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+import gmnet
+from gmnet.analysis.mitigations import mitigations_of
+from gmnet.model.scenarios import apply
+
+SEED = 20240601
+SCENARIO = "autonomous_agents"
+MITIGATION = "ai_control"
+
+
+def workload(portfolio: bool = True):
+    """The benchmark question: P(harm=yes | autonomous_agents, do(ai_control=on)).
+
+    The scenario restricts the shift type to significant/extreme and observes a low-quality
+    specification. With ``portfolio`` the other mitigations are set off by do(), as in
+    `gmnet compare`'s "ai_control alone" row; without it they keep their adoption priors.
+    """
+    net, evidence = apply(gmnet.load_network(), scenario=SCENARIO)
+    do = {MITIGATION: "on"}
+    if portfolio:
+        do.update({m.name: "off" for m in mitigations_of(net) if m.name != MITIGATION})
+    return net, evidence, do
+
+
+def timed(fn: Callable[[], object], repeats: int = 3) -> dict:
+    """Best and median wall time and best CPU time of ``repeats`` calls (after one warm-up
+    call, whose wall time is reported as ``cold``)."""
+    start = time.perf_counter()
+    fn()
+    cold = time.perf_counter() - start
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    return {"cold": cold, "best": min(walls), "median": statistics.median(walls),
+            "cpu_best": min(cpus)}
+
+
+def peak_mb(fn: Callable[[], object]) -> float:
+    """Peak memory that ``fn`` allocates (tracemalloc: Python objects and numpy buffers), MB."""
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def rss_mb() -> float:
+    """The process's peak resident set size so far, MB (imports, pgmpy and all included)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    try:
+        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True,
+                                   check=False).stdout.strip())
+    except (OSError, ValueError):
+        nproc = os.cpu_count() or 0
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"nproc": nproc, "cpu": model, "python": platform.python_version(),
+            "numpy": np.__version__, "load_average_1min": round(load, 2)}
+
+
+class PgmpyLoop:
+    """The straightforward way: one pgmpy network, its CPD values overwritten for each draw,
+    then variable elimination again.
+
+    ``model`` is a compiled model with N draws (full CPTs), already cut by do(); building those
+    CPT values is not counted in the loop's time.
+    """
+
+    def __init__(self, model, target: str, state: str, evidence: dict[str, str]):
+        from gmnet.inference.pgmpy_backend import to_pgmpy
+
+        self.model = model
+        self.bn = to_pgmpy(model)
+        self.cpds = {v: self.bn.get_cpds(v) for v in model.variables}
+        self.target, self.state, self.evidence = target, state, dict(evidence)
+
+    def query(self, draw: int) -> float:
+        from pgmpy.inference import VariableElimination
+
+        for v, cpd in self.cpds.items():
+            cpd.values = np.moveaxis(np.asarray(self.model.cpts[v][draw]), -1, 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            factor = VariableElimination(self.bn).query([self.target], evidence=self.evidence,
+                                                        show_progress=False)
+        return float(factor.values[factor.state_names[self.target].index(self.state)])
+
+    def run(self, draws: int) -> tuple[np.ndarray, float]:
+        """P(target=state) for the first ``draws`` draws, and the seconds per draw."""
+        start = time.perf_counter()
+        out = np.array([self.query(i) for i in range(draws)])
+        return out, (time.perf_counter() - start) / draws
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.2f} us"
