@@ -79,8 +79,8 @@ def main(argv=None) -> int:
     print()
     for r in results:
         print(f"{r['name']}: {r['question']}")
-    print("\ntime: best of the warm runs (wall clock); CPU: their best processor time (what a "
-          "busy machine does not inflate); per draw: per draw (and portfolio, or "
+    print("\ntime: best of the warm runs (wall clock); CPU: their best processor time, "
+          "summed over threads; per draw: per draw (and portfolio, or "
           "design row); pgmpy: the straightforward loop on the same draws, measured on a few "
           "hundred and scaled; peak MB: tracemalloc peak of the batched run; RSS: the benchmark "
           "process's peak resident memory before pgmpy is imported (interpreter, numpy, scipy, "
