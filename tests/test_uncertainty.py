@@ -180,6 +180,11 @@ def test_unknown_errors_name_the_choices(net):
 def test_bad_samples_and_states(net):
     with pytest.raises(InvalidArgumentError, match="samples must be a positive whole number"):
         uncertainty(net, "harm", "yes", samples=0)
+    with pytest.raises(InvalidArgumentError, match="at most 1,000,000"):
+        uncertainty(net, "harm", "yes", samples=1_000_001)
+    names = [m.name for m in gmnet.analysis.mitigations.mitigations_of(net)]
+    with pytest.raises(InvalidArgumentError, match="use at most 39,062 samples"):
+        portfolio_draws(net, "harm", "yes", names, samples=50_000)
     with pytest.raises(UnknownNameError, match="maybe"):
         uncertainty(net, "harm", "maybe", samples=10)
     with pytest.raises(InvalidArgumentError, match=".png or .svg"):

@@ -53,7 +53,8 @@ __all__ = [
 DISTRIBUTIONS = ("pert", "log_uniform", "bernoulli")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 PERT_WEIGHT = 4.0  # the classic PERT: mean = (low + 4 mode + high) / 6
-MAX_SAMPLES = 10_000_000
+MAX_SAMPLES = 1_000_000  # the draws of ~50 inputs alone then take ~400 MB
+MAX_PORTFOLIO_ENTRIES = 20_000_000  # samples x portfolios: 160 MB per array of answers
 TIE = 1e-12  # differences of probabilities below this are floating-point noise
 
 Progress = Callable[[int], None]
@@ -596,6 +597,12 @@ def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequ
     ((500, 4), True)
     """
     names = list(mitigations)
+    entries = _check_samples(samples) * 2 ** len(names)
+    if entries > MAX_PORTFOLIO_ENTRIES:
+        raise InvalidArgumentError(
+            f"{samples:,} samples x {2 ** len(names):,} portfolios is {entries:,} answers, more "
+            f"than {MAX_PORTFOLIO_ENTRIES:,}; use at most "
+            f"{MAX_PORTFOLIO_ENTRIES // 2 ** len(names):,} samples")
     for m in names:
         states = network.states(m)
         if "on" not in states or "off" not in states:
