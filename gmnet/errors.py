@@ -3,7 +3,7 @@
 ::
 
     GmnetError                      every error gmnet raises on purpose
-    ├── NetworkFileError            a network, scenario or worldview file cannot be read or is invalid
+    ├── NetworkFileError            a network, scenario or worldview file is unreadable or invalid
     ├── UnknownNameError (KeyError) an unknown variable, state, parameter, network, scenario, ...
     ├── QuerySyntaxError            a query string that does not parse
     ├── ImpossibleEvidenceError     evidence whose probability under the model is zero

@@ -48,7 +48,8 @@ def test_observing_and_intervening_differ_on_the_bundled_network(net):
     # harm is evidence about the shift type; setting harm is not
     observed = net.query("shift_type", evidence={"harm": "yes"})["extreme"]
     intervened = net.query("shift_type", do={"harm": "yes"})["extreme"]
-    assert intervened == pytest.approx(0.25, abs=1e-12)  # the uniform prior: setting harm is no clue
+    # the uniform prior: setting harm says nothing about the shift type
+    assert intervened == pytest.approx(0.25, abs=1e-12)
     # Bayes: P(extreme | harm) = P(harm | do(extreme)) / sum over shift types (uniform prior)
     p_harm = {s: net.query("harm", do={"shift_type": s})["yes"] for s in net.states("shift_type")}
     assert observed == pytest.approx(p_harm["extreme"] / sum(p_harm.values()), abs=1e-12)

@@ -17,10 +17,11 @@ BASE = {
             "no": {"value": 0.1, "source": "assumption: test"}}},
     },
     "nodes": {
-        "rain": {"states": ["yes", "no"], "cpt": {"kind": "prior",
-                                                   "probabilities": {"yes": "p_rain", "no": "rest"}}},
+        "rain": {"states": ["yes", "no"],
+                 "cpt": {"kind": "prior", "probabilities": {"yes": "p_rain", "no": "rest"}}},
         "wet": {"states": ["yes", "no"], "parents": ["rain"],
-                "cpt": {"kind": "expression", "probabilities": {"yes": "p_wet[rain]", "no": "rest"}}},
+                "cpt": {"kind": "expression",
+                        "probabilities": {"yes": "p_wet[rain]", "no": "rest"}}},
     },
 }
 
@@ -69,7 +70,8 @@ def test_values_must_be_probabilities():
                                        "source": "test"}})
     assert problems_of(data) == ["node 'wet': cpt: probability -0.2 outside [0, 1] (at rain=yes)"]
     data = broken(**{"parameters.p_rain.value": 1.3, "parameters.p_rain.range": None})
-    assert problems_of(data)[0] == "parameter 'p_rain': 1.3 is not a probability; a probability lies in [0, 1]"
+    assert problems_of(data)[0] == ("parameter 'p_rain': 1.3 is not a probability; "
+                                    "a probability lies in [0, 1]")
 
 
 def test_graph_must_be_acyclic():
