@@ -255,3 +255,22 @@ def test_a_request_past_its_time_limit_is_cut_off_while_others_go_on(monkeypatch
         finally:
             release.set()
             thread.join(15)
+
+
+# ------------------------------------------------------------------ gmnet serve's socket
+def test_serve_listens_on_a_tcp_socket_so_replies_are_not_delayed():
+    """asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose protocol is TCP;
+    a socket made with protocol 0 left every reply waiting ~40 ms for a delayed ACK."""
+    import socket
+
+    from gmnet.cli.serve import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        with socket.create_connection(sock.getsockname()[:2]):
+            accepted, _ = sock.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

@@ -92,8 +92,10 @@ def _bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise InvalidArgumentError(f"cannot listen on host {host!r}: {exc.strerror}; "
                                    "use an address such as 127.0.0.1") from None
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, proto, _, address = infos[0]
+    # the protocol number matters: asyncio sets TCP_NODELAY only on sockets that say TCP, and
+    # without it every response waits ~40 ms for the client's delayed ACK (Nagle)
+    sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
