@@ -26,6 +26,7 @@ import platform
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,21 +42,39 @@ CONTEXT = ("shift_type", "spec_quality", "capability_level", "training_diversity
 
 
 # ============================================================================ the server
-def start_server(*, workers: int, timeout: float, network: str | None) -> tuple[subprocess.Popen,
-                                                                                 str]:
-    """``gmnet serve --port 0`` in a subprocess; returns it and its base URL."""
-    cmd = [*GMNET, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers),
-           "--timeout", str(timeout)]
-    if network:
-        cmd += ["--network", network]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    line = proc.stdout.readline()  # "gmnet: serving NAME at http://127.0.0.1:PORT/ (...)"
-    match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"the server did not start: {line.strip()} {proc.stderr.read()[:500]}")
-    base = match.group(1)
+def start_server(*, workers: int, timeout: float, network: str | None,
+                 server: str = "gmnet") -> tuple[subprocess.Popen, str]:
+    """The server in a subprocess; returns it and its base URL.
+
+    ``server="gmnet"``: ``gmnet serve --port 0``, what users run. ``server="uvicorn"``: uvicorn's
+    own command line on the app factory (uvicorn binds the socket itself).
+    """
+    if server == "uvicorn":
+        with socket.socket() as probe:  # a free port (uvicorn's command line needs a number)
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        factory = (f"lambda: __import__('gmnet.web', fromlist=['create_app']).create_app("
+                   f"{[network] if network else None!r}, timeout={timeout!r}, "
+                   f"workers={workers!r})")
+        code = ("import uvicorn; uvicorn.run(" + factory + ", factory=True, host='127.0.0.1', "
+                f"port={port}, log_level='warning', server_header=False)")
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+    else:
+        cmd = [*GMNET, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers),
+               "--timeout", str(timeout)]
+        if network:
+            cmd += ["--network", network]
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        line = proc.stdout.readline()  # "gmnet: serving NAME at http://127.0.0.1:PORT/ (...)"
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+        if not match:
+            proc.kill()
+            raise SystemExit(f"the server did not start: {line.strip()} "
+                             f"{proc.stderr.read()[:500]}")
+        base = match.group(1)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -230,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="the server's time limit per request, seconds")
     parser.add_argument("--network", default=None, help="network to serve (default: bundled)")
+    parser.add_argument("--server", choices=["gmnet", "uvicorn"], default="gmnet",
+                        help="start it with `gmnet serve` (default) or uvicorn's command line")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 1_000_000 or not 1 <= args.clients <= 256:
@@ -242,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or sum(mix.values()) <= 0 or any(v < 0 for v in mix.values()):
         parser.error(f"--mix {args.mix!r}: kinds are query, compare, uncertainty with shares >= 0")
 
-    proc, base = start_server(workers=args.workers, timeout=args.timeout, network=args.network)
+    proc, base = start_server(workers=args.workers, timeout=args.timeout, network=args.network,
+                              server=args.server)
     try:
         paths = httpx.get(f"{base}/openapi.json", timeout=30).json()["paths"]
         has_uncertainty = "/api/uncertainty" in paths
@@ -261,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     every = [x for values in result["latencies"].values() for x in values]
     report = {
         "machine": machine(),
-        "settings": {"requests": args.requests, "clients": args.clients,
+        "settings": {"server": args.server, "requests": args.requests, "clients": args.clients,
                      "server_workers": args.workers, "uncertainty_samples": args.samples,
                      "mix": mix, "seed": args.seed,
                      "uncertainty_endpoint": "/api/uncertainty" if has_uncertainty
@@ -282,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         m = report["machine"]
         print(f"machine: {m['cpus']} CPUs, {m['cpu']}; Python {m['python']}; load average "
               f"{m['load_average_1min']:.1f} at the end (other processes share the CPUs)")
+        started = "gmnet serve" if args.server == "gmnet" else "uvicorn's command line"
         print(f"load: {args.requests} requests from {args.clients} concurrent clients, server "
-              f"with {args.workers} computing threads; uncertainty: "
+              f"({started}) with {args.workers} computing threads; uncertainty: "
               f"{report['settings']['uncertainty_endpoint']} ({args.samples} draws each)")
         print(f"{'endpoint':<18} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
               f"{'max ms':>8}")
