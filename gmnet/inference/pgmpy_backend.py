@@ -62,30 +62,28 @@ def pgmpy_query(model: CompiledModel, target: str, evidence: Mapping[str, int]) 
     from pgmpy.inference import VariableElimination
 
     named = {v: model.states[v][i] for v, i in evidence.items()}
+    engine = VariableElimination(bn)
+    # pgmpy prunes what is d-separated from the target before it conditions, so it does not
+    # notice contradictory evidence there; check P(evidence) > 0 by the chain rule,
+    # P(e1) P(e2 | e1) ..., one small query per observed variable (never their joint table)
+    seen: dict[str, str] = {}
+    for var, state in named.items():
+        if not _pgmpy_distribution(engine, var, seen).get(state, 0.0) > 0.0:
+            raise ImpossibleEvidenceError("the evidence has probability zero under the model")
+        seen[var] = state
+    dist = _pgmpy_distribution(engine, target, named)
+    ordered = np.array([dist.get(s, np.nan) for s in model.states[target]])
+    if not np.all(np.isfinite(ordered)) or not ordered.sum() > 0:
+        raise ImpossibleEvidenceError("the evidence has probability zero under the model")
+    return ordered / ordered.sum()
+
+
+def _pgmpy_distribution(engine, variable: str, evidence: Mapping[str, str]) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if named:
-            joint = VariableElimination(bn).query(
-                [target, *named], joint=True, show_progress=False)
-            values = joint.values
-            # the joint's axes follow joint.variables; pick the evidence slice
-            index = []
-            for var in joint.variables:
-                if var == target:
-                    index.append(slice(None))
-                else:
-                    index.append(joint.state_names[var].index(named[var]))
-            unnorm = np.asarray(values[tuple(index)], dtype=float)
-            names = joint.state_names[target]
-        else:
-            factor = VariableElimination(bn).query([target], show_progress=False)
-            unnorm = np.asarray(factor.values, dtype=float)
-            names = factor.state_names[target]
-    total = unnorm.sum()
-    if not total > 0:
-        raise ImpossibleEvidenceError("the evidence has probability zero under the model")
-    ordered = np.array([unnorm[names.index(s)] for s in model.states[target]])
-    return ordered / total
+        factor = engine.query([variable], evidence=dict(evidence) or None, show_progress=False)
+    names = factor.state_names[variable]
+    return {name: float(v) for name, v in zip(names, np.asarray(factor.values), strict=True)}
 
 
 # ============================================================================ files

@@ -98,7 +98,6 @@ def posterior(model: CompiledModel, target: str, evidence: Mapping[str, int],
     elif engine == "pgmpy":
         from gmnet.inference.pgmpy_backend import pgmpy_query
 
-        _check_pgmpy_size(cut, target, evidence)
         rows = []
         for i in range(cut.draws):
             try:
@@ -111,19 +110,6 @@ def posterior(model: CompiledModel, target: str, evidence: Mapping[str, int],
     total = joint.sum(axis=1)
     _check_possible(total, evidence, cut)
     return joint / total[:, None]
-
-
-def _check_pgmpy_size(model: CompiledModel, target: str, evidence: Mapping[str, int]) -> None:
-    """The pgmpy backend asks pgmpy for the joint of the target and every observed variable;
-    refuse before that table grows past memory (many observed variables)."""
-    from gmnet.inference.enumeration import MAX_JOINT_ENTRIES
-
-    size = float(np.prod([model.card(v) for v in (target, *evidence)], dtype=float))
-    if size > MAX_JOINT_ENTRIES:
-        raise InvalidArgumentError(
-            f"engine 'pgmpy' would build a table of {size:,.0f} entries over the target and "
-            f"the {len(evidence)} observed variables (limit {MAX_JOINT_ENTRIES:,}); use "
-            "engine='einsum' (exact too) or observe fewer variables")
 
 
 #: Below this, an evidence probability has fewer than about 10 significant digits left (doubles
