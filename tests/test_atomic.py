@@ -31,3 +31,23 @@ def test_missing_folder_is_a_clear_error(tmp_path):
 
     with pytest.raises(GmnetError, match="folder .*missing does not exist"):
         write_text(tmp_path / "missing" / "x.txt", "x")
+
+
+def test_os_errors_name_the_target_not_the_temporary(tmp_path, monkeypatch):
+    from gmnet import InvalidArgumentError
+
+    target = tmp_path / "plot.png"
+    with pytest.raises(InvalidArgumentError) as info:
+        with atomic_path(target) as tmp:
+            raise OSError(28, "No space left on device", str(tmp))
+    assert str(info.value) == f"cannot write {target}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(InvalidArgumentError, match=rf"cannot write {target}: Permission denied"):
+        write_text(target, "x")
+    with pytest.raises(InvalidArgumentError, match="it is a folder"):
+        write_text(tmp_path, "x")

@@ -202,7 +202,7 @@ def test_output_paths_that_are_not_files(capsys, tmp_path):
 def test_unwritable_output_path_is_a_one_line_error_naming_the_file(capsys):
     # /proc refuses new files, even to root (a chmod'ed folder would not stop root)
     code, out, err = run(capsys, "audit", "--out", "/proc/gmnet-validation.md")
-    assert_one_line_error(code, out, err, "cannot use /proc/gmnet-validation.md: ")
+    assert_one_line_error(code, out, err, "cannot write /proc/gmnet-validation.md: ")
     assert ".gmnet-validation.md." not in err  # the temporary file's name does not leak
 
 
@@ -219,7 +219,8 @@ def _break_writes(monkeypatch, exc):
 
 @pytest.mark.parametrize("exc, code, message", [
     (KeyboardInterrupt(), 130, "gmnet: interrupted"),
-    (OSError(28, "No space left on device"), 2, "gmnet: error: No space left on device"),
+    (OSError(28, "No space left on device"), 2,
+     "gmnet: error: cannot write {target}: No space left on device"),
 ])
 def test_a_failed_write_keeps_the_old_file_whole(capsys, monkeypatch, tmp_path, exc, code,
                                                  message):
@@ -228,7 +229,7 @@ def test_a_failed_write_keeps_the_old_file_whole(capsys, monkeypatch, tmp_path, 
     _break_writes(monkeypatch, exc)
     got, out, err = run(capsys, "audit", "--markdown", "--out", str(target))
     assert got == code
-    assert err.strip() == message
+    assert err.strip() == message.format(target=target)
     assert "Traceback" not in err
     assert target.read_text() == "the good old file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.md"]  # no temp left

@@ -24,8 +24,13 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidArgumentError(f"cannot write {target}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
-                               dir=directory)
+    if target.is_dir():
+        raise InvalidArgumentError(f"cannot write {target}: it is a folder; name a file")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
+                                   dir=directory)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp creates the file owner-only; give it the mode a plain open() would (0666 - umask)
@@ -35,6 +40,9 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        # name the file the user asked for, not the temporary beside it
+        raise InvalidArgumentError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
