@@ -142,3 +142,18 @@ def test_to_pgmpy_gives_the_same_cpts(net):
     assert list(cpd.state_names["capability_transfer"]) == ["yes", "no"]
     np.testing.assert_allclose(cpd.values[0], [0.85, 0.65, 0.55, 0.45], atol=1e-15)
     assert bn.check_model()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("abc", "override of m_spec.low: expected a number, got 'abc'"),
+    (None, "override of m_spec.low: expected a number, got None"),
+    (True, "override of m_spec.low: expected a number, got True"),
+    ({"value": 1.6, "range": [1.5]}, "override of m_spec.low: range must be [low, high]"),
+    ({"value": 1.6, "colour": 1}, "override of m_spec.low: unknown key 'colour'"),
+    (float("nan"), "override of m_spec.low: value and range must be finite numbers"),
+    (-2.0, "override of m_spec.low: multiplier -2.0 is negative"),
+])
+def test_bad_overrides_are_gmnet_errors(net, override, message):
+    with pytest.raises(gmnet.InvalidArgumentError) as info:
+        net.with_parameters({"m_spec.low": override})
+    assert str(info.value).startswith(message)

@@ -181,20 +181,36 @@ class Network:
         ``overrides`` maps a parameter name to a number or to a mapping with ``value`` and
         optionally ``range`` and ``source``.
         """
+        if not isinstance(overrides, Mapping):
+            raise InvalidArgumentError(
+                "overrides must be a mapping parameter name -> number or {value, range, source}"
+                f", got {type(overrides).__name__}")
         params = dict(self._parameters)
         problems = []
         for name, new in overrides.items():
             if name not in params:
-                raise UnknownNameError("parameter", name, sorted(params))
+                raise UnknownNameError("parameter", str(name), sorted(params))
             old = params[name]
+            where = f"override of {name}"
             if isinstance(new, Mapping):
-                value = new.get("value", old.value)
+                unknown = sorted(set(map(str, new)) - {"value", "range", "source"})
+                if unknown:
+                    raise InvalidArgumentError(f"{where}: unknown key {unknown[0]!r}; keys: "
+                                               "value, range, source")
+                value = _number(new.get("value", old.value), where)
                 rng = new.get("range", (old.low, old.high) if "value" not in new else None)
-                low, high = (rng if rng is not None else (None, None))
-                params[name] = old.with_value(value, low, high, new.get("source"))
+                if rng is not None and (isinstance(rng, str | bytes) or not hasattr(rng, "__len__")
+                                        or len(rng) != 2):
+                    raise InvalidArgumentError(f"{where}: range must be [low, high], got {rng!r}")
+                low, high = ((None, None) if rng is None or rng[0] is None
+                             else (_number(rng[0], where), _number(rng[1], where)))
+                source = new.get("source")
+                if source is not None and not isinstance(source, str):
+                    raise InvalidArgumentError(f"{where}: source must be text, got {source!r}")
+                params[name] = old.with_value(value, low, high, source)
             else:
-                params[name] = old.with_value(new, None, None)
-            _check_parameter(params[name], problems, f"override of {name}")
+                params[name] = old.with_value(_number(new, where), None, None)
+            _check_parameter(params[name], problems, where)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
         return Network(self._spec, path=self.path, parameters=params)
@@ -424,6 +440,13 @@ class Network:
                 _check_cpt(var, node, np.moveaxis(arr, -1, 0), problems, self._spec)
             cpts[var] = arr
         return cpts
+
+
+def _number(value: Any, where: str) -> float:
+    """A real number from an override, or an error naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidArgumentError(f"{where}: expected a number, got {value!r}")
+    return float(value)
 
 
 class _CPTProblem(Exception):
