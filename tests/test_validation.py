@@ -176,3 +176,9 @@ def test_calibration_targets_must_name_known_nodes_and_states():
         "targets[0]: target: unknown state 'soaked' of wet; states: yes, no",
         "targets[0]: evidence: unknown node 'cloud'; nodes: rain, wet",
     ]
+
+
+def test_a_folder_is_not_a_network(tmp_path):
+    with pytest.raises(gmnet.InvalidArgumentError, match=rf"{tmp_path} is a folder; name a "
+                                                         "network file in it"):
+        gmnet.load_network(tmp_path)

@@ -859,6 +859,11 @@ def _resolve(path_or_name: str | Path | None) -> Path:
     candidate = Path(text)
     if (candidate.suffix in (".yaml", ".yml") or candidate.suffix.lower() in FOREIGN_EXTENSIONS
             or "/" in text or "\\" in text or candidate.exists()):
+        if candidate.is_dir():
+            raise InvalidArgumentError(
+                f"{text} is a folder; name a network file in it (.yaml, or one of "
+                f"{', '.join(sorted(FOREIGN_EXTENSIONS))}) or a bundled network: "
+                + ", ".join(bundled_networks()))
         if not candidate.is_file():
             raise UnknownNameError("network file", text, bundled_networks(),
                                    context="(no such file; bundled networks are)")
