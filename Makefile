@@ -13,6 +13,7 @@ run: $(STAMP)
 	$(PY) -m gmnet.cli run
 
 test: $(STAMP) $(SYS_STAMP)
+	$(VENV)/bin/ruff check gmnet tests benchmarks
 	$(PY) -m pytest
 
 install: $(STAMP)
