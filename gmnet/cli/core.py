@@ -55,10 +55,17 @@ def query(query_text: str, engine: str, opts: Options) -> None:
 
 @click.command()
 @click.argument("variable", required=False)
+@click.option("--markdown", is_flag=True,
+              help="Print every number (value, range, source) as a Markdown table.")
 @network_options
-def show(variable: str | None, opts: Options) -> None:
+def show(variable: str | None, markdown: bool, opts: Options) -> None:
     """List the network's nodes (states, parents, CPT source), or one node in detail."""
     net, _ = opts.setup()
+    if markdown:
+        from gmnet.model.describe import parameters_markdown
+
+        echo(parameters_markdown(net).rstrip("\n"))
+        return
     names = [variable] if variable is not None else list(net.variables)
     if variable is not None:
         net.node(variable)
