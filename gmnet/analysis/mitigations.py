@@ -28,7 +28,7 @@ import numpy as np
 
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
 from gmnet.inference.contraction import marginal
-from gmnet.inference.query import resolve_assignments
+from gmnet.inference.query import resolve_assignments, resolve_query
 from gmnet.model.compiled import CompiledModel
 from gmnet.model.network import Network
 
@@ -439,13 +439,7 @@ def compare_mitigations(
     if not isinstance(target, str) or target not in network.variables:
         raise UnknownNameError("variable", str(target), network.variables, context="as target")
     state_index = network.check_state(target, state)
-    ev = resolve_assignments(network, evidence, what="evidence")
-    dd = resolve_assignments(network, do, what="do()")
-    both = sorted(set(ev) & set(dd))
-    if both:
-        raise InvalidArgumentError(
-            f"{both[0]} is both observed and intervened on; give it in evidence or in do(), "
-            "not both")
+    ev, dd = resolve_query(network, evidence, do)
     mitigations = mitigations_of(network)
     if not mitigations:
         raise InvalidArgumentError(

@@ -22,7 +22,7 @@ from gmnet.model.compiled import CompiledModel
 if TYPE_CHECKING:
     from gmnet.model.network import Network
 
-__all__ = ["query", "posterior", "resolve_assignments", "ENGINES"]
+__all__ = ["query", "posterior", "resolve_assignments", "resolve_query", "ENGINES"]
 
 ENGINES = ("einsum", "pgmpy", "enumeration")
 
@@ -47,11 +47,9 @@ def resolve_assignments(network: Network, assignments: Mapping[str, str] | None,
     return resolved
 
 
-def query(network: Network, target: str, *, evidence: Mapping[str, str] | None = None,
-          do: Mapping[str, str] | None = None, engine: str = "einsum") -> dict[str, float]:
-    """P(target | evidence, do(...)) on ``network`` at its point values."""
-    if not isinstance(target, str) or target not in network.variables:
-        raise UnknownNameError("variable", str(target), network.variables, context="as target")
+def resolve_query(network: Network, evidence: Mapping[str, str] | None,
+                  do: Mapping[str, str] | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Evidence and do() checked (names, states, no variable in both) as state indices."""
     ev = resolve_assignments(network, evidence, what="evidence")
     dd = resolve_assignments(network, do, what="do()")
     both = sorted(set(ev) & set(dd))
@@ -59,6 +57,15 @@ def query(network: Network, target: str, *, evidence: Mapping[str, str] | None =
         raise InvalidArgumentError(
             f"{both[0]} is both observed and intervened on; give it in evidence or in do(), "
             "not both")
+    return ev, dd
+
+
+def query(network: Network, target: str, *, evidence: Mapping[str, str] | None = None,
+          do: Mapping[str, str] | None = None, engine: str = "einsum") -> dict[str, float]:
+    """P(target | evidence, do(...)) on ``network`` at its point values."""
+    if not isinstance(target, str) or target not in network.variables:
+        raise UnknownNameError("variable", str(target), network.variables, context="as target")
+    ev, dd = resolve_query(network, evidence, do)
     if engine not in ENGINES:
         raise UnknownNameError("engine", str(engine), ENGINES)
     dist = posterior(network.compiled, target, ev, dd, engine=engine)[0]

@@ -3,14 +3,15 @@ pydantic model, and its errors turned into problems that name the file's item an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
 
 from gmnet.errors import NetworkFileError
 
-__all__ = ["validate_shape", "validation_problems"]
+__all__ = ["validate_shape", "validation_problems", "load_cached"]
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
@@ -51,3 +52,26 @@ def validation_problems(exc: pydantic.ValidationError, labels: Mapping[str, str]
                    "missing": "required key is missing"}.get(err["type"], err["msg"])
         problems.append(f"{where}: {message}")
     return problems
+
+
+Loaded = TypeVar("Loaded")
+
+
+def load_cached(path: str | Path | None, default: Path, kind: str,
+                load: Callable[[Path, Any], Loaded], network: Any,
+                cache: dict[tuple[str, int], Loaded]) -> Loaded:
+    """Load a data file checked against ``network`` with ``load(path, network)``.
+
+    Without a network to check against (the file names its own), the result is cached per file
+    and modification time, so repeated commands do not re-validate an unchanged file.
+    """
+    target = Path(path) if path is not None else default
+    if not target.is_file():
+        raise NetworkFileError(str(target), [f"no such {kind} file"])
+    key = (str(target.resolve()), target.stat().st_mtime_ns)
+    if network is None and key in cache:
+        return cache[key]
+    loaded = load(target, network)
+    if network is None:
+        cache[key] = loaded
+    return loaded

@@ -38,7 +38,7 @@ from gmnet.errors import (
     UnknownNameError,
 )
 from gmnet.model import schema
-from gmnet.model.files import validate_shape
+from gmnet.model.files import load_cached, validate_shape
 from gmnet.model.network import NETWORKS_DIR, Network, load_network, read_yaml
 from gmnet.model.worldviews import OverrideSpec, Worldview, WorldviewCatalog, apply_worldview
 
@@ -249,16 +249,7 @@ def load_scenarios(path: str | Path | None = None, *,
     the file names): unknown nodes, states and parameters, priors that do not sum to one. Every
     problem is reported at once as a NetworkFileError.
     """
-    target = Path(path) if path is not None else SCENARIOS_FILE
-    if not target.is_file():
-        raise NetworkFileError(str(target), ["no such scenario file"])
-    key = (str(target.resolve()), target.stat().st_mtime_ns)
-    if network is None and key in _CACHE:
-        return _CACHE[key]
-    catalog = _load(target, network)
-    if network is None:
-        _CACHE[key] = catalog
-    return catalog
+    return load_cached(path, SCENARIOS_FILE, "scenario", _load, network, _CACHE)
 
 
 def _load(target: Path, network: Network | None) -> ScenarioCatalog:

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
-from gmnet.model.files import validate_shape
+from gmnet.model.files import load_cached, validate_shape
 from gmnet.model.network import NETWORKS_DIR, Network, load_network, read_yaml
 from gmnet.model.parameters import Parameter
 
@@ -225,16 +225,7 @@ def load_worldviews(path: str | Path | None = None, *,
     The file's shape is checked, then every worldview against ``network`` (default: the network
     the file names); every problem is reported at once as a NetworkFileError.
     """
-    target = Path(path) if path is not None else WORLDVIEWS_FILE
-    if not target.is_file():
-        raise NetworkFileError(str(target), ["no such worldview file"])
-    key = (str(target.resolve()), target.stat().st_mtime_ns)
-    if network is None and key in _CACHE:
-        return _CACHE[key]
-    catalog = _load(target, network)
-    if network is None:
-        _CACHE[key] = catalog
-    return catalog
+    return load_cached(path, WORLDVIEWS_FILE, "worldview", _load, network, _CACHE)
 
 
 def _load(target: Path, network: Network | None) -> WorldviewCatalog:
