@@ -28,7 +28,7 @@ from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
 if TYPE_CHECKING:
     from gmnet.model.network import Network
 
-__all__ = ["SECTIONS", "build_report", "write_report"]
+__all__ = ["SECTIONS", "build_report", "check_report_path", "write_report"]
 
 
 @dataclass
@@ -577,8 +577,30 @@ def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
         raise InvalidArgumentError(f"samples must be an integer of at least 10, got {samples!r}")
     if isinstance(rng, bool) or not isinstance(rng, int) or rng < 0:
         raise InvalidArgumentError(f"rng must be a non-negative integer seed, got {rng!r}")
+    _check_report_samples(network, chosen, samples)
     ctx = _Context(network, evidence, samples, rng, label)
     return _build(ctx, [s for s in SECTIONS if s.key in chosen])
+
+
+def _check_report_samples(network: Network, chosen: set[str], samples: int) -> None:
+    """Fail before any section runs if a section would refuse ``samples`` draws (a section
+    that fails is otherwise reported inside the file, not to the caller)."""
+    from gmnet.viz.charts import check_chart_samples
+
+    if chosen & {"uncertainty", "sensitivity"}:
+        check_chart_samples("uncertainty", network, samples)
+    if "mitigations" in chosen and "harm" in network.variables and _has(
+            "gmnet.analysis.mitigations"):
+        from gmnet.analysis.mitigations import mitigations_of
+        from gmnet.analysis.uncertainty import check_samples
+
+        portfolios = 2 ** len(mitigations_of(network))
+        try:
+            check_samples(samples, portfolios=portfolios)
+        except GmnetError as exc:
+            raise InvalidArgumentError(
+                f"the mitigations section evaluates all {portfolios:,} portfolios on every "
+                f"draw: {exc}, or leave the section out") from None
 
 
 def _build(ctx: _Context, sections: Sequence[_Section]) -> str:
@@ -613,11 +635,25 @@ def _build(ctx: _Context, sections: Sequence[_Section]) -> str:
         "</body></html>\n")
 
 
-def write_report(network: Network, path: str | Path, **options: Any) -> Path:
-    """Build the report (see :func:`build_report`) and write it to ``path`` atomically."""
-    from gmnet.io.atomic import write_text
-
+def check_report_path(path: str | Path) -> Path:
+    """Check, before anything is computed, that a report can be written to ``path``: an
+    ``.html`` name in a folder that exists."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise InvalidArgumentError(f"the report is HTML; name the file *.html, got {str(path)!r}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise InvalidArgumentError(f"cannot write {path}: it is a folder")
+    return path
+
+
+def write_report(network: Network, path: str | Path, **options: Any) -> Path:
+    """Build the report (see :func:`build_report`) and write it to ``path`` atomically.
+
+    The path is checked (:func:`check_report_path`) before the report is built."""
+    from gmnet.io.atomic import write_text
+
+    path = check_report_path(path)
     return write_text(path, build_report(network, **options))

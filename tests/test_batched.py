@@ -304,3 +304,76 @@ def test_threads_change_nothing(net):
     two = q.run(values, chunk=100, workers=3, progress=seen.append)
     np.testing.assert_array_equal(one, two)
     assert sum(seen) == 900 and len(seen) == 9
+
+
+# ============================================================================ robustness (issue 9)
+class _FakeLibc:
+    """Stands in for the C library: records mallopt calls."""
+
+    def __init__(self, calls):
+        self.calls = calls
+        self.gnu_get_libc_version = lambda: b"2.36"
+
+        def mallopt(param, value):
+            calls.append((param, value))
+            return 1
+
+        self.mallopt = mallopt
+
+
+def test_long_runs_keep_freed_chunk_memory_once(net, monkeypatch):
+    """Each chunk's arrays were faulted in from the kernel afresh (a third to a half of a
+    1,000,000-draw run went there): a run of several chunks asks glibc, once, to reuse them."""
+    import ctypes
+    import sys
+
+    from gmnet.inference import batched
+
+    for key in batched._MALLOC_ENVIRONMENT:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    calls: list = []
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: _FakeLibc(calls))
+    monkeypatch.setattr(batched, "_heap_tuned", False)
+    q = plan_query(net, "harm", evidence={"shift_type": "extreme"})
+    values = ranged_draws(net, 60, 3)
+    q.run(values, chunk=60, workers=1)  # one chunk: nothing to reuse
+    assert calls == []
+    q.run(values, chunk=20, workers=1)
+    assert calls == [(-3, 32 << 20), (-1, 64 << 20)]  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+    q.run(values, chunk=20, workers=1)
+    assert len(calls) == 2  # once per process
+    monkeypatch.setattr(batched, "_heap_tuned", False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
+    q.run(values, chunk=20, workers=1)
+    assert len(calls) == 2  # the user's own setting wins
+
+
+def test_every_path_search_runs_with_the_installed_opt_einsum():
+    """Greedy, the cost estimate and the thorough random-greedy search (used when a run is
+    large) all work with the installed opt_einsum and give the same numbers."""
+    from gmnet.inference import contraction
+
+    rng = np.random.default_rng(5)
+    sizes = {"a": 3, "b": 4, "c": 5, "d": 2, "e": 3}
+    specs = [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("a", "e"), ("b", "d")]
+    operands = []
+    for spec in specs:
+        operands += [rng.random((*(sizes[x] for x in spec), 7)), [*spec, DRAW_LABEL]]
+    greedy = contract_last(operands, ["a", DRAW_LABEL])
+    cost = contraction._program_cost(tuple("".join(s) + "z" for s in specs), "az",
+                                     tuple(tuple(sizes[x] for x in s) for s in specs))
+    assert cost > 0
+    thorough = contract_last(operands, ["a", DRAW_LABEL],
+                             draws_hint=int(contraction.THOROUGH_PATH_FLOPS / cost) + 1)
+    arrays = operands[0::2]
+    expected = np.einsum("abz,bcz,cdz,dez,aez,bdz->az", *arrays)
+    np.testing.assert_allclose(greedy, expected, rtol=1e-12)
+    np.testing.assert_allclose(thorough, expected, rtol=1e-12)
+    subs = tuple("".join(s) + "z" for s in specs)
+    dims = tuple(tuple(sizes[x] for x in s) for s in specs)
+    for thorough in (False, True):  # greedy, and opt_einsum's RandomGreedy(max_repeats=64)
+        steps = contraction._pairwise_program(subs, "az", dims, "z", thorough)
+        assert len(steps) == len(specs) - 1 and steps[-1][1].endswith("->az")
+    model_marginal = contraction._expression(("ab",), ("a",), ((3, 4),))  # optimize="auto"
+    assert model_marginal(np.ones((3, 4))).tolist() == [4.0, 4.0, 4.0]

@@ -533,3 +533,96 @@ def test_hugin_file_layout(rh):
     assert 'states = ("coinrun"  "gaming_examples"  "synthetic_tasks");' in text
     # parents in order, the node's own states innermost
     assert "data = (((0.6 0.4) (0.41 0.5900000000000001) (0.35 0.65)) ((0.0 1.0)" in text
+
+
+# ---------------------------------------------------------------------------- robustness (issue 9)
+def test_export_to_a_missing_folder_names_the_file_and_writes_nothing(tmp_path, capsys,
+                                                                      monkeypatch):
+    import gmnet.io.formats as formats
+
+    def never(*args, **kwargs):
+        raise AssertionError("built the file before checking where it goes")
+
+    monkeypatch.setattr(formats, "_file_model", never)
+    missing = tmp_path / "missing" / "x.bif"
+    code, out, err = run(capsys, "export", "--out", str(missing))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err == (f"gmnet: error: cannot write {missing}: folder {missing.parent} does not "
+                   "exist\n")
+    assert "gmnet.json" not in err
+    (tmp_path / "d.bif").mkdir()
+    with pytest.raises(InvalidArgumentError, match=r"d\.bif: it is a folder"):
+        export_network(gmnet.load_network(), tmp_path / "d.bif")
+    (tmp_path / "s.bif.gmnet.json").mkdir()
+    with pytest.raises(InvalidArgumentError, match=r"the sidecar .*s\.bif\.gmnet\.json of "
+                                                   r".*s\.bif: it is a folder"):
+        export_network(gmnet.load_network(), tmp_path / "s.bif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.bif", "s.bif.gmnet.json"]
+
+
+def test_export_failure_leaves_no_sidecar_without_its_file(tmp_path, rh, monkeypatch):
+    import os
+
+    real_replace = os.replace
+    renamed = []
+
+    def failing(src, dst):
+        if str(dst).endswith(".bif"):
+            raise OSError(28, "No space left on device", str(src))
+        renamed.append(str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OSError, match="No space left"):
+        export_network(rh, tmp_path / "rh.bif")
+    assert list(tmp_path.iterdir()) == [] and renamed == []  # no sidecar, no temporary file
+
+
+def test_export_writes_the_file_before_its_sidecar(tmp_path, rh, monkeypatch):
+    import os
+
+    real_replace = os.replace
+    order = []
+
+    def spy(src, dst):
+        order.append(Path(dst).name)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    result = export_network(rh, tmp_path / "rh.net")
+    assert order == ["rh.net", "rh.net.gmnet.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rh.net", "rh.net.gmnet.json"]
+    assert import_network(result.path).spec == rh.spec
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("rh.net", "rh.net.gmnet.json"):  # the mode a plain open() gives
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("fmt, name, said", [("uai", "x.bif", "BIF"), ("bif", "x.xml", "XMLBIF"),
+                                             ("net", "x.xdsl", "GeNIe XDSL")])
+def test_export_format_contradicting_the_file_name_is_refused(tmp_path, capsys, fmt, name,
+                                                              said):
+    out = tmp_path / name
+    code, stdout, err = run(capsys, "export", "--format", fmt, "--out", str(out))
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert f"format {fmt} contradicts the file name '{out}' (a {said} file)" in err
+    assert not list(tmp_path.iterdir())
+    code, _, err = run(capsys, "export", "--format", "bif", "--out", str(tmp_path / "n.yaml"))
+    assert code == 2 and "a .yaml file is a gmnet network file; name the file n.bif" in err
+    assert export_network(gmnet.load_network(), tmp_path / "plain", format="uai").format == "uai"
+
+
+def test_import_checks_its_output_folder_first(tmp_path, capsys, monkeypatch):
+    import gmnet.io.formats as formats
+
+    def never(*args, **kwargs):
+        raise AssertionError("imported before checking where the result goes")
+
+    monkeypatch.setattr(formats, "import_network", never)
+    source = tmp_path / "rh.bif"
+    export_network(gmnet.load_network("reward_hacking"), source)
+    missing = tmp_path / "missing" / "rh.yaml"
+    code, out, err = run(capsys, "import", str(source), "--out", str(missing))
+    assert code == 2 and out == ""
+    assert f"cannot write {missing}: folder {missing.parent} does not exist" in err

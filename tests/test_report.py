@@ -245,3 +245,46 @@ def test_uncertainty_and_sensitivity_sections(report_html):
     section = report_html.split('<section id="sensitivity"')[1].split("</section>")[0]
     assert "Critical Unknown: LLM vs RL generalization" in section
     assert section.count("data:image/svg+xml;base64,") == 2  # tornado and Sobol
+
+
+# ============================================================================ robustness (issue 9)
+def _no_section_may_run(monkeypatch):
+    import gmnet.report as report_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("a section ran before the arguments were checked")
+
+    monkeypatch.setattr(report_module, "_build", never)
+
+
+def test_report_sample_limits_are_checked_before_any_section(tmp_path, monkeypatch, capsys):
+    _no_section_may_run(monkeypatch)
+    net = gmnet.load_network()
+    with pytest.raises(gmnet.InvalidArgumentError, match="samples must be at most 1,000,000"):
+        build_report(net, samples=100_000_000_000)
+    with pytest.raises(gmnet.InvalidArgumentError,
+                       match="the mitigations section evaluates all 512 portfolios on every "
+                             "draw: .* use at most 39,062 samples, or leave the section out"):
+        build_report(net, samples=100_000)
+    out = tmp_path / "r.html"
+    code = main(["report", "-o", str(out), "-n", "100000000000"])
+    stdout, err = capsys.readouterr()
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert err.startswith("gmnet: error: ") and "1000000" in err
+    code = main(["report", "-o", str(out), "-n", "100000"])
+    stdout, err = capsys.readouterr()
+    assert code == 2 and stdout == "" and "use at most 39,062 samples" in err
+    assert not out.exists()
+
+
+def test_report_path_is_checked_before_any_section(tmp_path, monkeypatch, capsys):
+    _no_section_may_run(monkeypatch)
+    net = gmnet.load_network()
+    with pytest.raises(gmnet.InvalidArgumentError, match="folder .*missing does not exist"):
+        write_report(net, tmp_path / "missing" / "r.html")
+    (tmp_path / "d.html").mkdir()
+    with pytest.raises(gmnet.InvalidArgumentError, match=r"d\.html: it is a folder"):
+        write_report(net, tmp_path / "d.html")
+    code = main(["report", "-o", str(tmp_path / "r.txt")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "the report is HTML; name the file *.html" in err

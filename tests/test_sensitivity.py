@@ -122,3 +122,33 @@ def test_cli_sensitivity(capsys, tmp_path):
     assert not any(r["name"].startswith("unknown:") for r in payload["inputs"])
     code, _, err = run(capsys, "sensitivity", "--samples", "1000", "P(harm)")
     assert code == 2 and "power of 2" in err
+
+
+# ============================================================================ robustness (issue 9)
+def test_sobol_design_is_bounded_before_anything_runs(net, monkeypatch):
+    from gmnet.analysis import sensitivity as module
+
+    assert module.max_sobol_samples(57) == 8192  # 8192 x 59 x 57 = 27.5 million numbers
+    assert module.max_sobol_samples(2) == 2**22  # 2**22 x 4 x 2 = 33.6 million
+    monkeypatch.setattr(module, "_one_way", None)  # anything computed would now fail
+    with pytest.raises(InvalidArgumentError,
+                       match=r"Sobol samples 16,384 over 57 inputs is a design of 966,656 rows "
+                             r"x 57 numbers, more than 50,000,000; use at most 8,192"):
+        sensitivity(net, "harm", "yes", samples=16384)
+
+
+def test_cli_plot_path_is_checked_before_the_analysis(capsys, tmp_path, monkeypatch):
+    from gmnet.analysis import sensitivity as module
+
+    def never(*args, **kwargs):
+        raise AssertionError("ran the analysis before checking the plot path")
+
+    monkeypatch.setattr(module, "sensitivity", never)
+    missing = tmp_path / "missing" / "t.svg"
+    code, out, err = run(capsys, "sensitivity", "--plot", str(missing), "P(harm=yes)")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"cannot write {missing}: folder {missing.parent} does not exist" in err
+    code, out, err = run(capsys, "sensitivity", "--plot", str(tmp_path / "t.pdf"), "P(harm)")
+    assert code == 2 and "the file name must end in .png or .svg" in err
+    code, out, err = run(capsys, "sensitivity", "--samples", "2097152", "P(harm)")
+    assert code == 2 and "is not in the range 2<=x<=1000000" in err

@@ -287,3 +287,77 @@ def test_cli_compare_with_samples(capsys):
     assert code == 0, err
     assert "Uncertainty: 400 paired draws" in text
     assert text.count("tie") >= 1
+
+
+# ============================================================================ robustness (issue 9)
+def test_one_draw_is_reported_as_one_draw(capsys, net):
+    result = uncertainty(net, "harm", "yes", samples=1, rng=0)
+    draw = float(result.draws[0])
+    assert abs(draw - result.point) > 1e-3 and len(result.inputs) == 57
+    summary = result.summary()
+    assert summary == (f"P(harm=yes) is {result.point:.4g} at the point values; one draw of the "
+                       f"57 uncertain numbers it depends on gives {draw:.4g} (quantiles need "
+                       "more draws).")
+    assert "every draw" not in summary and "none of the uncertain" not in summary
+    assert np.isnan(result.std)
+    code, out, err = run(capsys, "uncertainty", "--samples", "1", "P(harm=yes)")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].startswith("  1 draw, seed 0; 57 uncertain numbers reach this answer")
+    assert f"  one draw     {draw:.4f}   (a spread, quantiles and a histogram need more draws)" \
+        in lines
+    assert not any("std" in line or " | " in line for line in lines)
+    assert lines[-1] == summary
+    code, out, err = run(capsys, "uncertainty", "--samples", "1", "--json", "P(harm=yes)")
+    payload = json.loads(out)
+    assert payload["summary"] == summary and payload["std"] is None
+    assert payload["mean"] == payload["median"] == draw
+    assert set(payload["quantiles"].values()) == {draw}
+
+
+def test_summary_says_none_reaches_only_when_none_does():
+    nothing = uncertainty(passthrough_network(), "context", "a", samples=5, rng=0)
+    assert nothing.inputs == ()
+    assert nothing.summary() == ("P(context=a) is 0.5 in every draw: none of the uncertain "
+                                 "numbers reaches it.")
+
+
+def test_plot_path_is_checked_before_the_draws(capsys, tmp_path, monkeypatch):
+    from gmnet.analysis import uncertainty as module
+
+    def never(*args, **kwargs):
+        raise AssertionError("drew before checking the plot path")
+
+    monkeypatch.setattr(module, "uncertainty", never)
+    for plot, message in [(tmp_path / "missing" / "band.png",
+                           f"cannot write {tmp_path / 'missing' / 'band.png'}: folder "
+                           f"{tmp_path / 'missing'} does not exist"),
+                          (tmp_path / "band.jpg", "the file name must end in .png or .svg")]:
+        code, out, err = run(capsys, "uncertainty", "--plot", str(plot), "P(harm=yes)")
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert err.startswith("gmnet: error: ") and message in err
+    (tmp_path / "dir.png").mkdir()
+    code, _, err = run(capsys, "uncertainty", "--plot", str(tmp_path / "dir.png"), "P(harm)")
+    assert code == 2 and "dir.png: it is a folder" in err
+
+
+def test_cli_sample_count_is_bounded_before_anything_runs(capsys, monkeypatch):
+    from gmnet.analysis import uncertainty as module
+
+    def never(*args, **kwargs):
+        raise AssertionError("drew before checking the sample count")
+
+    monkeypatch.setattr(module, "uncertainty", never)
+    code, out, err = run(capsys, "uncertainty", "--samples", "100000000000", "P(harm=yes)")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "'--samples': 100000000000 is not in the range 1<=x<=1000000" in err
+
+
+def test_check_samples_names_the_limits():
+    from gmnet.analysis.uncertainty import check_samples
+
+    assert check_samples(39_062, portfolios=512) == 39_062
+    with pytest.raises(InvalidArgumentError, match="use at most 39,062 samples"):
+        check_samples(39_063, portfolios=512)
+    with pytest.raises(InvalidArgumentError, match="at most 1,000,000, got 1,000,001"):
+        check_samples(1_000_001)

@@ -128,3 +128,70 @@ def test_draw_under_a_scenario(capsys, tmp_path, net):
     code, _, err = run(capsys, "draw", "-e", "shift_type=extreme", "-q",
                        "P(harm | shift_type=moderate)")
     assert code == 2 and "given in the query and as an option" in err
+
+
+# ============================================================================ robustness (issue 9)
+@pytest.mark.parametrize("fmt, name, said", [("svg", "x.png", "png"), ("png", "d.svg", "svg"),
+                                             ("dot", "d.pdf", "pdf"), ("pdf", "d.gv", "dot"),
+                                             ("svg", "d.jpg", "jpg")])
+def test_draw_format_contradicting_the_file_name_is_refused(capsys, tmp_path, fmt, name, said):
+    out = tmp_path / name
+    code, stdout, err = run(capsys, "draw", "--format", fmt, "-o", str(out))
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert err.startswith(f"gmnet: error: format {fmt} contradicts the file name '{out}' "
+                          f"(a .{said} file)")
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_draw_format_agreeing_with_or_naming_an_unknown_ending(capsys, tmp_path):
+    code, stdout, err = run(capsys, "draw", "--format", "dot", "-o", str(tmp_path / "d.gv"))
+    assert code == 0, err
+    assert (tmp_path / "d.gv").read_text().startswith("digraph")
+    code, stdout, err = run(capsys, "draw", "--format", "dot", "-o", str(tmp_path / "plain"))
+    assert code == 0, err
+    assert stdout.startswith(f"wrote {tmp_path / 'plain'} (dot,")
+
+
+@pytest.mark.parametrize("command", [["plot", "uncertainty"], ["plot", "sobol"],
+                                     ["plot", "mitigations"], ["report"]])
+def test_sample_counts_are_checked_before_anything_runs(capsys, tmp_path, monkeypatch,
+                                                        command):
+    from gmnet.viz import charts
+
+    def never(*args, **kwargs):
+        raise AssertionError("an analysis ran before the sample count was checked")
+
+    for name in ("_uncertainty", "_sensitivity", "_mitigations", "_heatmap", "_domains"):
+        monkeypatch.setattr(charts, name, never)
+    suffix = "html" if command == ["report"] else "svg"
+    out = tmp_path / f"r.{suffix}"
+    code, stdout, err = run(capsys, *command, "-o", str(out), "-n", "100000000000")
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert err.startswith("gmnet: error: ") and "100000000000" in err and "1000000" in err
+    assert not out.exists()
+
+
+def test_plot_mitigations_checks_samples_times_portfolios_up_front(capsys, tmp_path,
+                                                                   monkeypatch):
+    from gmnet.analysis import mitigations
+
+    if not charts_available("mitigations"):
+        pytest.skip("no mitigation analysis in this version")
+
+    def never(*args, **kwargs):
+        raise AssertionError("compared the mitigations before checking the sample count")
+
+    monkeypatch.setattr(mitigations, "compare_mitigations", never)
+    out = tmp_path / "m.svg"
+    code, _, err = run(capsys, "plot", "mitigations", "-o", str(out), "-n", "100000")
+    assert code == 2 and err.count("\n") == 1
+    assert ("gmnet: error: the mitigation chart evaluates all 512 portfolios on every draw: "
+            "100,000 samples x 512 portfolios is 51,200,000 answers, more than 20,000,000; "
+            "use at most 39,062 samples") in err
+    assert not out.exists()
+
+
+def charts_available(kind: str) -> bool:
+    from gmnet.viz.charts import available
+
+    return available(kind)

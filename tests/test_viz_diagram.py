@@ -265,3 +265,16 @@ def test_missing_python_graphviz_says_what_to_install(net, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(DotNotFoundError, match="pip install graphviz"):
         draw(net).render("png")
+
+
+@needs_dot
+def test_save_refuses_a_format_contradicting_the_file_name(net, tmp_path):
+    d = draw(net)
+    with pytest.raises(gmnet.InvalidArgumentError,
+                       match=r"format svg contradicts the file name '.*x\.png' \(a \.png file\); "
+                             r"leave the format out to write png, or name the file x\.svg"):
+        d.save(tmp_path / "x.png", format="svg")
+    assert not list(tmp_path.iterdir())
+    assert d.save(tmp_path / "x.svg", format="svg").read_bytes().startswith(b"<?xml")
+    with pytest.raises(gmnet.UnknownNameError, match="diagram format 'gif'"):
+        d.save(tmp_path / "x", format="gif")

@@ -178,3 +178,46 @@ def test_mitigation_chart_has_intervals_from_paired_draws(net):
     assert lo <= drawn.data["all_on"] <= hi
     texts = _texts(drawn._repr_svg_())
     assert f"[{lo:.1%}, {hi:.1%}]" in texts and "90% of parameter draws" in texts
+
+
+def test_save_figure_refuses_a_format_contradicting_the_file_name(tmp_path):
+    fig = heatmap([[0.5]], ["a"], ["b"])
+    with pytest.raises(gmnet.InvalidArgumentError,
+                       match=r"format svg contradicts the file name .*x\.png' \(a \.png file\)"):
+        save_figure(fig, tmp_path / "x.png", format="svg")
+    assert not list(tmp_path.iterdir())
+    assert save_figure(fig, tmp_path / "x.png").read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in save_figure(fig, tmp_path / "figure", format="svg").read_bytes()
+
+
+def test_chart_sample_counts_are_checked_first(net, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("ran the analysis before checking the sample count")
+
+    for name in ("_uncertainty", "_sensitivity", "_mitigations"):
+        monkeypatch.setattr(charts, name, never)
+    with pytest.raises(gmnet.InvalidArgumentError, match="samples must be at most 1,000,000"):
+        charts.chart("uncertainty", net, samples=2_000_000)
+    with pytest.raises(gmnet.InvalidArgumentError, match="samples must be at most 1,000,000"):
+        charts.chart("sobol", net, samples=2_000_000)
+    if charts.available("mitigations"):
+        with pytest.raises(gmnet.InvalidArgumentError, match="use at most 39,062 samples"):
+            charts.chart("mitigations", net, samples=50_000)
+    charts.check_chart_samples("mitigations", net, 39_062)
+    charts.check_chart_samples("heatmap", net, 10**12)  # draws nothing
+
+
+@needs_uncertainty
+def test_sobol_chart_keeps_its_design_within_memory(net, monkeypatch):
+    from gmnet.analysis import sensitivity as sensitivity_module
+
+    seen = {}
+
+    def fake(network, target, state, *, samples, **kwargs):
+        seen["samples"] = samples
+        raise gmnet.InvalidArgumentError("stop here")
+
+    monkeypatch.setattr(sensitivity_module, "sensitivity", fake)
+    with pytest.raises(gmnet.InvalidArgumentError, match="stop here"):
+        charts.chart("sobol", net, samples=1_000_000)
+    assert seen["samples"] == sensitivity_module.max_sobol_samples(57) == 8192

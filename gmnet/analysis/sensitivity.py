@@ -42,9 +42,28 @@ from gmnet.random import as_generator
 if TYPE_CHECKING:
     from gmnet.model.network import Network
 
-__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity", "plot_tornado"]
+__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity", "plot_tornado",
+           "max_sobol_samples", "MAX_SOBOL_ENTRIES"]
 
 Progress = Callable[[int], None]
+
+# A Sobol design of base size N over d inputs is N (d + 2) rows of d numbers: at most this many
+# (400 MB), the bound the uncertainty draws keep too.
+MAX_SOBOL_ENTRIES = 50_000_000
+
+
+def max_sobol_samples(inputs: int) -> int:
+    """The largest Sobol base size N (a power of 2) whose design over ``inputs`` inputs stays
+    within :data:`MAX_SOBOL_ENTRIES` numbers.
+
+    >>> max_sobol_samples(57)
+    8192
+    """
+    d = max(int(inputs), 1)
+    n = 1
+    while 2 * n * (d + 2) * d <= MAX_SOBOL_ENTRIES:
+        n *= 2
+    return n
 
 
 @dataclass(frozen=True)
@@ -203,6 +222,12 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
                 f"Sobol samples must be a power of 2 (e.g. 512, 1024, 2048), got {samples}")
     query, index, state = _plan(network, target, state, evidence, do)
     model = uncertainty_model(network, unknowns=unknowns)
+    if samples is not None and model.inputs and samples > max_sobol_samples(len(model.inputs)):
+        d = len(model.inputs)
+        raise InvalidArgumentError(
+            f"Sobol samples {samples:,} over {d} inputs is a design of {samples * (d + 2):,} "
+            f"rows x {d} numbers, more than {MAX_SOBOL_ENTRIES:,}; use at most "
+            f"{max_sobol_samples(d):,} (a power of 2)")
     relevant = set(model.inputs_for(query.parameters))
     point = float(query.run({})[0, index])
 

@@ -48,6 +48,10 @@ __all__ = [
     "ComparisonUncertainty",
     "comparison_uncertainty",
     "plot_uncertainty",
+    "check_samples",
+    "check_plot_path",
+    "MAX_SAMPLES",
+    "MAX_PORTFOLIO_ENTRIES",
 ]
 
 DISTRIBUTIONS = ("pert", "log_uniform", "bernoulli")
@@ -400,6 +404,26 @@ def _choose_unknowns(network: Network, unknowns) -> list[CriticalUnknown]:
     return [u for u in CRITICAL_UNKNOWNS if u in chosen]
 
 
+def check_samples(samples, *, portfolios: int = 1) -> int:
+    """``samples`` as an int, or an error saying what is allowed.
+
+    At most :data:`MAX_SAMPLES` draws; with ``portfolios`` answers per draw (every mitigation
+    portfolio at once), at most :data:`MAX_PORTFOLIO_ENTRIES` answers in all. Call it before a
+    long computation, so a bad count fails at once.
+
+    >>> check_samples(1000, portfolios=512)
+    1000
+    """
+    samples = _check_samples(samples)
+    entries = samples * portfolios
+    if entries > MAX_PORTFOLIO_ENTRIES:
+        raise InvalidArgumentError(
+            f"{samples:,} samples x {portfolios:,} portfolios is {entries:,} answers, more "
+            f"than {MAX_PORTFOLIO_ENTRIES:,}; use at most "
+            f"{MAX_PORTFOLIO_ENTRIES // portfolios:,} samples")
+    return samples
+
+
 def _check_samples(samples) -> int:
     if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
         raise InvalidArgumentError(f"samples must be a positive whole number, got {samples!r}")
@@ -439,7 +463,8 @@ class UncertaintyResult:
 
     @property
     def std(self) -> float:
-        return float(self.draws.std(ddof=1)) if self.draws.size > 1 else 0.0
+        """Standard deviation of the draws (NaN for a single draw: it has none)."""
+        return float(self.draws.std(ddof=1)) if self.draws.size > 1 else math.nan
 
     def quantiles(self, levels: Sequence[float] = QUANTILES) -> dict[float, float]:
         """Quantiles of the draws (numpy's default linear interpolation)."""
@@ -460,10 +485,18 @@ class UncertaintyResult:
 
     def summary(self) -> str:
         """The result in one sentence."""
-        lo, hi = self.interval(0.9)
-        if hi - lo < 1e-12:
+        if not self.inputs:
             return (f"{self.query} is {self.point:.4g} in every draw: none of the uncertain "
                     "numbers reaches it.")
+        numbers = (f"the {len(self.inputs)} uncertain number"
+                   + ("s" if len(self.inputs) != 1 else "") + " it depends on")
+        if self.samples == 1:
+            return (f"{self.query} is {self.point:.4g} at the point values; one draw of "
+                    f"{numbers} gives {float(self.draws[0]):.4g} (quantiles need more draws).")
+        lo, hi = self.interval(0.9)
+        if hi - lo < 1e-12:
+            return (f"{self.query} is {self.point:.4g} at the point values and "
+                    f"{self.median:.4g} in all {self.samples:,} draws of {numbers}.")
         return (f"{self.query} is {self.point:.4g} at the point values; over {self.samples:,} "
                 f"draws of the {len(self.inputs)} uncertain numbers it depends on, its median "
                 f"is {self.median:.4g} and 90% of draws lie between {lo:.4g} and {hi:.4g}.")
@@ -474,7 +507,7 @@ class UncertaintyResult:
             "state": self.state, "evidence": dict(self.evidence), "do": dict(self.do),
             "samples": self.samples, "seed": self.seed, "critical_unknowns": list(self.unknowns),
             "inputs": list(self.inputs), "point": self.point, "mean": self.mean,
-            "median": self.median, "std": self.std,
+            "median": self.median, "std": None if self.samples < 2 else self.std,
             "quantiles": {f"{q:g}": v for q, v in self.quantiles().items()},
             "interval_90": list(self.interval(0.9)), "summary": self.summary(),
         }
@@ -517,12 +550,12 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     >>> result.quantiles()[0.05] < result.median < result.quantiles()[0.95]
     True
     """
+    samples = _check_samples(samples)
     query, state_index, state = _plan(network, target, state, evidence, do)
     model = uncertainty_model(network, unknowns=unknowns)
     needed = model.inputs_for(query.parameters)
     draws = model.sample(samples, rng=rng, names=needed)
     values = model.parameter_values(draws)
-    samples = _check_samples(samples)
     answers = query.run(values, chunk=chunk, progress=progress)[:, state_index]
     if answers.shape[0] != samples:  # nothing uncertain reaches the answer
         answers = np.full(samples, answers[0])
@@ -597,12 +630,7 @@ def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequ
     ((500, 4), True)
     """
     names = list(mitigations)
-    entries = _check_samples(samples) * 2 ** len(names)
-    if entries > MAX_PORTFOLIO_ENTRIES:
-        raise InvalidArgumentError(
-            f"{samples:,} samples x {2 ** len(names):,} portfolios is {entries:,} answers, more "
-            f"than {MAX_PORTFOLIO_ENTRIES:,}; use at most "
-            f"{MAX_PORTFOLIO_ENTRIES // 2 ** len(names):,} samples")
+    check_samples(samples, portfolios=2 ** len(names))
     for m in names:
         states = network.states(m)
         if "on" not in states or "off" not in states:
@@ -776,3 +804,20 @@ def _plot_format(path: Path) -> str:
         raise InvalidArgumentError(
             f"cannot plot to {path}: the file name must end in .png or .svg")
     return fmt
+
+
+def check_plot_path(path: str | Path) -> Path:
+    """Check that a plot can be written to ``path`` (a .png or .svg file in a folder that
+    exists), before anything is computed; returns it as a Path."""
+    path = Path(path)
+    _plot_format(path)
+    _check_destination(path)
+    return path
+
+
+def _check_destination(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise InvalidArgumentError(f"cannot write {path}: it is a folder")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import click
 
+from gmnet.analysis.uncertainty import MAX_SAMPLES
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
@@ -58,7 +59,8 @@ def _under(opts: Options) -> str:
 
 @click.command()
 @click.argument("query_text", metavar="QUERY")
-@click.option("--samples", type=click.IntRange(min=1), default=10_000, show_default=True,
+@click.option("--samples", type=click.IntRange(min=1, max=MAX_SAMPLES), default=10_000,
+              show_default=True,
               help="Number of draws of the uncertain numbers.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same seed gives the same numbers.")
@@ -76,9 +78,11 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     state, the target's first state is used. Prints the point value, mean, median, the 5, 25,
     75 and 95% quantiles and a histogram of the draws.
     """
-    from gmnet.analysis.uncertainty import plot_uncertainty
+    from gmnet.analysis.uncertainty import check_plot_path, plot_uncertainty
     from gmnet.analysis.uncertainty import uncertainty as run_uncertainty
 
+    if plot:
+        check_plot_path(plot)  # before the draws, not after
     net, parsed, evidence = _question(query_text, opts)
     with progress_bar(samples, "drawing") as update:
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
@@ -102,17 +106,21 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
 def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
     """The result of :func:`gmnet.analysis.uncertainty.uncertainty` as terminal lines."""
     unknowns = ", ".join(result.unknowns) if result.unknowns else "none"
-    q = result.quantiles()
+    draws = f"{result.samples:,} draw" + ("s" if result.samples != 1 else "")
     lines = [result.query + under,
-             f"  {result.samples:,} draws, seed {result.seed}; {len(result.inputs)} uncertain "
+             f"  {draws}, seed {result.seed}; {len(result.inputs)} uncertain "
              f"numbers reach this answer; critical unknowns: {unknowns}",
              "",
-             f"  point value  {result.point:.4f}",
-             f"  mean         {result.mean:.4f}   (std {result.std:.4f})",
-             f"  median       {result.median:.4f}",
-             "  quantiles    " + "   ".join(f"{level:.0%} {q[level]:.4f}"
-                                            for level in (0.05, 0.25, 0.75, 0.95)),
-             ""]
+             f"  point value  {result.point:.4f}"]
+    if result.samples == 1:
+        return lines + [f"  one draw     {float(result.draws[0]):.4f}   (a spread, quantiles "
+                        "and a histogram need more draws)", "", result.summary()]
+    q = result.quantiles()
+    lines += [f"  mean         {result.mean:.4f}   (std {result.std:.4f})",
+              f"  median       {result.median:.4f}",
+              "  quantiles    " + "   ".join(f"{level:.0%} {q[level]:.4f}"
+                                             for level in (0.05, 0.25, 0.75, 0.95)),
+              ""]
     counts, edges = result.histogram(bins)
     width = 40
     top = max(int(counts.max()), 1)
@@ -125,7 +133,8 @@ def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
 
 @click.command()
 @click.argument("query_text", metavar="QUERY")
-@click.option("--samples", type=click.IntRange(min=2), default=1024, show_default=True,
+@click.option("--samples", type=click.IntRange(min=2, max=MAX_SAMPLES), default=1024,
+              show_default=True,
               help="Sobol base sample size N, a power of 2; the design has N x (inputs + 2) "
                    "rows.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -148,7 +157,10 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     """
     from gmnet.analysis.sensitivity import plot_tornado
     from gmnet.analysis.sensitivity import sensitivity as run_sensitivity
+    from gmnet.analysis.uncertainty import check_plot_path
 
+    if plot:
+        check_plot_path(plot)  # before the analysis, not after
     net, parsed, evidence = _question(query_text, opts)
     with progress_bar(None, "evaluating") as update:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,

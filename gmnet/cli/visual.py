@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from gmnet.analysis.uncertainty import MAX_SAMPLES
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.errors import InvalidArgumentError
 
@@ -33,6 +34,8 @@ def _check_out(out: str | None) -> Path | None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InvalidArgumentError(f"cannot write {out}: folder {folder} does not exist")
+    if path.is_dir():
+        raise InvalidArgumentError(f"cannot write {out}: it is a folder")
     return path
 
 
@@ -42,7 +45,8 @@ def _check_out(out: str | None) -> Path | None:
               help="Write the diagram here: FILE.svg, .png, .pdf or .dot (default: DOT text on "
                    "standard output).")
 @click.option("--format", "fmt", type=click.Choice(["svg", "png", "pdf", "dot"]), default=None,
-              help="Format, if not given by the file name.")
+              help="Format, if not given by the file name (it must agree with the name's "
+                   "ending).")
 @click.option("--query", "-q", "query_text", metavar="QUERY", default=None,
               help='Show every node\'s probability under a query, e.g. '
                    '"P(harm | shift_type=extreme, do(alignment_method=standard))".')
@@ -63,11 +67,11 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     observed and intervened nodes are marked, and the target stands out. Needs Graphviz's dot
     program for svg, png and pdf (Debian package graphviz); .dot files need nothing.
     """
+    from gmnet.viz.diagram import diagram_format
     from gmnet.viz.diagram import draw as draw_network
-    from gmnet.viz.diagram import format_from_suffix
 
     path = _check_out(out)
-    fmt = fmt or (format_from_suffix(path) if path else "dot")
+    fmt = diagram_format(path, fmt) if path else (fmt or "dot")
     if path is None and fmt in ("png", "pdf"):
         raise InvalidArgumentError(f"{fmt} is binary; give --out FILE.{fmt}")
     from gmnet.model.scenarios import merge_evidence
@@ -131,7 +135,8 @@ PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigati
 @click.option("--target", default="harm", show_default=True, metavar="VAR",
               help="The output variable.")
 @click.option("--state", default="yes", show_default=True, help="The output state.")
-@click.option("--samples", "-n", type=click.IntRange(min=10), default=2000, show_default=True,
+@click.option("--samples", "-n", type=click.IntRange(min=10, max=MAX_SAMPLES), default=2000,
+              show_default=True,
               help="Parameter draws (uncertainty, tornado, mitigations).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed.")
@@ -172,7 +177,8 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
 @click.command()
 @click.option("--out", "-o", metavar="FILE.html", default="report.html", show_default=True,
               help="Where to write the report.")
-@click.option("--samples", "-n", type=click.IntRange(min=10), default=2000, show_default=True,
+@click.option("--samples", "-n", type=click.IntRange(min=10, max=MAX_SAMPLES), default=2000,
+              show_default=True,
               help="Parameter draws for the uncertainty, sensitivity and mitigation sections.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed for those draws.")
@@ -184,10 +190,11 @@ def report(out: str, samples: int, seed: int, sections: str | None, opts: Option
 
     The file needs nothing else to open or print (images and styles are inside it).
     """
-    from gmnet.report import write_report
+    from gmnet.report import check_report_path, write_report
 
     path = _check_out(out)
     assert path is not None
+    check_report_path(path)
     net, evidence = opts.setup()
     chosen = [s.strip() for s in sections.split(",") if s.strip()] if sections else None
     label = _scenario_label(opts)

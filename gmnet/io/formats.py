@@ -18,7 +18,9 @@ round trip reproduces each table bit for bit.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,7 @@ __all__ = [
 FORMATS = ("bif", "xmlbif", "net", "xdsl", "uai")
 EXTENSIONS = {".bif": "bif", ".xml": "xmlbif", ".xmlbif": "xmlbif", ".net": "net",
               ".xdsl": "xdsl", ".uai": "uai"}
+_EXTENSION_OF = {"bif": ".bif", "xmlbif": ".xml", "net": ".net", "xdsl": ".xdsl", "uai": ".uai"}
 FORMAT_NAMES = {"bif": "BIF", "xmlbif": "XMLBIF", "net": "Hugin NET", "xdsl": "GeNIe XDSL",
                 "uai": "UAI"}
 SIDECAR_SUFFIX = ".gmnet.json"
@@ -140,19 +143,74 @@ def export_network(network: Network, path: str | Path, *, format: str | None = N
         raise InvalidArgumentError(f"expected a gmnet Network, got {type(network).__name__}")
     path = Path(path)
     fmt = _check_format(format, path)
+    _check_export_name(fmt, path, given=format is not None)
+    side = sidecar_path(path) if sidecar else None
+    _check_destination(path, side)
     if evidence:
         from gmnet.inference.query import resolve_assignments
 
         resolve_assignments(network, evidence, what="evidence")
     model, renamed = _file_model(network, fmt)
     text = _model_text(model, fmt, network.name)
-    side = None
-    if sidecar:
-        side = sidecar_path(path)
+    if side is None:
+        write_text(path, text)
+    else:
         payload = _sidecar_payload(network, model, fmt, path, evidence or {})
-        write_text(side, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    write_text(path, text)
+        _write_together([(path, text),
+                         (side, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")])
     return ExportResult(path, fmt, side, renamed)
+
+
+def _check_export_name(fmt: str, path: Path, *, given: bool) -> None:
+    """A format given explicitly must not contradict the file name's extension."""
+    said = format_of(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raise InvalidArgumentError(
+            f"cannot export {fmt} to {str(path)!r}: a .yaml file is a gmnet network file; "
+            f"name the file {path.with_suffix(_EXTENSION_OF[fmt]).name}")
+    if given and said is not None and said != fmt:
+        raise InvalidArgumentError(
+            f"format {fmt} contradicts the file name {str(path)!r} (a {FORMAT_NAMES[said]} "
+            f"file); leave the format out to write {said}, or name the file "
+            f"{path.with_suffix(_EXTENSION_OF[fmt]).name}")
+
+
+def _check_destination(path: Path, side: Path | None) -> None:
+    """Before anything is computed: the folder exists and neither file name is a folder."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise InvalidArgumentError(f"cannot write {path}: it is a folder")
+    if side is not None and side.is_dir():
+        raise InvalidArgumentError(f"cannot write the sidecar {side} of {path}: it is a folder")
+
+
+def _write_together(files: list[tuple[Path, str]]) -> None:
+    """Write each (path, text) to a temporary file beside it, then rename them in order.
+
+    Nothing is replaced until every file is fully written, and the first (the network file)
+    lands before the second (its sidecar): a failure never leaves a sidecar without its file
+    or a half-written file.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    temps: list[Path] = []
+    try:
+        for target, text in files:
+            folder = target.parent if str(target.parent) else Path(".")
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                       dir=folder)
+            temps.append(Path(tmp))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+            os.chmod(tmp, 0o666 & ~umask)  # what a plain open() would give
+        for (target, _), tmp in zip(files, temps, strict=True):
+            os.replace(tmp, target)
+    finally:
+        for tmp in temps:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def _file_model(network: Network, fmt: str) -> tuple[CompiledModel, dict[str, dict[str, str]]]:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from gmnet.model.network import Network
     from gmnet.query_text import ParsedQuery
 
-__all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "describe",
-           "focus_question", "scenario_grid"]
+__all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "check_chart_samples",
+           "describe", "focus_question", "scenario_grid"]
 
 CHART_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
 _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sensitivity",
@@ -180,13 +180,16 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
         :func:`focus_question`). Evidence in ``evidence`` is added to it.
     samples, rng
         Parameter draws and seed for the analyses that sample (Sobol rounds ``samples`` down
-        to a power of two, at least 64).
+        to a power of two, at least 64 and at most what keeps its design within memory, see
+        :func:`gmnet.analysis.sensitivity.max_sobol_samples`). Checked before anything runs
+        (:func:`check_chart_samples`).
     """
     if kind not in CHART_KINDS:
         raise UnknownNameError("chart", str(kind), CHART_KINDS)
     if not available(kind):
         raise GmnetError(f"the {kind} chart needs {_NEEDS[kind]}, which this version of gmnet "
                          "does not have")
+    check_chart_samples(kind, network, samples)
     network.node(target)
     network.check_state(target, state)
     evidence = dict(evidence or {})
@@ -200,6 +203,34 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     if kind == "uncertainty":
         return _uncertainty(network, question, samples or 2000, rng)
     return _sensitivity(network, question, kind, samples, rng)
+
+
+def check_chart_samples(kind: str, network: Network, samples: int | None) -> None:
+    """Raise unless ``samples`` draws are allowed for chart ``kind`` on ``network``.
+
+    The uncertainty and Sobol charts take at most
+    :data:`gmnet.analysis.uncertainty.MAX_SAMPLES` draws; the mitigation chart evaluates every
+    portfolio (2**k for k mitigations) on each draw, so it takes at most
+    ``MAX_PORTFOLIO_ENTRIES // 2**k``. Cheap: call it before a long computation.
+    """
+    if kind not in ("uncertainty", "sobol", "mitigations") or not available(kind):
+        return
+    if samples is None or samples == 0:
+        return  # the default count (uncertainty, sobol) or no intervals (mitigations)
+    from gmnet.analysis.uncertainty import check_samples
+
+    portfolios = 1
+    if kind == "mitigations":
+        from gmnet.analysis.mitigations import mitigations_of
+
+        portfolios = 2 ** len(mitigations_of(network))
+    try:
+        check_samples(samples, portfolios=portfolios)
+    except GmnetError as exc:
+        if portfolios == 1:
+            raise
+        raise InvalidArgumentError(f"the mitigation chart evaluates all {portfolios:,} "
+                                   f"portfolios on every draw: {exc}") from None
 
 
 def _label(network: Network, var: str) -> str:
@@ -339,9 +370,13 @@ def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
 
     base = None
     if kind == "sobol":
+        from gmnet.analysis.sensitivity import max_sobol_samples
+        from gmnet.analysis.uncertainty import uncertainty_model
+
         base = 64
         while base * 2 <= (samples or 1024):
             base *= 2
+        base = min(base, max_sobol_samples(len(uncertainty_model(network).inputs)))
     result = sensitivity(network, question.target, question.state, evidence=question.evidence,
                          do=question.do, samples=base, rng=rng)
     what = f"P({question.target}={question.state})"

@@ -145,7 +145,7 @@ class Diagram:
         from gmnet.io.atomic import write_bytes
 
         path = Path(path)
-        fmt = format or format_from_suffix(path)
+        fmt = diagram_format(path, format)
         return write_bytes(path, self.render(fmt))
 
     def _repr_svg_(self) -> str | None:
@@ -168,6 +168,39 @@ def format_from_suffix(path: str | Path) -> str:
             f"cannot tell the diagram format from {str(path)!r}; end the file name with one of: "
             + ", ".join("." + f for f in FORMATS))
     return suffix
+
+
+# file name endings that say what a file is: a format contradicting one of them is a mistake
+KNOWN_SUFFIXES = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "gv": "dot",
+                  "jpg": "jpg", "jpeg": "jpg", "gif": "gif", "bmp": "bmp", "tif": "tiff",
+                  "tiff": "tiff", "webp": "webp", "eps": "eps", "ps": "ps", "html": "html",
+                  "htm": "html", "json": "json", "txt": "txt"}
+
+
+def suffix_format(path: str | Path) -> str | None:
+    """What a file name's ending says the file is (``x.png`` -> ``png``), or None."""
+    return KNOWN_SUFFIXES.get(Path(path).suffix.lower().lstrip("."))
+
+
+def check_format_matches(fmt: str, path: str | Path) -> None:
+    """Raise if ``fmt`` contradicts the ending of ``path`` (SVG bytes in ``x.png``)."""
+    said = suffix_format(path)
+    if said is not None and said != fmt:
+        wanted = Path(path).with_suffix("." + fmt).name
+        raise InvalidArgumentError(
+            f"format {fmt} contradicts the file name {str(path)!r} (a .{said} file); leave "
+            f"the format out to write {said}, or name the file {wanted}")
+
+
+def diagram_format(path: str | Path, format: str | None = None) -> str:  # noqa: A002
+    """The format to write ``path`` in: ``format`` if given (it must agree with the file
+    name's ending, when that ending names a format), else the one the ending names."""
+    if format is None:
+        return format_from_suffix(path)
+    if format not in FORMATS:
+        raise UnknownNameError("diagram format", str(format), FORMATS)
+    check_format_matches(format, path)
+    return format
 
 
 def draw(network: Network, query: str | ParsedQuery | None = None, *,

@@ -111,6 +111,10 @@ def save_figure(figure: Figure, path: str | Path, *, format: str | None = None, 
     if fmt not in FIGURE_FORMATS:
         raise UnknownNameError("figure format", fmt or str(path), FIGURE_FORMATS,
                                context=f"(from {str(path)!r})")
+    if format is not None:
+        from gmnet.viz.diagram import check_format_matches
+
+        check_format_matches(fmt, path)
     with _styled(), atomic_path(path, suffix="." + fmt) as tmp:
         figure.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
     return path
