@@ -545,7 +545,8 @@ footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
 
 def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
                  label: str | None = None, sections: Sequence[str] | None = None,
-                 samples: int = 2000, rng: int = 0) -> str:
+                 samples: int = 2000, rng: int = 0,
+                 progress: Callable[[str, int, int], None] | None = None) -> str:
     """The report as one HTML document (a string).
 
     Parameters
@@ -561,6 +562,9 @@ def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
         :data:`SECTIONS`).
     samples, rng
         Parameter draws and seed for the uncertainty, sensitivity and mitigation analyses.
+    progress
+        Called as ``progress(section_title, done, total)`` before each section is built (the
+        CLI draws a progress bar with it; the library itself never prints).
     """
     from gmnet.inference.query import resolve_assignments
 
@@ -579,7 +583,7 @@ def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
         raise InvalidArgumentError(f"rng must be a non-negative integer seed, got {rng!r}")
     _check_report_samples(network, chosen, samples)
     ctx = _Context(network, evidence, samples, rng, label)
-    return _build(ctx, [s for s in SECTIONS if s.key in chosen])
+    return _build(ctx, [s for s in SECTIONS if s.key in chosen], progress)
 
 
 def _check_report_samples(network: Network, chosen: set[str], samples: int) -> None:
@@ -603,11 +607,14 @@ def _check_report_samples(network: Network, chosen: set[str], samples: int) -> N
                 f"draw: {exc}, or leave the section out") from None
 
 
-def _build(ctx: _Context, sections: Sequence[_Section]) -> str:
+def _build(ctx: _Context, sections: Sequence[_Section],
+           progress: Callable[[str, int, int], None] | None = None) -> str:
     import gmnet
 
     rendered = []
-    for section in sections:
+    for done, section in enumerate(sections):
+        if progress is not None:
+            progress(section.title, done, len(sections))
         body = section.render(ctx)
         if body:
             rendered.append((section, body))

@@ -288,3 +288,13 @@ def test_report_path_is_checked_before_any_section(tmp_path, monkeypatch, capsys
     code = main(["report", "-o", str(tmp_path / "r.txt")])
     _, err = capsys.readouterr()
     assert code == 2 and "the report is HTML; name the file *.html" in err
+
+
+def test_report_progress_callback_sees_every_section(net):
+    from gmnet.report import build_report
+
+    calls = []
+    build_report(net, sections=["overview", "core_table", "parameters"],
+                 progress=lambda title, done, total: calls.append((title, done, total)))
+    assert [(done, total) for _, done, total in calls] == [(0, 3), (1, 3), (2, 3)]
+    assert calls[0][0] == "Overview"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,8 @@ import click
 
 from gmnet.model.network import Network, load_network
 
-__all__ = ["network_options", "Options", "emit_json", "fmt_p", "echo"]
+__all__ = ["network_options", "Options", "emit_json", "fmt_p", "echo", "progress_bar",
+           "section_progress"]
 
 
 @dataclass
@@ -96,3 +98,37 @@ def fmt_p(p: float, digits: int = 4) -> str:
 
 def echo(text: str = "", err: bool = False) -> None:
     click.echo(text, err=err, file=sys.stderr if err else None)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int | None, what: str, *, unit: str = "draw") -> Iterator:
+    """A tqdm bar on stderr, shown only on a terminal and only after a second of work; yields
+    its ``update(n)``."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=what, unit=unit, unit_scale=unit == "draw", file=sys.stderr,
+               delay=1.0, leave=False, disable=None)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+@contextlib.contextmanager
+def section_progress(what: str) -> Iterator:
+    """A progress callback ``(title, done, total)`` for multi-part work such as the report."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, desc=what, unit="section", file=sys.stderr, delay=1.0, leave=False,
+               disable=None)
+
+    def update(title: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(title, refresh=False)
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()

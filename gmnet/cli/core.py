@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from gmnet.analysis.whatif import check_targets, core_table, neutral_context, what_if
-from gmnet.cli.common import Options, echo, emit_json, fmt_p, network_options
+from gmnet.cli.common import (
+    Options,
+    echo,
+    emit_json,
+    fmt_p,
+    network_options,
+    section_progress,
+)
 from gmnet.errors import InvalidArgumentError, NetworkFileError
 from gmnet.model.network import validate_file
 from gmnet.model.scenarios import merge_evidence
@@ -254,7 +261,9 @@ def _write_run_report(net, path: str, evidence=None, opts: Options | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         label = " + ".join(opts.extras.get("scenario") or ()) if opts else ""
-        return write_report(net, target, evidence=evidence or None, label=label or None)
+        with section_progress("report") as progress:
+            return write_report(net, target, evidence=evidence or None, label=label or None,
+                                progress=progress)
     except (GmnetError, OSError) as exc:
         echo(f"gmnet: warning: report not written: {exc}", err=True)
         return None

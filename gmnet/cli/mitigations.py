@@ -10,7 +10,7 @@ from gmnet.analysis.mitigations import (
     compare_mitigations,
     reshaped_priors,
 )
-from gmnet.cli.common import Options, echo, emit_json, network_options
+from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
 from gmnet.errors import QuerySyntaxError
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
@@ -73,7 +73,6 @@ def compare(given: str | None, context: str, target: str, all_portfolios: bool,
     unc = None
     if samples is not None:
         from gmnet.analysis.uncertainty import comparison_uncertainty
-        from gmnet.cli.uncertainty import progress_bar
 
         with progress_bar(samples, "drawing") as update:
             unc = comparison_uncertainty(net, result, samples=samples, rng=seed, progress=update)

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
-
 import click
 
 from gmnet.analysis.uncertainty import MAX_SAMPLES
-from gmnet.cli.common import Options, echo, emit_json, network_options
+from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
 
 UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL generalization, "
                  "interpretability feasibility, superhuman capability effects) as uncertain "
                  "inputs; see docs/uncertainty.md.")
-
-
-@contextlib.contextmanager
-def progress_bar(total: int | None, what: str) -> Iterator:
-    """A tqdm bar on stderr, shown only on a terminal and only after a second of work."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=what, unit="draw", unit_scale=True, file=sys.stderr,
-               delay=1.0, leave=False, disable=None)
-    try:
-        yield bar.update
-    finally:
-        bar.close()
 
 
 def _question(query_text: str, opts: Options):

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gmnet.analysis.uncertainty import MAX_SAMPLES
-from gmnet.cli.common import Options, echo, emit_json, network_options
+from gmnet.cli.common import Options, echo, emit_json, network_options, section_progress
 from gmnet.errors import InvalidArgumentError
 
 _ASSIGNMENT_HELP = "VAR=STATE; repeat the option for several."
@@ -193,13 +193,15 @@ def report(out: str, samples: int, seed: int, sections: str | None, opts: Option
     from gmnet.report import check_report_path, write_report
 
     path = _check_out(out)
-    assert path is not None
+    if path is None:
+        raise InvalidArgumentError("the report needs --out FILE.html")
     check_report_path(path)
     net, evidence = opts.setup()
     chosen = [s.strip() for s in sections.split(",") if s.strip()] if sections else None
     label = _scenario_label(opts)
-    written = write_report(net, path, evidence=evidence, label=label, sections=chosen,
-                           samples=samples, rng=seed)
+    with section_progress("report") as progress:
+        written = write_report(net, path, evidence=evidence, label=label, sections=chosen,
+                               samples=samples, rng=seed, progress=progress)
     if opts.json:
         emit_json({"network": net.name, "out": str(written),
                    "bytes": written.stat().st_size})
