@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 unexpected failure, 2 bad input)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if "serve" not in args:
+        # a command is one short process: let long batched runs reuse freed memory
+        from gmnet.inference.batched import keep_freed_memory
+
+        keep_freed_memory()
     try:
         cli.main(args=args, prog_name="gmnet", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -65,9 +65,14 @@ _heap_tuned = False
 Progress = Callable[[int], None]
 
 
-def _keep_freed_memory() -> None:
+def keep_freed_memory() -> None:
     """Once per process, on glibc: reuse freed chunk arrays instead of faulting them in anew
-    (see :data:`MALLOC_MMAP_THRESHOLD`)."""
+    (see :data:`MALLOC_MMAP_THRESHOLD`).
+
+    This changes the whole process's allocator, so the library never calls it by itself: the
+    command line does, since a command is one short-lived process; a notebook or program that
+    runs many long batched queries may call it too.
+    """
     global _heap_tuned
     if _heap_tuned:
         return
@@ -149,8 +154,6 @@ class BatchedQuery:
         step = self.chunk_size(chunk)
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
-        if len(starts) > 1:
-            _keep_freed_memory()
 
         def one(start: int) -> int:
             size = min(step, n - start)
