@@ -321,12 +321,14 @@ class _FakeLibc:
         self.mallopt = mallopt
 
 
-def test_long_runs_keep_freed_chunk_memory_once(net, monkeypatch):
+def test_keep_freed_memory_asks_glibc_once(monkeypatch):
     """Each chunk's arrays were faulted in from the kernel afresh (a third to a half of a
-    1,000,000-draw run went there): a run of several chunks asks glibc, once, to reuse them."""
+    1,000,000-draw run went there): the command line asks glibc, once, to reuse them; batched
+    runs in the library leave the process's allocator alone."""
     import ctypes
     import sys
 
+    from gmnet.cli import main
     from gmnet.inference import batched
 
     for key in batched._MALLOC_ENVIRONMENT:
@@ -335,17 +337,17 @@ def test_long_runs_keep_freed_chunk_memory_once(net, monkeypatch):
     calls: list = []
     monkeypatch.setattr(ctypes, "CDLL", lambda name: _FakeLibc(calls))
     monkeypatch.setattr(batched, "_heap_tuned", False)
+    net = gmnet.load_network()
     q = plan_query(net, "harm", evidence={"shift_type": "extreme"})
-    values = ranged_draws(net, 60, 3)
-    q.run(values, chunk=60, workers=1)  # one chunk: nothing to reuse
+    q.run(ranged_draws(net, 60, 3), chunk=20, workers=1)  # the library: nothing
     assert calls == []
-    q.run(values, chunk=20, workers=1)
+    assert main(["query", "P(harm=yes)"]) == 0
     assert calls == [(-3, 32 << 20), (-1, 64 << 20)]  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
-    q.run(values, chunk=20, workers=1)
+    batched.keep_freed_memory()
     assert len(calls) == 2  # once per process
     monkeypatch.setattr(batched, "_heap_tuned", False)
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
-    q.run(values, chunk=20, workers=1)
+    batched.keep_freed_memory()
     assert len(calls) == 2  # the user's own setting wins
 
 
