@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from gmnet.analysis.sensitivity import plot_tornado, sensitivity
+from gmnet.analysis.sensitivity import sensitivity
 from gmnet.cli import main
 from gmnet.errors import InvalidArgumentError
 from gmnet.model.network import network_from_dict
@@ -92,10 +92,18 @@ def test_sensitivity_errors(net):
 
 def test_tornado_plot(tmp_path):
     result = sensitivity(additive_network(), "out", "yes", samples=None)
-    path = plot_tornado(result, tmp_path / "tornado.png")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from gmnet.viz.charts import tornado_figure
+    from gmnet.viz.plots import save_figure
+
+    path = save_figure(tornado_figure(result), tmp_path / "tornado.svg")
+    import re
+
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text())
+    # q1 and q2 move the answer (widest first); r does not reach it and gets no bar
+    assert [t for t in texts if t in ("q1", "q2", "r")] == ["q1", "q2"]
+    assert "20.0%" in texts and "40.0%" in texts  # q1's swing, 0.2 around the point 30%
     with pytest.raises(InvalidArgumentError, match="top"):
-        plot_tornado(result, tmp_path / "t.png", top=0)
+        tornado_figure(result, top=0)
 
 
 def run(capsys, *args):

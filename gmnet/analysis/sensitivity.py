@@ -20,7 +20,6 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,8 +29,6 @@ from gmnet.analysis.uncertainty import (
     _check_samples,
     _names,
     _plan,
-    _plot_format,
-    _pyplot,
     _query_text,
     _seed_of,
     uncertainty_model,
@@ -42,7 +39,7 @@ from gmnet.random import as_generator
 if TYPE_CHECKING:
     from gmnet.model.network import Network
 
-__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity", "plot_tornado",
+__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity",
            "max_sobol_samples", "MAX_SOBOL_ENTRIES"]
 
 Progress = Callable[[int], None]
@@ -328,36 +325,3 @@ def _sobol(model: UncertaintyModel, relevant: set[str], answer, samples: int, rn
             np.asarray(result["ST_conf"]), variance, y, rows.size)
 
 
-def plot_tornado(result: SensitivityResult, path: str | Path, *, top: int = 15) -> Path:
-    """A tornado chart of the one-way swings (top ``top`` inputs), as PNG or SVG.
-
-    Each bar spans the answer with the input at its low and at its high end, the others at
-    their points; the line marks the point answer. Written atomically.
-    """
-    plt = _pyplot()
-    path = Path(path)
-    fmt = _plot_format(path)
-    if top < 1:
-        raise InvalidArgumentError(f"top must be at least 1, got {top}")
-    rows = sorted((r for r in result.rows if r.reaches_target), key=lambda r: -r.swing)[:top]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(rows), 2) + 1.4))
-    try:
-        for y, r in enumerate(reversed(rows)):
-            lo, hi = sorted((r.output_low, r.output_high))
-            ax.barh(y, hi - lo, left=lo, color="#6a8caf" if not r.critical_unknown
-                    else "#d68910", edgecolor="white")
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([r.label for r in reversed(rows)], fontsize=8)
-        ax.axvline(result.point, color="#c0392b", linewidth=1.2, label="point value")
-        ax.set_xlabel(result.query)
-        ax.set_title("One input at a time, low to high end (orange: a Critical Unknown)",
-                     fontsize=9)
-        ax.legend(fontsize=8, loc="lower right")
-        fig.tight_layout()
-        from gmnet.io.atomic import atomic_path
-
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt)
-    finally:
-        plt.close(fig)
-    return path

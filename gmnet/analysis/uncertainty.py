@@ -47,7 +47,6 @@ __all__ = [
     "portfolio_draws",
     "ComparisonUncertainty",
     "comparison_uncertainty",
-    "plot_uncertainty",
     "check_samples",
     "check_plot_path",
     "MAX_SAMPLES",
@@ -753,51 +752,7 @@ def _odds(diff: np.ndarray) -> dict[str, float]:
     return {"p_a_beats_b": float(np.mean(diff > TIE)), "p_tie": float(np.mean(np.abs(diff) <= TIE))}
 
 
-# ============================================================================ plot
-def plot_uncertainty(result: UncertaintyResult, path: str | Path, *, bins: int = 40) -> Path:
-    """A histogram of the draws with the point value and the 5/50/95% quantiles, as PNG or SVG.
-
-    The file is written atomically; its format follows the suffix (.png or .svg).
-    """
-    plt = _pyplot()
-    path = Path(path)
-    fmt = _plot_format(path)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    try:
-        ax.hist(result.draws, bins=bins, color="#6a8caf", edgecolor="white")
-        qs = result.quantiles()
-        for level, style in ((0.05, ":"), (0.5, "-"), (0.95, ":")):
-            ax.axvline(qs[level], color="#333333", linestyle=style, linewidth=1,
-                       label=f"{level:.0%} quantile" if level != 0.5 else "median")
-        ax.axvline(result.point, color="#c0392b", linewidth=1.5, label="point value")
-        ax.set_xlabel(result.query)
-        ax.set_ylabel("draws")
-        ax.set_title(f"{result.samples:,} draws of the uncertain numbers", fontsize=10)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        from gmnet.io.atomic import atomic_path
-
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt)
-    finally:
-        plt.close(fig)
-    return path
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - matplotlib is in the analysis extra
-        raise InvalidArgumentError(
-            "plots need matplotlib: pip install 'gmnet[analysis]' (or pip install matplotlib)"
-        ) from exc
-    plt.rcParams["svg.fonttype"] = "none"  # keep text as text in SVG
-    return plt
-
-
+# ============================================================================ plot paths
 def _plot_format(path: Path) -> str:
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):

@@ -61,7 +61,7 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     state, the target's first state is used. Prints the point value, mean, median, the 5, 25,
     75 and 95% quantiles and a histogram of the draws.
     """
-    from gmnet.analysis.uncertainty import check_plot_path, plot_uncertainty
+    from gmnet.analysis.uncertainty import check_plot_path
     from gmnet.analysis.uncertainty import uncertainty as run_uncertainty
 
     if plot:
@@ -71,7 +71,12 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
                                  do=parsed.do, samples=samples, rng=seed, unknowns=unknowns,
                                  progress=update)
-    written = plot_uncertainty(result, plot) if plot else None
+    written = None
+    if plot:
+        from gmnet.viz.charts import uncertainty_figure
+        from gmnet.viz.plots import save_figure
+
+        written = save_figure(uncertainty_figure(result, bins=bins), plot)
     if opts.json:
         payload = {**result.to_dict(), **_applied(opts)}
         counts, edges = result.histogram(bins)
@@ -138,7 +143,6 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     Sobol indices (SALib) give each input's share of the answer's variance, alone (S1) and with
     its interactions (ST), with confidence intervals. Sorted by total effect.
     """
-    from gmnet.analysis.sensitivity import plot_tornado
     from gmnet.analysis.sensitivity import sensitivity as run_sensitivity
     from gmnet.analysis.uncertainty import check_plot_path
 
@@ -149,7 +153,12 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
                                  do=parsed.do, samples=samples if sobol else None, rng=seed,
                                  unknowns=unknowns, progress=update)
-    written = plot_tornado(result, plot, top=top) if plot else None
+    written = None
+    if plot:
+        from gmnet.viz.charts import tornado_figure
+        from gmnet.viz.plots import save_figure
+
+        written = save_figure(tornado_figure(result, top=top), plot)
     if opts.json:
         payload = {**result.to_dict(), **_applied(opts)}
         if written:

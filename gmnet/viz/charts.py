@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gmnet.query_text import ParsedQuery
 
 __all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "check_chart_samples",
-           "describe", "focus_question", "scenario_grid"]
+           "describe", "focus_question", "scenario_grid", "tornado_figure", "uncertainty_figure"]
 
 CHART_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
 _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sensitivity",
@@ -347,17 +347,44 @@ def _mitigations(network, evidence, target, state, samples, rng) -> Chart:
                  f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}")
 
 
+def uncertainty_figure(result, *, title: str | None = None, bins: int = 40):
+    """Histogram and CDF of an uncertainty result's draws, with its 5-95% band and point value.
+
+    ``result`` is a :class:`gmnet.analysis.uncertainty.UncertaintyResult`; save the figure with
+    :func:`gmnet.viz.plots.save_figure`.
+    """
+    from gmnet.viz.plots import uncertainty_distribution
+
+    return uncertainty_distribution(
+        result.draws, point=result.point, bins=bins,
+        xlabel=f"P({result.target}={result.state})",
+        title=title or f"{result.query}: {result.samples:,} draws of the uncertain numbers")
+
+
+def tornado_figure(result, *, title: str | None = None, top: int = 15):
+    """The one-way tornado of a sensitivity result: each input that moves the answer, at the
+    low and the high end of its range (at most ``top`` bars, widest swing first)."""
+    from gmnet.viz.plots import tornado
+
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise InvalidArgumentError(f"top must be an integer of at least 1, got {top!r}")
+    moving = [r for r in result.rows if r.reaches_target and r.swing > 1e-9]
+    if not moving:
+        raise InvalidArgumentError(f"{result.query} does not depend on any uncertain number: "
+                                   "there is nothing to draw")
+    bars = [(r.label, r.output_low, r.output_high) for r in moving]
+    return tornado(bars, baseline=result.point, xlabel=f"P({result.target}={result.state})",
+                   max_bars=top,
+                   title=title or f"Sensitivity of {result.query}, one number at a time")
+
+
 def _uncertainty(network, question: Question, samples: int, rng) -> Chart:
     from gmnet.analysis.uncertainty import uncertainty
-    from gmnet.viz.plots import uncertainty_distribution
 
     result = uncertainty(network, question.target, question.state, evidence=question.evidence,
                          do=question.do, samples=samples, rng=rng)
-    fig = uncertainty_distribution(
-        result.draws, point=result.point,
-        title=f"{question.description}: {result.samples:,} draws of the "
-              f"{len(result.inputs)} uncertain numbers it depends on",
-        xlabel=f"P({question.target}={question.state})")
+    fig = uncertainty_figure(result, title=f"{question.description}: {result.samples:,} draws "
+                             f"of the {len(result.inputs)} uncertain numbers it depends on")
     lo, hi = result.interval(0.9)
     return Chart("uncertainty", fig, result.to_dict(),
                  f"{question.description}: point {result.point:.1%}, median "
@@ -366,7 +393,7 @@ def _uncertainty(network, question: Question, samples: int, rng) -> Chart:
 
 def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
     from gmnet.analysis.sensitivity import sensitivity
-    from gmnet.viz.plots import interval_bars, tornado
+    from gmnet.viz.plots import interval_bars
 
     base = None
     if kind == "sobol":
@@ -379,15 +406,13 @@ def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
         base = min(base, max_sobol_samples(len(uncertainty_model(network).inputs)))
     result = sensitivity(network, question.target, question.state, evidence=question.evidence,
                          do=question.do, samples=base, rng=rng)
-    what = f"P({question.target}={question.state})"
     moving = [r for r in result.rows if r.reaches_target and r.swing > 1e-9]
     if kind == "tornado":
         if not moving:
             raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
                                        "number: there is nothing to draw")
-        bars = [(r.label, r.output_low, r.output_high) for r in moving]
-        fig = tornado(bars, baseline=result.point, xlabel=what,
-                      title=f"Sensitivity of {question.description}, one number at a time")
+        fig = tornado_figure(result, title=f"Sensitivity of {question.description}, one "
+                                           "number at a time")
         top = max(moving, key=lambda r: r.swing)
         summary = (f"widest swing: {top.label}, {top.output_low:.1%} to "
                    f"{top.output_high:.1%} (point {result.point:.1%})")
