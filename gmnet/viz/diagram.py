@@ -79,15 +79,9 @@ def node_marginals(network: Network, evidence: Mapping[str, str] | None = None,
     >>> round(m["capability_transfer"]["yes"], 2)
     0.45
     """
-    from gmnet.inference.query import resolve_assignments
+    from gmnet.inference.query import resolve_query
 
-    ev = resolve_assignments(network, evidence, what="evidence")
-    dd = resolve_assignments(network, do, what="do()")
-    both = sorted(set(ev) & set(dd))
-    if both:
-        raise InvalidArgumentError(
-            f"{both[0]} is both observed and intervened on; give it in evidence or in do(), "
-            "not both")
+    ev, dd = resolve_query(network, evidence, do)
     return _node_marginals(network, ev, dd)
 
 
