@@ -186,7 +186,7 @@ def tornado(bars: Sequence[tuple[str, float, float]], *, baseline: float,
         ax.set_yticks(y, [r[0] for r in rows])
         ax.set_xlim(min(lows + [base]) - 0.14 * span, max(highs + lows + [base]) + 0.14 * span)
         _percent_axis(ax.xaxis)
-        ax.set_xlabel(f"{xlabel} (line: all numbers at their point values, {_pct(base)})")
+        ax.set_xlabel(f"{xlabel}\n(line: all numbers at their point values, {_pct(base)})")
         _title(fig, title)
         from matplotlib.patches import Patch
 
