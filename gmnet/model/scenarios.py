@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, StrictStr
 
 from gmnet.errors import (
     ImpossibleEvidenceError,
@@ -40,6 +40,7 @@ from gmnet.errors import (
 from gmnet.model import schema
 from gmnet.model.files import load_cached, validate_shape
 from gmnet.model.network import NETWORKS_DIR, Network, load_network, read_yaml
+from gmnet.model.schema import Number, StateName, StrictModel
 from gmnet.model.worldviews import OverrideSpec, Worldview, WorldviewCatalog, apply_worldview
 
 __all__ = [
@@ -58,14 +59,9 @@ SCENARIOS_FILE = NETWORKS_DIR / "scenarios.yaml"
 KINDS = ("domain", "period", "example_shift", "custom")
 PRIOR_TOLERANCE = 1e-9
 
-Number = StrictFloat | StrictInt
 ScenarioName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 NodeName = Annotated[str, Field(min_length=1, max_length=64)]
-StateName = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class ScenarioSpec(_Strict):

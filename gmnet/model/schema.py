@@ -19,8 +19,13 @@ ROLES = ("context", "pathway", "mitigation", "alarm", "outcome")
 UNITS = ("probability", "multiplier", "fraction")
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Every data file's models: unknown keys are errors, loaded values are frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_Strict = StrictModel
 
 
 class ParameterValue(_Strict):

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, StrictStr
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
 from gmnet.model.files import load_cached, validate_shape
 from gmnet.model.network import NETWORKS_DIR, Network, load_network, read_yaml
 from gmnet.model.parameters import Parameter
+from gmnet.model.schema import ParameterValue, StateName, StrictModel
 
 __all__ = [
     "DEFAULT_WORLDVIEW",
@@ -43,22 +44,10 @@ DEFAULT_WORLDVIEW = "document-table"
 # The node whose states a worldview's ``applies_to`` names, and which ``name.*`` expands over.
 SHIFT_NODE = "shift_type"
 
-Number = StrictFloat | StrictInt
 WorldviewName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-StateName = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OverrideSpec(_Strict):
-    """A replacement number: point value, range where known, and where it comes from."""
-
-    value: Number
-    range: tuple[Number, Number] | None = None
-    source: StrictStr = Field(min_length=1)
-    note: StrictStr | None = None
+# A replacement number has the shape of a network file's number: value, range, source, note.
+OverrideSpec = ParameterValue
+_Strict = StrictModel
 
 
 class WorldviewSpec(_Strict):
