@@ -128,3 +128,18 @@ def fmt_time(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.1f} ms"
     return f"{seconds * 1e6:.2f} us"
+
+
+def finish(results: list[dict], engine_rss: float, as_json: bool,
+           show: Callable[[dict], None]) -> list[dict]:
+    """Record the engine's resident memory on every result, then print them (JSON or text)."""
+    import json
+
+    for r in results:
+        r["rss_mb"] = engine_rss
+    if as_json:
+        print(json.dumps({"machine": machine(), "results": results}))
+    else:
+        for r in results:
+            show(r)
+    return results

@@ -7,7 +7,6 @@ straightforward pgmpy loop on the same draws.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -18,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     SEED,
     PgmpyLoop,
+    finish,
     fmt_time,
-    machine,
     peak_mb,
     rss_mb,
     timed,
@@ -95,14 +94,7 @@ def main(argv=None) -> list[dict]:
     results = [measure(True, args.draws), measure(False, args.draws)]
     engine_rss = rss_mb()  # before pgmpy is imported
     results = [compare_pgmpy(r, args.pgmpy_draws) for r in results]
-    for r in results:
-        r["rss_mb"] = engine_rss
-    if args.json:
-        print(json.dumps({"machine": machine(), "results": results}))
-    else:
-        for r in results:
-            show(r)
-    return results
+    return finish(results, engine_rss, args.json, show)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,21 @@ the pgmpy loop (one query per design row, measured on a few hundred rows and sca
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SEED, PgmpyLoop, fmt_time, machine, peak_mb, rss_mb, timed, workload  # noqa: E402,E501
+from _common import (  # noqa: E402
+    SEED,
+    PgmpyLoop,
+    finish,
+    fmt_time,
+    peak_mb,
+    rss_mb,
+    timed,
+    workload,
+)
 
 from gmnet.analysis.sensitivity import sensitivity  # noqa: E402
 from gmnet.analysis.uncertainty import uncertainty_model  # noqa: E402
@@ -80,14 +88,7 @@ def main(argv=None) -> list[dict]:
     results = [measure(True, args.samples), measure(False, args.samples)]
     engine_rss = rss_mb()  # before pgmpy is imported
     results = [compare_pgmpy(r) for r in results]
-    for r in results:
-        r["rss_mb"] = engine_rss
-    if args.json:
-        print(json.dumps({"machine": machine(), "results": results}))
-    else:
-        for r in results:
-            show(r)
-    return results
+    return finish(results, engine_rss, args.json, show)
 
 
 if __name__ == "__main__":
