@@ -4,15 +4,19 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SYS_STAMP := $(VENV)/.system-packages
-APT_PACKAGES := graphviz chromium fonts-dejavu-core
+RUN_STAMP := $(VENV)/.system-run
+TEST_STAMP := $(VENV)/.system-test
+# Debian packages: graphviz's `dot` draws the diagram (make run's report); chromium runs the
+# browser tests.
+APT_RUN := graphviz fonts-dejavu-core
+APT_TEST := chromium
 
 .PHONY: run test install system-deps lint bench clean
 
-run: $(STAMP)
+run: $(STAMP) $(RUN_STAMP)
 	$(PY) -m gmnet.cli run
 
-test: $(STAMP) $(SYS_STAMP)
+test: $(STAMP) $(RUN_STAMP) $(TEST_STAMP)
 	$(VENV)/bin/ruff check gmnet tests benchmarks
 	$(PY) -m pytest
 
@@ -27,17 +31,26 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(PY) -m pip install --quiet -e '.[analysis,web,dev]'
 	touch $(STAMP)
 
-# Debian packages: graphviz's `dot` for diagrams, chromium for the browser tests.
-$(SYS_STAMP): | $(VENV)/bin/python
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Install missing Debian packages (as root, or with sudo); otherwise say which are needed.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "gmnet: please install the Debian packages:$$missing (needs root)"; exit 1; fi; \
 	fi
-	touch $(SYS_STAMP)
+endef
 
-system-deps: $(SYS_STAMP)
+$(RUN_STAMP): | $(VENV)/bin/python
+	$(call apt_install,$(APT_RUN))
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): | $(VENV)/bin/python
+	$(call apt_install,$(APT_TEST))
+	touch $(TEST_STAMP)
+
+system-deps: $(RUN_STAMP) $(TEST_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gmnet tests benchmarks
