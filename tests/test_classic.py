@@ -14,7 +14,7 @@ import gmnet
 from gmnet.errors import UnknownNameError
 from gmnet.inference.pgmpy_backend import pgmpy_reference_query
 from gmnet.inference.query import posterior, resolve_assignments
-from gmnet.io.classic import CLASSIC_NETWORKS, classic_network
+from gmnet.io.classic import CLASSIC_NETWORKS, classic_network, probing_queries
 from gmnet.io.ranges import cpt_group_name, with_uniform_cpt_ranges
 
 SIZES = {"asia": 8, "sachs": 11, "child": 20, "insurance": 27, "alarm": 37}
@@ -25,21 +25,6 @@ def classic(request):
     return classic_network(request.param)
 
 
-def queries(net):
-    """Questions that reach across each network: a prior marginal, a diagnosis from a leaf and
-    a middle node, and an intervention on an ancestor of the target with other evidence."""
-    first, last = net.variables[0], net.variables[-1]
-    middle = net.variables[len(net.variables) // 2]
-    ancestors = net.compiled.ancestors_of([last]) - {last}
-    intervened = next(v for v in net.variables if v in ancestors and net.parents(v))
-    observed = next(v for v in net.variables if v not in (intervened, last)
-                    and v not in net.compiled.ancestors_of([intervened]))
-    return [
-        (last, {}, {}),
-        (first, {last: net.states(last)[0], middle: net.states(middle)[-1]}, {}),
-        (last, {observed: net.states(observed)[0]}, {intervened: net.states(intervened)[-1]}),
-        (middle, {}, {intervened: net.states(intervened)[0]}),
-    ]
 
 
 def test_loads_offline_from_the_installed_package(monkeypatch):
@@ -60,7 +45,7 @@ def test_structure(classic):
 
 
 def test_answers_match_pgmpy(classic):
-    for target, evidence, do in queries(classic):
+    for target, evidence, do in probing_queries(classic):
         ours = classic.query(target, evidence=evidence, do=do)
         theirs = pgmpy_reference_query(classic.compiled, target, evidence, do)
         assert list(ours) == list(theirs)
@@ -103,7 +88,7 @@ def test_uniform_cpt_ranges(name):
             assert p.source.endswith("range: assumption: uniform +-20%, each row renormalised")
         else:
             assert not p.ranged
-    for target, evidence, do in queries(net)[:2]:
+    for target, evidence, do in probing_queries(net)[:2]:
         a = net.query(target, evidence=evidence, do=do)
         b = ranged.query(target, evidence=evidence, do=do)
         assert max(abs(a[s] - b[s]) for s in a) < 1e-12
@@ -123,7 +108,7 @@ def test_uniform_cpt_ranges(name):
             expected = weights / weights.sum(axis=1, keepdims=True)
             assert np.allclose(rows[:, r, :], expected, rtol=0, atol=1e-12), (v, r)
 
-    target, evidence, do = queries(net)[2]
+    target, evidence, do = probing_queries(net)[2]
     ev = resolve_assignments(ranged, evidence, what="evidence")
     dd = resolve_assignments(ranged, do, what="do()")
     batched = posterior(model, target, ev, dd)

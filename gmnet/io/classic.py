@@ -13,7 +13,7 @@ from gmnet.errors import UnknownNameError
 from gmnet.inference.pgmpy_backend import CLASSIC_NETWORKS as _BACKEND_NAMES
 from gmnet.model.network import Network
 
-__all__ = ["CLASSIC_NETWORKS", "classic_network"]
+__all__ = ["CLASSIC_NETWORKS", "classic_network", "probing_queries"]
 
 #: Discrete networks bundled with pgmpy (bnlearn repository), small to large.
 CLASSIC_NETWORKS = _BACKEND_NAMES
@@ -58,3 +58,26 @@ def _load(name: str) -> Network:
     return network_from_model(classic_model(name), name=name, source=source,
                               title=f"{name} (bnlearn repository)",
                               path=f"<classic network {name}>")
+
+
+def probing_queries(net: Network) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """Questions that reach across any network, as (target, evidence, do) triples, in order:
+
+    0. a prior marginal of the last node;
+    1. a diagnosis: the first node given the last and a middle node (needs most CPTs);
+    2. an intervention: the last node with a non-ancestor of the intervened node observed and
+       do() on an ancestor of the target that has parents;
+    3. the middle node under that intervention.
+    """
+    first, last = net.variables[0], net.variables[-1]
+    middle = net.variables[len(net.variables) // 2]
+    ancestors = net.compiled.ancestors_of([last]) - {last}
+    intervened = next(v for v in net.variables if v in ancestors and net.parents(v))
+    observed = next(v for v in net.variables if v not in (intervened, last)
+                    and v not in net.compiled.ancestors_of([intervened]))
+    return [
+        (last, {}, {}),
+        (first, {last: net.states(last)[0], middle: net.states(middle)[-1]}, {}),
+        (last, {observed: net.states(observed)[0]}, {intervened: net.states(intervened)[-1]}),
+        (middle, {}, {intervened: net.states(intervened)[0]}),
+    ]
