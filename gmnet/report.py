@@ -648,12 +648,9 @@ def check_report_path(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise InvalidArgumentError(f"the report is HTML; name the file *.html, got {str(path)!r}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidArgumentError(f"cannot write {path}: folder {folder} does not exist")
-    if path.is_dir():
-        raise InvalidArgumentError(f"cannot write {path}: it is a folder")
-    return path
+    from gmnet.io.atomic import check_destination
+
+    return check_destination(path)
 
 
 def write_report(network: Network, path: str | Path, **options: Any) -> Path:

@@ -27,6 +27,7 @@ import numpy as np
 
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
+from gmnet.io.atomic import check_destination
 from gmnet.random import as_generator
 
 if TYPE_CHECKING:
@@ -766,13 +767,7 @@ def check_plot_path(path: str | Path) -> Path:
     exists), before anything is computed; returns it as a Path."""
     path = Path(path)
     _plot_format(path)
-    _check_destination(path)
+    check_destination(path)
     return path
 
 
-def _check_destination(path: Path) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidArgumentError(f"cannot write {path}: folder {folder} does not exist")
-    if path.is_dir():
-        raise InvalidArgumentError(f"cannot write {path}: it is a folder")

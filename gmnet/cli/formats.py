@@ -8,6 +8,7 @@ import click
 
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.errors import InvalidArgumentError
+from gmnet.io.atomic import check_destination
 
 FORMAT_CHOICES = click.Choice(["bif", "xmlbif", "net", "xdsl", "uai"])
 
@@ -88,9 +89,7 @@ def import_command(file: str | None, out: str, fmt: str | None, name: str | None
         raise InvalidArgumentError(f"--out {out}: a gmnet network file ends in .yaml")
     if target.exists() and not force:
         raise InvalidArgumentError(f"--out {out} exists; add --force to replace it")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():  # before the import, which can take a while
-        raise InvalidArgumentError(f"cannot write {out}: folder {folder} does not exist")
+    check_destination(target)  # before the import, which can take a while
     if classic is not None:
         from gmnet.io.classic import classic_network
 

@@ -30,13 +30,9 @@ def _assignments(pairs: tuple[str, ...], option: str) -> dict[str, str]:
 def _check_out(out: str | None) -> Path | None:
     if out is None:
         return None
-    path = Path(out)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidArgumentError(f"cannot write {out}: folder {folder} does not exist")
-    if path.is_dir():
-        raise InvalidArgumentError(f"cannot write {out}: it is a folder")
-    return path
+    from gmnet.io.atomic import check_destination
+
+    return check_destination(out)
 
 
 # ============================================================================ draw

@@ -11,7 +11,19 @@ from pathlib import Path
 
 from gmnet.errors import InvalidArgumentError
 
-__all__ = ["atomic_path", "write_text", "write_bytes"]
+__all__ = ["atomic_path", "check_destination", "write_text", "write_bytes"]
+
+
+def check_destination(target: str | Path) -> Path:
+    """Check that a file can be written at ``target`` (its folder exists, it is not a folder);
+    call it before long work so a bad path fails at once. Returns ``target`` as a Path."""
+    target = Path(target)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidArgumentError(f"cannot write {target}: folder {directory} does not exist")
+    if target.is_dir():
+        raise InvalidArgumentError(f"cannot write {target}: it is a folder; name a file")
+    return target
 
 
 @contextlib.contextmanager
@@ -20,12 +32,8 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
 
     Use it for libraries that insist on writing to a path themselves (matplotlib, graphviz).
     """
-    target = Path(target)
+    target = check_destination(target)
     directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise InvalidArgumentError(f"cannot write {target}: folder {directory} does not exist")
-    if target.is_dir():
-        raise InvalidArgumentError(f"cannot write {target}: it is a folder; name a file")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
                                    dir=directory)

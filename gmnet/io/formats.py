@@ -30,7 +30,7 @@ import numpy as np
 import pydantic
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
-from gmnet.io.atomic import write_text
+from gmnet.io.atomic import check_destination, write_text
 from gmnet.io.yaml_writer import spec_dict
 from gmnet.model import schema
 from gmnet.model.compiled import CompiledModel
@@ -177,11 +177,7 @@ def _check_export_name(fmt: str, path: Path, *, given: bool) -> None:
 
 def _check_destination(path: Path, side: Path | None) -> None:
     """Before anything is computed: the folder exists and neither file name is a folder."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidArgumentError(f"cannot write {path}: folder {folder} does not exist")
-    if path.is_dir():
-        raise InvalidArgumentError(f"cannot write {path}: it is a folder")
+    check_destination(path)
     if side is not None and side.is_dir():
         raise InvalidArgumentError(f"cannot write the sidecar {side} of {path}: it is a folder")
 
