@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Any
 
 import click
 
+from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
 
 __all__ = ["network_options", "Options", "emit_json", "fmt_p", "echo", "progress_bar",
@@ -74,21 +74,8 @@ def network_options(func: Callable) -> Callable:
     return wrapped
 
 
-def _clean(value: Any) -> Any:
-    """Make a value JSON-safe; NaN and infinities never reach the output (they become null)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _clean(value.item())
-    return value
-
-
 def emit_json(payload: Any) -> None:
-    click.echo(json.dumps(_clean(payload), indent=2, allow_nan=False))
+    click.echo(json.dumps(json_safe(payload), indent=2, allow_nan=False))
 
 
 def fmt_p(p: float, digits: int = 4) -> str:

@@ -6,6 +6,7 @@ import click
 
 from gmnet.cli.common import Options, echo, emit_json, network_options
 from gmnet.errors import InvalidArgumentError
+from gmnet.io.jsonsafe import json_safe
 
 KIND_TITLES = {"domain": "Application domains (Application Domain Risk Profiles)",
                "period": "Periods (Timeline Projections)",
@@ -225,7 +226,7 @@ def audit(markdown: bool, out: str | None, opts: Options) -> None:
     if opts.json:
         import json
 
-        text = json.dumps(_json_safe(report.to_dict()), indent=2, allow_nan=False) + "\n"
+        text = json.dumps(json_safe(report.to_dict()), indent=2, allow_nan=False) + "\n"
     elif markdown:
         text = report.to_markdown()
     else:
@@ -236,20 +237,6 @@ def audit(markdown: bool, out: str | None, opts: Options) -> None:
         echo(f"{out}: written ({', '.join(f'{n} {v}' for v, n in counts.items() if n)})")
         return
     click.echo(text, nl=False)
-
-
-def _json_safe(value):
-    import math
-
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return _json_safe(value.item())
-    return value
 
 
 COMMANDS = [scenarios, worldviews, audit]

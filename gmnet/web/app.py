@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -49,6 +48,7 @@ from gmnet.errors import (
     QuerySyntaxError,
     UnknownNameError,
 )
+from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
 from gmnet.query_text import ParsedQuery
 from gmnet.web.models import (
@@ -395,19 +395,6 @@ def _parameter_info(net: Network, p) -> dict[str, Any]:
             "description": " ".join(description.split()) if description else None}
 
 
-def _finite(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and not isinstance(value, str):
-        return _finite(value.item())
-    return value
-
-
 # ============================================================================ middleware
 class _BodyLimit:
     """Reject request bodies over ``limit`` bytes with 413, before the app reads them."""
@@ -696,7 +683,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
             with blame(field_name):
                 catalog[name]
         result = await server.run(worldview_diff, net, a, b)
-        return _finite(result.to_dict())
+        return json_safe(result.to_dict())
 
     @app.get("/api/audit", tags=["scenarios and worldviews"])
     async def audit(network: NetworkParam = None, worldview: WorldviewParam = None) -> dict:
@@ -704,7 +691,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         verdict; the document's inconsistencies (``gmnet audit --json``)."""
         s = await server.resolve(Situation(network=network, worldview=worldview))
         report = await server.ask(s, server.audit, s.network.name, worldview)
-        return _finite(report.to_dict())
+        return json_safe(report.to_dict())
 
     @app.get("/api/core-table", tags=["network"])
     async def core(network: NetworkParam = None, worldview: WorldviewParam = None) -> dict:
@@ -713,7 +700,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
 
         situation = await server.resolve(Situation(network=network, worldview=worldview))
         rows = await server.run(core_table, situation.network)
-        return _finite({"network": situation.network.name, "worldview": worldview,
+        return json_safe({"network": situation.network.name, "worldview": worldview,
                         "rows": [r.to_dict() for r in rows]})
 
     # ------------------------------------------------------------------ questions
@@ -762,7 +749,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
                "scenario": s.scenario, "worldview": s.worldview}
         if draws is not None:
             out["uncertainty"] = draws.to_dict()
-        return _finite(out)
+        return json_safe(out)
 
     @app.post("/api/uncertainty", tags=["uncertainty"])
     async def uncertainty(request: UncertaintyRequest) -> dict:
@@ -780,7 +767,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         if request.bins:
             counts, edges = result.histogram(request.bins)
             out["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
-        return _finite(out)
+        return json_safe(out)
 
     @app.post("/api/sensitivity", tags=["uncertainty"])
     async def sensitivity(request: SensitivityRequest) -> dict:
@@ -795,7 +782,7 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
             s, sensitivity, s.network, s.target, s.state, evidence=s.evidence, do=s.do,
             samples=request.samples if request.method == "sobol" else None, rng=request.seed,
             unknowns=request.unknowns)
-        return _finite({**result.to_dict(), "method": request.method, "scenario": s.scenario,
+        return json_safe({**result.to_dict(), "method": request.method, "scenario": s.scenario,
                         "worldview": s.worldview})
 
     @app.post("/api/diagram", tags=["questions"], response_class=Response,
