@@ -1,14 +1,25 @@
 """gmnet: the source document's goal-misgeneralization model as an executable Bayesian network.
 
+Ask the way the command line does (nodes the question does not mention are held at the
+document's baseline, and the answer says so):
+
 >>> import gmnet
->>> net = gmnet.load_network()
->>> round(net.query("harm", do={"shift_type": "extreme", "spec_quality": "medium",
-...     "capability_level": "human_level", "training_diversity": "moderate",
-...     "alignment_method": "standard"})["yes"], 3)
+>>> answer = gmnet.ask("P(harm=yes | shift_type=extreme)")
+>>> round(answer.probability, 3)
 0.277
+>>> answer.statement()
+'P(harm=yes | shift_type=extreme) = 27.7%'
+
+``Network.query`` is the plain network operation (nothing held: the network's priors):
+
+>>> net = gmnet.load_network()
+>>> round(net.query("harm", evidence={"shift_type": "extreme"})["yes"], 4)
+0.1754
 """
 
+from gmnet.analysis.ask import Answer, Resolved, answer, ask, resolve, with_interval
 from gmnet.analysis.audit import AuditReport, audit
+from gmnet.analysis.compare import compare_question
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
 from gmnet.analysis.sensitivity import SensitivityResult, sensitivity
 from gmnet.analysis.uncertainty import (
@@ -33,6 +44,7 @@ from gmnet.io.ranges import with_uniform_cpt_ranges
 from gmnet.io.yaml_writer import write_network_yaml
 from gmnet.model.network import Network, bundled_networks, load_network, validate_file
 from gmnet.model.parameters import Parameter
+from gmnet.model.question import CONTEXT_POLICIES, Question, parse_question
 from gmnet.model.scenarios import Scenario, apply, load_scenarios
 from gmnet.model.worldviews import Worldview, apply_worldview, load_worldviews, worldview_diff
 from gmnet.query_text import ParsedQuery, parse_query
@@ -40,7 +52,9 @@ from gmnet.report import build_report, write_report
 from gmnet.viz import Diagram, draw
 
 __all__ = [
+    "Answer",
     "AuditReport",
+    "CONTEXT_POLICIES",
     "Diagram",
     "ENGINES",
     "GmnetError",
@@ -51,20 +65,25 @@ __all__ = [
     "NetworkFileError",
     "Parameter",
     "ParsedQuery",
+    "Question",
     "QuerySyntaxError",
+    "Resolved",
     "Scenario",
     "SensitivityResult",
     "UncertaintyResult",
     "UnknownNameError",
     "Worldview",
+    "answer",
     "apply",
     "apply_worldview",
+    "ask",
     "audit",
     "batched_posterior",
     "build_report",
     "bundled_networks",
     "classic_network",
     "compare_mitigations",
+    "compare_question",
     "draw",
     "export_network",
     "import_network",
@@ -72,12 +91,15 @@ __all__ = [
     "load_scenarios",
     "load_worldviews",
     "parse_query",
+    "parse_question",
     "plan_query",
     "portfolio_draws",
+    "resolve",
     "sensitivity",
     "uncertainty",
     "uncertainty_model",
     "validate_file",
+    "with_interval",
     "with_uniform_cpt_ranges",
     "worldview_diff",
     "write_network_yaml",

@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gmnet.analysis.ask import Answer, answer, resolve, with_interval
+from gmnet.display import percent, percent_interval
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.model.question import Question, parse_question
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network
@@ -33,12 +36,26 @@ __all__ = ["SECTIONS", "build_report", "check_report_path", "write_report"]
 
 @dataclass
 class _Context:
-    network: Network
-    evidence: dict[str, str]
+    network: Network  # the template's worldview, scenarios and numbers applied
+    evidence: dict[str, str]  # what every question observes (the scenarios', the caller's)
     samples: int
     rng: int
     label: str | None
+    base: Network | None = None  # the network as given: questions are asked on it
+    template: Question | None = None  # scenarios, worldview, context policy, numbers
     notes: list[str] = field(default_factory=list)
+
+    def question(self, text: str) -> Question:
+        """``text`` under the report's scenarios, worldview, context policy and numbers."""
+        t = self.template
+        q = parse_question(text)
+        return t.replace(targets=q.targets, states=q.states,
+                         evidence={**t.evidence, **q.evidence}, do={**t.do, **q.do})
+
+    def ask(self, text: str, *, interval: bool = False) -> Answer:
+        result = answer(self.base, self.question(text))
+        return with_interval(result, samples=self.samples, seed=self.rng) if interval \
+            else result
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,16 @@ def _esc(text: Any) -> str:
 
 
 def _pct(p: float, digits: int = 1) -> str:
-    return f"{p:.{digits}%}"
+    """gmnet's one format for people (``digits`` is kept for old callers)."""
+    return percent(p)
+
+
+def _with_interval(a: Answer) -> str:
+    """A point and its 90% interval, for a table cell."""
+    if a.interval is None:
+        return _pct(a.probability)
+    return (f"{_pct(a.probability)} <span class=\"doc\">[{_esc(percent_interval(*a.interval))}]"
+            "</span>")
 
 
 def _assign(mapping: Mapping[str, str]) -> str:
@@ -117,6 +143,17 @@ def _overview(ctx: _Context) -> str:
         facts.append(("Scenario", _esc(ctx.label)))
     if ctx.evidence:
         facts.append(("Evidence in every query", f"<code>{_esc(_assign(ctx.evidence))}</code>"))
+    target = "harm" if "harm" in net.variables else net.variables[-1]
+    state = "yes" if "yes" in net.states(target) else net.states(target)[0]
+    try:
+        headline = ctx.ask(f"P({target}={state})", interval=True)
+    except GmnetError as exc:
+        ctx.notes.append(f"headline skipped: {exc}")
+    else:
+        facts.insert(0, ("Headline", f"<b>{_esc(headline.statement())}</b>"))
+        for i, line in enumerate(headline.resolved.assumptions()):
+            key, _, value = line.partition(": ")
+            facts.insert(1 + i, ("Assumed: " + _esc(key), _esc(value)))
     parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
     parts.append("<p>Every probability in this report is computed exactly from the network. "
                  "<code>P(x | a=…)</code> observes <code>a</code>; <code>P(x | do(b=…))</code> "
@@ -204,45 +241,58 @@ _WHAT_IFS = [
 
 
 def _what_ifs(ctx: _Context) -> str | None:
-    from gmnet.analysis.whatif import neutral_context, what_if
     from gmnet.viz.plots import heatmap, probability_grid
 
     net = ctx.network
     if not {"harm", "shift_type"} <= set(net.variables):
         return None
     parts = []
-    base = {**neutral_context(net), "shift_type": "extreme"}
-    if "spec_quality" in net.variables:
-        base["spec_quality"] = "low"
-    base = {k: v for k, v in base.items() if k not in ctx.evidence}
+    if ctx.template.scenarios or ctx.evidence:
+        start, where = "P(harm=yes)", "under the report's scenario"
+    else:
+        start = ("P(harm=yes | do(shift_type=extreme, spec_quality=low))"
+                 if "spec_quality" in net.variables else "P(harm=yes | do(shift_type=extreme))")
+        where = "from an extreme distribution shift with a low-quality specification"
+    try:
+        before = ctx.ask(start, interval=True)
+    except GmnetError as exc:
+        ctx.notes.append(f"what-ifs skipped: {exc}")
+        before = None
     rows = []
-    for question, intervention in _WHAT_IFS:
-        if not set(intervention) <= set(net.variables) or set(intervention) & set(ctx.evidence):
+    fixed = set(before.question.evidence) | set(before.question.do) if before else set()
+    for question, intervention in _WHAT_IFS if before else ():
+        if not set(intervention) <= set(net.variables) or set(intervention) & fixed:
             continue
+        text = start[:-1] + (", " if "|" in start else " | ") + \
+            f"do({_assign(intervention)}))"
         try:
-            result = what_if(net, "harm", "yes", intervention=intervention,
-                             evidence=ctx.evidence, baseline_do=base)
+            after = ctx.ask(text, interval=True)
         except GmnetError as exc:
             ctx.notes.append(f"what-if {question!r} skipped: {exc}")
             continue
+        change = (after.probability - before.probability) / before.probability \
+            if before.probability > 0 else float("nan")
         rows.append([_esc(question), f"<code>do({_esc(_assign(intervention))})</code>",
-                     _pct(result.before), f"<b>{_pct(result.after)}</b>",
-                     f"{result.relative_change:+.0%}"])
+                     _with_interval(before), f"<b>{_with_interval(after)}</b>",
+                     f"{change:+.0%}"])
     if rows:
+        held = "; ".join(before.resolved.assumptions())
         parts.append(
-            "<p>Start from an extreme distribution shift with a low-quality specification, the "
-            f"other settings neutral ({_settings(ctx.network, base)}), and change one "
-            "decision:</p>"
+            f"<p>Start {where} (<code>{_esc(before.question.text)}</code>) and change one "
+            "decision. Brackets: 90% of parameter draws "
+            f"({ctx.samples:,} draws, seed {ctx.rng}); the point is the document's point "
+            "values.</p>"
             + _table(["what if…", "intervention", "P(harm) before", "P(harm) after", "change"],
-                     rows, numeric=(2, 3, 4)))
+                     rows, numeric=(2, 3, 4))
+            + f'<p class="caption">Assumed: {_esc(held)}.</p>')
     diagnostic = []
     for target, state in (("goal_misgeneralizes", "yes"), ("learned_objective", "proxy"),
                           ("shift_type", "extreme")):
         if target not in net.variables or target in ctx.evidence or "harm" in ctx.evidence:
             continue
         try:
-            prior = net.query(target, evidence=ctx.evidence)[state]
-            post = net.query(target, evidence={**ctx.evidence, "harm": "yes"})[state]
+            prior = ctx.ask(f"P({target}={state})").probability
+            post = ctx.ask(f"P({target}={state} | harm=yes)").probability
         except GmnetError:
             continue
         diagnostic.append([f"<code>P({_esc(target)}={_esc(state)})</code>", _pct(prior),
@@ -543,7 +593,8 @@ footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
 """
 
 
-def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
+def build_report(network: Network, *, question: Question | None = None,
+                 evidence: Mapping[str, str] | None = None,
                  label: str | None = None, sections: Sequence[str] | None = None,
                  samples: int = 2000, rng: int = 0,
                  progress: Callable[[str, int, int], None] | None = None) -> str:
@@ -552,7 +603,12 @@ def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
     Parameters
     ----------
     network
-        The network to report on (e.g. with a scenario or worldview applied).
+        The network to report on.
+    question
+        The report's scenarios, worldview, context policy and numbers, as a
+        :class:`~gmnet.model.question.Question` (its target is ignored); every question of the
+        report is asked under them, the way the command line asks (default: none of them, the
+        baseline context).
     evidence
         Evidence every query of the report conditions on (e.g. a scenario's).
     label
@@ -582,7 +638,11 @@ def build_report(network: Network, *, evidence: Mapping[str, str] | None = None,
     if isinstance(rng, bool) or not isinstance(rng, int) or rng < 0:
         raise InvalidArgumentError(f"rng must be a non-negative integer seed, got {rng!r}")
     _check_report_samples(network, chosen, samples)
-    ctx = _Context(network, evidence, samples, rng, label)
+    template = question if question is not None else Question(network.variables[-1])
+    template = template.replace(evidence={**template.evidence, **evidence})
+    resolved = resolve(network, template.replace(states=None))
+    ctx = _Context(resolved.network, dict(resolved.evidence), samples, rng, label,
+                   base=network, template=template)
     return _build(ctx, [s for s in SECTIONS if s.key in chosen], progress)
 
 

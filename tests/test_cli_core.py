@@ -38,13 +38,18 @@ def test_query_distribution_text(capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "P(capability_transfer | do(shift_type=moderate))"
-    assert lines[1].split()[:2] == ["yes", "0.6500"]
-    assert lines[2].split()[:2] == ["no", "0.3500"]
+    assert lines[1].split()[:2] == ["yes", "65.0%"]
+    assert lines[2].split()[:2] == ["no", "35.0%"]
 
 
 def test_query_single_probability(capsys):
     code, out, _ = run(capsys, "query", "P(capability_transfer=yes | shift_type=extreme)")
-    assert code == 0 and out.strip() == "0.45"
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "P(capability_transfer=yes | shift_type=extreme) = 45.0%"
+    assert lines[1] == ("  context: baseline; held at the document's baseline: "
+                        "spec_quality=medium, capability_level=human_level, "
+                        "training_diversity=moderate, alignment_method=standard; "
+                        "every mitigation off")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -100,7 +105,8 @@ def test_run_prints_the_core_table(capsys):
 def test_real_process_exit_codes_and_no_traceback():
     ok = subprocess.run([sys.executable, "-m", "gmnet.cli", "query", "P(harm=yes)"],
                         capture_output=True, text=True, check=False)
-    assert ok.returncode == 0 and 0 < float(ok.stdout) < 1
+    assert ok.returncode == 0 and ok.stdout.startswith("P(harm=yes) = ")
+    assert 0 < float(ok.stdout.splitlines()[0].split("= ")[1].rstrip("%")) < 100
     bad = subprocess.run([sys.executable, "-m", "gmnet.cli", "query", "P(harm=maybe)"],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2
@@ -110,12 +116,12 @@ def test_real_process_exit_codes_and_no_traceback():
 
 
 def test_unexpected_failure_exits_1_with_a_hint(capsys, monkeypatch):
-    import gmnet.model.network as network_module
+    import gmnet.analysis.ask as ask_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(network_module.Network, "query", boom)
+    monkeypatch.setattr(ask_module, "query", boom)
     code, out, err = run(capsys, "query", "P(harm)")
     assert code == 1
     assert err.strip() == ("gmnet: internal error: RuntimeError: disk on fire "
@@ -131,8 +137,8 @@ def test_query_applies_scenario_and_worldview(capsys, net):
                        "P(harm=yes | do(ai_control=off))")
     assert code == 0
     payload = json.loads(out)
-    expected = gmnet.model.scenarios.query(net, "harm", do={"ai_control": "off"},
-                                           scenario=["game_ai"])["yes"]
+    expected = gmnet.ask("P(harm=yes | do(ai_control=off))", network=net,
+                         scenario=["game_ai"]).probability
     assert payload["probability"] == pytest.approx(expected, abs=1e-12)
     assert payload["scenario"] == ["game_ai"]
     plain = json.loads(run(capsys, "query", "--json", "P(harm=yes | do(ai_control=off))")[1])

@@ -20,7 +20,8 @@ def test_compare_json(capsys):
     assert code == 0 and err == ""
     payload = json.loads(out)
     assert payload["baseline"] == pytest.approx(BASE, abs=1e-12)
-    assert payload["context"] == "neutral"
+    assert payload["context"] == "baseline"
+    assert payload["held"]["spec_quality"] == "medium" and payload["held"]["ai_control"] == "off"
     assert payload["do"]["spec_quality"] == "medium"
     by_name = {m["name"]: m for m in payload["mitigations"]}
     assert by_name["ai_control"]["alone_relative"] == pytest.approx(0.75, abs=1e-12)
@@ -45,7 +46,8 @@ def test_compare_text_is_sorted_and_shows_costs(capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Mitigations compared by intervention: P(harm=yes)"
-    assert "no mitigation 15.78%" in lines[2]
+    assert lines[1].startswith("  context: baseline; held at the document's baseline: ")
+    assert "no mitigation 15.8%" in lines[3]
     start = next(i for i, line in enumerate(lines) if line.startswith("mitigation ")) + 2
     rows = lines[start:start + 9]
     assert rows[0].split()[0] == "ai_control"
@@ -81,7 +83,7 @@ def test_compare_other_target(capsys):
     (["--given", "shift_type=extrem"], "unknown state 'extrem' for shift_type"),
     (["--given", "shift_type=="], "cannot parse --given"),
     (["--target", "harm"], "cannot parse --target 'harm'; write it like 'harm=yes'"),
-    (["--context", "bogus"], "'bogus' is not one of 'neutral', 'prior'"),
+    (["--context", "bogus"], "'bogus' is not one of 'baseline', 'prior'"),
 ])
 def test_compare_errors(capsys, args, message):
     code, out, err = run(capsys, "compare", *args)

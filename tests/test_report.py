@@ -82,14 +82,17 @@ def test_appendix_lists_every_number_with_its_source(report_html):
 
 
 def test_what_if_numbers_match_the_network(report_html):
-    from gmnet.analysis.whatif import neutral_context, what_if
-
-    net = gmnet.load_network()
-    base = {**neutral_context(net), "shift_type": "extreme", "spec_quality": "low"}
-    result = what_if(net, "harm", "yes", baseline_do=base,
-                     intervention={"alignment_method": "interpretability_verified"})
+    # the report asks on the Question path: the CLI's numbers, with their intervals
+    before = gmnet.ask("P(harm=yes | do(shift_type=extreme, spec_quality=low))")
+    after = gmnet.with_interval(gmnet.ask(
+        "P(harm=yes | do(shift_type=extreme, spec_quality=low, "
+        "alignment_method=interpretability_verified))"), samples=200, seed=1)
     section = report_html.split('<section id="what_if"')[1].split("</section>")[0]
-    assert f"{result.before:.1%}" in section and f"<b>{result.after:.1%}</b>" in section
+    lo, hi = after.interval
+    assert f"<b>{after.probability:.1%} <span class=\"doc\">[{100 * lo:.1f}-{100 * hi:.1f}%]" \
+        in section
+    assert f"{before.probability:.1%} <span" in section
+    assert "Assumed: context: baseline; held at the document&#x27;s baseline" in section
     assert "data:image/svg+xml;base64," in section  # the heatmap
 
 

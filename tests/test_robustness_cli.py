@@ -66,7 +66,7 @@ NAME_CASES = [
                                            "did you mean 'yes'?"]),
     (["compare", "--given", "shift_type=extrem"], ["unknown state 'extrem' for shift_type",
                                                    "did you mean 'extreme'?"]),
-    (["compare", "--context", "neutrl"], ["'--context'", "'neutral', 'prior'"]),
+    (["compare", "--context", "neutrl"], ["'--context'", "'baseline', 'prior'"]),
     (["audit", "--worldview", "document_note"], ["unknown worldview 'document_note'",
                                                  "did you mean 'document-note'?"]),
     (["bogus"], ["No such command 'bogus'"]),
@@ -265,12 +265,12 @@ def test_query_json_numbers_are_finite_and_sum_to_one(capsys):
 
 
 def test_an_unexpected_failure_exits_1_with_a_debug_hint(capsys, monkeypatch):
-    import gmnet.cli.core as core
+    import gmnet.analysis.ask as ask_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("something inside broke")
 
-    monkeypatch.setattr(core, "parse_query", broken)
+    monkeypatch.setattr(ask_module, "resolve", broken)
     code, out, err = run(capsys, "query", "P(harm)")
     assert code == 1 and out == ""
     assert err.strip() == ("gmnet: internal error: RuntimeError: something inside broke "

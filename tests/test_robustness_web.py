@@ -74,7 +74,7 @@ def test_malformed_query_bodies_name_the_field(client, raw, field, fragment):
 
 
 @pytest.mark.parametrize("body, field, fragment", [
-    ({"context": "nope"}, "context", "'neutral' or 'prior'"),
+    ({"context": "nope"}, "context", "'baseline' or 'prior'"),
     ({"all_portfolios": "maybe"}, "all_portfolios", "valid boolean"),
     ({"target": "harn"}, "target", "did you mean 'harm'?"),
     ({"state": "yse"}, "state", "did you mean 'yes'?"),
@@ -213,7 +213,7 @@ def test_no_cors_headers_on_any_response(client):
 def test_a_request_past_its_time_limit_is_cut_off_while_others_go_on(monkeypatch):
     """With two computing threads, one stuck compare gets a clean 504 JSON at its time limit;
     queries sent meanwhile are answered by the other thread, before and after the cut-off."""
-    import gmnet.analysis.mitigations as mitigations
+    import gmnet.analysis.compare as mitigations
 
     started, release = threading.Event(), threading.Event()
     real = mitigations.compare_mitigations

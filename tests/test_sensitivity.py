@@ -119,7 +119,8 @@ def test_cli_sensitivity(capsys, tmp_path):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "P(harm=yes | shift_type=extreme, do(ai_control=on))"
-    assert "Sobol N=256" in lines[1]
+    assert lines[1].startswith("  context: baseline; held at the document's baseline: ")
+    assert any("Sobol N=256" in line for line in lines[:6])
     assert "the uncertainty that matters most is" in lines[-2]
     assert plot.read_text().startswith("<?xml")
     code, out, err = run(capsys, "sensitivity", "--json", "--no-sobol", "--no-unknowns",

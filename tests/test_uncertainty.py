@@ -15,6 +15,7 @@ from gmnet.analysis.uncertainty import (
     uncertainty_model,
 )
 from gmnet.cli import main
+from gmnet.display import percent
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.model.network import network_from_dict
 
@@ -253,7 +254,7 @@ def test_cli_uncertainty_text_and_plot(capsys, tmp_path):
     assert any(line.strip().startswith("median") for line in lines)
     assert any("5% " in line and "95% " in line for line in lines)
     assert sum(int(line.rsplit(" ", 1)[1].replace(",", "")) for line in lines
-               if line.startswith("  0.") and " | " in line) == 1500
+               if " - " in line and " | " in line) == 1500
     assert plot.read_text().startswith("<?xml") and "median" in plot.read_text()
     assert f"plot written to {plot}" in out
 
@@ -300,15 +301,20 @@ def test_one_draw_is_reported_as_one_draw(capsys, net):
                        "more draws).")
     assert "every draw" not in summary and "none of the uncertain" not in summary
     assert np.isnan(result.std)
-    code, out, err = run(capsys, "uncertainty", "--samples", "1", "P(harm=yes)")
+    # the population question (nothing held) is the library call above
+    code, out, err = run(capsys, "uncertainty", "--samples", "1", "--context", "prior",
+                         "P(harm=yes)")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[1].startswith("  1 draw, seed 0; 57 uncertain numbers reach this answer")
-    assert f"  one draw     {draw:.4f}   (a spread, quantiles and a histogram need more draws)" \
-        in lines
+    assert lines[1] == ("  context: prior; nothing held (context prior: unmentioned nodes "
+                        "follow the network's priors)")
+    assert lines[3].startswith("  1 draw, seed 0; 57 uncertain numbers reach this answer")
+    assert f"  one draw     {percent(draw)}   (a spread, quantiles and a histogram need more " \
+        "draws)" in lines
     assert not any("std" in line or " | " in line for line in lines)
     assert lines[-1] == summary
-    code, out, err = run(capsys, "uncertainty", "--samples", "1", "--json", "P(harm=yes)")
+    code, out, err = run(capsys, "uncertainty", "--samples", "1", "--json", "--context", "prior",
+                         "P(harm=yes)")
     payload = json.loads(out)
     assert payload["summary"] == summary and payload["std"] is None
     assert payload["mean"] == payload["median"] == draw

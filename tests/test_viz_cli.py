@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+import gmnet
 from gmnet.cli import main
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -44,9 +45,10 @@ def test_draw_json_has_the_marginals(capsys, tmp_path, net):
                           "--do", "alignment_method=standard", "--target", "harm")
     assert code == 0
     payload = json.loads(stdout)
-    expected = net.query("harm", evidence={"shift_type": "extreme"},
-                         do={"alignment_method": "standard"})
-    assert payload["distribution"] == pytest.approx(expected)
+    expected = gmnet.ask("P(harm | shift_type=extreme, do(alignment_method=standard))",
+                         network=net).distribution
+    assert payload["distribution"] == pytest.approx(expected, abs=1e-12)
+    assert payload["held"]["capability_level"] == "human_level"
     assert payload["marginals"]["shift_type"]["extreme"] == 1.0
     assert payload["format"] == "dot" and payload["out"] == str(out)
 
@@ -111,16 +113,14 @@ def test_draw_under_a_scenario(capsys, tmp_path, net):
 
     if not available("domains"):
         pytest.skip("no scenarios in this version")
-    from gmnet.model.scenarios import query as scenario_query
-
     out = tmp_path / "d.dot"
     code, stdout, err = run(capsys, "draw", "--json", "-o", str(out), "--scenario",
                             "autonomous_agents", "-q", "P(harm | do(spec_quality=high))")
     assert code == 0, err
     payload = json.loads(stdout)
-    expected = scenario_query(net, "harm", do={"spec_quality": "high"},
-                              scenario="autonomous_agents")
-    assert payload["distribution"] == pytest.approx(expected)
+    expected = gmnet.ask("P(harm | do(spec_quality=high))", network=net,
+                         scenario="autonomous_agents").distribution
+    assert payload["distribution"] == pytest.approx(expected, abs=1e-12)
     assert "spec_quality" not in payload["evidence"]  # do() wins over the scenario's evidence
     code, _, err = run(capsys, "draw", "--scenario", "autonomous_agents", "-q",
                        "P(harm | spec_quality=high)")

@@ -40,9 +40,16 @@ def test_query_equals_library(client, net):
     r = client.post("/api/query", json=body)
     assert r.status_code == 200
     payload = r.json()
-    expected = net.query("harm", evidence=body["evidence"], do=body["do"])
+    # the Question path: what the CLI and gmnet.ask give for the same question
+    expected = gmnet.ask("P(harm=yes | spec_quality=low, do(shift_type=extreme, ai_control=on))",
+                         network=net).distribution
     assert payload["distribution"] == expected
     assert payload["probability"] == expected["yes"]
+    assert payload["context"] == "baseline"
+    assert payload["held"]["capability_level"] == "human_level"
+    assert payload["held"]["behavior_monitoring"] == "off" and "ai_control" not in payload["held"]
+    assert payload["statement"].startswith("P(harm=yes | spec_quality=low, do(shift_type=extreme, "
+                                           "ai_control=on)) = ")
     assert payload["target"] == "harm" and payload["state"] == "yes"
     assert payload["query"] == ("P(harm=yes | spec_quality=low, "
                                 "do(shift_type=extreme, ai_control=on))")
@@ -76,7 +83,10 @@ def test_marginals_equal_library(client, net):
     assert r.status_code == 200
     marginals = r.json()["marginals"]
     assert list(marginals) == list(net.variables)
-    assert marginals == node_marginals(net, body["evidence"], body["do"])
+    held = gmnet.ask("P(harm | capability_level=superhuman, do(shift_type=extreme))",
+                     network=net).resolved.do
+    assert marginals == node_marginals(net, body["evidence"], held)
+    assert r.json()["held"]["spec_quality"] == "medium"
     assert marginals["shift_type"] == {"superficial": 0.0, "moderate": 0.0, "significant": 0.0,
                                        "extreme": 1.0}
 
@@ -115,6 +125,7 @@ def test_compare_equals_library(client, net):
     assert len(payload["all_portfolios"]) == 2 ** len(expected.names)
     # with the context at its priors, a portfolio's row equals the query with it switched on
     alone = client.post("/api/query", json={"evidence": {"shift_type": "extreme"},
+                                            "context": "prior",
                                             "do": {**MITIGATIONS_OFF, "ai_control": "on"}})
     assert alone.json()["probability"] == pytest.approx(rows["ai_control"], abs=1e-12)
 
@@ -263,7 +274,7 @@ def test_security_headers(client):
 def test_time_limit_503_and_504_while_others_go_on(monkeypatch):
     """A computation past the time limit gets 504; a request that finds no free worker gets
     503; the server keeps answering once a worker is free."""
-    import gmnet.analysis.mitigations as mitigations
+    import gmnet.analysis.compare as mitigations
 
     release = threading.Event()
     real = mitigations.compare_mitigations
@@ -361,7 +372,13 @@ def test_query_under_scenarios_and_worldview_equals_library(client, net):
     applied, scenario_evidence = apply(net, scenario=body["scenario"],
                                        worldview=body["worldview"])
     evidence = merge_evidence(scenario_evidence, {}, body["do"])
-    expected = applied.query("harm", evidence=evidence, do=body["do"])
+    held = gmnet.ask("P(harm | do(ai_control=on))", network=net, scenario=body["scenario"],
+                     worldview=body["worldview"]).resolved.held
+    expected = applied.query("harm", evidence=evidence, do={**body["do"], **held})
+    assert set(held) == {"training_diversity", "alignment_method", "adversarial_training",
+                         "objective_specification", "interpretability_verification",
+                         "behavior_monitoring", "objective_probing", "anomaly_detection",
+                         "emergency_shutdown", "human_override"}
     payload = r.json()
     assert payload["distribution"] == expected
     assert payload["evidence"] == {"spec_quality": "low"}
@@ -374,7 +391,8 @@ def test_query_under_scenarios_and_worldview_equals_library(client, net):
 def test_do_wins_over_a_scenario_observation(client):
     r = client.post("/api/query", json={"scenario": ["game_ai"], "do": {"spec_quality": "low"}})
     assert r.status_code == 200
-    assert r.json()["evidence"] == {} and r.json()["do"] == {"spec_quality": "low"}
+    assert r.json()["evidence"] == {} and r.json()["do"]["spec_quality"] == "low"
+    assert "spec_quality" not in r.json()["held"]
 
 
 @pytest.mark.parametrize("body, status, field, message", [
@@ -472,10 +490,11 @@ def test_uncertainty_equals_library(client, net):
     r = client.post("/api/uncertainty", json=body)
     assert r.status_code == 200
     payload = r.json()
-    expected = uncertainty(net, "harm", "yes", do={"shift_type": "extreme"}, samples=500, rng=7)
+    held = gmnet.ask("P(harm=yes | do(shift_type=extreme))", network=net).resolved.do
+    expected = uncertainty(net, "harm", "yes", do=held, samples=500, rng=7)
     assert payload["quantiles"] == {f"{q:g}": v for q, v in expected.quantiles().items()}
     assert payload["point"] == expected.point
-    assert payload["point"] == net.query("harm", do={"shift_type": "extreme"})["yes"]
+    assert payload["point"] == pytest.approx(0.277, abs=1e-12)  # the document's Type 4
     assert payload["samples"] == 500 and payload["seed"] == 7
     counts, edges = expected.histogram(12)
     assert payload["histogram"] == {"counts": counts.tolist(), "edges": edges.tolist()}
@@ -486,14 +505,13 @@ def test_uncertainty_equals_library(client, net):
 
 def test_uncertainty_under_a_scenario(client, net):
     from gmnet.analysis.uncertainty import uncertainty
-    from gmnet.model.scenarios import apply
 
     r = client.post("/api/uncertainty", json={"scenario": ["autonomous_agents"], "samples": 300,
                                               "unknowns": False})
     assert r.status_code == 200
-    applied, evidence = apply(net, scenario=["autonomous_agents"])
-    expected = uncertainty(applied, "harm", "yes", evidence=evidence, samples=300, rng=0,
-                           unknowns=False)
+    r2 = gmnet.ask("P(harm=yes)", network=net, scenario="autonomous_agents").resolved
+    expected = uncertainty(r2.network, "harm", "yes", evidence=r2.evidence, do=r2.do,
+                           samples=300, rng=0, unknowns=False)
     assert r.json()["median"] == expected.median
     assert r.json()["critical_unknowns"] == []
 
@@ -523,8 +541,8 @@ def test_sensitivity_tornado_equals_library(client, net):
 
     r = client.post("/api/sensitivity", json={"do": {"shift_type": "extreme"}})
     assert r.status_code == 200
-    expected = sensitivity(net, "harm", "yes", do={"shift_type": "extreme"}, samples=None,
-                           rng=0)
+    held = gmnet.ask("P(harm=yes | do(shift_type=extreme))", network=net).resolved.do
+    expected = sensitivity(net, "harm", "yes", do=held, samples=None, rng=0)
     payload = r.json()
     assert payload["method"] == "tornado" and payload["samples"] is None
     assert [(i["name"], i["output_low"], i["output_high"]) for i in payload["inputs"]] == [

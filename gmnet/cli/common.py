@@ -12,8 +12,10 @@ from typing import Any
 
 import click
 
+from gmnet.errors import InvalidArgumentError
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
+from gmnet.model.question import CONTEXT_POLICIES, Question, parse_question
 
 __all__ = ["network_options", "Options", "emit_json", "fmt_p", "echo", "progress_bar",
            "section_progress"]
@@ -31,6 +33,43 @@ class Options:
         """The network named by --network, as file (no scenario or worldview applied)."""
         return load_network(self.network_ref)
 
+    # ------------------------------------------------------------------ the Question path
+    def question(self, text: str) -> Question:
+        """``text`` (the ``P(...)`` form) with this command's --scenario, --worldview,
+        --context, --set and --unknown."""
+        return parse_question(text, scenarios=self.extras.get("scenario") or (),
+                              worldview=self.extras.get("worldview"),
+                              context=self.context, overrides=self.overrides,
+                              unknowns=self.unknowns)
+
+    def question_for(self, target: str, state: str | None = None, *,
+                     evidence: dict[str, str] | None = None,
+                     do: dict[str, str] | None = None) -> Question:
+        """A question about ``target`` with this command's options."""
+        return Question(target, state, evidence or {}, do or {},
+                        tuple(self.extras.get("scenario") or ()),
+                        self.extras.get("worldview"), self.context, self.overrides,
+                        self.unknowns)
+
+    def resolve(self, question: Question):
+        """The question resolved on --network (see :func:`gmnet.analysis.ask.resolve`)."""
+        from gmnet.analysis.ask import resolve
+
+        return resolve(self.network(), question)
+
+    @property
+    def context(self) -> str:
+        return self.extras.get("context") or "baseline"
+
+    @property
+    def overrides(self) -> dict[str, str]:
+        return _pairs(self.extras.get("set") or (), "--set", "NAME=VALUE", "m_spec.low=2.0")
+
+    @property
+    def unknowns(self) -> dict[str, str]:
+        return _pairs(self.extras.get("unknown") or (), "--unknown", "NAME=STATE",
+                      "interpretability_feasibility=fails")
+
     def setup(self) -> tuple[Network, dict[str, str]]:
         """The network with --worldview and --scenario applied, and the scenario's evidence.
 
@@ -38,21 +77,46 @@ class Options:
         into the query's own evidence (``gmnet.model.scenarios.merge_evidence(evidence,
         query_evidence, do)``: do() wins over a scenario's evidence).
         """
-        from gmnet.model.scenarios import apply
+        r = self.resolve(self.question_for(self.network().variables[-1]))
+        return r.network, r.scenario_evidence
 
-        return apply(self.network(), scenario=self.extras.get("scenario") or None,
-                     worldview=self.extras.get("worldview"))
+
+def _pairs(items, option: str, shape: str, example: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InvalidArgumentError(f"{option} {item[:60]!r}: write it as {shape}, e.g. "
+                                       f"{option} {example}")
+        if name.strip() in out:
+            raise InvalidArgumentError(f"{option} {name.strip()} is given twice")
+        out[name.strip()] = value.strip()
+    return out
 
 
 # Further shared options (e.g. --scenario, --worldview) register here: (decorator, key) pairs
 # that are applied to every command using @network_options.
 EXTRA_OPTIONS: list[tuple[Callable, str]] = [
-    (click.option("--scenario", "scenario", multiple=True, metavar="NAME",
-                  help="Apply a scenario (gmnet scenarios lists them); repeat to combine, e.g. "
-                       "a domain and a period."), "scenario"),
-    (click.option("--worldview", "worldview", metavar="NAME", default=None,
+    (click.option("--scenario", "scenario", multiple=True, metavar="NAME|FILE",
+                  help="Apply a scenario (gmnet scenarios lists them) or a scenario file's "
+                       "(FILE.yaml[:NAME]); repeat to combine, e.g. a domain and a period."),
+     "scenario"),
+    (click.option("--worldview", "worldview", metavar="NAME|FILE", default=None,
                   help="Replace numbers with a worldview's (gmnet worldviews lists them; "
-                       "default: document-table, the network's own)."), "worldview"),
+                       "default: document-table, the network's own), or a worldview file's "
+                       "(FILE.yaml, or FILE.yaml:NAME if it holds several)."), "worldview"),
+    (click.option("--context", "context", type=click.Choice(CONTEXT_POLICIES), default=None,
+                  help="What unmentioned nodes do: baseline (default) holds the context at the "
+                       "document's neutral levels and every mitigation off, where the "
+                       "document's numbers hold; prior lets them follow the network's priors "
+                       "(the population average). docs/context.md."), "context"),
+    (click.option("--set", "set", multiple=True, metavar="NAME=VALUE",
+                  help="Use your own number for a parameter (repeatable), e.g. --set "
+                       "m_spec.low=2.0; shown as 'set by you'. gmnet show lists the names."),
+     "set"),
+    (click.option("--unknown", "unknown", multiple=True, metavar="NAME=STATE",
+                  help="Fix a Critical Unknown (repeatable), e.g. --unknown "
+                       "interpretability_feasibility=fails."), "unknown"),
 ]
 
 
@@ -78,9 +142,11 @@ def emit_json(payload: Any) -> None:
     click.echo(json.dumps(json_safe(payload), indent=2, allow_nan=False))
 
 
-def fmt_p(p: float, digits: int = 4) -> str:
-    """A probability for people: 0.2770 (27.70%)."""
-    return f"{p:.{digits}f}"
+def fmt_p(p: float, digits: int | None = None) -> str:
+    """A probability for people: gmnet's one format (:func:`gmnet.display.percent`)."""
+    from gmnet.display import percent
+
+    return percent(p)
 
 
 def echo(text: str = "", err: bool = False) -> None:

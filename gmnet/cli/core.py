@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gmnet.analysis.whatif import check_targets, core_table, neutral_context, what_if
+from gmnet.analysis.whatif import check_targets, core_table
 from gmnet.cli.common import (
     Options,
     echo,
@@ -15,8 +15,6 @@ from gmnet.cli.common import (
 )
 from gmnet.errors import InvalidArgumentError, NetworkFileError
 from gmnet.model.network import validate_file
-from gmnet.model.scenarios import merge_evidence
-from gmnet.query_text import parse_query
 
 ENGINE_CHOICES = click.Choice(["einsum", "pgmpy", "enumeration"])
 
@@ -30,34 +28,29 @@ def query(query_text: str, engine: str, opts: Options) -> None:
     """Answer a conditional or interventional query.
 
     QUERY is written like: "P(harm | shift_type=extreme, do(alignment_method=standard))".
-    Name a state, P(harm=yes | ...), to get one probability instead of the distribution.
+    Name a state, P(harm=yes | ...), to get one probability instead of the distribution;
+    name several targets, P(harm, containment | ...), for their joint distribution. Nodes the
+    question does not mention are held at the document's baseline (--context prior: left to
+    their priors); the answer says what it held.
     """
-    parsed = parse_query(query_text)
-    net, scenario_evidence = opts.setup()
-    if parsed.state is not None:
-        net.check_state(parsed.target, parsed.state)
-    evidence = merge_evidence(scenario_evidence, parsed.evidence, parsed.do)
-    dist = net.query(parsed.target, evidence=evidence, do=parsed.do, engine=engine)
+    from gmnet.analysis.ask import answer
+
+    result = answer(opts.network(), opts.question(query_text), engine=engine)
     if opts.json:
-        payload = {"query": str(parsed), "network": net.name, "target": parsed.target,
-                   "evidence": evidence, "do": parsed.do, "distribution": dist}
-        if opts.extras.get("scenario"):
-            payload["scenario"] = list(opts.extras["scenario"])
-        if opts.extras.get("worldview"):
-            payload["worldview"] = opts.extras["worldview"]
-        if parsed.state is not None:
-            payload["state"] = parsed.state
-            payload["probability"] = dist[parsed.state]
-        emit_json(payload)
+        emit_json(result.to_dict())
         return
-    if parsed.state is not None:
-        echo(f"{dist[parsed.state]:.6g}")
-        return
-    echo(str(parsed) + _under(opts))
-    width = max(len(s) for s in dist)
-    for state, p in dist.items():
-        bar = "#" * round(p * 40)
-        echo(f"  {state:<{width}}  {fmt_p(p)}  {bar}")
+    q = result.question
+    if q.states is not None:
+        echo(result.statement())
+    else:
+        echo(q.text)
+        labels = {s: (",".join(s) if isinstance(s, tuple) else s) for s in result.distribution}
+        width = max(len(v) for v in labels.values())
+        for state, p in result.distribution.items():
+            bar = "#" * round(p * 40)
+            echo(f"  {labels[state]:<{width}}  {fmt_p(p):>7}  {bar}")
+    for line in result.resolved.assumptions():
+        echo("  " + line)
 
 
 @click.command()
@@ -167,11 +160,13 @@ def run(report_path: str, no_report: bool, opts: Options) -> None:
         _run_other_network(net, report_path, no_report, scenario_evidence, opts)
         return
     rows = core_table(net)
-    example = _example_what_if(net)
+    example = _example_what_if(opts)
     written = None if no_report else _write_run_report(net, report_path, scenario_evidence, opts)
     if opts.json:
         emit_json({"network": net.name, "core_table": [r.to_dict() for r in rows],
-                   "what_if": example.to_dict() if example else None,
+                   "what_if": ({"before": example[0].to_dict(), "after": example[1].to_dict(),
+                                "relative_change": _relative(*example)}
+                               if example else None),
                    "report": str(written) if written else None})
         return
     echo(f"{net.title}: Detailed Risk Assessment by Shift Type, reproduced "
@@ -184,12 +179,15 @@ def run(report_path: str, no_report: bool, opts: Options) -> None:
              f"{r.p_goal_fails_given_capability:>12.1%} {r.p_harm_given_failure:>13.1%} "
              f"{r.p_harmful_misgeneralization:>8.1%} {doc:>9}")
     if example:
+        before, after = example
         echo("")
         echo("What if an autonomous system under extreme shift, with a low-quality "
              "specification, were interpretability-verified?")
-        echo(f"  P(harm) with standard alignment:       {example.before:.1%}")
-        echo(f"  P(harm) do(interpretability_verified): {example.after:.1%} "
-             f"({example.relative_change:+.0%})")
+        echo(f"  with standard alignment:       {before.statement()}")
+        echo(f"  do(interpretability_verified): {after.statement()}")
+        echo(f"  change of the point values: {_relative(before, after):+.0%}")
+        for line in before.resolved.assumptions():
+            echo(f"  {line}")
     if written:
         echo("")
         echo(f"Report (diagram, tables, analyses, every number's source): {written}")
@@ -262,21 +260,30 @@ def _write_run_report(net, path: str, evidence=None, opts: Options | None = None
         target.parent.mkdir(parents=True, exist_ok=True)
         label = " + ".join(opts.extras.get("scenario") or ()) if opts else ""
         with section_progress("report") as progress:
-            return write_report(net, target, evidence=evidence or None, label=label or None,
+            base = opts.network() if opts else net
+            question = opts.question_for(base.variables[-1]) if opts else None
+            return write_report(base, target, question=question, label=label or None,
                                 progress=progress)
     except (GmnetError, OSError) as exc:
         echo(f"gmnet: warning: report not written: {exc}", err=True)
         return None
 
 
-def _example_what_if(net):
-    needed = {"harm", "shift_type", "spec_quality", "alignment_method"}
-    if not needed <= set(net.variables):
+def _example_what_if(opts: Options):
+    """The headline what-if on the Question path, each answer with its 90% interval."""
+    from gmnet.analysis.ask import answer, with_interval
+
+    net = opts.network()
+    if not {"harm", "shift_type", "spec_quality", "alignment_method"} <= set(net.variables):
         return None
-    base = {**neutral_context(net), "shift_type": "extreme", "spec_quality": "low",
-            "alignment_method": "standard"}
-    return what_if(net, "harm", "yes", baseline_do=base,
-                   intervention={"alignment_method": "interpretability_verified"})
+    q = opts.question("P(harm=yes | do(shift_type=extreme, spec_quality=low))")
+    after = q.replace(do={**q.do, "alignment_method": "interpretability_verified"})
+    return with_interval(answer(net, q)), with_interval(answer(net, after))
+
+
+def _relative(before, after) -> float:
+    b, a = before.probability, after.probability
+    return (a - b) / b if b > 0 else float("nan")
 
 
 COMMANDS = [query, show, validate, run]

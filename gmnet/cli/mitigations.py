@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import click
 
-from gmnet.analysis.mitigations import (
-    CONTEXT_MODES,
-    MitigationComparison,
-    compare_mitigations,
-    reshaped_priors,
-)
+from gmnet.analysis.compare import compare_question
+from gmnet.analysis.mitigations import MitigationComparison
 from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
+from gmnet.display import percent
 from gmnet.errors import QuerySyntaxError
-from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
 
 
@@ -40,10 +36,6 @@ def _parse_target(text: str) -> tuple[str, str]:
 @click.option("--given", "given", metavar="CONDITIONS", default=None,
               help="Context to condition on and set, in query syntax: "
                    "'shift_type=extreme, do(spec_quality=low)'.")
-@click.option("--context", "context", type=click.Choice(CONTEXT_MODES), default="neutral",
-              show_default=True,
-              help="Context nodes neither given nor reshaped by a scenario: held at the "
-                   "neutral context (where the document's table holds) or left to their priors.")
 @click.option("--target", "target", metavar="VAR=STATE", default="harm=yes", show_default=True,
               help="The outcome whose probability the mitigations should reduce.")
 @click.option("--all-portfolios", is_flag=True,
@@ -54,22 +46,20 @@ def _parse_target(text: str) -> tuple[str, str]:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed for --samples.")
 @network_options
-def compare(given: str | None, context: str, target: str, all_portfolios: bool,
+def compare(given: str | None, target: str, all_portfolios: bool,
             samples: int | None, seed: int, opts: Options) -> None:
     """Compare mitigation portfolios by intervention: alone, by layer, marginal, Shapley.
 
     Every portfolio switches its mitigations on and all others off with do(): the answers say
     what adding them would do, not how deployments that have them fare.
     """
-    net, scenario_evidence = opts.setup()
     evidence, do = _parse_given(given)
     variable, state = _parse_target(target)
-    merged = merge_evidence(scenario_evidence, evidence, do)
-    result = compare_mitigations(net, evidence=merged, do=do, context=context,
-                                 keep_priors=reshaped_priors(opts.network(), net),
-                                 target=variable, state=state)
-    applied = {"scenarios": list(net.metadata.get("scenarios", [])),
-               "worldview": net.metadata.get("worldview")}
+    result, resolved = compare_question(opts.network(),
+                                        opts.question_for(variable, state, evidence=evidence,
+                                                          do=do))
+    net = resolved.network
+    applied = {"scenarios": list(resolved.scenarios), "worldview": resolved.worldview}
     unc = None
     if samples is not None:
         from gmnet.analysis.uncertainty import comparison_uncertainty
@@ -77,10 +67,14 @@ def compare(given: str | None, context: str, target: str, all_portfolios: bool,
         with progress_bar(samples, "drawing") as update:
             unc = comparison_uncertainty(net, result, samples=samples, rng=seed, progress=update)
     if opts.json:
+        p = resolved.provenance()
         emit_json({**result.to_dict(all_portfolios=all_portfolios), **applied,
+                   "query": resolved.question.text, "context": p["context"], "held": p["held"],
+                   "set": p["set"], "unknowns": p["unknowns"], "assumptions": p["assumptions"],
                    **({"uncertainty": unc.to_dict()} if unc else {})})
         return
-    for line in format_comparison(result, **applied):
+    for line in format_comparison(result, assumptions=resolved.assumptions(),
+                                  question=resolved.question.text):
         echo(line)
     if unc is not None:
         from gmnet.cli.uncertainty import format_comparison_uncertainty
@@ -99,25 +93,17 @@ def _pp(x: float, *, signed: bool = False) -> str:
 
 
 def _pct(x: float, digits: int = 1) -> str:
-    if x != x:
-        return "-"
-    x = 0.0 if abs(x) < NOISE else x
-    return f"{100 * x:.{digits}f}%"
+    """gmnet's one format for people (:func:`gmnet.display.percent`), noise shown as 0."""
+    return percent(0.0 if abs(x) < NOISE else x)
 
 
-def format_comparison(result: MitigationComparison, *, scenarios: list[str] | None = None,
-                      worldview: str | None = None) -> list[str]:
+def format_comparison(result: MitigationComparison, *,
+                      assumptions: list[str] | None = None,
+                      question: str | None = None) -> list[str]:
     """The comparison as lines of text for the terminal."""
     what = f"P({result.target}={result.state})"
-    conditions = [f"{k}={v}" for k, v in result.evidence.items()]
-    if result.do:
-        conditions.append("do(" + ", ".join(f"{k}={v}" for k, v in result.do.items()) + ")")
-    applied = ([f"scenario {', '.join(scenarios)}"] if scenarios else []) + \
-        ([f"worldview {worldview}"] if worldview else [])
-    lines = [f"Mitigations compared by intervention: {what}"
-             + (f"  ({'; '.join(applied)})" if applied else ""),
-             "given: " + (", ".join(conditions) if conditions else "nothing")
-             + f"  (context: {result.context})",
+    lines = [f"Mitigations compared by intervention: {question or what}",
+             *(f"  {line}" for line in (assumptions or [f"context: {result.context}"])),
              f"no mitigation {_pct(result.baseline, 2)};  all {len(result.mitigations)} in place "
              f"{_pct(result.all_on, 2)};  as adopted today (the priors) "
              f"{_pct(result.as_adopted, 2)}",

@@ -36,8 +36,8 @@ def scenarios(names: tuple[str, ...], path: str | None, opts: Options) -> None:
 
     Use a scenario anywhere with --scenario NAME (repeatable: a domain and a period combine).
     """
-    from gmnet.analysis.whatif import neutral_context
-    from gmnet.model.scenarios import apply, load_scenarios
+    from gmnet.analysis.ask import answer
+    from gmnet.model.scenarios import load_scenarios
 
     base = opts.network()
     catalog = load_scenarios(path, network=base if path or opts.network_ref else None)
@@ -46,19 +46,19 @@ def scenarios(names: tuple[str, ...], path: str | None, opts: Options) -> None:
         _list_scenarios(catalog, opts)
         return
     items = [catalog[n] for n in dict.fromkeys(chosen)]
-    net, evidence = apply(base, scenario=items, worldview=opts.extras.get("worldview"))
-    touched = set().union(*(s.variables for s in items))
-    rest = {k: v for k, v in neutral_context(net).items() if k not in touched}
-    p_harm = None
-    if "harm" in net.variables:
-        p_harm = net.query("harm", evidence=evidence, do=rest)["yes"]
-    worldview = net.metadata.get("worldview", "document-table")
+    refs = [s.name if path is None else f"{path}:{s.name}" for s in items]
+    target = "harm" if "harm" in base.variables else base.variables[-1]
+    state = "yes" if "yes" in base.states(target) else base.states(target)[0]
+    result = answer(base, opts.question_for(target, state).replace(scenarios=tuple(refs)))
+    r = result.resolved
+    net, evidence, p_harm = r.network, r.evidence, result.probability
+    worldview = r.worldview
     if opts.json:
         emit_json({"network": net.name, "worldview": worldview,
                    "scenarios": [s.to_dict() for s in items], "evidence": evidence,
                    "priors": {v: dict(zip(net.states(v), map(float, net.cpt(v)), strict=True))
                               for s in items for v in (*s.prior, *s.within)},
-                   "neutral": rest, "p_harm": p_harm})
+                   "neutral": r.held, "p_harm": p_harm, "answer": result.to_dict()})
         return
     for s in items:
         echo(f"{s.name}  [{s.kind}]  {s.label}")
@@ -76,10 +76,9 @@ def scenarios(names: tuple[str, ...], path: str | None, opts: Options) -> None:
             dist = ", ".join(f"{st} {p:.3f}" for st, p in zip(net.states(v), net.cpt(v),
                                                                 strict=True))
             echo(f"  {v}: {dist}")
-    if p_harm is not None:
-        echo("")
-        echo(f"P(harm) = {p_harm:.4f} under {' + '.join(s.name for s in items)} "
-             f"(worldview {worldview}; held at do(): {_held(net, rest)})")
+    echo("")
+    for line in result.lines():
+        echo(line)
 
 
 def _list_scenarios(catalog, opts: Options) -> None:

@@ -6,8 +6,7 @@ import click
 
 from gmnet.analysis.uncertainty import MAX_SAMPLES
 from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
-from gmnet.model.scenarios import merge_evidence
-from gmnet.query_text import parse_query
+from gmnet.display import percent
 
 UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL generalization, "
                  "interpretability feasibility, superhuman capability effects) as uncertain "
@@ -15,29 +14,34 @@ UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL gen
 
 
 def _question(query_text: str, opts: Options):
-    parsed = parse_query(query_text)
-    net, scenario_evidence = opts.setup()
-    if parsed.state is not None:
-        net.check_state(parsed.target, parsed.state)
-    else:
-        net.node(parsed.target)
-    evidence = merge_evidence(scenario_evidence, parsed.evidence, parsed.do)
-    return net, parsed, evidence
+    """The question on the Question path: (resolved network, question, evidence, do, resolved)."""
+    from gmnet.analysis.ask import resolve
+    from gmnet.errors import InvalidArgumentError, UnknownNameError
+
+    q = opts.question(query_text)
+    if q.joint:
+        raise InvalidArgumentError(f"{q.text}: uncertainty and sensitivity take one target")
+    net = opts.network()
+    if q.target not in net.variables:
+        raise UnknownNameError("variable", q.target, net.variables, context="as target")
+    if q.state is None:  # the target's first state, said in the question shown
+        q = q.replace(states=(net.states(q.target)[0],))
+    resolved = resolve(net, q)
+    return resolved.network, q, resolved.evidence, resolved.do, resolved
 
 
-def _applied(opts: Options) -> dict:
-    out = {}
-    if opts.extras.get("scenario"):
-        out["scenario"] = list(opts.extras["scenario"])
-    if opts.extras.get("worldview"):
-        out["worldview"] = opts.extras["worldview"]
-    return out
+def _active_unknowns(flag: bool, resolved) -> bool | list[str]:
+    from gmnet.analysis.unknowns import drawn_unknowns
+
+    return drawn_unknowns(flag, resolved.unknowns)
 
 
-def _under(opts: Options) -> str:
-    parts = [f"{k} {' + '.join(v) if isinstance(v, list) else v}"
-             for k, v in _applied(opts).items()]
-    return ("  [" + ", ".join(parts) + "]") if parts else ""
+def _applied(resolved) -> dict:
+    return resolved.provenance()
+
+
+def _under(resolved) -> list[str]:
+    return ["  " + line for line in resolved.assumptions()]
 
 
 @click.command()
@@ -66,11 +70,11 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
 
     if plot:
         check_plot_path(plot)  # before the draws, not after
-    net, parsed, evidence = _question(query_text, opts)
+    net, parsed, evidence, do, resolved = _question(query_text, opts)
     with progress_bar(samples, "drawing") as update:
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
-                                 do=parsed.do, samples=samples, rng=seed, unknowns=unknowns,
-                                 progress=update)
+                                 do=do, samples=samples, rng=seed,
+                                 unknowns=_active_unknowns(unknowns, resolved), progress=update)
     written = None
     if plot:
         from gmnet.viz.charts import uncertainty_figure
@@ -78,35 +82,38 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
 
         written = save_figure(uncertainty_figure(result, bins=bins), plot)
     if opts.json:
-        payload = {**result.to_dict(), **_applied(opts)}
+        payload = {**result.to_dict(), **_applied(resolved), "query": resolved.question.text,
+                   "computed_as": result.query}
         counts, edges = result.histogram(bins)
         payload["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
         if written:
             payload["plot"] = str(written)
         emit_json(payload)
         return
-    for line in format_uncertainty(result, bins=bins, under=_under(opts)):
+    for line in format_uncertainty(result, bins=bins, under=_under(resolved),
+                                   title=resolved.question.text):
         echo(line)
     if written:
         echo(f"plot written to {written}")
 
 
-def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
+def format_uncertainty(result, *, bins: int = 12, under: list[str] | None = None,
+                       title: str | None = None) -> list[str]:
     """The result of :func:`gmnet.analysis.uncertainty.uncertainty` as terminal lines."""
     unknowns = ", ".join(result.unknowns) if result.unknowns else "none"
     draws = f"{result.samples:,} draw" + ("s" if result.samples != 1 else "")
-    lines = [result.query + under,
+    lines = [title or result.query, *(under or []),
              f"  {draws}, seed {result.seed}; {len(result.inputs)} uncertain "
              f"numbers reach this answer; critical unknowns: {unknowns}",
              "",
-             f"  point value  {result.point:.4f}"]
+             f"  point value  {percent(result.point)}   (the document's point values)"]
     if result.samples == 1:
-        return lines + [f"  one draw     {float(result.draws[0]):.4f}   (a spread, quantiles "
+        return lines + [f"  one draw     {percent(float(result.draws[0]))}   (a spread, quantiles "
                         "and a histogram need more draws)", "", result.summary()]
     q = result.quantiles()
-    lines += [f"  mean         {result.mean:.4f}   (std {result.std:.4f})",
-              f"  median       {result.median:.4f}",
-              "  quantiles    " + "   ".join(f"{level:.0%} {q[level]:.4f}"
+    lines += [f"  mean         {percent(result.mean)}   (std {percent(result.std)})",
+              f"  median       {percent(result.median)}",
+              "  quantiles    " + "   ".join(f"{level:.0%} {percent(q[level])}"
                                              for level in (0.05, 0.25, 0.75, 0.95)),
               ""]
     counts, edges = result.histogram(bins)
@@ -114,7 +121,7 @@ def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
     top = max(int(counts.max()), 1)
     for count, lo, hi in zip(counts, edges[:-1], edges[1:], strict=True):
         bar = "#" * round(width * count / top)
-        lines.append(f"  {lo:.4f} - {hi:.4f} | {bar:<{width}} {count:,}")
+        lines.append(f"  {percent(lo):>6} - {percent(hi):>6} | {bar:<{width}} {count:,}")
     lines += ["", result.summary()]
     return lines
 
@@ -148,11 +155,12 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
 
     if plot:
         check_plot_path(plot)  # before the analysis, not after
-    net, parsed, evidence = _question(query_text, opts)
+    net, parsed, evidence, do, resolved = _question(query_text, opts)
     with progress_bar(None, "evaluating") as update:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
-                                 do=parsed.do, samples=samples if sobol else None, rng=seed,
-                                 unknowns=unknowns, progress=update)
+                                 do=do, samples=samples if sobol else None, rng=seed,
+                                 unknowns=_active_unknowns(unknowns, resolved),
+                                 progress=update)
     written = None
     if plot:
         from gmnet.viz.charts import tornado_figure
@@ -160,26 +168,29 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
 
         written = save_figure(tornado_figure(result, top=top), plot)
     if opts.json:
-        payload = {**result.to_dict(), **_applied(opts)}
+        payload = {**result.to_dict(), **_applied(resolved), "query": resolved.question.text,
+                   "computed_as": result.query}
         if written:
             payload["plot"] = str(written)
         emit_json(payload)
         return
-    for line in format_sensitivity(result, top=top, under=_under(opts)):
+    for line in format_sensitivity(result, top=top, under=_under(resolved),
+                                   title=resolved.question.text):
         echo(line)
     if written:
         echo(f"plot written to {written}")
 
 
-def format_sensitivity(result, *, top: int = 15, under: str = "") -> list[str]:
+def format_sensitivity(result, *, top: int = 15, under: list[str] | None = None,
+                       title: str | None = None) -> list[str]:
     """The result of :func:`gmnet.analysis.sensitivity.sensitivity` as terminal lines."""
     reaching = [r for r in result.rows if r.reaches_target]
     rest = len(result.rows) - len(reaching)
     how = (f"Sobol N={result.samples} ({result.evaluations:,} evaluations), seed {result.seed}"
            if result.samples else "one-way only")
-    lines = [result.query + under,
-             f"  point value {result.point:.4f}; {len(reaching)} of {len(result.rows)} uncertain "
-             f"inputs reach it; {how}", ""]
+    lines = [title or result.query, *(under or []),
+             f"  point value {percent(result.point)}; {len(reaching)} of {len(result.rows)} "
+             f"uncertain inputs reach it; {how}", ""]
     width = max([len(r.label) for r in reaching[:top]] + [5])
     header = (f"  {'input':<{width}}  {'range':>17}  {'at low':>7} {'at high':>7}  "
               + (f"{'S1':>5} {'±':>4}  {'ST':>5} {'±':>4}" if result.samples else ""))

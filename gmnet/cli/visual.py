@@ -9,6 +9,7 @@ import click
 
 from gmnet.analysis.uncertainty import MAX_SAMPLES
 from gmnet.cli.common import Options, echo, emit_json, network_options, section_progress
+from gmnet.display import percent
 from gmnet.errors import InvalidArgumentError
 
 _ASSIGNMENT_HELP = "VAR=STATE; repeat the option for several."
@@ -70,10 +71,7 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     fmt = diagram_format(path, fmt) if path else (fmt or "dot")
     if path is None and fmt in ("png", "pdf"):
         raise InvalidArgumentError(f"{fmt} is binary; give --out FILE.{fmt}")
-    from gmnet.model.scenarios import merge_evidence
-    from gmnet.query_text import ParsedQuery, parse_query
-
-    parsed = parse_query(query_text) if query_text is not None else None
+    parsed = opts.question(query_text) if query_text is not None else None
     ev = _assignments(evidence, "--evidence")
     do = _assignments(do_pairs, "--do")
     if parsed is not None:
@@ -82,12 +80,18 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
                                        "give it once")
         ev.update(parsed.evidence)
         do.update(parsed.do)
-    net, scenario_evidence = opts.setup()
-    ev = merge_evidence(scenario_evidence, ev, do)  # do() wins over a scenario's evidence
-    query = (ParsedQuery(parsed.target, parsed.state, ev, do) if parsed is not None else None)
-    diagram = draw_network(net, query, evidence=None if query else ev,
-                           do=None if query else do, target=target,
-                           marginals=marginals or None)
+    base = opts.network()
+    shown = parsed.target if parsed is not None else target
+    if shown is None:
+        shown = "harm" if "harm" in base.variables else base.variables[-1]
+    question = opts.question_for(shown, parsed.state if parsed is not None else None,
+                                 evidence=ev, do=do)
+    resolved = opts.resolve(question)
+    net = resolved.network
+    asked = parsed is not None or ev or do or target is not None or marginals
+    diagram = draw_network(net, question.replace(evidence=resolved.evidence, do=resolved.do)
+                           if asked else None, marginals=marginals or None,
+                           title=_diagram_title(resolved) if asked else None)
     data = diagram.render(fmt)
     if path is not None:
         from gmnet.io.atomic import write_bytes
@@ -95,7 +99,8 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
         write_bytes(path, data)
     dist = diagram.target_distribution
     if opts.json:
-        emit_json({"network": net.name, "out": str(path) if path else None, "format": fmt,
+        emit_json({**resolved.provenance(), "query": question.text,
+                   "out": str(path) if path else None, "format": fmt,
                    "target": diagram.target, "state": diagram.target_state,
                    "evidence": dict(diagram.evidence), "do": dict(diagram.do),
                    "distribution": dist,
@@ -108,9 +113,17 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
         return
     echo(f"wrote {path} ({fmt}, {len(net.variables)} nodes)")
     if dist is not None:
-        shown = ", ".join(f"{s} {p:.1%}" for s, p in dist.items()
-                          if diagram.target_state in (None, s))
-        echo(f"  {diagram.target}: {shown}")
+        values = ", ".join(f"{s} {percent(p)}" for s, p in dist.items()
+                           if diagram.target_state in (None, s))
+        echo(f"  {diagram.target}: {values}")
+        for line in resolved.assumptions():
+            echo(f"  {line}")
+
+
+def _diagram_title(resolved) -> str:
+    """The question as asked and what it held, for the diagram's title."""
+    held = resolved.held_text()
+    return f"{resolved.question.text}  ·  context {resolved.question.context}: {held}"
 
 
 # ============================================================================ plot
@@ -192,12 +205,13 @@ def report(out: str, samples: int, seed: int, sections: str | None, opts: Option
     if path is None:
         raise InvalidArgumentError("the report needs --out FILE.html")
     check_report_path(path)
-    net, evidence = opts.setup()
+    net = opts.network()
     chosen = [s.strip() for s in sections.split(",") if s.strip()] if sections else None
     label = _scenario_label(opts)
     with section_progress("report") as progress:
-        written = write_report(net, path, evidence=evidence, label=label, sections=chosen,
-                               samples=samples, rng=seed, progress=progress)
+        written = write_report(net, path, question=opts.question_for(net.variables[-1]),
+                               label=label, sections=chosen, samples=samples, rng=seed,
+                               progress=progress)
     if opts.json:
         emit_json({"network": net.name, "out": str(written),
                    "bytes": written.stat().st_size})
@@ -209,6 +223,8 @@ def _scenario_label(opts: Options) -> str | None:
     """A human name for the scenario/worldview options, if the shared options carry any."""
     parts = []
     for key, value in opts.extras.items():
+        if key == "context":
+            continue  # the report states its context policy itself
         values = [value] if isinstance(value, str) else list(value or ())
         if values:
             parts.append(f"{key} {' + '.join(values)}")

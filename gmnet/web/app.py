@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from gmnet.analysis.ask import Resolved, answer, resolve
+from gmnet.analysis.unknowns import drawn_unknowns
 from gmnet.errors import (
     GmnetError,
     ImpossibleEvidenceError,
@@ -50,7 +52,7 @@ from gmnet.errors import (
 )
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
-from gmnet.query_text import ParsedQuery
+from gmnet.model.question import Question
 from gmnet.web.models import (
     CompareRequest,
     DiagramRequest,
@@ -134,22 +136,50 @@ def blame(field_name: str | None) -> Iterator[None]:
 # ============================================================================ the state
 @dataclass
 class _Situation:
-    """A request's situation resolved against the network."""
+    """A request's question resolved against the network (the Question path)."""
 
-    network: Network
-    evidence: dict[str, str]
-    do: dict[str, str]
-    scenario: list[str]
-    worldview: str | None
-    target: str = ""
-    state: str = ""
+    resolved: Resolved
 
-    def parsed(self) -> ParsedQuery:
-        return ParsedQuery(self.target, self.state, dict(self.evidence), dict(self.do))
+    @property
+    def network(self) -> Network:
+        return self.resolved.network
+
+    @property
+    def evidence(self) -> dict[str, str]:
+        return self.resolved.evidence
+
+    @property
+    def do(self) -> dict[str, str]:
+        return self.resolved.do
+
+    @property
+    def question(self) -> Question:
+        return self.resolved.question
+
+    @property
+    def target(self) -> str:
+        return self.question.target
+
+    @property
+    def state(self) -> str:
+        return self.question.state or ""
+
+    @property
+    def scenario(self) -> list[str]:
+        return list(self.question.scenarios)
+
+    @property
+    def worldview(self) -> str | None:
+        return self.question.worldview
+
+    def parsed(self) -> Question:
+        return self.question
 
     def echo(self) -> dict[str, Any]:
-        return {"network": self.network.name, "evidence": self.evidence, "do": self.do,
-                "scenario": self.scenario, "worldview": self.worldview}
+        p = self.resolved.provenance()
+        return {"network": p["network"], "evidence": p["evidence"], "do": p["do"],
+                "scenario": p["scenario"], "worldview": self.worldview, "context": p["context"],
+                "held": p["held"], "assumptions": p["assumptions"]}
 
 
 @dataclass
@@ -193,52 +223,58 @@ class _Server:
 
     async def resolve(self, request: Situation, *, target: str | None = None,
                       state: str | None = None, with_target: bool = False) -> _Situation:
-        """Check every name of ``request`` against its network; apply worldview and scenarios
-        (in the thread pool: a new combination compiles a network)."""
+        """The request as a :class:`Question`, resolved by :func:`gmnet.analysis.ask.resolve`
+        (the path every surface takes; in the thread pool: a new combination compiles a
+        network, so resolutions are cached)."""
         base = self.network(request.network)
-        net, scenario_evidence = await self.run(
-            self.applied, base.name, request.worldview, tuple(request.scenario))
+        if with_target:
+            target, state = _target(base, target, state)
+        else:
+            target, state = default_target(base), None
         for kind, assignments in (("evidence", request.evidence), ("do", request.do)):
             for var, value in assignments.items():
                 with blame(f"{kind}.{var}"):
-                    if var not in net.variables:
-                        raise UnknownNameError("variable", var, net.variables,
+                    if var not in base.variables:
+                        raise UnknownNameError("variable", var, base.variables,
                                                context=f"in {'do()' if kind == 'do' else kind}")
-                    net.check_state(var, value)
+                    base.check_state(var, value)
         both = sorted(set(request.evidence) & set(request.do))
         if both:
             raise ApiError(422, f"{both[0]} is both observed (evidence) and intervened on (do); "
                            "give it in one of them", f"do.{both[0]}")
-        evidence = _merged_evidence(scenario_evidence, request.evidence, request.do)
-        situation = _Situation(net, evidence, dict(request.do), list(request.scenario),
-                               request.worldview)
-        if with_target:
-            situation.target, situation.state = _target(net, target, state)
-        return situation
+        question = Question(target, state, dict(request.evidence), dict(request.do),
+                            tuple(request.scenario), request.worldview, request.context,
+                            dict(request.parameters), dict(request.fixed_unknowns))
+        resolved = await self.run(self.resolved, base.name, question)
+        return _Situation(resolved)
 
-    def applied(self, name: str, worldview: str | None,
-                scenarios: tuple[str, ...]) -> tuple[Network, dict[str, str]]:
-        """Network ``name`` under ``worldview`` and ``scenarios``, and the scenarios' evidence
-        (cached: networks are never changed, so one per combination is enough)."""
-        key = ("network", name, worldview, scenarios)
+    def resolved(self, name: str, question: Question) -> Resolved:
+        """``question`` resolved on network ``name`` (cached: networks are never changed)."""
+        key = ("question", name, question.key())
         with self.lock:
             if key in self.cache:
                 self.cache[key] = self.cache.pop(key)  # most recently used last
                 return self.cache[key]
-        from gmnet.model.scenarios import apply_scenarios
-        from gmnet.model.worldviews import apply_worldview
-
-        net = self.networks[name]
-        with blame("worldview"):
-            net = apply_worldview(net, worldview)
-        with blame("scenario"):
-            net, evidence = apply_scenarios(net, list(scenarios))
-        net.compiled  # noqa: B018 - compile once, here
+        try:
+            resolved = resolve(self.networks[name], question)
+        except GmnetError as exc:
+            raise ApiError(_status_of(exc), _message_of(exc),
+                           _field_of_question(exc, question)) from exc
+        resolved.network.compiled  # noqa: B018 - compile once, here
         with self.lock:
-            self.cache[key] = (net, evidence)
+            self.cache[key] = resolved
             while len(self.cache) > _CACHE_SIZE:
                 self.cache.pop(next(iter(self.cache)))
-        return net, evidence
+        return resolved
+
+    def applied(self, name: str, worldview: str | None,
+                scenarios: tuple[str, ...]) -> tuple[Network, dict[str, str]]:
+        """Network ``name`` under ``worldview`` and ``scenarios`` (nothing held), and the
+        scenarios' evidence."""
+        net = self.networks[name]
+        r = self.resolved(name, Question(default_target(net), None, {}, {}, scenarios,
+                                         worldview, "prior"))
+        return r.network, r.scenario_evidence
 
     def audit(self, name: str, worldview: str | None):
         """The audit of network ``name`` under ``worldview`` (cached: it is deterministic)."""
@@ -288,6 +324,11 @@ _FIELD_OF_KIND = {"scenario": "scenario", "worldview": "worldview",
 
 
 def _field_named(exc: GmnetError, situation: _Situation) -> str | None:
+    """The request field a library error is about (see :func:`_field_of_question`)."""
+    return _field_of_question(exc, situation.question)
+
+
+def _field_of_question(exc: GmnetError, question: Question) -> str | None:
     """The request field a library error is about: by the kind of name it does not know, or
     the first evidence or do() variable its message names (the message says the rest)."""
     import re
@@ -295,10 +336,21 @@ def _field_named(exc: GmnetError, situation: _Situation) -> str | None:
     message = str(exc)
     if isinstance(exc, ImpossibleEvidenceError):
         return "evidence"
+    if message.startswith("critical unknown") or (
+            isinstance(exc, UnknownNameError) and exc.kind == "critical unknown"
+            and any(k in message for k in question.unknowns)):
+        return "fixed_unknowns"
     if isinstance(exc, UnknownNameError) and exc.kind in _FIELD_OF_KIND:
         return _FIELD_OF_KIND[exc.kind]
+    if message.startswith(("scenario", "worldview")) and not any(
+            message.startswith(f"evidence {v}=") for v in question.evidence):
+        return "scenario" if message.startswith("scenario") else "worldview"
+    if isinstance(exc, UnknownNameError) and exc.kind == "parameter":
+        return "parameters"
+    if message.startswith(("set ", "override of ")):
+        return "parameters"
     found = []
-    for kind, assignments in (("evidence", situation.evidence), ("do", situation.do)):
+    for kind, assignments in (("evidence", question.evidence), ("do", question.do)):
         for var in assignments:
             match = re.search(rf"(?<![A-Za-z0-9_]){re.escape(var)}(?![A-Za-z0-9_])", message)
             if match:
@@ -326,20 +378,6 @@ def default_target(net: Network) -> str:
         return "harm"
     outcomes = [v for v in net.variables if net.node(v).role == "outcome"]
     return outcomes[-1] if outcomes else net.variables[-1]
-
-
-def _merged_evidence(scenario_evidence: Mapping[str, str], evidence: Mapping[str, str],
-                     do: Mapping[str, str]) -> dict[str, str]:
-    """The request's evidence with the scenarios' (do() wins over a scenario's evidence)."""
-    from gmnet.model.scenarios import merge_evidence
-
-    try:
-        return merge_evidence(scenario_evidence, evidence, do)
-    except GmnetError as exc:
-        clash = [v for v, s in evidence.items()
-                 if v in scenario_evidence and scenario_evidence[v] != s and v not in do]
-        raise ApiError(_status_of(exc), _message_of(exc),
-                       f"evidence.{clash[0]}" if clash else "evidence") from exc
 
 
 # ============================================================================ descriptions
@@ -709,9 +747,12 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         """P(target | evidence, do(...)) at the network's point values, exact."""
         s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
-        dist = await server.ask(s, s.network.query, s.target, evidence=s.evidence, do=s.do)
-        return QueryResponse(query=str(s.parsed()), target=s.target, state=s.state,
-                             probability=dist[s.state], distribution=dist, **s.echo())
+        result = await server.ask(s, answer, s.network, s.question, resolved=s.resolved)
+        out = result.to_dict()
+        return QueryResponse(query=out["query"], target=s.target, state=s.state,
+                             probability=out["probability"], distribution=out["distribution"],
+                             set=out["set"], unknowns=out["unknowns"],
+                             statement=out["statement"], **s.echo())
 
     @app.post("/api/marginals", tags=["questions"])
     async def marginals(request: Situation) -> MarginalsResponse:
@@ -726,17 +767,14 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
     async def compare(request: CompareRequest) -> dict:
         """Every mitigation portfolio by intervention (``gmnet compare``): the result of
         :func:`gmnet.compare_mitigations` as a dict."""
-        from gmnet.analysis.mitigations import compare_mitigations, reshaped_priors
+        from gmnet.analysis.compare import compare_question
 
         s = await server.resolve(request, target=request.target, state=request.state,
                            with_target=True)
         base = server.network(request.network)
 
         def compare_with_draws():
-            result = compare_mitigations(s.network, evidence=s.evidence, do=s.do,
-                                         context=request.context, target=s.target,
-                                         state=s.state,
-                                         keep_priors=reshaped_priors(base, s.network))
+            result, _ = compare_question(base, s.question)
             if not request.samples:
                 return result, None
             from gmnet.analysis.uncertainty import comparison_uncertainty
@@ -746,7 +784,8 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
 
         result, draws = await server.ask(s, compare_with_draws)
         out = {**result.to_dict(all_portfolios=request.all_portfolios),
-               "scenario": s.scenario, "worldview": s.worldview}
+               **{k: v for k, v in s.echo().items() if k not in ("do", "evidence")},
+               "query": s.question.text}
         if draws is not None:
             out["uncertainty"] = draws.to_dict()
         return json_safe(out)
@@ -762,8 +801,10 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
                                  with_target=True)
         result = await server.ask(s, uncertainty, s.network, s.target, s.state,
                                   evidence=s.evidence, do=s.do, samples=request.samples,
-                                  rng=request.seed, unknowns=request.unknowns)
-        out = {**result.to_dict(), "scenario": s.scenario, "worldview": s.worldview}
+                                  rng=request.seed, unknowns=drawn_unknowns(request.unknowns,
+                                                          s.resolved.unknowns))
+        out = {**result.to_dict(), **s.echo(), "query": s.question.text,
+               "computed_as": result.query}
         if request.bins:
             counts, edges = result.histogram(request.bins)
             out["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
@@ -781,9 +822,10 @@ def _install_routes(app: FastAPI, server: _Server) -> None:  # noqa: C901 - one 
         result = await server.ask(
             s, sensitivity, s.network, s.target, s.state, evidence=s.evidence, do=s.do,
             samples=request.samples if request.method == "sobol" else None, rng=request.seed,
-            unknowns=request.unknowns)
-        return json_safe({**result.to_dict(), "method": request.method, "scenario": s.scenario,
-                        "worldview": s.worldview})
+            unknowns=drawn_unknowns(request.unknowns,
+                                                          s.resolved.unknowns))
+        return json_safe({**result.to_dict(), "method": request.method, **s.echo(),
+                          "query": s.question.text, "computed_as": result.query})
 
     @app.post("/api/diagram", tags=["questions"], response_class=Response,
               responses={200: {"content": {"image/svg+xml": {}},

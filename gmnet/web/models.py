@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StringConstraints,
+    field_validator,
+)
 
 __all__ = [
     "MAX_SAMPLES",
@@ -65,6 +72,18 @@ class Situation(_Strict):
         default_factory=dict, description="Observed states: {variable: state}.")
     do: Assignments = Field(
         default_factory=dict, description="Interventions (graph surgery): {variable: state}.")
+    context: Literal["baseline", "prior"] = Field(
+        "baseline", description="Nodes the question does not mention: `baseline` holds them at "
+        "the document's reference (neutral modifier levels, every mitigation off), where the "
+        "document's numbers hold; `prior` lets them follow the network's priors (the population "
+        "average). The same as the command line's --context.")
+    parameters: dict[Name, Annotated[StrictFloat, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, max_length=MAX_ASSIGNMENTS,
+        description="Your own numbers: {parameter: value}, shown as 'set by you' (the command "
+        "line's --set).")
+    fixed_unknowns: Assignments = Field(
+        default_factory=dict, description="Critical Unknowns fixed to a state, e.g. "
+        "{\"interpretability_feasibility\": \"fails\"} (the command line's --unknown).")
 
 
 class QueryRequest(Situation):
@@ -84,9 +103,16 @@ class QueryResponse(BaseModel):
     probability: float
     distribution: dict[str, float]
     evidence: dict[str, str] = Field(description="Evidence used, the scenarios' included.")
-    do: dict[str, str]
+    do: dict[str, str] = Field(description="Interventions used: the question's and what the "
+                               "context policy held.")
     scenario: list[str]
     worldview: str | None
+    context: str
+    held: dict[str, str] = Field(description="What the context policy held by intervention.")
+    set: dict[str, float] = Field(description="Numbers set by you.")
+    unknowns: dict[str, str] = Field(description="Critical Unknowns fixed by you.")
+    assumptions: list[str] = Field(description="Everything the answer assumed, in words.")
+    statement: str = Field(description="The answer in one line, as the command line prints it.")
 
 
 class MarginalsResponse(BaseModel):
@@ -95,6 +121,9 @@ class MarginalsResponse(BaseModel):
     do: dict[str, str]
     scenario: list[str]
     worldview: str | None
+    context: str
+    held: dict[str, str]
+    assumptions: list[str]
     marginals: dict[str, dict[str, float]] = Field(
         description="Every node's distribution given the evidence and interventions.")
 
@@ -112,10 +141,6 @@ class CompareRequest(Situation):
 
     target: Name = Field("harm", description="What the mitigations should reduce.")
     state: Name = Field("yes", description="The target's state whose probability is reduced.")
-    context: Literal["neutral", "prior"] = Field(
-        "neutral", description="Context nodes not named in evidence or do: `neutral` sets them "
-        "to the network's neutral context (where the document's table holds), `prior` keeps "
-        "their priors (then the rows equal /api/query with the same portfolio).")
     all_portfolios: bool = Field(False, description="Also list P(target) for every one of the "
                                  "2**k portfolios.")
     samples: int = Field(0, ge=0, le=MAX_SAMPLES, description="Also draw the uncertain numbers "
