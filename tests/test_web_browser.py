@@ -17,6 +17,8 @@ import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+import gmnet  # noqa: E402
+from gmnet.display import percent  # noqa: E402
 from gmnet.web import create_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -110,8 +112,13 @@ def test_scenario_and_mitigation_numbers_equal_the_api(page):
     page.goto(page.base + "/")
     seq = settled(page)
     text, value = shown_probability(page)
-    expected = api(page, "/api/query", {"do": ALL_OFF})["probability"]
-    assert value == expected and text == f"{100 * expected:.2f}%"
+    first = api(page, "/api/query", {"do": ALL_OFF})
+    expected = first["probability"]
+    assert value == expected and text == percent(expected)
+    # the page asks what the command line asks: the baseline context, stated under the number
+    assert expected == gmnet.ask("P(harm=yes)").probability
+    shown = page.locator("#assumptions li").all_inner_texts()
+    assert shown == first["assumptions"] and shown[0].startswith("context: baseline; held at")
 
     page.locator("#scenario-domain").select_option("autonomous_agents")
     seq = settled(page, seq)
@@ -128,13 +135,12 @@ def test_scenario_and_mitigation_numbers_equal_the_api(page):
     assert answer["evidence"] == {"spec_quality": "low"}  # the scenario's observation
     expected = answer["probability"]
     text, value = shown_probability(page)
-    assert value == expected and text == f"{100 * expected:.2f}%"
+    assert value == expected and text == percent(expected)
     # the diagram shows the same number on the harm node
     assert f"{expected:.1%}" in page.locator("#diagram g.node[data-node=harm]").text_content()
     # the comparison chart: its highlighted row is AI control alone, with the API's number
     comparison = api(page, "/api/compare", {"scenario": ["autonomous_agents"],
-                                            "do": {"shift_type": "extreme"},
-                                            "context": "prior"})
+                                            "do": {"shift_type": "extreme"}})
     rows = {p["name"]: p["probability"] for p in comparison["portfolios"]}
     current = page.locator("#compare g.row-group.current")
     assert current.count() == 1 and current.get_attribute("data-on") == "ai_control"
@@ -178,6 +184,29 @@ def test_state_lives_in_the_url(page):
     page.locator(".ctx[data-node=capability_level] [data-mode=do]").click()
     settled(page, seq)
     assert "do.capability_level=superhuman" in page.url and "e.capability_level" not in page.url
+
+
+def test_the_page_gives_the_documents_number_and_the_prior_on_request(page):
+    from gmnet.cli import main
+
+    page.goto(page.base + "/?e.shift_type=extreme")
+    seq = settled(page)
+    # a plain question gives the document's Type 4 row, as `gmnet query` does
+    assert shown_probability(page) == ("27.7%", pytest.approx(0.277, abs=1e-12))
+    assert page.locator("#ctx-capability_level option").first.inner_text() == (
+        "— baseline: human level —")
+    assert main(["query", "--json", "P(harm=yes | shift_type=extreme)"]) == 0
+    page.locator("#context-policy").select_option("prior")
+    settled(page, seq)
+    assert "context=prior" in page.url
+    prior = gmnet.ask("P(harm=yes | shift_type=extreme, do(adversarial_training=off, "
+                      "objective_specification=off, interpretability_verification=off, "
+                      "behavior_monitoring=off, objective_probing=off, anomaly_detection=off, "
+                      "ai_control=off, emergency_shutdown=off, human_override=off))",
+                      context="prior").probability
+    assert shown_probability(page)[1] == pytest.approx(prior, abs=1e-12)
+    assert page.locator("#assumptions li").first.inner_text().startswith("context: prior")
+    assert page.locator("#ctx-capability_level option").first.inner_text() == "— prior —"
 
 
 def test_bad_link_shows_the_api_error(page):

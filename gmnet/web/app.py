@@ -173,7 +173,9 @@ class _Situation:
         return self.question.worldview
 
     def parsed(self) -> Question:
-        return self.question
+        """The question as computed: its evidence (the scenarios' included) and do() (what the
+        context policy held included)."""
+        return self.question.replace(evidence=self.evidence, do=self.do)
 
     def echo(self) -> dict[str, Any]:
         p = self.resolved.provenance()

@@ -14,7 +14,7 @@
   // ------------------------------------------------------------------ state
   const state = {
     network: null, target: null, targetState: null,
-    scenario: [], worldview: null, evidence: {}, do: {},
+    scenario: [], worldview: null, evidence: {}, do: {}, context: "baseline",
   };
   let desc = null;            // the network's description (GET /api/networks/{name})
   let catalogue = { scenarios: [], worldviews: [] };
@@ -53,9 +53,14 @@
     return node;
   }
 
+  // gmnet's one number format (gmnet/display.py): one decimal, two below 1%; digits 0 for
+  // the rounded reductions on the chart
   function pct(p, digits) {
     if (p === null || p === undefined || Number.isNaN(p)) return "–";
-    return (100 * p).toFixed(digits === undefined ? 2 : digits) + "%";
+    if (digits === 0) return (100 * p).toFixed(0) + "%";
+    if (p === 0) return "0%";
+    if (Math.abs(p) < 5e-5) return p > 0 ? "<0.01%" : ">-0.01%";
+    return (100 * p).toFixed(Math.abs(p) < 0.01 ? 2 : 1) + "%";
   }
 
   function fmtNumber(x) {
@@ -95,6 +100,7 @@
     state.targetState = q.get("state");
     state.scenario = q.getAll("scenario").flatMap((s) => s.split(",")).filter(Boolean);
     state.worldview = q.get("worldview") || null;
+    state.context = q.get("context") === "prior" ? "prior" : "baseline";
     state.evidence = {};
     state.do = {};
     for (const [key, value] of q.entries()) {
@@ -111,6 +117,7 @@
         && state.targetState === desc.default_state)) q.set("state", state.targetState);
     for (const s of state.scenario) q.append("scenario", s);
     if (state.worldview) q.set("worldview", state.worldview);
+    if (state.context !== "baseline") q.set("context", state.context);
     for (const [k, v] of Object.entries(state.evidence)) q.set("e." + k, v);
     const mitigations = new Set(mitigationNames());
     for (const [k, v] of Object.entries(state.do)) {
@@ -129,7 +136,7 @@
   }
 
   function situation() {
-    const body = { evidence: { ...state.evidence }, do: { ...state.do } };
+    const body = { evidence: { ...state.evidence }, do: { ...state.do }, context: state.context };
     if (state.network) body.network = state.network;
     if (state.scenario.length) body.scenario = [...state.scenario];
     if (state.worldview) body.worldview = state.worldview;
@@ -152,6 +159,7 @@
     buildContext();
     buildMitigations();
     buildObservations();
+    $("#context-policy").value = state.context;
   }
 
   function buildTarget() {
@@ -262,7 +270,7 @@
     const id = "ctx-" + node.name;
     const current = state.do[node.name] || state.evidence[node.name] || "";
     const select = el("select", { id, "data-node": node.name },
-      el("option", { value: "", text: "— unknown —" }),
+      el("option", { value: "", text: openLabel(node) }),
       node.states.map((s) => el("option", { value: s, text: s.replace(/_/g, " ") })));
     select.value = current;
     const mode = modeOf(node.name) || "do";
@@ -286,6 +294,15 @@
         el("label", { for: id, text: node.label }),
         infoButton(node.name)),
       el("div", { class: "row" }, select, group));
+  }
+
+  // what a context node the question leaves open does: held at the baseline, or its prior
+  function openLabel(node) {
+    const neutral = (desc && desc.neutral_context) || {};
+    if (state.context === "baseline" && neutral[node.name]) {
+      return "— baseline: " + neutral[node.name].replace(/_/g, " ") + " —";
+    }
+    return "— prior —";
   }
 
   function setContext(name, value, mode) {
@@ -362,6 +379,7 @@
 
   function syncControls() {
     // after a programmatic change (buttons): make the controls show the state
+    $("#context-policy").value = state.context;
     for (const select of document.querySelectorAll("#context select")) {
       const name = select.dataset.node;
       select.value = state.do[name] || state.evidence[name] || "";
@@ -431,6 +449,7 @@
       text.textContent = compactQuery(r);
       text.title = r.query;
       text.dataset.query = r.query;
+      $("#assumptions").replaceChildren(...(r.assumptions || []).map((a) => el("li", { text: a })));
     }));
     jobs.push(call("POST", "/api/marginals", situation(), controller()).then((r) => {
       if (my !== seq) return;
@@ -669,7 +688,7 @@
     const body = situation();
     body.evidence = Object.fromEntries(Object.entries(body.evidence).filter(([k]) => isContext.has(k)));
     body.do = Object.fromEntries(Object.entries(body.do).filter(([k]) => isContext.has(k)));
-    return { ...body, target: state.target, state: state.targetState, context: "prior",
+    return { ...body, target: state.target, state: state.targetState, context: state.context,
       all_portfolios: true, samples: COMPARE_SAMPLES, seed: BAND_SEED };
   }
 
@@ -969,6 +988,11 @@
       state.target = null; state.targetState = null;
       state.scenario = []; state.worldview = null; state.evidence = {}; state.do = {};
       await loadNetwork();
+      changed();
+    });
+    $("#context-policy").addEventListener("change", (e) => {
+      state.context = e.target.value === "prior" ? "prior" : "baseline";
+      buildContext();
       changed();
     });
     $("#neutral").addEventListener("click", () => {
