@@ -359,12 +359,20 @@ def answer(network: Network, question: Question, *, engine: str = "einsum",
         else:
             dist = query(r.network, q.target, evidence=r.evidence, do=r.do, engine=engine)
     except ImpossibleEvidenceError as exc:
-        if not r.held:
+        upstream = r.network.compiled.ancestors_of(set(r.evidence))
+        held = {k: v for k, v in r.held.items() if k in upstream}
+        if not held:
             raise
+        # suggest the held mitigation nearest the evidence: a parent of an observed node first
+        off = [k for k, v in held.items() if v == "off"
+               and r.network.node(k).role == "mitigation"]
+        near = [p for v in r.evidence for p in r.network.parents(v) if p in off]
+        mitigation = (near or off or [None])[0]
+        example = f" (e.g. do({mitigation}=on))" if mitigation else ""
         raise ImpossibleEvidenceError(
-            f"{exc}; the baseline context held {format_assignments(r.held)}: mention the node "
-            "that makes the evidence possible (e.g. do(ai_control=on)) or ask with context "
-            "prior") from None
+            f"{exc}; the baseline context held, upstream of the evidence: "
+            f"{format_assignments(held)}: mention the node that makes the evidence possible"
+            f"{example} or ask with context prior") from None
     return Answer(r, dist, engine)
 
 
