@@ -150,7 +150,12 @@ class Network:
               do: Mapping[str, str] | None = None, *, engine: str = "einsum",
               scenario: str | list[str] | tuple[str, ...] | None = None,
               worldview: str | None = None) -> dict[str, float]:
-        """P(target | evidence, do(...)) as a mapping state -> probability.
+        """P(target | evidence, do(...)) as a mapping state -> probability: the plain network
+        operation.
+
+        Nothing is held: nodes the question does not mention follow the network's priors (the
+        ``prior`` context policy). :func:`gmnet.ask` asks the way the command line does, with
+        the ``baseline`` policy by default and every assumption stated (docs/context.md).
 
         ``worldview`` and ``scenario`` (a name or several, see docs/scenarios.md) are applied
         first; a scenario's evidence joins ``evidence`` and gives way to ``do``.
