@@ -18,6 +18,7 @@ run: $(STAMP) $(RUN_STAMP)
 
 test: $(STAMP) $(RUN_STAMP) $(TEST_STAMP)
 	$(VENV)/bin/ruff check gmnet tests benchmarks
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 install: $(STAMP)

@@ -17,6 +17,7 @@ document's baseline, and the answer says so):
 0.1754
 """
 
+from gmnet._version import __version__
 from gmnet.analysis.ask import Answer, Resolved, answer, ask, resolve, with_interval
 from gmnet.analysis.audit import AuditReport, audit
 from gmnet.analysis.compare import compare_question
@@ -37,6 +38,7 @@ from gmnet.errors import (
     UnknownNameError,
 )
 from gmnet.inference.batched import batched_posterior, plan_query
+from gmnet.inference.interop import to_pgmpy
 from gmnet.inference.query import ENGINES
 from gmnet.io.classic import classic_network
 from gmnet.io.formats import export_network, import_network
@@ -52,6 +54,7 @@ from gmnet.report import build_report, write_report
 from gmnet.viz import Diagram, draw
 
 __all__ = [
+    "__version__",
     "Answer",
     "AuditReport",
     "CONTEXT_POLICIES",
@@ -96,6 +99,7 @@ __all__ = [
     "portfolio_draws",
     "resolve",
     "sensitivity",
+    "to_pgmpy",
     "uncertainty",
     "uncertainty_model",
     "validate_file",
@@ -106,4 +110,3 @@ __all__ = [
     "write_report",
 ]
 
-__version__ = "0.1.0"

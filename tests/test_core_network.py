@@ -136,7 +136,7 @@ def test_every_number_has_a_source(net):
 
 
 def test_to_pgmpy_gives_the_same_cpts(net):
-    bn = net.to_pgmpy()
+    bn = gmnet.to_pgmpy(net)
     assert set(bn.nodes()) == set(net.variables)
     cpd = bn.get_cpds("capability_transfer")
     assert list(cpd.state_names["capability_transfer"]) == ["yes", "no"]

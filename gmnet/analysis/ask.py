@@ -305,7 +305,7 @@ class Answer:
             out["probability"] = self.probability
         if self.interval is not None:
             out["interval"] = list(self.interval)
-            out["interval_draws"], out["interval_seed"] = self.interval_draws
+            out["interval_draws"], out["interval_seed"] = self.interval_draws or (0, 0)
         out.update(self.resolved.provenance())
         out["engine"] = self.engine
         out["statement"] = self.statement()
@@ -367,8 +367,8 @@ def answer(network: Network, question: Question, *, engine: str = "einsum",
         off = [k for k, v in held.items() if v == "off"
                and r.network.node(k).role == "mitigation"]
         near = [p for v in r.evidence for p in r.network.parents(v) if p in off]
-        mitigation = (near or off or [None])[0]
-        example = f" (e.g. do({mitigation}=on))" if mitigation else ""
+        choices = near or off
+        example = f" (e.g. do({choices[0]}=on))" if choices else ""
         raise ImpossibleEvidenceError(
             f"{exc}; the baseline context held, upstream of the evidence: "
             f"{format_assignments(held)}: mention the node that makes the evidence possible"

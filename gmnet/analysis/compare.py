@@ -43,5 +43,5 @@ def compare_question(network: Network, question: Question) -> tuple[MitigationCo
     context_do = {k: v for k, v in resolved.do.items() if k not in mitigations}
     result = compare_mitigations(net, evidence=resolved.evidence, do=context_do,
                                  context="prior", target=question.target,
-                                 state=question.state)
+                                 state=question.states[0])
     return result, resolved

@@ -89,7 +89,7 @@ def fix_unknowns(network: Network, unknowns: Mapping[str, str]) -> Network:
 
 
 def drawn_unknowns(include: bool | list[str] | tuple[str, ...],
-                   fixed: Mapping[str, str]) -> bool | list[str]:
+                   fixed: Mapping[str, str]) -> bool | list[str] | tuple[str, ...]:
     """The Critical Unknowns an uncertainty run draws: ``include`` (all, none or some keys),
     less those the user fixed (a fixed unknown is not uncertain any more)."""
     if not fixed or include is False:

@@ -139,12 +139,6 @@ class Network:
         return (f"<Network {self.name!r}: {len(self.variables)} nodes, "
                 f"{len(self._parameters)} parameters, rule={self.rule}>")
 
-    def _repr_svg_(self) -> str | None:
-        """Jupyter shows a network as its pathway diagram (text if Graphviz is missing)."""
-        from gmnet.viz.notebook import network_svg
-
-        return network_svg(self)
-
     # ----------------------------------------------------------------- queries
     def query(self, target: str, evidence: Mapping[str, str] | None = None,
               do: Mapping[str, str] | None = None, *, engine: str = "einsum",
@@ -172,12 +166,6 @@ class Network:
         from gmnet.inference.query import query
 
         return query(self, target, evidence=evidence, do=do, engine=engine)
-
-    def to_pgmpy(self):
-        """The network at its point values as a pgmpy ``DiscreteBayesianNetwork``."""
-        from gmnet.inference.pgmpy_backend import to_pgmpy
-
-        return to_pgmpy(self._compiled)
 
     # ----------------------------------------------------------------- transforms
     def with_parameters(self, overrides: Mapping[str, Any]) -> Network:

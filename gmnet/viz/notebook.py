@@ -187,4 +187,9 @@ def register_formatters(shell: Any = None) -> bool:
         return False
     for module, name in RESULT_TYPES:
         formatter.for_type_by_name(module, name, result_html)
+    # a network shows as its pathway diagram; registered here, not as a method of Network,
+    # because the model layer does not know about drawing (docs/architecture.md)
+    svg = shell.display_formatter.formatters.get("image/svg+xml")
+    if svg is not None:
+        svg.for_type_by_name("gmnet.model.network", "Network", network_svg)
     return True

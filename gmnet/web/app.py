@@ -40,6 +40,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from gmnet._version import __version__
 from gmnet.analysis.ask import Resolved, answer, resolve
 from gmnet.analysis.unknowns import drawn_unknowns
 from gmnet.errors import (
@@ -583,8 +584,6 @@ def create_app(networks: Sequence[str | Path | Network] | None = None, *,
     async def lifespan(app: FastAPI):
         yield
         server.shutdown()
-
-    from gmnet import __version__
 
     app = FastAPI(
         title="gmnet",
