@@ -221,7 +221,15 @@ def test_nodes_do_not_overlap(net):
 
 @needs_dot
 def test_network_displays_itself_in_jupyter(net):
-    svg = net._repr_svg_()
+    formatters = pytest.importorskip("IPython.core.formatters")
+    from types import SimpleNamespace
+
+    from gmnet.viz.notebook import register_formatters
+
+    shell = SimpleNamespace(display_formatter=formatters.DisplayFormatter())
+    assert register_formatters(shell) is True
+    bundle, _ = shell.display_formatter.format(net)
+    svg = bundle["image/svg+xml"]
     assert svg.lstrip().startswith("<?xml") or "<svg" in svg
     assert "Goal misgeneralizes" in svg
     d = draw(net, QUERY)
