@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from gmnet.errors import QuerySyntaxError
+from gmnet.model.soft_evidence import SoftFinding, extract_soft_terms
 
 __all__ = ["ParsedQuery", "parse_query"]
 
@@ -24,10 +25,13 @@ class ParsedQuery:
     state: str | None = None
     evidence: dict[str, str] = field(default_factory=dict)
     do: dict[str, str] = field(default_factory=dict)
+    # soft-evidence hook (issue 19): likelihood and fixed-marginal terms, (node, kind, values)
+    soft: tuple[SoftFinding, ...] = ()
 
     def __str__(self) -> str:
         head = self.target + (f"={self.state}" if self.state else "")
         parts = [f"{k}={v}" for k, v in self.evidence.items()]
+        parts += [str(f) for f in self.soft]  # soft-evidence hook (issue 19)
         if self.do:
             parts.append("do(" + ", ".join(f"{k}={v}" for k, v in self.do.items()) + ")")
         return f"P({head}" + (" | " + ", ".join(parts) if parts else "") + ")"
@@ -47,6 +51,12 @@ def parse_query(text: str) -> ParsedQuery:
     target, state, rest = match.group(1), match.group(2), match.group(3)
     evidence: dict[str, str] = {}
     do: dict[str, str] = {}
+    soft: tuple[SoftFinding, ...] = ()
+    if rest is not None and rest.strip():
+        # soft-evidence hook (issue 19): take out `x~=a:0.8,...` and `P(x=a)=0.3` terms
+        rest, soft = extract_soft_terms(rest, text)
+        if soft and not rest.strip(" \t\n,"):
+            rest = None
     if rest is not None:
         if not rest.strip():
             raise QuerySyntaxError(f"query {text!r} has '|' but nothing after it")
@@ -61,7 +71,7 @@ def parse_query(text: str) -> ParsedQuery:
                 if var in evidence or var in do:
                     raise QuerySyntaxError(f"{var} is given twice in query {text!r}")
                 seen[var] = value
-    return ParsedQuery(target, state, evidence, do)
+    return ParsedQuery(target, state, evidence, do, soft)
 
 
 def _split_commas(text: str) -> list[str]:

@@ -149,24 +149,31 @@ class Network:
     def query(self, target: str, evidence: Mapping[str, str] | None = None,
               do: Mapping[str, str] | None = None, *, engine: str = "einsum",
               scenario: str | list[str] | tuple[str, ...] | None = None,
-              worldview: str | None = None) -> dict[str, float]:
+              worldview: str | None = None, soft=None) -> dict[str, float]:
         """P(target | evidence, do(...)) as a mapping state -> probability.
 
         ``worldview`` and ``scenario`` (a name or several, see docs/scenarios.md) are applied
-        first; a scenario's evidence joins ``evidence`` and gives way to ``do``.
+        first; a scenario's evidence joins ``evidence`` and gives way to ``do``. ``soft`` adds
+        soft evidence: likelihoods or fixed marginals, e.g. ``"P(capability_level=superhuman)
+        =0.3"`` (see docs/why.md); the network is not changed by it.
 
         >>> net = load_network()
         >>> round(net.query("harm", do={"shift_type": "extreme"})["yes"], 3) > 0
         True
         """
         if scenario is not None or worldview is not None:
+            from gmnet.model.scenarios import apply, merge_evidence
             from gmnet.model.scenarios import query as scenario_query
 
+            if soft:
+                net, scenario_evidence = apply(self, scenario=scenario, worldview=worldview)
+                return net.query(target, merge_evidence(scenario_evidence, evidence, do), do,
+                                 engine=engine, soft=soft)
             return scenario_query(self, target, evidence, do, scenario=scenario,
                                   worldview=worldview, engine=engine)
         from gmnet.inference.query import query
 
-        return query(self, target, evidence=evidence, do=do, engine=engine)
+        return query(self, target, evidence=evidence, do=do, engine=engine, soft=soft)
 
     def to_pgmpy(self):
         """The network at its point values as a pgmpy ``DiscreteBayesianNetwork``."""
