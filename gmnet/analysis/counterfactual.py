@@ -146,8 +146,8 @@ def _check(network: Network, cause: str, cause_state: str, alternative: str, out
     if len(network.states(cause)) != 2:
         raise InvalidArgumentError(
             f"the cause {cause} has {len(network.states(cause))} states "
-            f"({', '.join(network.states(cause))}); the bounds need a two-state cause: ask about "
-            "a mitigation (on/off) or set the others with do()")
+            f"({', '.join(network.states(cause))}); the bounds need a two-state cause, such as a "
+            "mitigation (on/off)")
     resolve_query(network, evidence, do)
     for var in (cause, outcome):
         if var in evidence or var in do:

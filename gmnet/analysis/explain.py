@@ -127,12 +127,12 @@ def explain(network: Network, evidence: Mapping[str, str] | None = None,
             if var == target:
                 continue
             without = p({k: v for k, v in ev.items() if k != var})
-            rows.append({"variable": var, "state": value, "without": without,
+            rows.append({"variable": var, "state": value, "soft": None, "without": without,
                          "with": p_target, "change": p_target - without})
         for f in findings:
             rest = tuple(g for g in findings if g.node != f.node)
             without = float(soft_posterior(network.compiled, target, ev, dd, rest)[0][index])
-            rows.append({"variable": f.node, "state": f.text, "without": without,
+            rows.append({"variable": f.node, "state": None, "soft": f.text, "without": without,
                          "with": p_target, "change": p_target - without})
     return Explanation(
         network.name, evidence, do, tuple(f.text for f in findings), mpe_states,

@@ -37,10 +37,13 @@ def query(query_text: str, engine: str, opts: Options) -> None:
     if parsed.state is not None:
         net.check_state(parsed.target, parsed.state)
     evidence = merge_evidence(scenario_evidence, parsed.evidence, parsed.do)
-    dist = net.query(parsed.target, evidence=evidence, do=parsed.do, engine=engine)
+    dist = net.query(parsed.target, evidence=evidence, do=parsed.do, engine=engine,
+                     soft=parsed.soft)  # soft evidence: issue 19
     if opts.json:
         payload = {"query": str(parsed), "network": net.name, "target": parsed.target,
                    "evidence": evidence, "do": parsed.do, "distribution": dist}
+        if parsed.soft:  # soft evidence: issue 19
+            payload["soft"] = [f.to_dict() for f in parsed.soft]
         if opts.extras.get("scenario"):
             payload["scenario"] = list(opts.extras["scenario"])
         if opts.extras.get("worldview"):

@@ -70,7 +70,7 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     with progress_bar(samples, "drawing") as update:
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
                                  do=parsed.do, samples=samples, rng=seed, unknowns=unknowns,
-                                 progress=update)
+                                 progress=update, soft=parsed.soft)  # soft: issue 19
     written = None
     if plot:
         from gmnet.viz.charts import uncertainty_figure
@@ -149,6 +149,9 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     if plot:
         check_plot_path(plot)  # before the analysis, not after
     net, parsed, evidence = _question(query_text, opts)
+    from gmnet.model.soft_evidence import refuse_soft
+
+    refuse_soft(parsed.soft, "sensitivity")  # soft-evidence guard (issue 19)
     with progress_bar(None, "evaluating") as update:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
                                  do=parsed.do, samples=samples if sobol else None, rng=seed,

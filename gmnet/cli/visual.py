@@ -74,6 +74,10 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     from gmnet.query_text import ParsedQuery, parse_query
 
     parsed = parse_query(query_text) if query_text is not None else None
+    if parsed is not None:  # soft-evidence guard (issue 19)
+        from gmnet.model.soft_evidence import refuse_soft
+
+        refuse_soft(parsed.soft, "the diagram")
     ev = _assignments(evidence, "--evidence")
     do = _assignments(do_pairs, "--do")
     if parsed is not None:

@@ -76,15 +76,9 @@ def _order(factors: list[Factor], variables: list[str], card: Mapping[str, int])
     left = list(variables)
     order = []
     while left:
-        def cost(v):
-            scope = set().union(*[s for s in scopes if v in s]) if any(
-                v in s for s in scopes) else {v}
-            return float(np.prod([card[a] for a in scope]))
-
-        best = min(left, key=cost)
-        merged = set().union(*[s for s in scopes if best in s]) if any(
-            best in s for s in scopes) else set()
-        scopes = [s for s in scopes if best not in s] + [merged - {best}]
+        merged = {v: set().union({v}, *[s for s in scopes if v in s]) for v in left}
+        best = min(left, key=lambda v: float(np.prod([card[a] for a in merged[v]])))
+        scopes = [s for s in scopes if best not in s] + [merged[best] - {best}]
         left.remove(best)
         order.append(best)
     return order

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SoftFinding", "ResolvedFinding", "parse_soft", "parse_soft_option",
            "extract_soft_terms", "as_findings", "resolve_soft", "with_virtual_children",
-           "VIRTUAL_STATES", "SOFT_EXAMPLES"]
+           "refuse_soft", "VIRTUAL_STATES", "SOFT_EXAMPLES"]
 
 Kind = Literal["likelihood", "marginal"]
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -183,6 +183,15 @@ values=(('superhuman', 0.3),)),))
             f"cannot parse the soft evidence in query {text or condition!r}; write a likelihood "
             f"like {SOFT_EXAMPLES[0]!r} or a fixed marginal like {SOFT_EXAMPLES[1]!r}")
     return rest, tuple(found)
+
+
+def refuse_soft(soft, where: str) -> None:
+    """Raise if ``soft`` holds findings: for the places that do not take soft evidence yet
+    (rather than ignore it and answer another question)."""
+    if soft:
+        raise InvalidArgumentError(
+            f"soft evidence ({', '.join(str(f) for f in soft)}) is not taken by {where}; ask "
+            "it with gmnet query, uncertainty or explain")
 
 
 def as_findings(soft: Iterable[SoftFinding | str | Sequence] | SoftFinding | str | None
