@@ -9,6 +9,8 @@
 """
 
 from gmnet.analysis.audit import AuditReport, audit
+from gmnet.analysis.counterfactual import Counterfactual, counterfactual
+from gmnet.analysis.explain import Explanation, explain
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
 from gmnet.analysis.sensitivity import SensitivityResult, sensitivity
 from gmnet.analysis.uncertainty import (
@@ -34,6 +36,7 @@ from gmnet.io.yaml_writer import write_network_yaml
 from gmnet.model.network import Network, bundled_networks, load_network, validate_file
 from gmnet.model.parameters import Parameter
 from gmnet.model.scenarios import Scenario, apply, load_scenarios
+from gmnet.model.soft_evidence import SoftFinding
 from gmnet.model.worldviews import Worldview, apply_worldview, load_worldviews, worldview_diff
 from gmnet.query_text import ParsedQuery, parse_query
 from gmnet.report import build_report, write_report
@@ -41,8 +44,10 @@ from gmnet.viz import Diagram, draw
 
 __all__ = [
     "AuditReport",
+    "Counterfactual",
     "Diagram",
     "ENGINES",
+    "Explanation",
     "GmnetError",
     "ImpossibleEvidenceError",
     "InvalidArgumentError",
@@ -54,6 +59,7 @@ __all__ = [
     "QuerySyntaxError",
     "Scenario",
     "SensitivityResult",
+    "SoftFinding",
     "UncertaintyResult",
     "UnknownNameError",
     "Worldview",
@@ -65,7 +71,9 @@ __all__ = [
     "bundled_networks",
     "classic_network",
     "compare_mitigations",
+    "counterfactual",
     "draw",
+    "explain",
     "export_network",
     "import_network",
     "load_network",

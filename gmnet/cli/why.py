@@ -103,12 +103,13 @@ def counterfactual(cause: str, alternative: str, outcome: str, given: str | None
                  f"{outcome_var}={outcome_state}")
     echo(f"Counterfactual: cause {x}, alternative {alt}, outcome {y}{_under(opts)}")
     echo(f"  context: {_context_line(result.evidence, result.do)}; network's point values")
-    echo(f"  PN   P(no {y} under {alt} | {x}, {y})     {_interval(result.pn)}  monotone "
-         f"{_value(result.monotone['pn'])}")
-    echo(f"  PS   P({y} under {x} | {alt}, not {y})    {_interval(result.ps)}  monotone "
-         f"{_value(result.monotone['ps'])}")
-    echo(f"  PNS  P({y} under {x} and not under {alt})  {_interval(result.pns)}  monotone "
-         f"{_value(result.monotone['pns'])}")
+    rows = (("PN", result.pn, f"P(not {y} under {alt} | {x}, {y})"),
+            ("PS", result.ps, f"P({y} under {x} | {alt}, not {y})"),
+            ("PNS", result.pns, f"P({y} under {x}, and not under {alt})"))
+    echo(f"  {'':<4} {'bounds':<18} {'monotone':<9} meaning")
+    for label, pair, meaning in rows:
+        echo(f"  {label:<4} {_interval(pair):<18} "
+             f"{_value(result.monotone[label.lower()]):<9} {meaning}")
     if result.contradictions:
         echo("  monotonicity is contradicted by the network: " + "; ".join(
             result.contradictions))
