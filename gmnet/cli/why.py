@@ -36,6 +36,18 @@ def _given(text: str | None):
     return dict(parsed.evidence), dict(parsed.do), tuple(parsed.soft)
 
 
+def _situation(opts: Options, evidence: dict[str, str], do: dict[str, str], *,
+               mentioned=()) -> tuple:
+    """The network, evidence and do() a why-question is asked with (--scenario, --worldview).
+
+    The one place these commands meet the shared question plumbing: a context policy that holds
+    unmentioned nodes must count ``mentioned`` (the cause, the outcome, a target, soft-evidence
+    nodes) as mentioned.
+    """
+    net, scenario_evidence = opts.setup()
+    return net, merge_evidence(scenario_evidence, evidence, do), do
+
+
 def _applied(opts: Options) -> dict:
     out = {}
     if opts.extras.get("scenario"):
@@ -92,8 +104,7 @@ def counterfactual(cause: str, alternative: str, outcome: str, given: str | None
     if soft:
         raise InvalidArgumentError("--given of a counterfactual takes observations and do(), "
                                    "not soft evidence (the bounds need a settled context)")
-    net, scenario_evidence = opts.setup()
-    evidence = merge_evidence(scenario_evidence, evidence, do)
+    net, evidence, do = _situation(opts, evidence, do, mentioned=(cause_var, outcome_var))
     result = run(net, cause_var, cause_state, alternative.strip(), outcome_var, outcome_state,
                  evidence=evidence, do=do, samples=samples, rng=seed, unknowns=unknowns)
     if opts.json:
@@ -169,8 +180,8 @@ def explain(condition: str | None, target: str | None, likelihoods: tuple[str, .
     target_var = target_state = None
     if target is not None:
         target_var, target_state = _assignment(target, "--target", "harm=yes")
-    net, scenario_evidence = opts.setup()
-    evidence = merge_evidence(scenario_evidence, evidence, do)
+    net, evidence, do = _situation(
+        opts, evidence, do, mentioned=[f.node for f in soft] + ([target_var] if target_var else []))
     result = run(net, evidence, do, target=target_var, state=target_state, soft=soft)
     if opts.json:
         emit_json({**result.to_dict(), **_applied(opts)})

@@ -84,16 +84,24 @@ def _soft(terms: SoftList) -> list[Any]:
     return [t if isinstance(t, str) else (t.node, t.kind, t.values) for t in terms]
 
 
-def _checked_soft(s, terms: SoftList):
-    """The request's soft evidence checked against its network (422 naming ``soft``)."""
+def _freed(do: dict[str, str], asked: dict[str, str], nodes) -> dict[str, str]:
+    """``do`` without the ``nodes`` the request did not set itself: a node the question is about
+    (a soft finding's node, the cause, the outcome) is mentioned, so a context policy that
+    holds unmentioned nodes must not hold it."""
+    return {k: v for k, v in do.items() if k not in set(nodes) or k in asked}
+
+
+def _checked_soft(s, body):
+    """The request's soft evidence checked against its network (422 naming ``soft``), and the
+    interventions the question keeps."""
     from gmnet.model.soft_evidence import as_findings, resolve_soft
     from gmnet.web.app import blame
 
     with blame("soft"):
-        findings = as_findings(_soft(terms))
-        resolve_soft(s.network.compiled.states, findings, observed=s.evidence,
-                     intervened=s.do)
-    return findings
+        findings = as_findings(_soft(body.soft))
+        do = _freed(dict(s.do), body.do, [f.node for f in findings])
+        resolve_soft(s.network.compiled.states, findings, observed=s.evidence, intervened=do)
+    return findings, do
 
 
 @router.post("/api/soft-query")
@@ -102,20 +110,19 @@ async def soft_query(body: SoftQueryRequest, request: Request) -> dict:
     ``samples``, its distribution over parameter draws too."""
     server = request.app.state.gmnet
     s = await server.resolve(body, target=body.target, state=body.state, with_target=True)
-    findings = _checked_soft(s, body.soft)
-    dist = await server.ask(s, s.network.query, s.target, evidence=s.evidence, do=s.do,
+    findings, do = _checked_soft(s, body)
+    dist = await server.ask(s, s.network.query, s.target, evidence=s.evidence, do=do,
                             soft=findings)
-    from gmnet.query_text import ParsedQuery
-
-    text = str(ParsedQuery(s.target, s.state, dict(s.evidence), dict(s.do), findings))
-    out: dict[str, Any] = {"query": text, "target": s.target, "state": s.state,
-                           "probability": dist[s.state], "distribution": dist,
-                           "soft": [f.to_dict() for f in findings], **s.echo()}
+    out: dict[str, Any] = {**s.echo(), "query": _text(s.target, s.state, s.evidence, do,
+                                                       findings),
+                           "target": s.target, "state": s.state, "probability": dist[s.state],
+                           "distribution": dist, "do": do,
+                           "soft": [f.to_dict() for f in findings]}
     if body.samples:
         from gmnet.analysis.uncertainty import uncertainty
 
         result = await server.ask(s, uncertainty, s.network, s.target, s.state,
-                                  evidence=s.evidence, do=s.do, samples=body.samples,
+                                  evidence=s.evidence, do=do, samples=body.samples,
                                   rng=body.seed, soft=findings)
         out["uncertainty"] = result.to_dict()
     return json_safe(out)
@@ -137,10 +144,11 @@ async def counterfactual(body: CounterfactualRequest, request: Request) -> dict:
         for field_name, state in zip((f"{name}_state", "alternative"), states, strict=False):
             with blame(field_name):
                 s.network.check_state(var, state)
+    do = _freed(dict(s.do), body.do, [body.cause, body.outcome])
     result = await server.ask(s, run, s.network, body.cause, body.cause_state, body.alternative,
-                              body.outcome, body.outcome_state, evidence=s.evidence, do=s.do,
+                              body.outcome, body.outcome_state, evidence=s.evidence, do=do,
                               samples=body.samples or None, rng=body.seed)
-    return json_safe({**result.to_dict(), **s.echo()})
+    return json_safe({**s.echo(), **result.to_dict()})
 
 
 @router.post("/api/explain")
@@ -151,7 +159,17 @@ async def explain(body: ExplainRequest, request: Request) -> dict:
 
     server = request.app.state.gmnet
     s = await server.resolve(body)
-    findings = _checked_soft(s, body.soft)
-    result = await server.ask(s, run, s.network, s.evidence, s.do, target=body.target,
+    findings, do = _checked_soft(s, body)
+    if body.target is not None:
+        do = _freed(do, body.do, [body.target])
+    result = await server.ask(s, run, s.network, s.evidence, do, target=body.target,
                               state=body.state, soft=findings)
-    return json_safe({**result.to_dict(), **s.echo()})
+    return json_safe({**s.echo(), **result.to_dict()})
+
+
+def _text(target, state, evidence, do, findings) -> str:
+    parts = [f"{k}={v}" for k, v in evidence.items()] + [str(f) for f in findings]
+    if do:
+        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in do.items()) + ")")
+    head = target + (f"={state}" if state else "")
+    return f"P({head}" + (" | " + ", ".join(parts) if parts else "") + ")"
