@@ -189,3 +189,14 @@ def test_web_counterfactual(net):
     assert got.json()["pn"] == list(r.pn) and got.json()["sentence"] == r.sentence()
     bad = client.post("/api/counterfactual", json={**body, "cause_state": "of"})
     assert bad.status_code == 422 and bad.json()["field"] == "cause_state"
+
+
+def test_undefined_pn_is_null_not_nan():
+    # the outcome never happens with the cause: nothing for the alternative to have prevented
+    net = _toy({("a", "off"): 0.0, ("a", "on"): 0.3, ("b", "off"): 0.0, ("b", "on"): 0.5})
+    r = counterfactual(net, "X", "off", "on", "Y", "yes")
+    assert r.pn is None and r.monotone["pn"] is None
+    assert json.loads(json.dumps(r.to_dict(), allow_nan=False))["pn"] is None
+    assert r.sentence() == ("Y=yes and X=off never happen together here, so there is nothing "
+                            "for X=on to have prevented.")
+    assert r.ps is not None

@@ -222,3 +222,21 @@ def test_cli_refuses_soft_evidence_where_it_is_not_taken(capsys):
     assert main(["query", "P(harm | capability_level~=superhuman:0.3)"]) == 2
     err = capsys.readouterr().err
     assert "missing: below_human, human_level" in err and err.count("\n") == 1
+
+
+def test_every_finding_prints_as_text_that_parses_back():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    states = st.sampled_from(["a", "b_2", "x.y", "hi-lo"])
+    numbers = st.floats(min_value=0, max_value=10, allow_nan=False).map(lambda x: round(x, 6))
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(st.sampled_from(["likelihood", "marginal"]),
+           st.lists(st.tuples(states, numbers), min_size=1, max_size=4, unique_by=lambda t: t[0]))
+    def check(kind, pairs):
+        finding = SoftFinding("node_1", kind, tuple(pairs))
+        assert parse_soft(str(finding)) == finding
+        assert parse_query(f"P(t | u=v, {finding}, do(w=z))").soft == (finding,)
+
+    check()
