@@ -21,6 +21,8 @@ from gmnet._version import __version__
 from gmnet.analysis.ask import Answer, Resolved, answer, ask, resolve, with_interval
 from gmnet.analysis.audit import AuditReport, audit
 from gmnet.analysis.compare import compare_question
+from gmnet.analysis.counterfactual import Counterfactual, counterfactual
+from gmnet.analysis.explain import Explanation, explain
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
 from gmnet.analysis.sensitivity import SensitivityResult, sensitivity
 from gmnet.analysis.uncertainty import (
@@ -48,6 +50,7 @@ from gmnet.model.network import Network, bundled_networks, load_network, validat
 from gmnet.model.parameters import Parameter
 from gmnet.model.question import CONTEXT_POLICIES, Question, parse_question
 from gmnet.model.scenarios import Scenario, apply, load_scenarios
+from gmnet.model.soft_evidence import SoftFinding
 from gmnet.model.worldviews import Worldview, apply_worldview, load_worldviews, worldview_diff
 from gmnet.query_text import ParsedQuery, parse_query
 from gmnet.report import build_report, write_report
@@ -58,8 +61,10 @@ __all__ = [
     "Answer",
     "AuditReport",
     "CONTEXT_POLICIES",
+    "Counterfactual",
     "Diagram",
     "ENGINES",
+    "Explanation",
     "GmnetError",
     "ImpossibleEvidenceError",
     "InvalidArgumentError",
@@ -73,6 +78,7 @@ __all__ = [
     "Resolved",
     "Scenario",
     "SensitivityResult",
+    "SoftFinding",
     "UncertaintyResult",
     "UnknownNameError",
     "Worldview",
@@ -87,7 +93,9 @@ __all__ = [
     "classic_network",
     "compare_mitigations",
     "compare_question",
+    "counterfactual",
     "draw",
+    "explain",
     "export_network",
     "import_network",
     "load_network",

@@ -97,6 +97,8 @@ class Resolved:
         lines.append(f"worldview: {self.worldview}"
                      + (" (the network's own numbers)" if self.worldview == DEFAULT_WORLDVIEW
                         else ""))
+        if self.question.soft:
+            lines.append("soft evidence: " + ", ".join(str(f) for f in self.question.soft))
         if self.scenario_evidence:
             lines.append("observed by the scenarios: " + format_assignments(
                 {k: v for k, v in self.scenario_evidence.items() if k in self.evidence}))
@@ -116,9 +118,12 @@ class Resolved:
                 "unknowns": dict(self.unknowns), "assumptions": self.assumptions()}
 
 
-def resolve(network: Network, question: Question) -> Resolved:
+def resolve(network: Network, question: Question, *, free: Iterable[str] = ()) -> Resolved:
     """Apply ``question``'s worldview, scenarios, unknowns and numbers to ``network``, check its
-    names once, and apply its context policy."""
+    names once, and apply its context policy.
+
+    ``free``: further nodes the context policy must not hold (an analysis's own subjects, e.g.
+    a counterfactual's cause and outcome)."""
     if not isinstance(question, Question):
         raise InvalidArgumentError(f"expected a Question, got {type(question).__name__}")
     net = network
@@ -146,7 +151,8 @@ def resolve(network: Network, question: Question) -> Resolved:
             raise InvalidArgumentError(
                 f"{fixed[0]} is a target and also observed or set; a joint target asks about "
                 "nodes left free: drop it from the target or from the conditions")
-    mentioned = set(question.targets) | set(evidence) | set(question.do)
+    mentioned = set(question.targets) | set(evidence) | set(question.do) | {
+        f.node for f in question.soft} | set(free)
     for s in scenarios:
         mentioned |= s.variables
     held = _held(net, question.context, mentioned, set(question.targets) | set(evidence))
@@ -307,6 +313,8 @@ class Answer:
             out["interval"] = list(self.interval)
             out["interval_draws"], out["interval_seed"] = self.interval_draws or (0, 0)
         out.update(self.resolved.provenance())
+        if q.soft:
+            out["soft"] = [f.to_dict() for f in q.soft]
         out["engine"] = self.engine
         out["statement"] = self.statement()
         return out
@@ -355,9 +363,10 @@ def answer(network: Network, question: Question, *, engine: str = "einsum",
     try:
         if q.joint:
             dist: dict[Any, float] = joint_query(r.network, q.targets, evidence=r.evidence,
-                                                 do=r.do, engine=engine)
+                                                 do=r.do, engine=engine, soft=q.soft)
         else:
-            dist = query(r.network, q.target, evidence=r.evidence, do=r.do, engine=engine)
+            dist = query(r.network, q.target, evidence=r.evidence, do=r.do, engine=engine,
+                         soft=q.soft or None)
     except ImpossibleEvidenceError as exc:
         upstream = r.network.compiled.ancestors_of(set(r.evidence))
         held = {k: v for k, v in r.held.items() if k in upstream}

@@ -448,10 +448,11 @@ class UncertaintyResult:
     inputs: tuple[str, ...]  # the inputs this answer depends on
     point: float
     draws: np.ndarray = field(repr=False)
+    soft: tuple[str, ...] = ()  # soft evidence, as text (issue 19)
 
     @property
     def query(self) -> str:
-        return _query_text(self.target, self.state, self.evidence, self.do)
+        return _query_text(self.target, self.state, self.evidence, self.do, self.soft)
 
     @property
     def mean(self) -> float:
@@ -521,7 +522,7 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
                 do: Mapping[str, str] | None = None, samples: int = 10_000,
                 rng: int | np.random.Generator | None = None,
                 unknowns: bool | Iterable[str] = True, chunk: int | None = None,
-                progress: Progress | None = None) -> UncertaintyResult:
+                progress: Progress | None = None, soft=None) -> UncertaintyResult:
     """Propagate the uncertain numbers to P(target=state | evidence, do(...)).
 
     Parameters
@@ -540,6 +541,9 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
         Which Critical Unknowns to include (see :func:`uncertainty_model`).
     chunk, progress
         Draws per contraction; a callback told how many draws finished after each chunk.
+    soft
+        Soft evidence (see :func:`gmnet.inference.soft.soft_query`); a fixed marginal holds
+        in every draw.
 
     Examples
     --------
@@ -553,17 +557,40 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     samples = _check_samples(samples)
     query, state_index, state = _plan(network, target, state, evidence, do)
     model = uncertainty_model(network, unknowns=unknowns)
-    needed = model.inputs_for(query.parameters)
-    draws = model.sample(samples, rng=rng, names=needed)
-    values = model.parameter_values(draws)
-    answers = query.run(values, chunk=chunk, progress=progress)[:, state_index]
+    if soft:  # soft evidence (issue 19): its nodes' ancestors matter too, so draw every input
+        from gmnet.inference.soft import batched_soft_posterior
+
+        reach = set(query.parameters)
+        for f in _soft_terms(soft):  # the soft nodes' ancestors join the target's
+            network.node(f.node)
+            reach |= plan_query(network, f.node, evidence=evidence, do=do).parameters
+        needed = model.inputs_for(reach)
+        values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
+
+        def run(vals, progress=None):
+            return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
+                                          values=vals, chunk=chunk, progress=progress)
+    else:
+        needed = model.inputs_for(query.parameters)
+        values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
+
+        def run(vals, progress=None):
+            return query.run(vals, chunk=chunk, progress=progress)
+    answers = run(values, progress)[:, state_index]
     if answers.shape[0] != samples:  # nothing uncertain reaches the answer
         answers = np.full(samples, answers[0])
-    point = float(query.run({})[0, state_index])
+    point = float(run({})[0, state_index])
     return UncertaintyResult(
         network.name, target, state, _names(network, query.evidence),
         _names(network, query.do), samples, _seed_of(rng),
-        tuple(u.key for u in model.unknowns), tuple(needed), point, answers)
+        tuple(u.key for u in model.unknowns), tuple(needed), point, answers,
+        tuple(str(f) for f in _soft_terms(soft)))
+
+
+def _soft_terms(soft) -> tuple:
+    from gmnet.model.soft_evidence import as_findings
+
+    return as_findings(soft)
 
 
 def _plan(network, target, state, evidence, do) -> tuple[BatchedQuery, int, str]:
@@ -583,8 +610,8 @@ def _seed_of(rng) -> int | None:
     return int(rng) if isinstance(rng, int | np.integer) and not isinstance(rng, bool) else None
 
 
-def _query_text(target, state, evidence, do) -> str:
-    parts = [f"{k}={v}" for k, v in evidence.items()]
+def _query_text(target, state, evidence, do, soft=()) -> str:
+    parts = [f"{k}={v}" for k, v in evidence.items()] + [str(f) for f in soft]
     if do:
         parts.append("do(" + ", ".join(f"{k}={v}" for k, v in do.items()) + ")")
     return f"P({target}={state}" + (" | " + ", ".join(parts) if parts else "") + ")"

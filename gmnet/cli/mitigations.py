@@ -22,6 +22,9 @@ def _parse_given(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
             f"cannot parse --given {text!r}; write it like "
             "'shift_type=extreme, do(capability_level=superhuman)' ("
             + str(exc).split(";")[0] + ")") from None
+    from gmnet.model.soft_evidence import refuse_soft
+
+    refuse_soft(parsed.soft, "--given here")  # soft-evidence guard (issue 19)
     return dict(parsed.evidence), dict(parsed.do)
 
 

@@ -7,6 +7,7 @@ import click
 from gmnet.analysis.uncertainty import MAX_SAMPLES
 from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
 from gmnet.display import percent
+from gmnet.model.soft_evidence import refuse_soft
 
 UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL generalization, "
                  "interpretability feasibility, superhuman capability effects) as uncertain "
@@ -74,7 +75,8 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     with progress_bar(samples, "drawing") as update:
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
                                  do=do, samples=samples, rng=seed,
-                                 unknowns=_active_unknowns(unknowns, resolved), progress=update)
+                                 unknowns=_active_unknowns(unknowns, resolved), progress=update,
+                                 soft=parsed.soft)
     written = None
     if plot:
         from gmnet.viz.charts import uncertainty_figure
@@ -156,6 +158,7 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     if plot:
         check_plot_path(plot)  # before the analysis, not after
     net, parsed, evidence, do, resolved = _question(query_text, opts)
+    refuse_soft(parsed.soft, "sensitivity")
     with progress_bar(None, "evaluating") as update:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
                                  do=do, samples=samples if sobol else None, rng=seed,

@@ -11,6 +11,7 @@ from gmnet.analysis.uncertainty import MAX_SAMPLES
 from gmnet.cli.common import Options, echo, emit_json, network_options, section_progress
 from gmnet.display import percent
 from gmnet.errors import InvalidArgumentError
+from gmnet.model.soft_evidence import refuse_soft
 
 _ASSIGNMENT_HELP = "VAR=STATE; repeat the option for several."
 
@@ -72,6 +73,8 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     if path is None and fmt in ("png", "pdf"):
         raise InvalidArgumentError(f"{fmt} is binary; give --out FILE.{fmt}")
     parsed = opts.question(query_text) if query_text is not None else None
+    if parsed is not None:
+        refuse_soft(parsed.soft, "the diagram")
     ev = _assignments(evidence, "--evidence")
     do = _assignments(do_pairs, "--do")
     if parsed is not None:

@@ -19,8 +19,8 @@ MAX_JOINT_CELLS = 4096
 
 
 def joint_query(network, targets: Sequence[str], *, evidence: Mapping[str, str] | None = None,
-                do: Mapping[str, str] | None = None,
-                engine: str = "einsum") -> dict[tuple[str, ...], float]:
+                do: Mapping[str, str] | None = None, engine: str = "einsum",
+                soft=()) -> dict[tuple[str, ...], float]:
     """P(targets | evidence, do) as a mapping (state of each target) -> probability."""
     targets = list(targets)
     for t in targets:
@@ -35,13 +35,20 @@ def joint_query(network, targets: Sequence[str], *, evidence: Mapping[str, str] 
             f"{MAX_JOINT_CELLS}: ask about fewer nodes at once")
     evidence = dict(evidence or {})
     out: dict[tuple[str, ...], float] = {}
-    _chain(network, targets, evidence, dict(do or {}), engine, (), 1.0, out)
+    if soft and any(f.kind == "marginal" for f in soft):
+        # a fixed marginal is a likelihood relative to ALL the other evidence; the chain rule
+        # adds evidence step by step, so each step would refit it: refuse rather than answer
+        # a different question
+        raise InvalidArgumentError(
+            "a joint target does not take a fixed-marginal finding (P(x=a)=p); give it as a "
+            "likelihood (x~=a:w,...) or ask about one target")
+    _chain(network, targets, evidence, dict(do or {}), engine, (), 1.0, out, tuple(soft or ()))
     return out
 
 
-def _chain(network, targets, evidence, do, engine, prefix, weight, out) -> None:
+def _chain(network, targets, evidence, do, engine, prefix, weight, out, soft=()) -> None:
     first, rest = targets[0], targets[1:]
-    dist = query(network, first, evidence=evidence, do=do, engine=engine)
+    dist = query(network, first, evidence=evidence, do=do, engine=engine, soft=soft or None)
     for state, p in dist.items():
         key = (*prefix, state)
         if not rest:
@@ -52,7 +59,7 @@ def _chain(network, targets, evidence, do, engine, prefix, weight, out) -> None:
         else:
             try:
                 _chain(network, rest, {**evidence, first: state}, do, engine, key,
-                       weight * p, out)
+                       weight * p, out, soft)
             except ImpossibleEvidenceError:  # p > 0 but below double precision's reach
                 for tail in itertools.product(*(network.states(t) for t in rest)):
                     out[(*key, *tail)] = 0.0

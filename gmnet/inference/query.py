@@ -61,8 +61,16 @@ def resolve_query(network: Network, evidence: Mapping[str, str] | None,
 
 
 def query(network: Network, target: str, *, evidence: Mapping[str, str] | None = None,
-          do: Mapping[str, str] | None = None, engine: str = "einsum") -> dict[str, float]:
-    """P(target | evidence, do(...)) on ``network`` at its point values."""
+          do: Mapping[str, str] | None = None, engine: str = "einsum",
+          soft=None) -> dict[str, float]:
+    """P(target | evidence, do(...)) on ``network`` at its point values.
+
+    ``soft``: soft evidence (see :func:`gmnet.inference.soft.soft_query`).
+    """
+    if soft:
+        from gmnet.inference.soft import soft_query
+
+        return soft_query(network, target, soft=soft, evidence=evidence, do=do, engine=engine)
     if not isinstance(target, str) or target not in network.variables:
         raise UnknownNameError("variable", str(target), network.variables, context="as target")
     ev, dd = resolve_query(network, evidence, do)

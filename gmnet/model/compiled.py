@@ -80,3 +80,35 @@ class CompiledModel:
         """The model of a single draw (keeps the leading axis, of size 1)."""
         cpts = {v: a[draw : draw + 1] for v, a in self.cpts.items()}
         return CompiledModel(self.variables, self.states, self.parents, cpts, self.intervened)
+
+    def with_virtual_child(self, node: str, likelihood, *, name: str | None = None
+                           ) -> tuple[CompiledModel, str]:
+        """A new model with a virtual child of ``node``: soft (likelihood) evidence, exactly.
+
+        ``likelihood`` holds one weight per state of ``node``, shape ``(card,)`` or
+        ``(N, card)`` for weights that differ by draw. The child has two states, ``observed``
+        and ``not_observed``; P(observed | node=s) is the weight of s divided by the largest
+        weight (only ratios matter). Observing the child (state index 0) is the soft evidence.
+        Returns the new model and the child's name; this model is unchanged.
+        """
+        weights = np.asarray(likelihood, dtype=float)
+        weights = weights.reshape(1, -1) if weights.ndim == 1 else weights
+        card = self.card(node)
+        if weights.ndim != 2 or weights.shape[1] != card:
+            raise ValueError(f"virtual child of {node}: need {card} weights per draw, got "
+                             f"shape {weights.shape}")
+        top = weights.max(axis=1, keepdims=True)
+        if np.any(weights < 0) or not np.all(top > 0):
+            raise ValueError(f"virtual child of {node}: weights must be >= 0, not all 0")
+        if name is None:
+            name, k = f"{node}__soft", 2
+            while name in self.states:
+                name, k = f"{node}__soft{k}", k + 1
+        elif name in self.states:
+            raise ValueError(f"the model already has a variable {name!r}")
+        seen = weights / top
+        cpt = np.ascontiguousarray(np.stack([seen, 1.0 - seen], axis=-1))
+        model = CompiledModel(
+            (*self.variables, name), {**self.states, name: ("observed", "not_observed")},
+            {**self.parents, name: (node,)}, {**self.cpts, name: cpt}, self.intervened)
+        return model, name

@@ -143,7 +143,7 @@ class Network:
     def query(self, target: str, evidence: Mapping[str, str] | None = None,
               do: Mapping[str, str] | None = None, *, engine: str = "einsum",
               scenario: str | list[str] | tuple[str, ...] | None = None,
-              worldview: str | None = None) -> dict[str, float]:
+              worldview: str | None = None, soft=None) -> dict[str, float]:
         """P(target | evidence, do(...)) as a mapping state -> probability: the plain network
         operation.
 
@@ -152,20 +152,27 @@ class Network:
         the ``baseline`` policy by default and every assumption stated (docs/context.md).
 
         ``worldview`` and ``scenario`` (a name or several, see docs/scenarios.md) are applied
-        first; a scenario's evidence joins ``evidence`` and gives way to ``do``.
+        first; a scenario's evidence joins ``evidence`` and gives way to ``do``. ``soft`` adds
+        soft evidence: likelihoods or fixed marginals, e.g. ``"P(capability_level=superhuman)
+        =0.3"`` (see docs/why.md); the network is not changed by it.
 
         >>> net = load_network()
-        >>> round(net.query("harm", do={"shift_type": "extreme"})["yes"], 3) > 0
-        True
+        >>> round(net.query("harm", evidence={"shift_type": "extreme"})["yes"], 4)
+        0.1754
         """
-        if scenario is not None or worldview is not None:
-            from gmnet.model.scenarios import query as scenario_query
+        # The model layer's one upward import (docs/architecture.md): the headline method
+        # forwards to the one question path, with nothing held.
+        from gmnet.analysis.ask import answer
+        from gmnet.model.question import Question
 
-            return scenario_query(self, target, evidence, do, scenario=scenario,
-                                  worldview=worldview, engine=engine)
-        from gmnet.inference.query import query
-
-        return query(self, target, evidence=evidence, do=do, engine=engine)
+        if not isinstance(target, str):
+            raise UnknownNameError("variable", str(target), self.variables, context="as target")
+        scenarios = () if scenario is None else (scenario,) if isinstance(scenario, str) \
+            else tuple(scenario)
+        question = Question(target, None, {} if evidence is None else evidence,
+                            {} if do is None else do, scenarios, worldview, "prior",
+                            soft=soft or ())
+        return answer(self, question, engine=engine).distribution
 
     # ----------------------------------------------------------------- transforms
     def with_parameters(self, overrides: Mapping[str, Any]) -> Network:

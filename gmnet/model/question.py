@@ -10,6 +10,8 @@ The text form::
     P(harm=yes | shift_type=extreme, do(alignment_method=interpretability_verified))
     P(harm | ...)                    the whole distribution of harm
     P(harm=yes, containment=contained | ...)   a joint target (a state for every target or none)
+    P(harm | capability_level~=below_human:0.2,human_level:0.5,superhuman:0.3)   soft evidence:
+    P(harm | P(capability_level=superhuman)=0.3)  a likelihood, or a fixed marginal (docs/why.md)
 
 >>> q = parse_question("P(harm=yes | shift_type=extreme, do(spec_quality=low))")
 >>> q.target, q.state, q.evidence, q.do
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gmnet.errors import InvalidArgumentError, QuerySyntaxError
+from gmnet.model.soft_evidence import SoftFinding, as_findings, extract_soft_terms
 
 __all__ = ["CONTEXT_POLICIES", "Question", "parse_question", "format_assignments"]
 
@@ -77,6 +80,9 @@ class Question:
         The user's own numbers, parameter name -> value (shown as "set by you").
     unknowns
         Critical Unknowns fixed by the user, key -> state (e.g. interpretability_feasibility=fails).
+    soft
+        Soft evidence: likelihood findings and fixed marginals
+        (:class:`~gmnet.model.soft_evidence.SoftFinding`, or their text).
     """
 
     targets: tuple[str, ...]
@@ -88,6 +94,7 @@ class Question:
     context: str = "baseline"
     overrides: Mapping[str, Any] = field(default_factory=dict)
     unknowns: Mapping[str, str] = field(default_factory=dict)
+    soft: tuple[SoftFinding, ...] = ()
 
     def __post_init__(self) -> None:
         targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
@@ -115,10 +122,12 @@ class Question:
                                        f"of: {', '.join(CONTEXT_POLICIES)}")
         scenarios = (self.scenarios,) if isinstance(self.scenarios, str) else \
             tuple(dict.fromkeys(self.scenarios or ()))
-        for name, value in (("evidence", self.evidence), ("do()", self.do),
-                            ("unknowns", self.unknowns), ("overrides", self.overrides)):
+        for name, value, shape in (("evidence", self.evidence, "variable -> state"),
+                                   ("do()", self.do, "variable -> state"),
+                                   ("unknowns", self.unknowns, "critical unknown -> state"),
+                                   ("overrides", self.overrides, "parameter -> number")):
             if not isinstance(value, Mapping):
-                raise InvalidArgumentError(f"{name} must be a mapping, got "
+                raise InvalidArgumentError(f"{name} must be a mapping {shape}, got "
                                            f"{type(value).__name__}")
         object.__setattr__(self, "targets", targets)
         object.__setattr__(self, "states", states)
@@ -127,6 +136,7 @@ class Question:
         object.__setattr__(self, "scenarios", scenarios)
         object.__setattr__(self, "overrides", dict(self.overrides))
         object.__setattr__(self, "unknowns", dict(self.unknowns))
+        object.__setattr__(self, "soft", as_findings(self.soft))
 
     # ------------------------------------------------------------------ the one-target view
     @property
@@ -159,6 +169,7 @@ class Question:
         else:
             head = ", ".join(f"{t}={s}" for t, s in zip(self.targets, self.states, strict=True))
         parts = [f"{k}={v}" for k, v in self.evidence.items()]
+        parts += [str(f) for f in self.soft]
         if self.do:
             parts.append("do(" + format_assignments(self.do) + ")")
         return f"P({head}" + (" | " + ", ".join(parts) if parts else "") + ")"
@@ -171,7 +182,7 @@ class Question:
         return (self.targets, self.states, tuple(self.evidence.items()),
                 tuple(self.do.items()), self.scenarios, self.worldview, self.context,
                 tuple((k, repr(v)) for k, v in self.overrides.items()),
-                tuple(self.unknowns.items()))
+                tuple(self.unknowns.items()), self.soft)
 
 
 def parse_question(text: str, *, scenarios: Iterable[str] = (), worldview: str | None = None,
@@ -191,6 +202,11 @@ def parse_question(text: str, *, scenarios: Iterable[str] = (), worldview: str |
     targets, states = _parse_head(head, text)
     evidence: dict[str, str] = {}
     do: dict[str, str] = {}
+    soft: tuple[SoftFinding, ...] = ()
+    if rest is not None and rest.strip():
+        rest, soft = extract_soft_terms(rest, text)  # x~=a:0.8,... and P(x=a)=0.3 terms
+        if soft and not rest.strip(" \t\n,"):
+            rest = None
     if rest is not None:
         if not rest.strip():
             raise QuerySyntaxError(f"query {_quote(text)} has '|' but nothing after it")
@@ -205,8 +221,11 @@ def parse_question(text: str, *, scenarios: Iterable[str] = (), worldview: str |
                 if var in evidence or var in do:
                     raise QuerySyntaxError(f"{var} is given twice in query {_quote(text)}")
                 (evidence if kind == "obs" else do)[var] = value
+    for finding in soft:
+        if finding.node in evidence or finding.node in do:
+            raise QuerySyntaxError(f"{finding.node} is given twice in query {_quote(text)}")
     return Question(targets, states, evidence, do, tuple(scenarios), worldview, context,
-                    dict(overrides or {}), dict(unknowns or {}))
+                    dict(overrides or {}), dict(unknowns or {}), soft)
 
 
 def _parse_head(head: str, text: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:

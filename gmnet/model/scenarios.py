@@ -52,7 +52,6 @@ __all__ = [
     "apply_scenarios",
     "load_scenarios",
     "merge_evidence",
-    "query",
 ]
 
 SCENARIOS_FILE = NETWORKS_DIR / "scenarios.yaml"
@@ -429,23 +428,3 @@ def merge_evidence(scenario_evidence: Mapping[str, str], evidence: Mapping[str, 
                 f"it were {s}, intervene: do({v}={s})")
         merged[v] = s
     return merged
-
-
-def query(network: Network, target: str, evidence: Mapping[str, str] | None = None,
-          do: Mapping[str, str] | None = None, *,
-          scenario: str | Scenario | Iterable[str | Scenario] | None = None,
-          worldview: str | Worldview | None = None, engine: str = "einsum") -> dict[str, float]:
-    """P(target | evidence, do(...)) under a worldview and scenarios.
-
-    >>> import gmnet
-    >>> net = gmnet.load_network()
-    >>> neutral = {k: v for k, v in net.metadata["neutral_context"].items()
-    ...            if k not in ("spec_quality", "shift_type")}
-    >>> p = query(net, "harm", do={**neutral, "shift_type": "extreme"},
-    ...           scenario="autonomous_agents")["yes"]
-    >>> round(p, 3)
-    0.369
-    """
-    net, scenario_evidence = apply(network, scenario=scenario, worldview=worldview)
-    return net.query(target, evidence=merge_evidence(scenario_evidence, evidence, do), do=do,
-                     engine=engine)

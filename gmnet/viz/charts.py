@@ -134,6 +134,9 @@ def _as_question(network: Network, question, evidence: dict[str, str], target: s
     if isinstance(question, str):
         question = parse_query(question)
     if isinstance(question, ParsedQuery):
+        from gmnet.model.soft_evidence import refuse_soft
+
+        refuse_soft(question.soft, "charts")  # soft-evidence guard (issue 19)
         network.node(question.target)
         q_state = question.state or network.states(question.target)[0]
         network.check_state(question.target, q_state)

@@ -244,6 +244,10 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     else:
         raise InvalidArgumentError(f"query must be a string such as 'P(harm | shift_type="
                                    f"extreme)', got {type(query).__name__}")
+    if parsed is not None:  # soft-evidence guard (issue 19)
+        from gmnet.model.soft_evidence import refuse_soft
+
+        refuse_soft(parsed.soft, "the diagram")
     ev = dict(evidence or {})
     dd = dict(do or {})
     state = None

@@ -68,6 +68,7 @@ from gmnet.web.models import (
     Situation,
     UncertaintyRequest,
 )
+from gmnet.web.why import router as why_router
 
 __all__ = ["create_app", "ApiError", "DEFAULT_TIMEOUT", "MAX_BODY_BYTES", "LOOPBACK_HOSTS"]
 
@@ -597,6 +598,7 @@ def create_app(networks: Sequence[str | Path | Network] | None = None, *,
     app.state.gmnet = server
     _install_handlers(app)
     _install_routes(app, server)
+    app.include_router(why_router)  # soft evidence, counterfactuals, explanations (issue 19)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
