@@ -158,13 +158,17 @@ def test_cli_json_holds_the_issue_fields(net, capsys):
             "harm=yes", "--given", "shift_type=extreme", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
+    # the command line asks at the baseline: the cause and the outcome are not held
+    assert out["context"] == "baseline" and "ai_control" not in out["held"]
+    assert out["held"]["capability_level"] == "human_level"
     r = counterfactual(net, "ai_control", "off", "on", "harm", "yes",
-                       evidence={"shift_type": "extreme"})
+                       evidence={"shift_type": "extreme"}, do=out["held"])
     assert out["pn"] == list(r.pn) and out["ps"] == list(r.ps) and out["pns"] == list(r.pns)
     assert out["monotone"] == r.monotone
     assert main(argv[:-1]) == 0
     text = capsys.readouterr().out
-    assert r.sentence() in text and "context: shift_type=extreme" in text
+    assert r.sentence() in text and "given: shift_type=extreme, do(" in text
+    assert "  context: baseline; held at the document's baseline: " in text
 
 
 def test_cli_bad_input_exits_2_with_one_line(capsys):
@@ -184,8 +188,10 @@ def test_web_counterfactual(net):
             "evidence": {"shift_type": "extreme"}}
     got = client.post("/api/counterfactual", json=body)
     assert got.status_code == 200
+    # the web API asks at the baseline, with the cause and the outcome left free
+    held = {k: v for k, v in got.json()["held"].items() if k not in ("ai_control", "harm")}
     r = counterfactual(net, "ai_control", "off", "on", "harm", "yes",
-                       evidence={"shift_type": "extreme"})
+                       evidence={"shift_type": "extreme"}, do=held)
     assert got.json()["pn"] == list(r.pn) and got.json()["sentence"] == r.sentence()
     bad = client.post("/api/counterfactual", json={**body, "cause_state": "of"})
     assert bad.status_code == 422 and bad.json()["field"] == "cause_state"

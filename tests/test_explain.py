@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import gmnet
 from gmnet.analysis.explain import explain
 from gmnet.cli import main
 from gmnet.errors import ImpossibleEvidenceError
@@ -163,7 +164,9 @@ def test_cli_explain(net, capsys):
     assert main(["explain", "harm=yes, shift_type=extreme", "--target", "ai_control=on",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    r = explain(net, {"harm": "yes", "shift_type": "extreme"}, target="ai_control", state="on")
+    assert out["context"] == "baseline" and "ai_control" not in out["held"]
+    r = explain(net, {"harm": "yes", "shift_type": "extreme"}, out["held"], target="ai_control",
+                state="on")
     assert out["mpe"]["states"] == r.mpe
     assert out["mpe"]["probability"] == pytest.approx(r.mpe_probability, rel=1e-15)
     assert main(["explain", "harm=yes", "--marginal", "capability_level=superhuman:0.3"]) == 0
@@ -182,17 +185,20 @@ def test_web_explain_and_soft_query(net):
     got = client.post("/api/explain", json={"evidence": {"harm": "yes"}, "target": "ai_control",
                                             "state": "on"})
     assert got.status_code == 200
-    assert got.json()["mpe"]["states"] == explain(net, {"harm": "yes"}).mpe
+    held = {k: v for k, v in got.json()["held"].items() if k != "ai_control"}
+    assert got.json()["mpe"]["states"] == explain(net, {"harm": "yes"}, held).mpe
     term = "P(capability_level=superhuman)=0.3"
     soft = client.post("/api/soft-query", json={"evidence": {"shift_type": "extreme"},
                                                 "soft": [term]})
     assert soft.status_code == 200
-    assert soft.json()["probability"] == pytest.approx(
-        net.query("harm", evidence={"shift_type": "extreme"}, soft=term)["yes"], abs=1e-15)
+    # the baseline (what the CLI asks), the soft node left free
+    want = gmnet.ask(f"P(harm=yes | shift_type=extreme, {term})")
+    assert "capability_level" not in want.held
+    assert soft.json()["probability"] == pytest.approx(want.probability, abs=1e-15)
     obj = client.post("/api/soft-query", json={"soft": [
         {"node": "capability_level", "kind": "marginal", "values": {"superhuman": 0.3}}]})
     assert obj.json()["probability"] == pytest.approx(
-        net.query("harm", soft=term)["yes"], abs=1e-15)
+        gmnet.ask(f"P(harm=yes | {term})").probability, abs=1e-15)
     bad = client.post("/api/soft-query", json={"soft": ["P(capability_level=godlike)=0.3"]})
     assert bad.status_code == 422 and bad.json()["field"] == "soft"
 

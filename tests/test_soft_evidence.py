@@ -1,6 +1,7 @@
 """Soft evidence: likelihood findings and fixed marginals (Jeffrey's rule), in every engine."""
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -203,14 +204,14 @@ def test_a_loaded_network_is_never_changed(net):
 # ------------------------------------------------------------------ the command line
 def test_cli_query_and_uncertainty_take_soft_evidence(net, capsys):
     text = "P(harm=yes | shift_type=extreme, P(capability_level=superhuman)=0.3)"
-    assert main(["query", text]) == 0
-    printed = float(capsys.readouterr().out)
-    want = net.query("harm", evidence={"shift_type": "extreme"},
+    assert main(["query", "--json", text]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["soft"][0]["text"] == "P(capability_level=superhuman)=0.3"
+    assert "capability_level" not in printed["held"]  # a soft node is mentioned: not held
+    want = net.query("harm", evidence={"shift_type": "extreme"}, do=printed["held"],
                      soft="P(capability_level=superhuman)=0.3")["yes"]
-    assert printed == pytest.approx(want, abs=1e-5)
+    assert printed["probability"] == pytest.approx(want, abs=1e-15)
     assert main(["uncertainty", text, "--samples", "50", "--json"]) == 0
-    import json
-
     out = json.loads(capsys.readouterr().out)
     assert out["point"] == pytest.approx(want, abs=1e-12)
     assert "P(capability_level=superhuman)=0.3" in out["query"]
