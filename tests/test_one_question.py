@@ -84,7 +84,9 @@ def test_every_cli_surface_gives_the_same_number(capsys, expected, resolutions):
     for payload in (none, unc, drawn):
         assert payload["context"] == "baseline"
         assert payload["held"]["alignment_method"] == "standard"
-    assert resolutions == ["baseline"] * 5  # each asked through the one resolve path
+    # each asked through the one resolve path (internal plain network operations, which go
+    # through it with nothing held, come on top)
+    assert resolutions.count("baseline") == 5
 
 
 def test_the_web_api_gives_the_same_number(expected, resolutions):
