@@ -167,8 +167,7 @@ class Network:
 
         if not isinstance(target, str):
             raise UnknownNameError("variable", str(target), self.variables, context="as target")
-        scenarios = () if scenario is None else (scenario,) if isinstance(scenario, str) \
-            else tuple(scenario)
+        scenarios = () if scenario is None else scenario
         question = Question(target, None, {} if evidence is None else evidence,
                             {} if do is None else do, scenarios, worldview, "prior",
                             soft=soft or ())

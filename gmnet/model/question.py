@@ -120,8 +120,13 @@ class Question:
         if self.context not in CONTEXT_POLICIES:
             raise InvalidArgumentError(f"unknown context policy {self.context!r}; choose one "
                                        f"of: {', '.join(CONTEXT_POLICIES)}")
-        scenarios = (self.scenarios,) if isinstance(self.scenarios, str) else \
-            tuple(dict.fromkeys(self.scenarios or ()))
+        given = self.scenarios or ()
+        if isinstance(given, str) or not hasattr(given, "__iter__"):
+            given = (given,)  # one name, or one Scenario object
+        scenarios: list = []
+        for s in given:  # Scenario objects (unhashable) are kept, once each, by name
+            if _scenario_name(s) not in [_scenario_name(o) for o in scenarios]:
+                scenarios.append(s)
         for name, value, shape in (("evidence", self.evidence, "variable -> state"),
                                    ("do()", self.do, "variable -> state"),
                                    ("unknowns", self.unknowns, "critical unknown -> state"),
@@ -133,7 +138,7 @@ class Question:
         object.__setattr__(self, "states", states)
         object.__setattr__(self, "evidence", dict(self.evidence))
         object.__setattr__(self, "do", dict(self.do))
-        object.__setattr__(self, "scenarios", scenarios)
+        object.__setattr__(self, "scenarios", tuple(scenarios))
         object.__setattr__(self, "overrides", dict(self.overrides))
         object.__setattr__(self, "unknowns", dict(self.unknowns))
         object.__setattr__(self, "soft", as_findings(self.soft))
@@ -180,9 +185,17 @@ class Question:
     def key(self) -> tuple:
         """A hashable form (for caches)."""
         return (self.targets, self.states, tuple(self.evidence.items()),
-                tuple(self.do.items()), self.scenarios, self.worldview, self.context,
+                tuple(self.do.items()),
+                tuple(s if isinstance(s, str) else (_scenario_name(s), id(s))
+                      for s in self.scenarios),
+                self.worldview if isinstance(self.worldview, str | None) else id(self.worldview),
+                self.context,
                 tuple((k, repr(v)) for k, v in self.overrides.items()),
                 tuple(self.unknowns.items()), self.soft)
+
+
+def _scenario_name(s: Any) -> str:
+    return s if isinstance(s, str) else str(getattr(s, "name", id(s)))
 
 
 def parse_question(text: str, *, scenarios: Iterable[str] = (), worldview: str | None = None,
