@@ -89,8 +89,8 @@ class Question:
     states: tuple[str, ...] | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
     do: Mapping[str, str] = field(default_factory=dict)
-    scenarios: tuple[str, ...] = ()
-    worldview: str | None = None
+    scenarios: tuple[Any, ...] = ()  # names, file paths or Scenario objects
+    worldview: Any = None  # a name, a file path or a Worldview object
     context: str = "baseline"
     overrides: Mapping[str, Any] = field(default_factory=dict)
     unknowns: Mapping[str, str] = field(default_factory=dict)
@@ -120,7 +120,7 @@ class Question:
         if self.context not in CONTEXT_POLICIES:
             raise InvalidArgumentError(f"unknown context policy {self.context!r}; choose one "
                                        f"of: {', '.join(CONTEXT_POLICIES)}")
-        given = self.scenarios or ()
+        given: Any = self.scenarios or ()
         if isinstance(given, str) or not hasattr(given, "__iter__"):
             given = (given,)  # one name, or one Scenario object
         scenarios: list = []
