@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.viz.figures import result_caption, tornado_figure, uncertainty_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from gmnet.query_text import ParsedQuery
 
 __all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "check_chart_samples",
-           "describe", "focus_question", "scenario_grid", "tornado_figure", "uncertainty_figure"]
+           "describe", "document_domain_ranges", "focus_question", "result_caption",
+           "scenario_grid", "tornado_figure", "uncertainty_figure"]
 
 CHART_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
 _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sensitivity",
@@ -70,6 +72,7 @@ class Question:
     evidence: dict[str, str]
     do: dict[str, str]
     description: str
+    held: tuple[str, ...] = ()  # the nodes in ``do`` that the question itself did not name
 
     @property
     def text(self) -> str:
@@ -103,8 +106,10 @@ def focus_question(network: Network, evidence: Mapping[str, str] | None = None, 
         what = "scenario " + " + ".join(scenarios)
     else:
         what = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "no evidence"
+    held = tuple(k for k in do if k != "shift_type" or evidence or scenarios)
     return Question(target, state, evidence, do,
-                    f"P({target}={state}), {what}" + (", other settings neutral" if do else ""))
+                    f"P({target}={state}), {what}" + (", other settings neutral" if do else ""),
+                    held)
 
 
 def describe(network: Network, target: str, state: str, evidence: Mapping[str, str],
@@ -161,7 +166,7 @@ def _scenario_variables(names) -> set[str]:
 def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = None,
           question: Question | ParsedQuery | str | None = None, rows: str = "shift_type",
           columns: str = "spec_quality", target: str = "harm", state: str = "yes",
-          samples: int | None = 2000, rng: int = 0) -> Chart:
+          samples: int | None = 2000, rng: int = 0, caption: str | None = None) -> Chart:
     """Run the analysis behind chart ``kind`` on ``network`` and plot it.
 
     Parameters
@@ -183,6 +188,10 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
         to a power of two, at least 64 and at most what keeps its design within memory, see
         :func:`gmnet.analysis.sensitivity.max_sobol_samples`). Checked before anything runs
         (:func:`check_chart_samples`).
+    caption
+        The line under the figure saying what it assumed (default: built by
+        :func:`gmnet.viz.labels.figure_caption` from the chart's question, the network's
+        scenarios and worldview, and the nodes it holds).
     """
     if kind not in CHART_KINDS:
         raise UnknownNameError("chart", str(kind), CHART_KINDS)
@@ -194,15 +203,15 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     network.check_state(target, state)
     evidence = dict(evidence or {})
     if kind == "heatmap":
-        return _heatmap(network, evidence, rows, columns, target, state)
+        return _heatmap(network, evidence, rows, columns, target, state, caption)
     if kind == "domains":
-        return _domains(network, evidence, target, state)
+        return _domains(network, evidence, target, state, caption)
     if kind == "mitigations":
-        return _mitigations(network, evidence, target, state, samples, rng)
+        return _mitigations(network, evidence, target, state, samples, rng, caption)
     question = _as_question(network, question, evidence, target, state)
     if kind == "uncertainty":
-        return _uncertainty(network, question, samples or 2000, rng)
-    return _sensitivity(network, question, kind, samples, rng)
+        return _uncertainty(network, question, samples or 2000, rng, caption)
+    return _sensitivity(network, question, kind, samples, rng, caption)
 
 
 def check_chart_samples(kind: str, network: Network, samples: int | None) -> None:
@@ -237,17 +246,40 @@ def _label(network: Network, var: str) -> str:
     return network.node(var).label or var
 
 
-def _heatmap(network, evidence, rows, columns, target, state) -> Chart:
+def _question_caption(network: Network, question: Question, caption: str | None,
+                      note: str | None = None) -> str:
+    from gmnet.viz.labels import figure_caption
+
+    if caption is not None:
+        return caption
+    held = {k: v for k, v in question.do.items() if k in question.held}
+    do = {k: v for k, v in question.do.items() if k not in question.held}
+    return figure_caption(network, evidence=question.evidence, do=do, held=held, note=note)
+
+
+def _held(network: Network, mentioned) -> dict[str, str]:
+    from gmnet.analysis.whatif import neutral_context
+
+    return {k: v for k, v in neutral_context(network).items() if k not in set(mentioned)}
+
+
+def _heatmap(network, evidence, rows, columns, target, state, caption=None) -> Chart:
+    from gmnet.viz.labels import figure_caption
     from gmnet.viz.plots import heatmap, probability_grid
 
     grid, row_states, col_states = probability_grid(network, rows, columns, target=target,
                                                     state=state, evidence=evidence)
     what = f"P({target}={state})"
+    if caption is None:
+        shown = {k: v for k, v in evidence.items() if k not in (rows, columns)}
+        caption = figure_caption(network, evidence=shown,
+                                 held=_held(network, {rows, columns, *evidence}),
+                                 note=f"Rows and columns set by do({rows}, {columns})")
     fig = heatmap(grid, row_states, col_states,
                   title=f"{what} by {_label(network, rows).lower()} and "
                         f"{_label(network, columns).lower()}",
                   row_title=_label(network, rows), column_title=_label(network, columns),
-                  colorbar_label=what)
+                  colorbar_label=what, caption=caption)
     i, j = divmod(int(grid.argmax()), grid.shape[1])
     return Chart("heatmap", fig, {
         "target": target, "state": state, "rows": rows, "columns": columns,
@@ -292,23 +324,53 @@ def scenario_grid(network: Network, *, rows: str = "domain", columns: str = "per
     return grid, tuple(row_s), tuple(col_s)
 
 
-def _domains(network, evidence, target, state) -> Chart:
+def document_domain_ranges() -> dict[tuple[str, str], str]:
+    """The document's Application Domain Risk Profiles as {(domain scenario, period scenario):
+    range text}: the Current Risk column for the current period, the 2027 Projection for the
+    next one."""
+    try:
+        from gmnet.analysis.audit import CURRENT_PERIOD, DOMAINS, PROJECTION_PERIOD
+    except ImportError:  # pragma: no cover - a version without the audit
+        return {}
+    out = {}
+    for name, _domain, _span, _spec, current, projected in DOMAINS:
+        out[(name, CURRENT_PERIOD)] = current
+        out[(name, PROJECTION_PERIOD)] = projected
+    return out
+
+
+def _domains(network, evidence, target, state, caption=None) -> Chart:
+    from gmnet.viz.labels import figure_caption
     from gmnet.viz.plots import heatmap
 
     grid, domains, periods = scenario_grid(network, target=target, state=state,
                                            evidence=evidence)
     what = f"P({target}={state})"
+    ranges = document_domain_ranges() if target == "harm" and state == "yes" else {}
+    notes = [[f"document {ranges[(d.name, p.name)]}" if (d.name, p.name) in ranges else ""
+              for p in periods] for d in domains]
+    has_notes = any(any(row) for row in notes)
+    if caption is None:
+        caption = figure_caption(
+            network, evidence=evidence,
+            note="Each cell applies a domain and a period scenario; context settings they "
+                 "leave open are held neutral by do() and every mitigation is off")
     fig = heatmap(grid, [d.label for d in domains], [p.name for p in periods],
                   title=f"{what} by application domain and period (scenarios)",
-                  row_title="domain", column_title="period", colorbar_label=what)
+                  row_title="domain", column_title="period", colorbar_label=what,
+                  notes=notes if has_notes else None, caption=caption,
+                  notes_label=("Under a cell's value: the document's Application Domain Risk "
+                               "Profiles range (Current Risk for the current period, 2027 "
+                               "Projection for the next).") if has_notes else None)
     i, j = divmod(int(grid.argmax()), grid.shape[1])
     return Chart("domains", fig, {
         "target": target, "state": state, "rows": [d.name for d in domains],
-        "columns": [p.name for p in periods], "evidence": evidence, "values": grid.tolist()},
+        "columns": [p.name for p in periods], "evidence": evidence, "values": grid.tolist(),
+        "document": [[ranges.get((d.name, p.name)) for p in periods] for d in domains]},
         f"highest {what}: {grid[i, j]:.1%} for {domains[i].label}, {periods[j].name}")
 
 
-def _mitigations(network, evidence, target, state, samples, rng) -> Chart:
+def _mitigations(network, evidence, target, state, samples, rng, caption=None) -> Chart:
     from gmnet.analysis.mitigations import compare_mitigations
     from gmnet.viz.plots import interval_bars
 
@@ -340,59 +402,42 @@ def _mitigations(network, evidence, target, state, samples, rng) -> Chart:
     groups.append("all")
     what = f"P({target}={state})"
     band = " (bars: 90% of parameter draws)" if intervals else ""
+    if caption is None:
+        from gmnet.viz.labels import figure_caption
+
+        held = {k: v for k, v in _held(network, evidence).items()
+                if network.node(k).role != "mitigation"}
+        caption = figure_caption(
+            network, evidence=evidence, held=held,
+            note=("Each bar sets its mitigations on and the others off by do()"
+                  + (f"; intervals from {samples:,} parameter draws, seed {rng}"
+                     if intervals else "")))
     fig = interval_bars(rows, baseline=result.baseline, groups=groups,
                         title=f"{what} with each mitigation, each layer and all of them{band}",
-                        xlabel=what)
+                        xlabel=what, caption=caption)
     return Chart("mitigations", fig, data,
                  f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}")
 
 
-def uncertainty_figure(result, *, title: str | None = None, bins: int = 40):
-    """Histogram and CDF of an uncertainty result's draws, with its 5-95% band and point value.
-
-    ``result`` is a :class:`gmnet.analysis.uncertainty.UncertaintyResult`; save the figure with
-    :func:`gmnet.viz.plots.save_figure`.
-    """
-    from gmnet.viz.plots import uncertainty_distribution
-
-    return uncertainty_distribution(
-        result.draws, point=result.point, bins=bins,
-        xlabel=f"P({result.target}={result.state})",
-        title=title or f"{result.query}: {result.samples:,} draws of the uncertain numbers")
-
-
-def tornado_figure(result, *, title: str | None = None, top: int = 15):
-    """The one-way tornado of a sensitivity result: each input that moves the answer, at the
-    low and the high end of its range (at most ``top`` bars, widest swing first)."""
-    from gmnet.viz.plots import tornado
-
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise InvalidArgumentError(f"top must be an integer of at least 1, got {top!r}")
-    moving = [r for r in result.rows if r.reaches_target and r.swing > 1e-9]
-    if not moving:
-        raise InvalidArgumentError(f"{result.query} does not depend on any uncertain number: "
-                                   "there is nothing to draw")
-    bars = [(r.label, r.output_low, r.output_high) for r in moving]
-    return tornado(bars, baseline=result.point, xlabel=f"P({result.target}={result.state})",
-                   max_bars=top,
-                   title=title or f"Sensitivity of {result.query}, one number at a time")
-
-
-def _uncertainty(network, question: Question, samples: int, rng) -> Chart:
+def _uncertainty(network, question: Question, samples: int, rng, caption=None) -> Chart:
     from gmnet.analysis.uncertainty import uncertainty
 
     result = uncertainty(network, question.target, question.state, evidence=question.evidence,
                          do=question.do, samples=samples, rng=rng)
+    caption = _question_caption(network, question, caption,
+                                note=f"{result.samples:,} draws, seed {rng}")
     fig = uncertainty_figure(result, title=f"{question.description}: {result.samples:,} draws "
-                             f"of the {len(result.inputs)} uncertain numbers it depends on")
+                             f"of the {len(result.inputs)} uncertain numbers it depends on",
+                             caption=caption)
     lo, hi = result.interval(0.9)
     return Chart("uncertainty", fig, result.to_dict(),
                  f"{question.description}: point {result.point:.1%}, median "
                  f"{result.median:.1%}, 90% of draws in [{lo:.1%}, {hi:.1%}]")
 
 
-def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
+def _sensitivity(network, question: Question, kind: str, samples, rng, caption=None) -> Chart:
     from gmnet.analysis.sensitivity import sensitivity
+    from gmnet.viz.labels import parameter_label
     from gmnet.viz.plots import interval_bars
 
     base = None
@@ -412,7 +457,8 @@ def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
             raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
                                        "number: there is nothing to draw")
         fig = tornado_figure(result, title=f"Sensitivity of {question.description}, one "
-                                           "number at a time")
+                                           "number at a time", network=network,
+                             caption=_question_caption(network, question, caption))
         top = max(moving, key=lambda r: r.swing)
         summary = (f"widest swing: {top.label}, {top.output_low:.1%} to "
                    f"{top.output_high:.1%} (point {result.point:.1%})")
@@ -421,13 +467,18 @@ def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
         if not ranked:
             raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
                                        "number: there is nothing to draw")
-        rows = [(r.label, max(r.st, 0.0), max(r.st - r.st_conf, 0.0), r.st + r.st_conf)
-                for r in ranked]
+        rows = [(parameter_label(network, r.name, r.label), max(r.st, 0.0),
+                 max(r.st - r.st_conf, 0.0), r.st + r.st_conf) for r in ranked]
         groups = ["Critical Unknown" if r.critical_unknown else "ranged number"
                   for r in ranked]
         fig = interval_bars(rows, groups=groups, xlabel="share of the answer's variance",
                             title=f"Which uncertainty matters for {question.description}: "
-                                  "total-order Sobol indices")
+                                  "total-order Sobol indices", percent=False,
+                            interval_label=f"{result.conf_level:.0%} confidence",
+                            caption=_question_caption(
+                                network, question, caption,
+                                note=f"Sobol N={base}, seed {rng}; whiskers: the index's "
+                                     f"{result.conf_level:.0%} confidence interval"))
         top = ranked[0]
         summary = (f"most of the variance: {top.label}, total-order Sobol index "
                    f"{top.st:.2f} ± {top.st_conf:.2f} ({top.s1:.2f} on its own)")
