@@ -50,7 +50,6 @@ _ROLES = {
     "outcome": ("#ffcccc", "filled", "box", 2, "outcome"),
 }
 _FONT = "DejaVu Sans"
-_LONG_EDGE = 2  # rows an arrow may span and still shape the layout
 _SVG_FONTS = "DejaVu Sans,Verdana,Arial,Helvetica,sans-serif"
 _BAR_WIDTH = 56
 _BAR = "#3d6fa8"
@@ -58,6 +57,8 @@ _BAR_OBSERVED = "#1f5fbf"
 _BAR_DO = "#c05a00"
 _BAR_TARGET = "#b3001b"
 _EMPTY = "#e6e6e6"
+_DIRECT = "#4a5561"  # the context's direct effects, written in the node
+_SHORTCUTS_MIN = 5  # direct arrows from the context before they are written, not drawn
 _OBSERVED = "#1f5fbf"
 _DO = "#c05a00"
 _TARGET = "#b3001b"
@@ -307,10 +308,17 @@ def _bar(p: float, colour: str) -> str:
             + "".join(cells) + "</TR></TABLE>")
 
 
-def _node_label(network: Network, var: str, probs, ev, dd, target, target_state) -> str:
+def _node_label(network: Network, var: str, probs, ev, dd, target, target_state,
+                direct: list[str] | None = None) -> str:
     node = network.node(var)
     title = node.label or var
     rows = [f'<TR><TD COLSPAN="3" ALIGN="CENTER"><B>{_esc(title)}</B></TD></TR>']
+    if direct:
+        names = [_esc(_short_name(network, p)) for p in direct]
+        lines = ["\u25c2 also set by " + names[0]] + names[1:]
+        text = ",<BR/>".join(lines)
+        rows.append(f'<TR><TD COLSPAN="3" ALIGN="CENTER"><FONT POINT-SIZE="8" '
+                    f'COLOR="{_DIRECT}">{text}</FONT></TD></TR>')
     tag = None
     if var in dd:
         tag = (f'<FONT COLOR="{_DO}"><B>do({_esc(dd[var])})</B></FONT>')
@@ -384,99 +392,186 @@ def _marks(probs, ev, dd, target) -> list[str]:
         marks.append(f'<FONT COLOR="{_TARGET}"><B>thick red border</B></FONT>: target')
     if probs is not None:
         marks.append("bars: probability of each state")
-    marks.append("faint arrows: span several rows")
     return marks
 
 
-def _title_block(title: str, legend: str) -> str:
+def _title_block(title: str, legend: str, notes: list[str] | None = None) -> str:
+    extra = "".join(f'<TR><TD><FONT POINT-SIZE="9" COLOR="#444444">{n}</FONT></TD></TR>'
+                    for n in notes or ())
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD><FONT POINT-SIZE="13"><B>{_esc(title)}</B></FONT></TD></TR>'
-            f"<TR><TD>{legend}</TD></TR></TABLE>")
+            f"<TR><TD>{legend}</TD></TR>{extra}</TABLE>")
 
 
 def _attrs(attrs: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={_quote(v)}" for k, v in attrs.items())
 
 
+def _cluster_id(i: int, phase: str) -> str:
+    return f"cluster_{i}_{re.sub(r'[^A-Za-z0-9_]', '_', phase)}"
+
+
 def _dot_source(network: Network, probs, ev, dd, target, target_state, title) -> str:
-    levels = _levels(network)
+    phased = _is_phased(network)
     roles = [r for r in _ROLES if any(network.node(v).role == r for v in network.variables)]
     marks = _marks(probs, ev, dd, target)
-    if not any(levels[v] - levels[p] > _LONG_EDGE for v in network.variables
-               for p in network.parents(v)):
-        marks = marks[:-1]  # no faint arrows to explain
+    bundles, hidden = _context_shortcuts(network) if phased else ({}, {})
+    notes = _shortcut_notes(network, bundles, hidden)
     lines = [
         f"digraph {_quote(network.name)} {{",
-        f'  graph [rankdir="TB", newrank="true", nodesep="0.12", ranksep="0.45", '
+        f'  graph [rankdir="{"LR" if phased else "TB"}", newrank="true", compound="true", '
+        f'nodesep="0.14", ranksep="{"0.5" if phased else "0.4"}", '
         f'fontname="{_FONT}", fontsize="11", labelloc="t", '
-        f'label=<{_title_block(title, _legend(roles, marks))}>, pad="0.2", bgcolor="white"];',
+        f'label=<{_title_block(title, _legend(roles, marks), notes)}>, pad="0.2", '
+        'bgcolor="white"];',
         f'  node [fontname="{_FONT}", fontsize="11"];',
         f'  edge [fontname="{_FONT}", color="#666666", arrowsize="0.7"];',
     ]
-    by_phase: dict[str, list[str]] = {}
-    for var in network.variables:
-        by_phase.setdefault(network.node(var).phase, []).append(var)
-    order = [p for p in _PHASES if p in by_phase] + [p for p in by_phase if p not in _PHASES]
-    for i, phase in enumerate(order):
-        name, bg = _PHASES.get(phase, (phase.title(), "#f7f7f7"))
-        lines.append(f"  subgraph cluster_{i}_{re.sub(r'[^A-Za-z0-9_]', '_', phase)} {{")
-        lines.append(f'    graph [label=<<B>{_esc(name)}</B>>, labeljust="l", style="rounded,'
-                     f'filled", fillcolor="{bg}", color="#b8b8b8", fontsize="12", '
-                     f'fontcolor="#333333", margin="10"];')
-        for var in by_phase[phase]:
+    clusters: dict[str, str] = {}
+    if phased:
+        by_phase: dict[str, list[str]] = {}
+        for var in network.variables:
+            by_phase.setdefault(network.node(var).phase, []).append(var)
+        order = [p for p in _PHASES if p in by_phase] + [p for p in by_phase if p not in _PHASES]
+        for i, phase in enumerate(order):
+            name, bg = _PHASES.get(phase, (phase.title(), "#f7f7f7"))
+            clusters[phase] = _cluster_id(i, phase)
+            lines.append(f"  subgraph {clusters[phase]} {{")
+            lines.append(f'    graph [label=<<B>{_esc(name)}</B>>, labeljust="l", '
+                         f'style="rounded,filled", fillcolor="{bg}", color="#b8b8b8", '
+                         f'fontsize="12", fontcolor="#333333", margin="10"];')
+            for var in by_phase[phase]:
+                label = _node_label(network, var, probs, ev, dd, target, target_state,
+                                    bundles.get(var))
+                lines.append(f"    {_quote(var)} [label={label}, "
+                             f"{_attrs(_node_attrs(network, var, ev, dd, target))}];")
+            lines.append("  }")
+    else:  # an imported network: its own structure, no phase clusters
+        for var in network.variables:
             label = _node_label(network, var, probs, ev, dd, target, target_state)
-            lines.append(f"    {_quote(var)} [label={label}, "
+            lines.append(f"  {_quote(var)} [label={label}, "
                          f"{_attrs(_node_attrs(network, var, ev, dd, target))}];")
-        lines.append("  }")
     for var in network.variables:
         for parent in network.parents(var):
+            if var in bundles and parent in bundles[var] or (var, parent) in hidden:
+                continue
             attrs: dict[str, str] = {}
-            if levels[var] - levels[parent] > _LONG_EDGE:
-                # long arrows (mostly settings acting far down the pathway) fade, so that
-                # the pathway's own arrows can be followed
-                attrs.update(color="#9aa3ad", penwidth="0.8")
             if var in dd:
                 # graph surgery: the intervention cuts this edge; keep it for orientation only
                 attrs.update(style="dashed", color="#c8c8c8", arrowhead="none")
             extra = f" [{_attrs(attrs)}]" if attrs else ""
             lines.append(f"  {_quote(parent)} -> {_quote(var)}{extra};")
-    lines.extend(_rank_lines(levels))
+    if phased:
+        lines.extend(_rank_lines(_levels(network)))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-# Training and deployment run side by side, as the two halves of the document's pathway diagram;
-# everything else is stacked in the document's order.
-_STAGES = {"context": 0, "prevention": 1, "training": 2, "deployment": 2, "detection": 3,
+def _is_phased(network: Network) -> bool:
+    """Whether the network says where its nodes sit (more than one phase); an imported network
+    (every node in the default phase) is laid out by its arrows alone."""
+    return len({network.node(v).phase for v in network.variables}) > 1
+
+
+def _context_shortcuts(network: Network) -> tuple[dict[str, list[str]], dict[tuple, str]]:
+    """The context's direct arrows that would tangle the pathway.
+
+    Returns (bundles, hidden): ``bundles`` maps a node past the training phase that also has
+    parents outside the context (goal failure, harm) to its context parents, written in the
+    node ("also set by ...") instead of drawn as long arrows from the Context cluster;
+    ``hidden`` holds the arrows from a context node into three or more mitigations (e.g.
+    capability level on every mitigation's adoption), named in the legend instead of drawn.
+    With fewer than ``_SHORTCUTS_MIN`` direct arrows (a small network) they are all drawn.
+    """
+    stage = {v: _STAGES.get(network.node(v).phase, 5) for v in network.variables}
+    context = {v for v in network.variables if network.node(v).phase == "context"}
+    bundles: dict[str, list[str]] = {}
+    hidden: dict[tuple, str] = {}
+    for var in network.variables:
+        parents = network.parents(var)
+        ctx = [p for p in parents if p in context]
+        if not ctx or var in context:
+            continue
+        if network.node(var).role == "mitigation":
+            for p in ctx:
+                hidden[(var, p)] = p
+        elif stage[var] >= _STAGES["deployment"] and len(ctx) < len(parents) and (
+                len(ctx) > 1 or stage[var] > _STAGES["deployment"]):
+            bundles[var] = ctx
+    # a few such arrows do not tangle anything: then they are drawn
+    if sum(len(ps) for ps in bundles.values()) < _SHORTCUTS_MIN:
+        bundles = {}
+    fed: dict[str, int] = {}
+    for (_, p) in hidden:
+        fed[p] = fed.get(p, 0) + 1
+    hidden = {k: p for k, p in hidden.items() if fed[p] >= 3}
+    return bundles, hidden
+
+
+def _short_name(network: Network, var: str) -> str:
+    return (network.node(var).label or var).lower()
+
+
+def _shortcut_notes(network: Network, bundles, hidden) -> list[str]:
+    notes = []
+    if bundles:
+        notes.append(f'<FONT COLOR="{_DIRECT}">\u25c2 also set by</FONT>: a context '
+                     "setting's direct effect (a modifier), written in the node instead of "
+                     "an arrow from the Context box")
+    by_parent: dict[str, int] = {}
+    for (_, parent) in hidden:
+        by_parent[parent] = by_parent.get(parent, 0) + 1
+    for parent, n in by_parent.items():
+        notes.append(f"not drawn: {_esc(_short_name(network, parent))} \u2192 each "
+                     f"mitigation's adoption ({n} arrows)")
+    return notes
+
+
+# Left to right as the document draws its pathway: context, training (with the prevention
+# layer beside it), deployment, detection, response, outcome.
+_STAGES = {"context": 0, "prevention": 1, "training": 1, "deployment": 2, "detection": 3,
            "response": 4, "outcome": 5}
 
 
 def _levels(network: Network) -> dict[str, int]:
-    """A row for every node: stages stacked in the document's order, each as deep as its
-    longest chain of internal arrows; a node never sits above one of its parents."""
+    """A column for every node (left to right): stages in the document's order, each as wide as
+    its longest chain of internal arrows; a node never sits left of a parent. A mitigation sits
+    in the column just before the first node it acts on, so its layer lies beside that node."""
     stage = {v: _STAGES.get(network.node(v).phase, 5) for v in network.variables}
+    mitigation = {v for v in network.variables if network.node(v).role == "mitigation"
+                  and network.children(v) and stage[v] > 0}
+
+    def parents(v):
+        return [p for p in network.parents(v) if p not in mitigation]
+
     depth: dict[str, int] = {}
     for v in network.variables:  # topological order
-        same = [depth[p] + 1 for p in network.parents(v) if stage[p] == stage[v]]
+        same = [depth[p] + 1 for p in parents(v) if stage[p] == stage[v]]
         depth[v] = max(same, default=0)
     levels: dict[str, int] = {}
     base = 0
     for k in sorted(set(stage.values())):
         for v in network.variables:
-            if stage[v] == k:
-                above = [levels[p] + 1 for p in network.parents(v) if p in levels]
+            if stage[v] == k and v not in mitigation:
+                above = [levels[p] + 1 for p in parents(v) if p in levels]
                 levels[v] = max([base + depth[v], *above])
-        base = 1 + max(levels.values())
-    for v in network.variables:  # arrows pointing back to an earlier stage push nodes down
-        levels[v] = max([levels[v], *[levels[p] + 1 for p in network.parents(v)]])
+        if levels:
+            base = 1 + max(levels.values())
+    for v in network.variables:  # arrows pointing back to an earlier stage push nodes right
+        if v not in mitigation:
+            levels[v] = max([levels[v], *[levels[p] + 1 for p in parents(v)]])
+    for v in network.variables:
+        if v in mitigation:
+            levels[v] = max(min(levels[c] for c in network.children(v)
+                                if c not in mitigation) - 1, 0)
     return levels
 
 
 def _rank_lines(levels: Mapping[str, int]) -> list[str]:
-    """Pin every node to its row with an invisible spine (dot alone would let nodes with only
+    """Pin every node to its column with an invisible spine (dot alone would let nodes with only
     a context parent float far from the nodes they act on)."""
     depth = max(levels.values())
-    spine = [_quote(f"#row {i}") for i in range(depth + 1)]  # no variable name has '#'
+    spine = [_quote(f"#col {i}") for i in range(depth + 1)]  # no variable name has '#'
 
     lines = ["  node [shape=point, width=0, height=0, style=invis, label=\"\"];"]
     lines.append("  " + " -> ".join(spine) + " [style=invis];" if depth else f"  {spine[0]};")
