@@ -22,6 +22,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.viz.pathway_layout import context_shortcuts as _context_shortcuts
+from gmnet.viz.pathway_layout import is_phased as _is_phased
+from gmnet.viz.pathway_layout import levels as _levels
+from gmnet.viz.pathway_layout import rank_lines as _rank_lines
+from gmnet.viz.pathway_layout import short_name as _short_name
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network
@@ -58,7 +63,6 @@ _BAR_DO = "#c05a00"
 _BAR_TARGET = "#b3001b"
 _EMPTY = "#e6e6e6"
 _DIRECT = "#4a5561"  # the context's direct effects, written in the node
-_SHORTCUTS_MIN = 5  # direct arrows from the context before they are written, not drawn
 _OBSERVED = "#1f5fbf"
 _DO = "#c05a00"
 _TARGET = "#b3001b"
@@ -129,6 +133,17 @@ class Diagram:
         if format == "svg":
             data = _tidy_svg(data.decode("utf-8")).encode("utf-8")
         return data
+
+    def to_frame(self):
+        """Every node's distribution under the diagram's query as a pandas DataFrame indexed by
+        (node, state) (see :func:`gmnet.viz.posteriors.posteriors`); needs marginals."""
+        if self.marginals is None:
+            raise InvalidArgumentError("this diagram shows no probabilities; draw it with a "
+                                       "query, evidence, do or marginals=True")
+        from gmnet.viz.posteriors import Posteriors
+
+        return Posteriors(self.network_name, self.marginals, {v: v for v in self.marginals},
+                          self.evidence, self.do, self.target).to_frame()
 
     def svg(self) -> str:
         """The diagram as SVG text."""
@@ -467,51 +482,6 @@ def _dot_source(network: Network, probs, ev, dd, target, target_state, title) ->
     return "\n".join(lines) + "\n"
 
 
-def _is_phased(network: Network) -> bool:
-    """Whether the network says where its nodes sit (more than one phase); an imported network
-    (every node in the default phase) is laid out by its arrows alone."""
-    return len({network.node(v).phase for v in network.variables}) > 1
-
-
-def _context_shortcuts(network: Network) -> tuple[dict[str, list[str]], dict[tuple, str]]:
-    """The context's direct arrows that would tangle the pathway.
-
-    Returns (bundles, hidden): ``bundles`` maps a node past the training phase that also has
-    parents outside the context (goal failure, harm) to its context parents, written in the
-    node ("also set by ...") instead of drawn as long arrows from the Context cluster;
-    ``hidden`` holds the arrows from a context node into three or more mitigations (e.g.
-    capability level on every mitigation's adoption), named in the legend instead of drawn.
-    With fewer than ``_SHORTCUTS_MIN`` direct arrows (a small network) they are all drawn.
-    """
-    stage = {v: _STAGES.get(network.node(v).phase, 5) for v in network.variables}
-    context = {v for v in network.variables if network.node(v).phase == "context"}
-    bundles: dict[str, list[str]] = {}
-    hidden: dict[tuple, str] = {}
-    for var in network.variables:
-        parents = network.parents(var)
-        ctx = [p for p in parents if p in context]
-        if not ctx or var in context:
-            continue
-        if network.node(var).role == "mitigation":
-            for p in ctx:
-                hidden[(var, p)] = p
-        elif stage[var] >= _STAGES["deployment"] and len(ctx) < len(parents) and (
-                len(ctx) > 1 or stage[var] > _STAGES["deployment"]):
-            bundles[var] = ctx
-    # a few such arrows do not tangle anything: then they are drawn
-    if sum(len(ps) for ps in bundles.values()) < _SHORTCUTS_MIN:
-        bundles = {}
-    fed: dict[str, int] = {}
-    for (_, p) in hidden:
-        fed[p] = fed.get(p, 0) + 1
-    hidden = {k: p for k, p in hidden.items() if fed[p] >= 3}
-    return bundles, hidden
-
-
-def _short_name(network: Network, var: str) -> str:
-    return (network.node(var).label or var).lower()
-
-
 def _shortcut_notes(network: Network, bundles, hidden) -> list[str]:
     notes = []
     if bundles:
@@ -525,61 +495,6 @@ def _shortcut_notes(network: Network, bundles, hidden) -> list[str]:
         notes.append(f"not drawn: {_esc(_short_name(network, parent))} \u2192 each "
                      f"mitigation's adoption ({n} arrows)")
     return notes
-
-
-# Left to right as the document draws its pathway: context, training (with the prevention
-# layer beside it), deployment, detection, response, outcome.
-_STAGES = {"context": 0, "prevention": 1, "training": 1, "deployment": 2, "detection": 3,
-           "response": 4, "outcome": 5}
-
-
-def _levels(network: Network) -> dict[str, int]:
-    """A column for every node (left to right): stages in the document's order, each as wide as
-    its longest chain of internal arrows; a node never sits left of a parent. A mitigation sits
-    in the column just before the first node it acts on, so its layer lies beside that node."""
-    stage = {v: _STAGES.get(network.node(v).phase, 5) for v in network.variables}
-    mitigation = {v for v in network.variables if network.node(v).role == "mitigation"
-                  and network.children(v) and stage[v] > 0}
-
-    def parents(v):
-        return [p for p in network.parents(v) if p not in mitigation]
-
-    depth: dict[str, int] = {}
-    for v in network.variables:  # topological order
-        same = [depth[p] + 1 for p in parents(v) if stage[p] == stage[v]]
-        depth[v] = max(same, default=0)
-    levels: dict[str, int] = {}
-    base = 0
-    for k in sorted(set(stage.values())):
-        for v in network.variables:
-            if stage[v] == k and v not in mitigation:
-                above = [levels[p] + 1 for p in parents(v) if p in levels]
-                levels[v] = max([base + depth[v], *above])
-        if levels:
-            base = 1 + max(levels.values())
-    for v in network.variables:  # arrows pointing back to an earlier stage push nodes right
-        if v not in mitigation:
-            levels[v] = max([levels[v], *[levels[p] + 1 for p in parents(v)]])
-    for v in network.variables:
-        if v in mitigation:
-            levels[v] = max(min(levels[c] for c in network.children(v)
-                                if c not in mitigation) - 1, 0)
-    return levels
-
-
-def _rank_lines(levels: Mapping[str, int]) -> list[str]:
-    """Pin every node to its column with an invisible spine (dot alone would let nodes with only
-    a context parent float far from the nodes they act on)."""
-    depth = max(levels.values())
-    spine = [_quote(f"#col {i}") for i in range(depth + 1)]  # no variable name has '#'
-
-    lines = ["  node [shape=point, width=0, height=0, style=invis, label=\"\"];"]
-    lines.append("  " + " -> ".join(spine) + " [style=invis];" if depth else f"  {spine[0]};")
-    for i in range(depth + 1):
-        members = [_quote(v) for v, level in levels.items() if level == i]
-        if members:
-            lines.append(f"  {{ rank=same; {spine[i]}; {'; '.join(members)}; }}")
-    return lines
 
 
 # ============================================================================ rendering
