@@ -177,6 +177,17 @@ def test_context_shortcuts_are_written_in_the_node_not_drawn(net):
     assert accounted == every
 
 
+def test_direction_top_to_bottom_keeps_the_columns_as_rows(net, capsys):
+    source = draw(net, direction="TB").source
+    assert 'rankdir="TB"' in source and "#col 0" in source
+    with pytest.raises(gmnet.UnknownNameError, match="LR, TB"):
+        draw(net, direction="up")
+    from gmnet.cli import main
+
+    assert main(["draw", "--direction", "TB"]) == 0
+    assert 'rankdir="TB"' in capsys.readouterr()[0]
+
+
 def test_an_imported_network_is_laid_out_by_its_own_arrows():
     flat = network_from_dict({
         "name": "flat", "nodes": {

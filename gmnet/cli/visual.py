@@ -54,9 +54,13 @@ def _check_out(out: str | None) -> Path | None:
               help="Highlight this node (when no query names a target).")
 @click.option("--marginals", is_flag=True,
               help="Show every node's probabilities even with no query or evidence.")
+@click.option("--direction", type=click.Choice(["LR", "TB"]), default=None,
+              help="LR: the pathway left to right, as the document draws it (default); TB: top "
+                   "to bottom, narrower.")
 @network_options
 def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tuple[str, ...],
-         do_pairs: tuple[str, ...], target: str | None, marginals: bool, opts: Options) -> None:
+         do_pairs: tuple[str, ...], target: str | None, marginals: bool, direction: str | None,
+         opts: Options) -> None:
     """Draw the network: phases and mitigation layers as clusters, nodes by role.
 
     With a query (or --evidence/--do/--target), every node shows the probability of each state,
@@ -87,7 +91,7 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     query = (ParsedQuery(parsed.target, parsed.state, ev, do) if parsed is not None else None)
     diagram = draw_network(net, query, evidence=None if query else ev,
                            do=None if query else do, target=target,
-                           marginals=marginals or None)
+                           marginals=marginals or None, direction=direction)
     data = diagram.render(fmt)
     if path is not None:
         from gmnet.io.atomic import write_bytes

@@ -216,7 +216,7 @@ def diagram_format(path: str | Path, format: str | None = None) -> str:  # noqa:
 def draw(network: Network, query: str | ParsedQuery | None = None, *,
          evidence: Mapping[str, str] | None = None, do: Mapping[str, str] | None = None,
          target: str | None = None, marginals: bool | None = None,
-         title: str | None = None) -> Diagram:
+         title: str | None = None, direction: str | None = None) -> Diagram:
     """Draw ``network``, optionally under a query.
 
     Parameters
@@ -236,6 +236,10 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
         ``True`` with nothing else shows the prior marginals).
     title
         A title above the diagram (default: the query, or the network's title).
+    direction
+        ``"LR"``: the pathway left to right, as the document draws it (default for a network
+        with phases); ``"TB"``: top to bottom, narrower (e.g. for a phone; the default for a
+        network without phases).
 
     Returns
     -------
@@ -280,7 +284,9 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     if title is None:
         title = (_query_title(network, target, state, ev, dd) if (target or ev or dd)
                  else network.title)
-    source = _dot_source(network, probs, ev, dd, target, state, title)
+    if direction is not None and direction not in ("LR", "TB"):
+        raise UnknownNameError("direction", str(direction), ("LR", "TB"))
+    source = _dot_source(network, probs, ev, dd, target, state, title, direction)
     return Diagram(source, network.name, target, state, ev, dd, probs)
 
 
@@ -426,7 +432,8 @@ def _cluster_id(i: int, phase: str) -> str:
     return f"cluster_{i}_{re.sub(r'[^A-Za-z0-9_]', '_', phase)}"
 
 
-def _dot_source(network: Network, probs, ev, dd, target, target_state, title) -> str:
+def _dot_source(network: Network, probs, ev, dd, target, target_state, title,
+                direction: str | None = None) -> str:
     phased = _is_phased(network)
     roles = [r for r in _ROLES if any(network.node(v).role == r for v in network.variables)]
     marks = _marks(probs, ev, dd, target)
@@ -434,7 +441,8 @@ def _dot_source(network: Network, probs, ev, dd, target, target_state, title) ->
     notes = _shortcut_notes(network, bundles, hidden)
     lines = [
         f"digraph {_quote(network.name)} {{",
-        f'  graph [rankdir="{"LR" if phased else "TB"}", newrank="true", compound="true", '
+        f'  graph [rankdir="{direction or ("LR" if phased else "TB")}", newrank="true", '
+        'compound="true", '
         f'nodesep="0.14", ranksep="{"0.5" if phased else "0.4"}", '
         f'fontname="{_FONT}", fontsize="11", labelloc="t", '
         f'label=<{_title_block(title, _legend(roles, marks), notes)}>, pad="0.2", '
