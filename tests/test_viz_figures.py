@@ -196,4 +196,20 @@ def test_domains_chart_shows_the_documents_ranges_beside_the_models():
     assert result.data["document"][-1][:2] == ["25-45%", "40-60%"]  # Autonomous agents
     assert result.data["document"][0][2:] == [None, None]           # no range for later periods
     texts = [b[0] for b in _text_boxes(figure_svg(result.figure), skip_rotated=True)]
+    assert result.caption.startswith("Each cell applies a domain and a period scenario")
     assert "document 25-45%" in texts and "document 3-12%" in texts
+
+
+@pytest.mark.parametrize("kind", ["heatmap", "mitigations", "uncertainty", "tornado"])
+def test_every_chart_says_what_it_held_under_a_scenario(kind):
+    from gmnet.viz.charts import chart
+
+    net, evidence = gmnet.apply(gmnet.load_network(), scenario="autonomous_agents")
+    result = chart(kind, net, evidence=evidence, samples=64, rng=0)
+    assert result.caption.startswith("Scenario: autonomous_agents.")
+    assert "capability_level=human_level" in result.caption
+    svg = figure_svg(result.figure)
+    caption_lines = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    assert any(line.startswith("Scenario: autonomous_agents.") for line in caption_lines)
+    mine = chart(kind, net, evidence=evidence, samples=64, rng=0, caption="My own words.")
+    assert mine.caption == "My own words." and "My own words." in figure_svg(mine.figure)

@@ -166,7 +166,8 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
                          columns=columns, target=target, state=state, samples=samples, rng=seed)
     save_figure(chart.figure, path)
     if opts.json:
-        emit_json({"network": net.name, "kind": kind, "out": str(path), "data": chart.data})
+        emit_json({"network": net.name, "kind": kind, "out": str(path), "data": chart.data,
+                   "caption": chart.caption})
         return
     echo(f"wrote {path} ({kind})")
     if chart.summary:

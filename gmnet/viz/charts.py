@@ -33,12 +33,14 @@ _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sens
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure, the numbers it shows (JSON-ready) and a one-line summary."""
+    """A figure, the numbers it shows (JSON-ready), a one-line summary and its caption (what
+    the figure assumed, also written under it)."""
 
     kind: str
     figure: Figure
     data: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    caption: str = ""
 
     def save(self, path, *, format: str | None = None):  # noqa: A002 - matplotlib's word
         """Write the chart to ``path`` (svg, png or pdf; atomically). Returns the path."""
@@ -286,7 +288,7 @@ def _heatmap(network, evidence, rows, columns, target, state, caption=None) -> C
         "row_states": list(row_states), "column_states": list(col_states),
         "evidence": evidence, "values": grid.tolist()},
         f"highest {what}: {grid[i, j]:.1%} at {rows}={row_states[i]}, "
-        f"{columns}={col_states[j]}")
+        f"{columns}={col_states[j]}", caption)
 
 
 def scenario_grid(network: Network, *, rows: str = "domain", columns: str = "period",
@@ -367,7 +369,7 @@ def _domains(network, evidence, target, state, caption=None) -> Chart:
         "target": target, "state": state, "rows": [d.name for d in domains],
         "columns": [p.name for p in periods], "evidence": evidence, "values": grid.tolist(),
         "document": [[ranges.get((d.name, p.name)) for p in periods] for d in domains]},
-        f"highest {what}: {grid[i, j]:.1%} for {domains[i].label}, {periods[j].name}")
+        f"highest {what}: {grid[i, j]:.1%} for {domains[i].label}, {periods[j].name}", caption)
 
 
 def _mitigations(network, evidence, target, state, samples, rng, caption=None) -> Chart:
@@ -416,7 +418,7 @@ def _mitigations(network, evidence, target, state, samples, rng, caption=None) -
                         title=f"{what} with each mitigation, each layer and all of them{band}",
                         xlabel=what, caption=caption)
     return Chart("mitigations", fig, data,
-                 f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}")
+                 f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}", caption)
 
 
 def _uncertainty(network, question: Question, samples: int, rng, caption=None) -> Chart:
@@ -432,7 +434,7 @@ def _uncertainty(network, question: Question, samples: int, rng, caption=None) -
     lo, hi = result.interval(0.9)
     return Chart("uncertainty", fig, result.to_dict(),
                  f"{question.description}: point {result.point:.1%}, median "
-                 f"{result.median:.1%}, 90% of draws in [{lo:.1%}, {hi:.1%}]")
+                 f"{result.median:.1%}, 90% of draws in [{lo:.1%}, {hi:.1%}]", caption)
 
 
 def _sensitivity(network, question: Question, kind: str, samples, rng, caption=None) -> Chart:
@@ -456,9 +458,10 @@ def _sensitivity(network, question: Question, kind: str, samples, rng, caption=N
         if not moving:
             raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
                                        "number: there is nothing to draw")
+        caption = _question_caption(network, question, caption)
         fig = tornado_figure(result, title=f"Sensitivity of {question.description}, one "
                                            "number at a time", network=network,
-                             caption=_question_caption(network, question, caption))
+                             caption=caption)
         top = max(moving, key=lambda r: r.swing)
         summary = (f"widest swing: {top.label}, {top.output_low:.1%} to "
                    f"{top.output_high:.1%} (point {result.point:.1%})")
@@ -475,11 +478,11 @@ def _sensitivity(network, question: Question, kind: str, samples, rng, caption=N
                             title=f"Which uncertainty matters for {question.description}: "
                                   "total-order Sobol indices", percent=False,
                             interval_label=f"{result.conf_level:.0%} confidence",
-                            caption=_question_caption(
+                            caption=(caption := _question_caption(
                                 network, question, caption,
                                 note=f"Sobol N={base}, seed {rng}; whiskers: the index's "
-                                     f"{result.conf_level:.0%} confidence interval"))
+                                     f"{result.conf_level:.0%} confidence interval")))
         top = ranked[0]
         summary = (f"most of the variance: {top.label}, total-order Sobol index "
                    f"{top.st:.2f} ± {top.st_conf:.2f} ({top.s1:.2f} on its own)")
-    return Chart(kind, fig, result.to_dict(), summary)
+    return Chart(kind, fig, result.to_dict(), summary, caption)
