@@ -200,6 +200,24 @@ def test_domains_chart_shows_the_documents_ranges_beside_the_models():
     assert "document 25-45%" in texts and "document 3-12%" in texts
 
 
+def test_heatmap_cells_show_their_intervals():
+    from gmnet.viz.charts import chart
+
+    result = chart("heatmap", gmnet.load_network(), samples=200, rng=3)
+    intervals = result.data["intervals"]
+    assert intervals["level"] == 0.9 and intervals["samples"] == 200 and intervals["seed"] == 3
+    values = result.data["values"]
+    assert len(intervals["values"]) == len(values) == 4
+    for row, spans in zip(values, intervals["values"], strict=True):
+        for value, (low, high) in zip(row, spans, strict=True):
+            assert 0 <= low < high <= 1 and low <= value + 0.05 and value - 0.05 <= high
+    texts = [b[0] for b in _text_boxes(figure_svg(result.figure), skip_rotated=True)]
+    low, high = intervals["values"][3][1]  # extreme shift, medium specification
+    assert f"[{low:.1%}–{high:.1%}]" in texts
+    assert "values" not in chart("heatmap", gmnet.load_network(), samples=None).data.get(
+        "intervals", {})
+
+
 @pytest.mark.parametrize("kind", ["heatmap", "mitigations", "uncertainty", "tornado"])
 def test_every_chart_says_what_it_held_under_a_scenario(kind):
     from gmnet.viz.charts import chart
@@ -212,4 +230,5 @@ def test_every_chart_says_what_it_held_under_a_scenario(kind):
     caption_lines = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
     assert any(line.startswith("Scenario: autonomous_agents.") for line in caption_lines)
     mine = chart(kind, net, evidence=evidence, samples=64, rng=0, caption="My own words.")
-    assert mine.caption == "My own words." and "My own words." in figure_svg(mine.figure)
+    words = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", figure_svg(mine.figure)))
+    assert mine.caption == "My own words." and "My own words." in words
