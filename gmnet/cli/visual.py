@@ -137,7 +137,8 @@ PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigati
 @click.option("--state", default="yes", show_default=True, help="The output state.")
 @click.option("--samples", "-n", type=click.IntRange(min=10, max=MAX_SAMPLES), default=2000,
               show_default=True,
-              help="Parameter draws (uncertainty, tornado, mitigations).")
+              help="Parameter draws (uncertainty, sobol, mitigations, and the heatmap's "
+                   "intervals).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed.")
 @network_options
