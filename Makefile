@@ -14,7 +14,7 @@ APT_TEST := chromium
 .PHONY: run test install system-deps lint bench clean
 
 run: $(STAMP) $(RUN_STAMP)
-	$(PY) -m gmnet.cli run
+	mkdir -p out && $(PY) -m gmnet.cli run --report out/report.html
 
 test: $(STAMP) $(RUN_STAMP) $(TEST_STAMP)
 	$(VENV)/bin/ruff check gmnet tests benchmarks

@@ -156,7 +156,11 @@ def test_cli_report(tmp_path, capsys):
 
 def test_run_writes_the_report_and_says_where(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    code = main(["run"])
+    code = main(["run"])  # no report unless asked
+    assert code == 0 and "Report" not in capsys.readouterr()[0]
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "out").mkdir()
+    code = main(["run", "--report", "out/report.html"])
     stdout, _ = capsys.readouterr()
     assert code == 0
     assert stdout.rstrip().endswith("out/report.html")

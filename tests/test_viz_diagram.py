@@ -119,15 +119,85 @@ def test_every_node_sits_in_its_phase_cluster(layered):
     assert found == {v: layered.node(v).phase for v in layered.variables}
 
 
-def test_rows_follow_the_arrows_and_the_document_order(net, layered):
+def _drawn_edges(source: str) -> set[tuple[str, str]]:
+    return set(re.findall(r'^  "(\w+)" -> "(\w+)"', source, flags=re.M))
+
+
+def test_columns_read_left_to_right_in_the_documents_order(net, layered):
     for network in (net, layered):
+        source = draw(network).source
+        assert 'rankdir="LR"' in source
         levels = diagram_module._levels(network)
-        for v in network.variables:
-            for p in network.parents(v):
+        drawn = _drawn_edges(source)
+        for p, v in drawn:  # every drawn arrow points right, or down within a column
+            assert levels[p] <= levels[v], (p, v)
+            if network.node(v).role != "mitigation" and network.node(p).role != "mitigation":
                 assert levels[p] < levels[v], (p, v)
+
+        def column(phase, role=None, network=network, levels=levels):
+            return [levels[v] for v in network.variables if network.node(v).phase == phase
+                    and (role is None or network.node(v).role == role)]
+
+        # context, training, deployment, detection alarms, outcome: left to right
+        order = [column("context"), column("training"), column("deployment"),
+                 column("detection", "alarm"), column("outcome")]
+        for left, right in itertools.pairwise(order):
+            assert max(left) < min(right)
+        for v in network.variables:  # a mitigation sits just before the first node it acts on
+            if network.node(v).role == "mitigation" and network.node(v).phase != "context":
+                first = min(levels[c] for c in network.children(v)
+                            if network.node(c).role != "mitigation")
+                assert levels[v] == first - 1, v
     levels = diagram_module._levels(layered)
-    assert [levels[v] for v in ("setting", "guard", "learned", "failure", "alarm", "brake",
-                                "harm")] == sorted(levels.values())
+    assert [levels[v] for v in ("setting", "learned", "failure", "alarm", "harm")] == [
+        0, 1, 2, 3, 4]
+
+
+def test_context_shortcuts_are_written_in_the_node_not_drawn(net):
+    source = draw(net, QUERY).source
+    drawn = _drawn_edges(source)
+    for parent in ("shift_type", "spec_quality", "training_diversity", "alignment_method"):
+        assert (parent, "goal_misgeneralizes") not in drawn
+    assert ("capability_level", "harm") not in drawn and ("shift_type", "harm") not in drawn
+    assert not any(p == "capability_level" and net.node(v).role == "mitigation"
+                   for p, v in drawn)
+    # the pathway's own arrows stay
+    for edge in (("learned_objective", "goal_misgeneralizes"), ("spec_quality",
+                 "true_goal_features"), ("shift_type", "capability_transfer"),
+                 ("containment", "harm")):
+        assert edge in drawn, edge
+    assert ("also set by distribution shift type,<BR/>specification quality,<BR/>training "
+            "diversity,<BR/>alignment method") in source
+    assert "not drawn: capability level → each mitigation's adoption (9 arrows)" in source
+    # every arrow of the network is drawn or accounted for
+    shortcuts, hidden = diagram_module._context_shortcuts(net)
+    every = {(p, v) for v in net.variables for p in net.parents(v)}
+    accounted = drawn | {(p, v) for v, ps in shortcuts.items() for p in ps} | {
+        (p, v) for (v, p) in hidden}
+    assert accounted == every
+
+
+def test_direction_top_to_bottom_keeps_the_columns_as_rows(net, capsys):
+    source = draw(net, direction="TB").source
+    assert 'rankdir="TB"' in source and "#col 0" in source
+    with pytest.raises(gmnet.UnknownNameError, match="LR, TB"):
+        draw(net, direction="up")
+    from gmnet.cli import main
+
+    assert main(["draw", "--direction", "TB"]) == 0
+    assert 'rankdir="TB"' in capsys.readouterr()[0]
+
+
+def test_an_imported_network_is_laid_out_by_its_own_arrows():
+    flat = network_from_dict({
+        "name": "flat", "nodes": {
+            "a": {"states": ["t", "f"], "cpt": {"kind": "uniform", "source": "test"}},
+            "b": {"states": ["t", "f"], "parents": ["a"],
+                  "cpt": {"kind": "table", "rows": [[0.9, 0.1], [0.2, 0.8]], "source": "t"}},
+        }})
+    source = draw(flat).source
+    assert "subgraph cluster" not in source and "#col" not in source
+    assert 'rankdir="TB"' in source and '"a" -> "b";' in source
 
 
 def test_query_marks_evidence_do_and_target(net):

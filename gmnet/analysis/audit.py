@@ -324,6 +324,12 @@ class AuditReport:
         return _text(self)
 
 
+    def to_frame(self):
+        """Every audited row as a pandas DataFrame indexed by (table, row)."""
+        from gmnet.analysis.frames import audit_frame
+
+        return audit_frame(self)
+
 # ============================================================================ the audit
 def audit(network: Network, *, scenarios: ScenarioCatalog | None = None) -> AuditReport:
     """Audit ``network`` (under whatever worldview it carries) against the source document.

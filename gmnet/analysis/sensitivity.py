@@ -134,6 +134,13 @@ class SensitivityResult:
 
         raise UnknownNameError("uncertain input", name, [r.name for r in self.rows])
 
+
+    def to_frame(self):
+        """One row per uncertain input (range, answer at each end, swing, Sobol indices) as
+        a pandas DataFrame indexed by the input's name."""
+        from gmnet.analysis.frames import sensitivity_frame
+
+        return sensitivity_frame(self)
     def summary(self) -> str:
         """In words: which uncertainty matters most for this answer."""
         reaching = [r for r in self.rows if r.reaches_target]

@@ -517,6 +517,13 @@ class UncertaintyResult:
         return out
 
 
+    def to_frame(self, what: str = "summary"):
+        """A pandas DataFrame: ``"summary"`` (point, mean, median, quantiles) or ``"draws"``
+        (the answer in every draw)."""
+        from gmnet.analysis.frames import uncertainty_frame
+
+        return uncertainty_frame(self, what)
+
 def uncertainty(network: Network, target: str, state: str | None = None, *,
                 evidence: Mapping[str, str] | None = None,
                 do: Mapping[str, str] | None = None, samples: int = 10_000,
@@ -719,6 +726,12 @@ class ComparisonUncertainty:
                                 for k, v in self.mitigations.items()},
                 "beats": self.beats}
 
+
+    def to_frame(self):
+        """One row per portfolio with its interval, as a pandas DataFrame."""
+        from gmnet.analysis.frames import comparison_uncertainty_frame
+
+        return comparison_uncertainty_frame(self)
 
 def comparison_uncertainty(network: Network, comparison: MitigationComparison, *,
                            samples: int = 10_000, rng: int | np.random.Generator | None = None,

@@ -51,6 +51,13 @@ class CoreTableRow:
         return out
 
 
+    def to_frame(self):
+        """This row as a one-row pandas DataFrame (the whole table:
+        :func:`gmnet.analysis.frames.core_table_frame`)."""
+        from gmnet.analysis.frames import core_table_frame
+
+        return core_table_frame(self)
+
 def core_table(network: Network, context: Mapping[str, str] | None = None) -> list[CoreTableRow]:
     """Detailed Risk Assessment by Shift Type, computed by the network.
 
@@ -106,6 +113,12 @@ class WhatIf:
                 "relative_change": self.relative_change}
 
 
+    def to_frame(self):
+        """A one-row pandas DataFrame: the question, P before and after, the changes."""
+        from gmnet.analysis.frames import what_if_frame
+
+        return what_if_frame(self)
+
 def what_if(network: Network, target: str, state: str, *, intervention: Mapping[str, str],
             evidence: Mapping[str, str] | None = None,
             baseline_do: Mapping[str, str] | None = None) -> WhatIf:
@@ -138,6 +151,12 @@ class TargetCheck:
         return {"query": self.query, "expected": self.expected, "tolerance": self.tolerance,
                 "model": self.model, "holds": self.holds, "source": self.source}
 
+
+    def to_frame(self):
+        """A one-row pandas DataFrame: expected, model, tolerance, whether it holds."""
+        from gmnet.analysis.frames import target_checks_frame
+
+        return target_checks_frame(self)
 
 def check_targets(network: Network) -> list[TargetCheck]:
     """Every calibration target of the network's file (``targets:``), with the model's value."""

@@ -43,6 +43,8 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 unexpected failure, 2 bad input)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # `gmnet` or `python -m gmnet` alone: the help, not a usage error
+        args = ["--help"]
     debug = "--debug" in args
     if "serve" not in args:
         # a command is one short process: let long batched runs reuse freed memory

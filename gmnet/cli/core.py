@@ -53,13 +53,21 @@ def query(query_text: str, engine: str, opts: Options) -> None:
         echo("  " + line)
 
 
+CPT_ROWS_SHOWN = 48  # rows of a CPT printed before "... N more"
+
+
 @click.command()
 @click.argument("variable", required=False)
 @click.option("--markdown", is_flag=True,
               help="Print every number (value, range, source) as a Markdown table.")
+@click.option("--cpt", "show_cpt", is_flag=True,
+              help="With NODE: also print its formula and its table (point values), every row "
+                   "labelled by the parents' states.")
 @network_options
-def show(variable: str | None, markdown: bool, opts: Options) -> None:
+def show(variable: str | None, markdown: bool, show_cpt: bool, opts: Options) -> None:
     """List the network's nodes (states, parents, CPT source), or one node in detail."""
+    if show_cpt and variable is None:
+        raise InvalidArgumentError("--cpt needs a NODE, e.g. gmnet show harm --cpt")
     net, _ = opts.setup()
     if markdown:
         from gmnet.model.describe import parameters_markdown
@@ -70,10 +78,13 @@ def show(variable: str | None, markdown: bool, opts: Options) -> None:
     if variable is not None:
         net.node(variable)
     if opts.json:
-        emit_json({"network": net.name, "title": net.title, "rule": net.rule,
+        payload = {"network": net.name, "title": net.title, "rule": net.rule,
                    "nodes": [_node_dict(net, v) for v in names],
                    "parameters": [_param_dict(p) for p in net.parameters.values()]
-                   if not variable else [_param_dict(p) for p in _params_of(net, variable)]})
+                   if not variable else [_param_dict(p) for p in _params_of(net, variable)]}
+        if show_cpt:
+            payload["cpt"] = _cpt_dict(net, variable)
+        emit_json(payload)
         return
     echo(f"{net.title} ({net.name}); combination rule: {net.rule}")
     for v in names:
@@ -87,6 +98,43 @@ def show(variable: str | None, markdown: bool, opts: Options) -> None:
             for p in _params_of(net, v):
                 rng = f" range [{p.low:g}, {p.high:g}]" if p.low is not None else ""
                 echo(f"    {p.name} = {p.value:.6g}{rng}  ({p.source})")
+    if show_cpt:
+        for line in _cpt_lines(net, variable):
+            echo(line)
+
+
+def _cpt_lines(net, variable) -> list[str]:
+    from gmnet.model.tables import cpt_formula, cpt_rows
+
+    lines = ["", "  formula:"] + [f"    {line}" for line in cpt_formula(net, variable)]
+    parents, states, rows = cpt_rows(net, variable)
+    heads = list(parents) or [""]
+    cells = [list(labels) or ["prior"] for labels, _ in rows]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
+    prob_w = [max(len(s), 6) for s in states]
+    lines += ["", "  table (point values; rows: parent states, columns: states of "
+              f"{variable}):",
+              "    " + "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)) + "  "
+              + " ".join(s.rjust(w) for s, w in zip(states, prob_w, strict=True))]
+    for (_, probs), labels in zip(rows[:CPT_ROWS_SHOWN], cells, strict=False):
+        lines.append("    " + "  ".join(c.ljust(w) for c, w in zip(labels, widths, strict=True))
+                     + "  " + " ".join(f"{p:.4f}".rjust(w)
+                                       for p, w in zip(probs, prob_w, strict=True)))
+    if len(rows) > CPT_ROWS_SHOWN:
+        lines.append(f"    ... {len(rows) - CPT_ROWS_SHOWN:,} more rows (--json for all, or "
+                     f"net.table({variable!r}) in Python)")
+    return lines
+
+
+def _cpt_dict(net, variable) -> dict:
+    from gmnet.model.tables import cpt_formula, cpt_rows
+
+    parents, states, rows = cpt_rows(net, variable)
+    return {"variable": variable, "parents": list(parents), "states": list(states),
+            "formula": cpt_formula(net, variable),
+            "rows": [{"parents": dict(zip(parents, labels, strict=True)),
+                      "probabilities": dict(zip(states, probs, strict=True))}
+                     for labels, probs in rows]}
 
 
 def _params_of(net, variable):
@@ -148,13 +196,19 @@ def validate(path: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--report", "report_path", metavar="FILE.html", default="out/report.html",
-              show_default=True, help="Also write the one-file HTML report here.")
-@click.option("--no-report", is_flag=True, help="Do not write the report.")
+@click.option("--report", "report_path", metavar="FILE.html", default=None,
+              help="Also write the one-file HTML report here (e.g. out/report.html; its "
+                   "folder must exist). Without it, no file is written.")
+@click.option("--no-report", is_flag=True,
+              help="Write no report (the default; kept for scripts that say so).")
 @network_options
-def run(report_path: str, no_report: bool, opts: Options) -> None:
-    """The main job: the document's core table as the network reproduces it, and a what-if."""
+def run(report_path: str | None, no_report: bool, opts: Options) -> None:
+    """The main job: the document's core table as the network reproduces it, and a what-if.
+
+    Prints only; with --report FILE.html it also writes the one-file HTML report.
+    """
     _check_report_options(report_path, no_report)
+    no_report = no_report or report_path is None
     net, scenario_evidence = opts.setup()
     if not _has_pathway(net):
         _run_other_network(net, report_path, no_report, scenario_evidence, opts)
@@ -195,12 +249,10 @@ def run(report_path: str, no_report: bool, opts: Options) -> None:
 
 def _check_report_options(report_path: str, no_report: bool) -> None:
     """--report and --no-report exclude each other; a --report FILE must be writable (its
-    folder must exist: only the default folder, out/, is created)."""
+    folder must exist)."""
     from pathlib import Path
 
-    ctx = click.get_current_context(silent=True)
-    given = ctx is not None and ctx.get_parameter_source("report_path") not in (
-        None, click.core.ParameterSource.DEFAULT)
+    given = report_path is not None
     if given and no_report:
         raise InvalidArgumentError("give --report FILE or --no-report, not both")
     if given:
@@ -257,7 +309,6 @@ def _write_run_report(net, path: str, evidence=None, opts: Options | None = None
 
     target = Path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         label = " + ".join(opts.extras.get("scenario") or ()) if opts else ""
         with section_progress("report") as progress:
             base = opts.network() if opts else net

@@ -68,6 +68,12 @@ def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, t
         threading.Timer(0.8, webbrowser.open, args=(browse,)).start()
     config = uvicorn.Config(app, log_level="warning", access_log=access_log,
                             timeout_graceful_shutdown=3, server_header=False)
+    if access_log:
+        # the server's own chatter stays at warning; the request lines are at info, so the
+        # access logger alone is turned up (at warning it would drop every request line)
+        import logging
+
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])

@@ -82,7 +82,7 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
         from gmnet.viz.charts import uncertainty_figure
         from gmnet.viz.plots import save_figure
 
-        written = save_figure(uncertainty_figure(result, bins=bins), plot)
+        written = save_figure(uncertainty_figure(result, bins=bins, network=net), plot)
     if opts.json:
         payload = {**result.to_dict(), **_applied(resolved), "query": resolved.question.text,
                    "computed_as": result.query}
@@ -169,7 +169,7 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
         from gmnet.viz.charts import tornado_figure
         from gmnet.viz.plots import save_figure
 
-        written = save_figure(tornado_figure(result, top=top), plot)
+        written = save_figure(tornado_figure(result, top=top, network=net), plot)
     if opts.json:
         payload = {**result.to_dict(), **_applied(resolved), "query": resolved.question.text,
                    "computed_as": result.query}

@@ -56,9 +56,13 @@ def _check_out(out: str | None) -> Path | None:
               help="Highlight this node (when no query names a target).")
 @click.option("--marginals", is_flag=True,
               help="Show every node's probabilities even with no query or evidence.")
+@click.option("--direction", type=click.Choice(["LR", "TB"]), default=None,
+              help="LR: the pathway left to right, as the document draws it (default); TB: top "
+                   "to bottom, narrower.")
 @network_options
 def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tuple[str, ...],
-         do_pairs: tuple[str, ...], target: str | None, marginals: bool, opts: Options) -> None:
+         do_pairs: tuple[str, ...], target: str | None, marginals: bool, direction: str | None,
+         opts: Options) -> None:
     """Draw the network: phases and mitigation layers as clusters, nodes by role.
 
     With a query (or --evidence/--do/--target), every node shows the probability of each state,
@@ -93,7 +97,7 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     net = resolved.network
     asked = parsed is not None or ev or do or target is not None or marginals
     diagram = draw_network(net, question.replace(evidence=resolved.evidence, do=resolved.do)
-                           if asked else None, marginals=marginals or None,
+                           if asked else None, marginals=marginals or None, direction=direction,
                            title=_diagram_title(resolved) if asked else None)
     data = diagram.render(fmt)
     if path is not None:
@@ -149,7 +153,8 @@ PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigati
 @click.option("--state", default="yes", show_default=True, help="The output state.")
 @click.option("--samples", "-n", type=click.IntRange(min=10, max=MAX_SAMPLES), default=2000,
               show_default=True,
-              help="Parameter draws (uncertainty, tornado, mitigations).")
+              help="Parameter draws (uncertainty, sobol, mitigations, and the heatmap's "
+                   "intervals).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed.")
 @network_options
@@ -173,12 +178,31 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
         raise InvalidArgumentError(f"cannot tell the chart format from {out!r}; end the file "
                                    "name with one of: " + ", ".join("." + f for f in
                                                                      FIGURE_FORMATS))
-    net, evidence = opts.setup()
-    chart = charts.chart(kind, net, evidence=evidence, question=query_text, rows=rows,
-                         columns=columns, target=target, state=state, samples=samples, rng=seed)
+    base = opts.network()
+    question = caption = None
+    if kind in ("uncertainty", "tornado", "sobol"):
+        # the chart's question on the one question path, its assumptions as the caption
+        text = query_text or (f"P({target}={state} | do(shift_type=extreme))"
+                              if "shift_type" in base.variables and not opts.extras.get("scenario")
+                              else f"P({target}={state})")
+        q = opts.question(text)
+        if q.state is None and q.target in base.variables:
+            q = q.replace(states=(base.states(q.target)[0],))
+        resolved = opts.resolve(q)
+        net, evidence = resolved.network, {}
+        question = charts.Question(q.target, q.state or "", dict(resolved.evidence),
+                                   dict(resolved.do), q.text, held=tuple(resolved.held))
+        caption = "; ".join(resolved.assumptions())
+    else:
+        resolved = opts.resolve(opts.question_for(target))
+        net, evidence = resolved.network, resolved.scenario_evidence
+    chart = charts.chart(kind, net, evidence=evidence, question=question, rows=rows,
+                         columns=columns, target=target, state=state, samples=samples, rng=seed,
+                         caption=caption)
     save_figure(chart.figure, path)
     if opts.json:
-        emit_json({"network": net.name, "kind": kind, "out": str(path), "data": chart.data})
+        emit_json({"network": net.name, "kind": kind, "out": str(path), "data": chart.data,
+                   "caption": chart.caption})
         return
     echo(f"wrote {path} ({kind})")
     if chart.summary:

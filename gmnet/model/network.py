@@ -127,6 +127,14 @@ class Network:
         self.node(variable)
         return np.array(self._compiled.cpts[variable][0])
 
+    def table(self, variable: str):
+        """The point-value CPT of ``variable`` as a labelled pandas DataFrame: one row per
+        combination of parent states, one column per state; ``.attrs["formula"]`` holds how
+        the network file defines it (see :mod:`gmnet.model.tables`). Needs pandas."""
+        from gmnet.model.tables import cpt_frame
+
+        return cpt_frame(self, variable)
+
     def parameter(self, name: str) -> Parameter:
         if name not in self._parameters:
             raise UnknownNameError("parameter", name, sorted(self._parameters))

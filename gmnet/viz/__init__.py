@@ -7,7 +7,8 @@ and drawing says what to install.
 
 from gmnet.viz.diagram import Diagram, DotNotFoundError, draw, node_marginals
 from gmnet.viz.notebook import register_formatters
+from gmnet.viz.posteriors import Posteriors, posteriors
 
-__all__ = ["Diagram", "DotNotFoundError", "draw", "node_marginals"]
+__all__ = ["Diagram", "DotNotFoundError", "Posteriors", "draw", "node_marginals", "posteriors"]
 
 register_formatters()  # inside IPython: results show as tables; elsewhere: nothing

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.viz.figures import result_caption, tornado_figure, uncertainty_figure
+from gmnet.viz.grids import _domains, _heatmap, document_domain_ranges, scenario_grid
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
     from gmnet.query_text import ParsedQuery
 
 __all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "check_chart_samples",
-           "describe", "focus_question", "scenario_grid", "tornado_figure", "uncertainty_figure"]
+           "describe", "document_domain_ranges", "focus_question", "result_caption",
+           "scenario_grid", "tornado_figure", "uncertainty_figure"]
 
 CHART_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
 _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sensitivity",
@@ -31,12 +34,14 @@ _NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sens
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure, the numbers it shows (JSON-ready) and a one-line summary."""
+    """A figure, the numbers it shows (JSON-ready), a one-line summary and its caption (what
+    the figure assumed, also written under it)."""
 
     kind: str
     figure: Figure
     data: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    caption: str = ""
 
     def save(self, path, *, format: str | None = None):  # noqa: A002 - matplotlib's word
         """Write the chart to ``path`` (svg, png or pdf; atomically). Returns the path."""
@@ -70,6 +75,7 @@ class Question:
     evidence: dict[str, str]
     do: dict[str, str]
     description: str
+    held: tuple[str, ...] = ()  # the nodes in ``do`` that the question itself did not name
 
     @property
     def text(self) -> str:
@@ -103,8 +109,10 @@ def focus_question(network: Network, evidence: Mapping[str, str] | None = None, 
         what = "scenario " + " + ".join(scenarios)
     else:
         what = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "no evidence"
+    held = tuple(k for k in do if k != "shift_type" or evidence or scenarios)
     return Question(target, state, evidence, do,
-                    f"P({target}={state}), {what}" + (", other settings neutral" if do else ""))
+                    f"P({target}={state}), {what}" + (", other settings neutral" if do else ""),
+                    held)
 
 
 def describe(network: Network, target: str, state: str, evidence: Mapping[str, str],
@@ -164,7 +172,7 @@ def _scenario_variables(names) -> set[str]:
 def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = None,
           question: Question | ParsedQuery | str | None = None, rows: str = "shift_type",
           columns: str = "spec_quality", target: str = "harm", state: str = "yes",
-          samples: int | None = 2000, rng: int = 0) -> Chart:
+          samples: int | None = 2000, rng: int = 0, caption: str | None = None) -> Chart:
     """Run the analysis behind chart ``kind`` on ``network`` and plot it.
 
     Parameters
@@ -186,6 +194,10 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
         to a power of two, at least 64 and at most what keeps its design within memory, see
         :func:`gmnet.analysis.sensitivity.max_sobol_samples`). Checked before anything runs
         (:func:`check_chart_samples`).
+    caption
+        The line under the figure saying what it assumed (default: built by
+        :func:`gmnet.viz.labels.figure_caption` from the chart's question, the network's
+        scenarios and worldview, and the nodes it holds).
     """
     if kind not in CHART_KINDS:
         raise UnknownNameError("chart", str(kind), CHART_KINDS)
@@ -197,15 +209,15 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     network.check_state(target, state)
     evidence = dict(evidence or {})
     if kind == "heatmap":
-        return _heatmap(network, evidence, rows, columns, target, state)
+        return _heatmap(network, evidence, rows, columns, target, state, caption, samples, rng)
     if kind == "domains":
-        return _domains(network, evidence, target, state)
+        return _domains(network, evidence, target, state, caption)
     if kind == "mitigations":
-        return _mitigations(network, evidence, target, state, samples, rng)
+        return _mitigations(network, evidence, target, state, samples, rng, caption)
     question = _as_question(network, question, evidence, target, state)
     if kind == "uncertainty":
-        return _uncertainty(network, question, samples or 2000, rng)
-    return _sensitivity(network, question, kind, samples, rng)
+        return _uncertainty(network, question, samples or 2000, rng, caption)
+    return _sensitivity(network, question, kind, samples, rng, caption)
 
 
 def check_chart_samples(kind: str, network: Network, samples: int | None) -> None:
@@ -240,78 +252,24 @@ def _label(network: Network, var: str) -> str:
     return network.node(var).label or var
 
 
-def _heatmap(network, evidence, rows, columns, target, state) -> Chart:
-    from gmnet.viz.plots import heatmap, probability_grid
+def _question_caption(network: Network, question: Question, caption: str | None,
+                      note: str | None = None) -> str:
+    from gmnet.viz.labels import figure_caption
 
-    grid, row_states, col_states = probability_grid(network, rows, columns, target=target,
-                                                    state=state, evidence=evidence)
-    what = f"P({target}={state})"
-    fig = heatmap(grid, row_states, col_states,
-                  title=f"{what} by {_label(network, rows).lower()} and "
-                        f"{_label(network, columns).lower()}",
-                  row_title=_label(network, rows), column_title=_label(network, columns),
-                  colorbar_label=what)
-    i, j = divmod(int(grid.argmax()), grid.shape[1])
-    return Chart("heatmap", fig, {
-        "target": target, "state": state, "rows": rows, "columns": columns,
-        "row_states": list(row_states), "column_states": list(col_states),
-        "evidence": evidence, "values": grid.tolist()},
-        f"highest {what}: {grid[i, j]:.1%} at {rows}={row_states[i]}, "
-        f"{columns}={col_states[j]}")
+    if caption is not None:
+        return caption
+    held = {k: v for k, v in question.do.items() if k in question.held}
+    do = {k: v for k, v in question.do.items() if k not in question.held}
+    return figure_caption(network, evidence=question.evidence, do=do, held=held, note=note)
 
 
-def scenario_grid(network: Network, *, rows: str = "domain", columns: str = "period",
-                  target: str = "harm", state: str = "yes",
-                  evidence: Mapping[str, str] | None = None):
-    """P(target=state) under every pair of scenarios (a ``rows`` kind x a ``columns`` kind).
-
-    Each cell applies both scenarios; the context nodes they leave alone are held at the
-    neutral context by do() (as the audit does). Returns (grid, row scenarios, column
-    scenarios).
-    """
-    import numpy as np
-
+def _held(network: Network, mentioned) -> dict[str, str]:
     from gmnet.analysis.whatif import neutral_context
-    from gmnet.model.scenarios import KINDS, apply_scenarios, load_scenarios, merge_evidence
 
-    for kind in (rows, columns):
-        if kind not in KINDS:
-            raise UnknownNameError("scenario kind", kind, KINDS)
-    catalog = load_scenarios()
-    row_s, col_s = catalog.of_kind(rows), catalog.of_kind(columns)
-    if not row_s or not col_s:
-        raise InvalidArgumentError(f"the scenario catalog has no {rows if not row_s else columns}"
-                                   " scenarios")
-    context = {k: v for k, v in neutral_context(network).items() if k != "shift_type"}
-    grid = np.zeros((len(row_s), len(col_s)))
-    for i, a in enumerate(row_s):
-        for j, b in enumerate(col_s):
-            applied, scenario_evidence = apply_scenarios(network, [a.name, b.name],
-                                                         catalog=catalog)
-            touched = a.variables | b.variables | set(evidence or {})
-            do = {k: v for k, v in context.items() if k not in touched}
-            ev = merge_evidence(scenario_evidence, evidence, do)
-            grid[i, j] = applied.query(target, evidence=ev, do=do)[state]
-    return grid, tuple(row_s), tuple(col_s)
+    return {k: v for k, v in neutral_context(network).items() if k not in set(mentioned)}
 
 
-def _domains(network, evidence, target, state) -> Chart:
-    from gmnet.viz.plots import heatmap
-
-    grid, domains, periods = scenario_grid(network, target=target, state=state,
-                                           evidence=evidence)
-    what = f"P({target}={state})"
-    fig = heatmap(grid, [d.label for d in domains], [p.name for p in periods],
-                  title=f"{what} by application domain and period (scenarios)",
-                  row_title="domain", column_title="period", colorbar_label=what)
-    i, j = divmod(int(grid.argmax()), grid.shape[1])
-    return Chart("domains", fig, {
-        "target": target, "state": state, "rows": [d.name for d in domains],
-        "columns": [p.name for p in periods], "evidence": evidence, "values": grid.tolist()},
-        f"highest {what}: {grid[i, j]:.1%} for {domains[i].label}, {periods[j].name}")
-
-
-def _mitigations(network, evidence, target, state, samples, rng) -> Chart:
+def _mitigations(network, evidence, target, state, samples, rng, caption=None) -> Chart:
     from gmnet.analysis.mitigations import compare_mitigations
     from gmnet.viz.plots import interval_bars
 
@@ -343,59 +301,42 @@ def _mitigations(network, evidence, target, state, samples, rng) -> Chart:
     groups.append("all")
     what = f"P({target}={state})"
     band = " (bars: 90% of parameter draws)" if intervals else ""
+    if caption is None:
+        from gmnet.viz.labels import figure_caption
+
+        held = {k: v for k, v in _held(network, evidence).items()
+                if network.node(k).role != "mitigation"}
+        caption = figure_caption(
+            network, evidence=evidence, held=held,
+            note=("Each bar sets its mitigations on and the others off by do()"
+                  + (f"; intervals from {samples:,} parameter draws, seed {rng}"
+                     if intervals else "")))
     fig = interval_bars(rows, baseline=result.baseline, groups=groups,
                         title=f"{what} with each mitigation, each layer and all of them{band}",
-                        xlabel=what)
+                        xlabel=what, caption=caption)
     return Chart("mitigations", fig, data,
-                 f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}")
+                 f"no mitigation {result.baseline:.1%}; all on {result.all_on:.1%}", caption)
 
 
-def uncertainty_figure(result, *, title: str | None = None, bins: int = 40):
-    """Histogram and CDF of an uncertainty result's draws, with its 5-95% band and point value.
-
-    ``result`` is a :class:`gmnet.analysis.uncertainty.UncertaintyResult`; save the figure with
-    :func:`gmnet.viz.plots.save_figure`.
-    """
-    from gmnet.viz.plots import uncertainty_distribution
-
-    return uncertainty_distribution(
-        result.draws, point=result.point, bins=bins,
-        xlabel=f"P({result.target}={result.state})",
-        title=title or f"{result.query}: {result.samples:,} draws of the uncertain numbers")
-
-
-def tornado_figure(result, *, title: str | None = None, top: int = 15):
-    """The one-way tornado of a sensitivity result: each input that moves the answer, at the
-    low and the high end of its range (at most ``top`` bars, widest swing first)."""
-    from gmnet.viz.plots import tornado
-
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise InvalidArgumentError(f"top must be an integer of at least 1, got {top!r}")
-    moving = [r for r in result.rows if r.reaches_target and r.swing > 1e-9]
-    if not moving:
-        raise InvalidArgumentError(f"{result.query} does not depend on any uncertain number: "
-                                   "there is nothing to draw")
-    bars = [(r.label, r.output_low, r.output_high) for r in moving]
-    return tornado(bars, baseline=result.point, xlabel=f"P({result.target}={result.state})",
-                   max_bars=top,
-                   title=title or f"Sensitivity of {result.query}, one number at a time")
-
-
-def _uncertainty(network, question: Question, samples: int, rng) -> Chart:
+def _uncertainty(network, question: Question, samples: int, rng, caption=None) -> Chart:
     from gmnet.analysis.uncertainty import uncertainty
 
     result = uncertainty(network, question.target, question.state, evidence=question.evidence,
                          do=question.do, samples=samples, rng=rng)
+    caption = _question_caption(network, question, caption,
+                                note=f"{result.samples:,} draws, seed {rng}")
     fig = uncertainty_figure(result, title=f"{question.description}: {result.samples:,} draws "
-                             f"of the {len(result.inputs)} uncertain numbers it depends on")
+                             f"of the {len(result.inputs)} uncertain numbers it depends on",
+                             caption=caption)
     lo, hi = result.interval(0.9)
     return Chart("uncertainty", fig, result.to_dict(),
                  f"{question.description}: point {result.point:.1%}, median "
-                 f"{result.median:.1%}, 90% of draws in [{lo:.1%}, {hi:.1%}]")
+                 f"{result.median:.1%}, 90% of draws in [{lo:.1%}, {hi:.1%}]", caption)
 
 
-def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
+def _sensitivity(network, question: Question, kind: str, samples, rng, caption=None) -> Chart:
     from gmnet.analysis.sensitivity import sensitivity
+    from gmnet.viz.labels import parameter_label
     from gmnet.viz.plots import interval_bars
 
     base = None
@@ -414,8 +355,10 @@ def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
         if not moving:
             raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
                                        "number: there is nothing to draw")
+        caption = _question_caption(network, question, caption)
         fig = tornado_figure(result, title=f"Sensitivity of {question.description}, one "
-                                           "number at a time")
+                                           "number at a time", network=network,
+                             caption=caption)
         top = max(moving, key=lambda r: r.swing)
         summary = (f"widest swing: {top.label}, {top.output_low:.1%} to "
                    f"{top.output_high:.1%} (point {result.point:.1%})")
@@ -424,14 +367,19 @@ def _sensitivity(network, question: Question, kind: str, samples, rng) -> Chart:
         if not ranked:
             raise InvalidArgumentError(f"{question.text} does not depend on any uncertain "
                                        "number: there is nothing to draw")
-        rows = [(r.label, max(r.st, 0.0), max(r.st - r.st_conf, 0.0), r.st + r.st_conf)
-                for r in ranked]
+        rows = [(parameter_label(network, r.name, r.label), max(r.st, 0.0),
+                 max(r.st - r.st_conf, 0.0), r.st + r.st_conf) for r in ranked]
         groups = ["Critical Unknown" if r.critical_unknown else "ranged number"
                   for r in ranked]
         fig = interval_bars(rows, groups=groups, xlabel="share of the answer's variance",
                             title=f"Which uncertainty matters for {question.description}: "
-                                  "total-order Sobol indices")
+                                  "total-order Sobol indices", percent=False,
+                            interval_label=f"{result.conf_level:.0%} confidence",
+                            caption=(caption := _question_caption(
+                                network, question, caption,
+                                note=f"Sobol N={base}, seed {rng}; whiskers: the index's "
+                                     f"{result.conf_level:.0%} confidence interval")))
         top = ranked[0]
         summary = (f"most of the variance: {top.label}, total-order Sobol index "
                    f"{top.st:.2f} ± {top.st_conf:.2f} ({top.s1:.2f} on its own)")
-    return Chart(kind, fig, result.to_dict(), summary)
+    return Chart(kind, fig, result.to_dict(), summary, caption)

@@ -22,6 +22,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.viz.pathway_layout import context_shortcuts as _context_shortcuts
+from gmnet.viz.pathway_layout import is_phased as _is_phased
+from gmnet.viz.pathway_layout import levels as _levels
+from gmnet.viz.pathway_layout import rank_lines as _rank_lines
+from gmnet.viz.pathway_layout import short_name as _short_name
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network
@@ -50,7 +55,6 @@ _ROLES = {
     "outcome": ("#ffcccc", "filled", "box", 2, "outcome"),
 }
 _FONT = "DejaVu Sans"
-_LONG_EDGE = 2  # rows an arrow may span and still shape the layout
 _SVG_FONTS = "DejaVu Sans,Verdana,Arial,Helvetica,sans-serif"
 _BAR_WIDTH = 56
 _BAR = "#3d6fa8"
@@ -58,6 +62,7 @@ _BAR_OBSERVED = "#1f5fbf"
 _BAR_DO = "#c05a00"
 _BAR_TARGET = "#b3001b"
 _EMPTY = "#e6e6e6"
+_DIRECT = "#4a5561"  # the context's direct effects, written in the node
 _OBSERVED = "#1f5fbf"
 _DO = "#c05a00"
 _TARGET = "#b3001b"
@@ -128,6 +133,17 @@ class Diagram:
         if format == "svg":
             data = _tidy_svg(data.decode("utf-8")).encode("utf-8")
         return data
+
+    def to_frame(self):
+        """Every node's distribution under the diagram's query as a pandas DataFrame indexed by
+        (node, state) (see :func:`gmnet.viz.posteriors.posteriors`); needs marginals."""
+        if self.marginals is None:
+            raise InvalidArgumentError("this diagram shows no probabilities; draw it with a "
+                                       "query, evidence, do or marginals=True")
+        from gmnet.viz.posteriors import Posteriors
+
+        return Posteriors(self.network_name, self.marginals, {v: v for v in self.marginals},
+                          self.evidence, self.do, self.target).to_frame()
 
     def svg(self) -> str:
         """The diagram as SVG text."""
@@ -200,7 +216,7 @@ def diagram_format(path: str | Path, format: str | None = None) -> str:  # noqa:
 def draw(network: Network, query: str | ParsedQuery | None = None, *,
          evidence: Mapping[str, str] | None = None, do: Mapping[str, str] | None = None,
          target: str | None = None, marginals: bool | None = None,
-         title: str | None = None) -> Diagram:
+         title: str | None = None, direction: str | None = None) -> Diagram:
     """Draw ``network``, optionally under a query.
 
     Parameters
@@ -220,6 +236,10 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
         ``True`` with nothing else shows the prior marginals).
     title
         A title above the diagram (default: the query, or the network's title).
+    direction
+        ``"LR"``: the pathway left to right, as the document draws it (default for a network
+        with phases); ``"TB"``: top to bottom, narrower (e.g. for a phone; the default for a
+        network without phases).
 
     Returns
     -------
@@ -268,7 +288,9 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     if title is None:
         title = (_query_title(network, target, state, ev, dd) if (target or ev or dd)
                  else network.title)
-    source = _dot_source(network, probs, ev, dd, target, state, title)
+    if direction is not None and direction not in ("LR", "TB"):
+        raise UnknownNameError("direction", str(direction), ("LR", "TB"))
+    source = _dot_source(network, probs, ev, dd, target, state, title, direction)
     return Diagram(source, network.name, target, state, ev, dd, probs)
 
 
@@ -311,10 +333,17 @@ def _bar(p: float, colour: str) -> str:
             + "".join(cells) + "</TR></TABLE>")
 
 
-def _node_label(network: Network, var: str, probs, ev, dd, target, target_state) -> str:
+def _node_label(network: Network, var: str, probs, ev, dd, target, target_state,
+                direct: list[str] | None = None) -> str:
     node = network.node(var)
     title = node.label or var
     rows = [f'<TR><TD COLSPAN="3" ALIGN="CENTER"><B>{_esc(title)}</B></TD></TR>']
+    if direct:
+        names = [_esc(_short_name(network, p)) for p in direct]
+        lines = ["\u25c2 also set by " + names[0]] + names[1:]
+        text = ",<BR/>".join(lines)
+        rows.append(f'<TR><TD COLSPAN="3" ALIGN="CENTER"><FONT POINT-SIZE="8" '
+                    f'COLOR="{_DIRECT}">{text}</FONT></TD></TR>')
     tag = None
     if var in dd:
         tag = (f'<FONT COLOR="{_DO}"><B>do({_esc(dd[var])})</B></FONT>')
@@ -388,107 +417,96 @@ def _marks(probs, ev, dd, target) -> list[str]:
         marks.append(f'<FONT COLOR="{_TARGET}"><B>thick red border</B></FONT>: target')
     if probs is not None:
         marks.append("bars: probability of each state")
-    marks.append("faint arrows: span several rows")
     return marks
 
 
-def _title_block(title: str, legend: str) -> str:
+def _title_block(title: str, legend: str, notes: list[str] | None = None) -> str:
+    extra = "".join(f'<TR><TD><FONT POINT-SIZE="9" COLOR="#444444">{n}</FONT></TD></TR>'
+                    for n in notes or ())
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD><FONT POINT-SIZE="13"><B>{_esc(title)}</B></FONT></TD></TR>'
-            f"<TR><TD>{legend}</TD></TR></TABLE>")
+            f"<TR><TD>{legend}</TD></TR>{extra}</TABLE>")
 
 
 def _attrs(attrs: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={_quote(v)}" for k, v in attrs.items())
 
 
-def _dot_source(network: Network, probs, ev, dd, target, target_state, title) -> str:
-    levels = _levels(network)
+def _cluster_id(i: int, phase: str) -> str:
+    return f"cluster_{i}_{re.sub(r'[^A-Za-z0-9_]', '_', phase)}"
+
+
+def _dot_source(network: Network, probs, ev, dd, target, target_state, title,
+                direction: str | None = None) -> str:
+    phased = _is_phased(network)
     roles = [r for r in _ROLES if any(network.node(v).role == r for v in network.variables)]
     marks = _marks(probs, ev, dd, target)
-    if not any(levels[v] - levels[p] > _LONG_EDGE for v in network.variables
-               for p in network.parents(v)):
-        marks = marks[:-1]  # no faint arrows to explain
+    bundles, hidden = _context_shortcuts(network) if phased else ({}, {})
+    notes = _shortcut_notes(network, bundles, hidden)
     lines = [
         f"digraph {_quote(network.name)} {{",
-        f'  graph [rankdir="TB", newrank="true", nodesep="0.12", ranksep="0.45", '
+        f'  graph [rankdir="{direction or ("LR" if phased else "TB")}", newrank="true", '
+        'compound="true", '
+        f'nodesep="0.14", ranksep="{"0.5" if phased else "0.4"}", '
         f'fontname="{_FONT}", fontsize="11", labelloc="t", '
-        f'label=<{_title_block(title, _legend(roles, marks))}>, pad="0.2", bgcolor="white"];',
+        f'label=<{_title_block(title, _legend(roles, marks), notes)}>, pad="0.2", '
+        'bgcolor="white"];',
         f'  node [fontname="{_FONT}", fontsize="11"];',
         f'  edge [fontname="{_FONT}", color="#666666", arrowsize="0.7"];',
     ]
-    by_phase: dict[str, list[str]] = {}
-    for var in network.variables:
-        by_phase.setdefault(network.node(var).phase, []).append(var)
-    order = [p for p in _PHASES if p in by_phase] + [p for p in by_phase if p not in _PHASES]
-    for i, phase in enumerate(order):
-        name, bg = _PHASES.get(phase, (phase.title(), "#f7f7f7"))
-        lines.append(f"  subgraph cluster_{i}_{re.sub(r'[^A-Za-z0-9_]', '_', phase)} {{")
-        lines.append(f'    graph [label=<<B>{_esc(name)}</B>>, labeljust="l", style="rounded,'
-                     f'filled", fillcolor="{bg}", color="#b8b8b8", fontsize="12", '
-                     f'fontcolor="#333333", margin="10"];')
-        for var in by_phase[phase]:
+    clusters: dict[str, str] = {}
+    if phased:
+        by_phase: dict[str, list[str]] = {}
+        for var in network.variables:
+            by_phase.setdefault(network.node(var).phase, []).append(var)
+        order = [p for p in _PHASES if p in by_phase] + [p for p in by_phase if p not in _PHASES]
+        for i, phase in enumerate(order):
+            name, bg = _PHASES.get(phase, (phase.title(), "#f7f7f7"))
+            clusters[phase] = _cluster_id(i, phase)
+            lines.append(f"  subgraph {clusters[phase]} {{")
+            lines.append(f'    graph [label=<<B>{_esc(name)}</B>>, labeljust="l", '
+                         f'style="rounded,filled", fillcolor="{bg}", color="#b8b8b8", '
+                         f'fontsize="12", fontcolor="#333333", margin="10"];')
+            for var in by_phase[phase]:
+                label = _node_label(network, var, probs, ev, dd, target, target_state,
+                                    bundles.get(var))
+                lines.append(f"    {_quote(var)} [label={label}, "
+                             f"{_attrs(_node_attrs(network, var, ev, dd, target))}];")
+            lines.append("  }")
+    else:  # an imported network: its own structure, no phase clusters
+        for var in network.variables:
             label = _node_label(network, var, probs, ev, dd, target, target_state)
-            lines.append(f"    {_quote(var)} [label={label}, "
+            lines.append(f"  {_quote(var)} [label={label}, "
                          f"{_attrs(_node_attrs(network, var, ev, dd, target))}];")
-        lines.append("  }")
     for var in network.variables:
         for parent in network.parents(var):
+            if var in bundles and parent in bundles[var] or (var, parent) in hidden:
+                continue
             attrs: dict[str, str] = {}
-            if levels[var] - levels[parent] > _LONG_EDGE:
-                # long arrows (mostly settings acting far down the pathway) fade, so that
-                # the pathway's own arrows can be followed
-                attrs.update(color="#9aa3ad", penwidth="0.8")
             if var in dd:
                 # graph surgery: the intervention cuts this edge; keep it for orientation only
                 attrs.update(style="dashed", color="#c8c8c8", arrowhead="none")
             extra = f" [{_attrs(attrs)}]" if attrs else ""
             lines.append(f"  {_quote(parent)} -> {_quote(var)}{extra};")
-    lines.extend(_rank_lines(levels))
+    if phased:
+        lines.extend(_rank_lines(_levels(network)))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-# Training and deployment run side by side, as the two halves of the document's pathway diagram;
-# everything else is stacked in the document's order.
-_STAGES = {"context": 0, "prevention": 1, "training": 2, "deployment": 2, "detection": 3,
-           "response": 4, "outcome": 5}
-
-
-def _levels(network: Network) -> dict[str, int]:
-    """A row for every node: stages stacked in the document's order, each as deep as its
-    longest chain of internal arrows; a node never sits above one of its parents."""
-    stage = {v: _STAGES.get(network.node(v).phase, 5) for v in network.variables}
-    depth: dict[str, int] = {}
-    for v in network.variables:  # topological order
-        same = [depth[p] + 1 for p in network.parents(v) if stage[p] == stage[v]]
-        depth[v] = max(same, default=0)
-    levels: dict[str, int] = {}
-    base = 0
-    for k in sorted(set(stage.values())):
-        for v in network.variables:
-            if stage[v] == k:
-                above = [levels[p] + 1 for p in network.parents(v) if p in levels]
-                levels[v] = max([base + depth[v], *above])
-        base = 1 + max(levels.values())
-    for v in network.variables:  # arrows pointing back to an earlier stage push nodes down
-        levels[v] = max([levels[v], *[levels[p] + 1 for p in network.parents(v)]])
-    return levels
-
-
-def _rank_lines(levels: Mapping[str, int]) -> list[str]:
-    """Pin every node to its row with an invisible spine (dot alone would let nodes with only
-    a context parent float far from the nodes they act on)."""
-    depth = max(levels.values())
-    spine = [_quote(f"#row {i}") for i in range(depth + 1)]  # no variable name has '#'
-
-    lines = ["  node [shape=point, width=0, height=0, style=invis, label=\"\"];"]
-    lines.append("  " + " -> ".join(spine) + " [style=invis];" if depth else f"  {spine[0]};")
-    for i in range(depth + 1):
-        members = [_quote(v) for v, level in levels.items() if level == i]
-        if members:
-            lines.append(f"  {{ rank=same; {spine[i]}; {'; '.join(members)}; }}")
-    return lines
+def _shortcut_notes(network: Network, bundles, hidden) -> list[str]:
+    notes = []
+    if bundles:
+        notes.append(f'<FONT COLOR="{_DIRECT}">\u25c2 also set by</FONT>: a context '
+                     "setting's direct effect (a modifier), written in the node instead of "
+                     "an arrow from the Context box")
+    by_parent: dict[str, int] = {}
+    for (_, parent) in hidden:
+        by_parent[parent] = by_parent.get(parent, 0) + 1
+    for parent, n in by_parent.items():
+        notes.append(f"not drawn: {_esc(_short_name(network, parent))} \u2192 each "
+                     f"mitigation's adoption ({n} arrows)")
+    return notes
 
 
 # ============================================================================ rendering

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -65,15 +66,39 @@ def _fmt(value: Any) -> str:
     return _esc(value)
 
 
+# a number as text: "27.7%", "+2.00 points", "-36%", "1.5x", "0.12 ± 0.03", "3-12%", "1,000"
+_NUMBER = re.compile(r"^[<>~≈]?[+\-−]?\d[\d,]*(\.\d+)?%?"
+                     r"(\s?(–|-|±)\s?[+\-−]?\d[\d,]*(\.\d+)?%?)?(\s?(x|×|points?))?$")
+
+
+def is_number_text(value: Any) -> bool:
+    """Whether a cell holds a number (or a number written as text): those align right.
+
+    >>> [is_number_text(v) for v in (0.3, "27.7%", "+2.00 points", "0.12 ± 0.03", "3-12%",
+    ...                              "–", "cut by 40%", "type 4", True)]
+    [True, True, True, True, True, True, False, False, False]
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text == "–" or bool(_NUMBER.match(text))
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> str:
     def cell(value: Any, tag: str = "td") -> str:
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        align = "right" if numeric or (isinstance(value, str) and value.endswith("%")) \
-            else "left"
+        align = "right" if is_number_text(value) else "left"
         return f'<{tag} style="{_CELL.format(align=align)}">{_fmt(value)}</{tag}>'
 
-    head = "".join(f'<th style="{_CELL.format(align="left")};background:#f3f5f8">'
-                   f"{_esc(h)}</th>" for h in headers)
+    # a header sits over its column: right-aligned over a column of numbers
+    numeric = [bool(rows) and all(is_number_text(r[i]) for r in rows if i < len(r))
+               for i in range(len(headers))]
+    head = "".join(f'<th style="{_CELL.format(align="right" if num else "left")};'
+                   f'background:#f3f5f8">{_esc(h)}</th>'
+                   for h, num in zip(headers, numeric, strict=True))
     body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
     cap = (f'<caption style="text-align:left;font-weight:bold;padding:2px 0">{_esc(caption)}'
            "</caption>") if caption else ""

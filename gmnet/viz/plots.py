@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.errors import InvalidArgumentError, UnknownNameError
+from gmnet.viz.layout import fit_texts, new_figure, percent_ticks, set_title, styled
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,42 +45,12 @@ _LOW = "#3d6fa8"    # a parameter at the low end of its range
 _HIGH = "#c0392b"   # ... at the high end
 _BAND = "#f2b134"
 _NEUTRAL = "#555555"
-_STYLE = {
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Verdana", "Arial", "Helvetica"],
-    "font.size": 9.5,
-    "axes.titlesize": 11,
-    "axes.labelsize": 9.5,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "svg.fonttype": "none",      # text stays text: searchable, selectable and small
-    "svg.hashsalt": "gmnet",     # stable element ids: the same figure gives the same file
-}
 
 
 # ============================================================================ helpers
-def _figure(width: float, height: float) -> Figure:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise GmnetError("plots need matplotlib; install it with pip install matplotlib "
-                         "(or pip install 'gmnet[analysis]')") from None
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _styled():
-    import matplotlib
-
-    return matplotlib.rc_context(_STYLE)
-
-
-def _title(fig, title: str) -> None:
-    # a figure title, left-aligned (an axes title would be cut off by long tick labels) and
-    # wrapped to the figure's width
-    import textwrap
-
-    width = max(int(fig.get_figwidth() * 11), 30)
-    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=11)
+_figure = new_figure
+_styled = styled
+_title = set_title
 
 
 def _percent_axis(axis) -> None:
@@ -143,17 +114,27 @@ def figure_svg(figure: Figure) -> str:
 def tornado(bars: Sequence[tuple[str, float, float]], *, baseline: float,
             title: str = "Sensitivity: one number at a time",
             xlabel: str = "P(harm)", low_label: str = "number at its low end",
-            high_label: str = "number at its high end", max_bars: int = 15) -> Figure:
+            high_label: str = "number at its high end", max_bars: int = 15,
+            caption: str | None = None) -> Figure:
     """A tornado chart: the output when each number moves to the low and high end of its range.
 
     Parameters
     ----------
     bars
         ``(label, output at the low end, output at the high end)`` per number; drawn widest
-        swing first, at most ``max_bars`` of them.
+        swing first, at most ``max_bars`` of them. Long labels wrap onto two lines.
     baseline
         The output with every number at its point value (the vertical line).
+    caption
+        A line under the figure saying what it assumed (see
+        :func:`gmnet.viz.labels.figure_caption`).
+
+    Each value is written beyond the end of its bar, in its bar's colour; when both ends lie on
+    one side of the baseline the nearer value comes first. The axis is widened until every bar
+    and label lies inside it.
     """
+    from gmnet.viz.labels import wrap_label
+
     rows = []
     for item in bars:
         if len(item) != 3:
@@ -167,25 +148,23 @@ def tornado(bars: Sequence[tuple[str, float, float]], *, baseline: float,
     base = float(_finite([baseline], "tornado baseline")[0])
     rows.sort(key=lambda r: abs(r[2] - r[1]), reverse=True)
     rows = rows[:max_bars]
+    labels = [wrap_label(r[0]) for r in rows]
+    row_height = _row_height(labels)
     with _styled():
-        fig = _figure(7.2, 0.9 + 0.36 * len(rows))
+        fig = _figure(7.6, 1.3 + row_height * len(rows), caption)
         ax = fig.add_subplot()
         y = np.arange(len(rows))[::-1]
+        everything = [base] + [v for r in rows for v in r[1:]]
+        span = max(max(everything) - min(everything), 1e-9)
+        texts = []
         for yi, (_label, lo, hi) in zip(y, rows, strict=True):
-            ax.barh(yi, lo - base, left=base, color=_LOW, height=0.62)
-            ax.barh(yi, hi - base, left=base, color=_HIGH, height=0.62)
-        lows = [r[1] for r in rows]
-        highs = [r[2] for r in rows]
-        span = max(max(lows + highs + [base]) - min(lows + highs + [base]), 1e-9)
-        for yi, (_label, lo, hi) in zip(y, rows, strict=True):
-            for v in (lo, hi):
-                side = 1 if v >= base else -1
-                ax.text(v + side * 0.01 * span, yi, _pct(v), va="center",
-                        ha="left" if side > 0 else "right", fontsize=8, color="#222222")
+            # the longer bar first, so the shorter one stays visible on top of it
+            for v, colour in sorted(((lo, _LOW), (hi, _HIGH)), key=lambda t: -abs(t[0] - base)):
+                ax.barh(yi, v - base, left=base, color=colour, height=0.62)
+            texts += _end_labels(ax, yi, base, [(lo, _LOW), (hi, _HIGH)], 1e-6 * span)
         ax.axvline(base, color=_NEUTRAL, lw=1)
-        ax.set_yticks(y, [r[0] for r in rows])
-        ax.set_xlim(min(lows + [base]) - 0.14 * span, max(highs + lows + [base]) + 0.14 * span)
-        _percent_axis(ax.xaxis)
+        ax.set_yticks(y, labels, fontsize=8.5)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlabel(f"{xlabel}\n(line: all numbers at their point values, {_pct(base)})")
         _title(fig, title)
         from matplotlib.patches import Patch
@@ -193,14 +172,47 @@ def tornado(bars: Sequence[tuple[str, float, float]], *, baseline: float,
         fig.legend(handles=[Patch(color=_LOW, label=low_label),
                             Patch(color=_HIGH, label=high_label)],
                    loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-    return fig
+        fit_texts(fig, ax, texts, low=min(everything), high=max(everything))
+        percent_ticks(ax)
+    return fig.figure
+
+
+def _row_height(labels: Sequence[str]) -> float:
+    """Inches per bar: room for the tallest (wrapped) label."""
+    return (0.34, 0.42, 0.54)[min(max(t.count("\n") for t in labels), 2)]
+
+
+def _end_labels(ax, yi: float, base: float, ends, tie: float) -> list:
+    """Each end's value beyond the end of the bars on its side, nearer value first; an end at
+    the baseline goes on the side with no bar."""
+    right = sorted([e for e in ends if e[0] > base + tie], key=lambda e: e[0])
+    left = sorted([e for e in ends if e[0] < base - tie], key=lambda e: -e[0])
+    for e in ends:
+        if base - tie <= e[0] <= base + tie:
+            (left if right and not left else right).insert(0, e)
+    texts = []
+    for side, group in ((1, right), (-1, left)):
+        if not group:
+            continue
+        edge = max([base] + [v for v, _ in group]) if side > 0 else min(
+            [base] + [v for v, _ in group])
+        xy, coords = (edge, yi), "data"
+        for value, colour in group:
+            text = ax.annotate(_pct(value), xy=xy, xycoords=coords,
+                               xytext=(4 * side, 0), textcoords="offset points",
+                               va="center", ha="left" if side > 0 else "right", fontsize=8,
+                               color=colour, fontweight="bold", annotation_clip=False)
+            texts.append(text)
+            # the next label starts where this one ends
+            xy, coords = ((1, 0.5) if side > 0 else (0, 0.5)), text
+    return texts
 
 
 # ============================================================================ uncertainty
 def uncertainty_distribution(samples: Sequence[float] | np.ndarray, *, point: float | None = None,
                              band: tuple[float, float] = (0.05, 0.95),
                              title: str = "Uncertainty", xlabel: str = "P(harm)",
-                             bins: int = 40) -> Figure:
+                             bins: int = 40, caption: str | None = None) -> Figure:
     """Histogram and CDF of an output over parameter draws, with the ``band`` quantiles shaded.
 
     Parameters
@@ -211,6 +223,8 @@ def uncertainty_distribution(samples: Sequence[float] | np.ndarray, *, point: fl
         The output at the point values (drawn as a dashed line), if known.
     band
         The quantiles to shade, by default the 5-95% band.
+    caption
+        A line under the figure saying what it assumed.
     """
     values = _finite(samples, "uncertainty samples")
     q_lo, q_hi = band
@@ -219,7 +233,7 @@ def uncertainty_distribution(samples: Sequence[float] | np.ndarray, *, point: fl
     lo, med, hi = np.quantile(values, [q_lo, 0.5, q_hi])
     band_label = f"{q_lo:.0%}-{q_hi:.0%} band: {_pct(lo)} to {_pct(hi)}"
     with _styled():
-        fig = _figure(7.2, 3.3)
+        fig = _figure(7.2, 3.3, caption)
         hist_ax, cdf_ax = fig.subplots(1, 2)
         hist_ax.hist(values, bins=bins, color="#8fa9c9", edgecolor="white", linewidth=0.4)
         cdf_x = np.sort(values)
@@ -240,7 +254,7 @@ def uncertainty_distribution(samples: Sequence[float] | np.ndarray, *, point: fl
         handles, labels = cdf_ax.get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8,
                    frameon=False)
-    return fig
+    return fig.figure
 
 
 # ============================================================================ interval bars
@@ -252,7 +266,9 @@ _CYCLE = ("#8fcf8f", "#8fb4df", "#f2b880", "#c9a0dc", "#b9b9b9", "#e6d37a")
 def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]], *,
                   baseline: float | None = None, title: str = "Mitigations compared",
                   xlabel: str = "P(harm)", baseline_label: str = "no mitigation",
-                  groups: Sequence[str] | None = None, sort: bool = False) -> Figure:
+                  groups: Sequence[str] | None = None, sort: bool = False,
+                  caption: str | None = None, percent: bool = True,
+                  interval_label: str = "90% interval") -> Figure:
     """Horizontal bars with intervals, e.g. P(harm) under each mitigation with its 5-95% band.
 
     Parameters
@@ -266,7 +282,18 @@ def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]],
         legend.
     sort
         Order bars by value (lowest first) instead of as given.
+    caption
+        A line under the figure saying what it assumed.
+    percent
+        Values are probabilities (percent labels); ``False`` for other shares (two decimals).
+    interval_label
+        What the intervals are, for the heading of the value column.
+
+    The values are written in a column right of the plot, one per bar, so no label meets a
+    whisker or the reference line.
     """
+    from gmnet.viz.labels import wrap_label
+
     if groups is not None and len(groups) != len(rows):
         raise InvalidArgumentError(f"interval_bars: {len(groups)} groups for {len(rows)} rows; "
                                    "give one group per row")
@@ -297,22 +324,31 @@ def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]],
     for g in names:
         if g not in palette:
             palette[g] = _GROUP_COLOURS.get(g, _CYCLE[len(palette) % len(_CYCLE)])
+    fmt = _pct if percent else (lambda x: f"{x:.2f}")
+    labels = [wrap_label(r[0], 40) for r in items]
+    row_height = _row_height(labels)
     with _styled():
-        fig = _figure(7.2, 1.0 + 0.34 * len(items))
+        fig = _figure(7.6, 1.2 + row_height * len(items), caption)
         ax = fig.add_subplot()
         y = np.arange(len(items))[::-1]
         values = np.array([r[1] for r in items])
         ax.barh(y, values, color=[palette[g] for g in names], height=0.62, edgecolor="#555555",
                 linewidth=0.5)
+        any_interval = False
         for yi, (_label, v, lo, hi) in zip(y, items, strict=True):
             if lo is not None:
+                any_interval = True
                 ax.errorbar(v, yi, xerr=[[v - lo], [hi - v]], fmt="none", ecolor="#222222",
                             elinewidth=1, capsize=3)
-            text = _pct(v) + (f" [{_pct(lo)}, {_pct(hi)}]" if lo is not None else "")
-            right = max(v, hi if hi is not None else v)
-            # an offset in points, not leading spaces: SVG text collapses whitespace
-            ax.annotate(text, (right, yi), xytext=(4, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize=8)
+            text = fmt(v) + (f" [{fmt(lo)}, {fmt(hi)}]" if lo is not None else "")
+            # a column right of the axes: x in axes units, y in data units
+            ax.annotate(text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(6, 0),
+                        textcoords="offset points", va="center", ha="left", fontsize=8,
+                        annotation_clip=False)
+        ax.annotate(f"value [{interval_label}]" if any_interval else "value", (1.0, 1.0),
+                    xycoords="axes fraction", xytext=(6, 2), textcoords="offset points",
+                    va="bottom", ha="left", fontsize=7.5, color="#555555",
+                    annotation_clip=False)
         top = max([r[1] for r in items] + [r[3] for r in items if r[3] is not None]
                   + ([baseline] if baseline is not None else []))
         handles = []
@@ -323,39 +359,56 @@ def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]],
                        for g, c in palette.items()]
         if baseline is not None:
             handles.append(ax.axvline(float(baseline), color=_HIGH, lw=1.2, ls="--",
-                                      label=f"{baseline_label}: {_pct(float(baseline))}"))
+                                      label=f"{baseline_label}: {fmt(float(baseline))}"))
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
                        fontsize=8, frameon=False)
-        ax.set_yticks(y, [r[0] for r in items])
-        ax.set_xlim(0, top * 1.45 if top > 0 else 1)
-        if top <= 1:  # room for the labels, but no tick beyond 100%
-            ax.set_xticks([t for t in ax.get_xticks() if 0 <= t <= 1 + 1e-9])
-        _percent_axis(ax.xaxis)
+        ax.set_yticks(y, labels, fontsize=8.5)
+        ax.set_ylim(-0.6, len(items) - 0.4)
+        ax.set_xlim(0, top * 1.06 if top > 0 else 1)
+        if percent:
+            percent_ticks(ax, clip=top <= 1)
         ax.set_xlabel(xlabel)
         _title(fig, title)
-    return fig
+    return fig.figure
 
 
 # ============================================================================ heatmap
 def heatmap(values: Sequence[Sequence[float]] | np.ndarray, row_labels: Sequence[str],
             column_labels: Sequence[str], *, title: str = "P(harm)", row_title: str = "",
-            column_title: str = "", colorbar_label: str = "P(harm)") -> Figure:
-    """A grid of probabilities with each cell's value written in it."""
+            column_title: str = "", colorbar_label: str = "P(harm)",
+            notes: Sequence[Sequence[str]] | None = None, caption: str | None = None,
+            notes_label: str | None = None) -> Figure:
+    """A grid of probabilities with each cell's value written in it.
+
+    ``notes``, one short text per cell (e.g. the document's range for that cell, or an
+    interval), is written under the value; ``notes_label`` says what they are (under the
+    figure, before ``caption``).
+    """
     grid = np.asarray(values, dtype=float)
     if grid.ndim != 2 or grid.shape != (len(row_labels), len(column_labels)):
         raise InvalidArgumentError(
             f"heatmap: values have shape {grid.shape}, expected ({len(row_labels)}, "
             f"{len(column_labels)}) for {len(row_labels)} rows and {len(column_labels)} columns")
     _finite(grid, "heatmap values")
+    if notes is not None and (len(notes) != grid.shape[0]
+                              or any(len(r) != grid.shape[1] for r in notes)):
+        raise InvalidArgumentError(f"heatmap: notes must have the values' shape {grid.shape}")
+    cell_h = 0.5 if notes is None else 0.66
+    text = " ".join(t for t in ((notes_label or "").strip(), (caption or "").strip()) if t)
     with _styled():
-        fig = _figure(1.8 + 1.15 * len(column_labels), 1.2 + 0.5 * len(row_labels))
+        fig = _figure(2.2 + 1.2 * len(column_labels), 1.3 + cell_h * len(row_labels),
+                      text or None)
         ax = fig.add_subplot()
         vmax = max(float(grid.max()), 1e-9)
         image = ax.imshow(grid, cmap="Reds", vmin=0.0, vmax=vmax, aspect="auto")
         for (i, j), v in np.ndenumerate(grid):
-            ax.text(j, i, _pct(v), ha="center", va="center", fontsize=9,
-                    color="white" if v > 0.6 * vmax else "#222222")
+            colour = "white" if v > 0.6 * vmax else "#222222"
+            note = notes[i][j] if notes is not None else ""
+            ax.text(j, i - (0.13 if note else 0.0), _pct(v), ha="center", va="center",
+                    fontsize=9, fontweight="bold" if note else "normal", color=colour)
+            if note:
+                ax.text(j, i + 0.2, note, ha="center", va="center", fontsize=7, color=colour)
         ax.set_xticks(range(len(column_labels)), [str(c) for c in column_labels])
         ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
         ax.tick_params(length=0)
@@ -367,7 +420,7 @@ def heatmap(values: Sequence[Sequence[float]] | np.ndarray, row_labels: Sequence
         bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
         _percent_axis(bar.ax.yaxis)
         bar.set_label(colorbar_label)
-    return fig
+    return fig.figure
 
 
 def probability_grid(network: Network, rows: str, columns: str, *, target: str = "harm",
@@ -390,6 +443,11 @@ def probability_grid(network: Network, rows: str, columns: str, *, target: str =
         network.node(name)
     if rows == columns:
         raise InvalidArgumentError(f"rows and columns are both {rows!r}; choose two variables")
+    for axis, name in (("rows", rows), ("columns", columns)):
+        if name == target:
+            raise InvalidArgumentError(
+                f"{axis} {name!r} is the target: setting {name} by do() fixes the answer "
+                f"P({target}={state}) to 0 or 1; choose {axis} among the nodes that act on it")
     network.check_state(target, state)
     ctx = dict(neutral_context(network) if context is None else context)
     row_states, col_states = network.states(rows), network.states(columns)
