@@ -8,6 +8,8 @@
 0.277
 """
 
+# first: Ctrl+C while the package loads is a clean exit for the gmnet command
+from gmnet import _interrupt  # noqa: F401
 from gmnet.analysis.audit import AuditReport, audit
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
 from gmnet.analysis.sensitivity import SensitivityResult, sensitivity

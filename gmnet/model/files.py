@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from gmnet.errors import NetworkFileError
+from gmnet.model.inputs import note_input
 
 __all__ = ["validate_shape", "validation_problems", "load_cached"]
 
@@ -68,6 +69,7 @@ def load_cached(path: str | Path | None, default: Path, kind: str,
     target = Path(path) if path is not None else default
     if not target.is_file():
         raise NetworkFileError(str(target), [f"no such {kind} file"])
+    note_input(target)
     key = (str(target.resolve()), target.stat().st_mtime_ns)
     if network is None and key in cache:
         return cache[key]
