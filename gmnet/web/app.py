@@ -47,6 +47,7 @@ from gmnet.errors import (
     NetworkFileError,
     QuerySyntaxError,
     UnknownNameError,
+    clip_message,
 )
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
@@ -116,8 +117,29 @@ def _status_of(exc: GmnetError) -> int:
 
 def _message_of(exc: GmnetError) -> str:
     if isinstance(exc, NetworkFileError):
-        return exc.one_line()
-    return " ".join(str(exc).split())
+        return clip_message(exc.one_line())
+    return clip_message(str(exc))
+
+
+def _malformed_body(errors: Sequence[Mapping[str, Any]]) -> str | None:
+    """What is wrong with a request body that is not a JSON object at all (syntax error,
+    another JSON type, an empty body), or None for an object whose fields are wrong."""
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            ctx = error.get("ctx") or {}
+            reason = ctx.get("error") or "JSON decode error"
+            return clip_message(f"the request body is not valid JSON ({reason}, at character "
+                                f"{loc[1] if len(loc) > 1 else 0}); send one JSON object")
+        if loc == ("body",):
+            got = error.get("input")
+            kind = {list: "an array", str: "a string", int: "a number", float: "a number",
+                    bool: "true or false", type(None): "null or nothing"}.get(type(got))
+            if error.get("type") == "missing":
+                kind = "nothing"
+            return (f"the request body must be a JSON object (with Content-Type: "
+                    f"application/json), got {kind or 'something else'}")
+    return None
 
 
 @contextlib.contextmanager
@@ -587,6 +609,9 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         errors = exc.errors()
+        malformed = _malformed_body(errors)
+        if malformed is not None:
+            return JSONResponse({"error": malformed, "field": "body"}, status_code=400)
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
         name = ".".join(loc) or None
@@ -595,7 +620,7 @@ def _install_handlers(app: FastAPI) -> None:
             message = "unknown field"
         elif first.get("type") == "missing":
             message = "required field is missing"
-        text = f"{name}: {message}" if name else message
+        text = clip_message(f"{name}: {message}" if name else message)
         detail = [{"field": ".".join(str(x) for x in e.get("loc", ())
                                      if x not in ("body", "query", "path")) or None,
                    "message": e.get("msg")} for e in errors]
