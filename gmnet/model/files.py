@@ -51,6 +51,8 @@ def validation_problems(exc: pydantic.ValidationError, labels: Mapping[str, str]
             where = ".".join(loc) or "top level"
         message = {"extra_forbidden": "unknown key",
                    "missing": "required key is missing"}.get(err["type"], err["msg"])
+        if err["type"] == "value_error" and (err.get("ctx") or {}).get("error") is not None:
+            message = str(err["ctx"]["error"])  # our own validators' words, without a prefix
         problems.append(f"{where}: {message}")
     return problems
 

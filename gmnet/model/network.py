@@ -26,6 +26,7 @@ from gmnet.model.expressions import (
 from gmnet.model.files import validate_shape
 from gmnet.model.inputs import note_input
 from gmnet.model.parameters import Parameter
+from gmnet.model.sizes import size_problems
 
 __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bundled_networks",
            "NETWORKS_DIR", "DEFAULT_NETWORK", "MAX_FILE_BYTES"]
@@ -57,6 +58,9 @@ class Network:
         self._parameters = dict(parameters) if parameters is not None else _collect_parameters(
             spec, problems)
         _check_structure(spec, problems)
+        if not problems:  # before any table is built
+            problems += size_problems({v: n.states for v, n in spec.nodes.items()},
+                                      {v: n.parents for v, n in spec.nodes.items()})
         if problems:
             raise NetworkFileError(path, problems)
         self.variables: tuple[str, ...] = tuple(
