@@ -911,7 +911,7 @@ _CACHE: dict[tuple[str, int], Network] = {}
 def _load_cached(resolved: str, mtime: int, shown: str) -> Network:
     key = (resolved, mtime)
     if key not in _CACHE:
-        _CACHE[key] = network_from_dict(read_yaml(Path(resolved)), path=shown)
+        _CACHE[key] = network_from_dict(read_yaml(Path(shown)), path=shown)
     return _CACHE[key]
 
 
