@@ -81,7 +81,7 @@ def test_an_input_reached_through_a_symbolic_or_hard_link_is_refused(capsys, fol
 
 
 def test_export_refuses_to_replace_its_inputs_sidecar(capsys, folder):
-    assert run(capsys, "export", "--network", "n.yaml", "--out", "in.bif")[0] == 0
+    assert run(capsys, "export", "--network", "reward_hacking", "--out", "in.bif")[0] == 0
     assert (folder / "in.bif.gmnet.json").is_file()
     refused(capsys, folder, "export", "--network", "in.bif", "--format", "bif", "--no-sidecar",
             "--out", "in.bif.gmnet.json",
@@ -91,7 +91,7 @@ def test_export_refuses_to_replace_its_inputs_sidecar(capsys, folder):
 
 
 def test_import_refuses_an_output_that_links_to_its_input(capsys, folder):
-    assert run(capsys, "export", "--network", "n.yaml", "--out", "in.bif")[0] == 0
+    assert run(capsys, "export", "--network", "reward_hacking", "--out", "in.bif")[0] == 0
     os.symlink("in.bif", folder / "out.yaml")
     refused(capsys, folder, "import", "in.bif", "--out", "out.yaml", "--force",
             says="cannot write out.yaml: it is an input of this command (in.bif)")

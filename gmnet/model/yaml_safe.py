@@ -140,8 +140,8 @@ def _children(node: Node) -> list[Node]:
 def load_yaml_text(text: str, *, path: str = "<text>") -> Any:
     """The data of one YAML document, read within the bounds above; a NetworkFileError names
     ``path`` and the line of any problem."""
-    loader = _Loader(text)
     try:
+        loader = _Loader(text)  # reads the text's first characters: may fail already
         try:
             root = loader.get_single_node()
             if root is None:
