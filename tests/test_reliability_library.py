@@ -259,3 +259,23 @@ def test_no_call_mutates_a_loaded_network(tmp_path_factory, situation, call):
     except GmnetError:
         pass  # impossible evidence, a mitigation in evidence, ...: refused, still unchanged
     assert _fingerprint(NET) == BEFORE
+
+
+def test_web_bodies_with_a_duplicate_key_or_deep_nesting_name_what_is_wrong():
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from gmnet.web import create_app
+
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
+    headers = {"content-type": "application/json"}
+    r = client.post("/api/query", content='{"target": "harm", "target": "goal_misgeneralizes"}',
+                    headers=headers)
+    assert r.status_code == 400
+    assert r.json() == {"error": "the request body gives 'target' twice; give each field once",
+                        "field": "target"}
+    r = client.post("/api/query", content='{"evidence": ' + "[" * 30000 + "]" * 30000 + "}",
+                    headers=headers)
+    assert r.status_code == 400
+    assert r.json() == {"error": "the request body cannot be read as JSON (nested too deeply, "
+                        "or not UTF-8 text); send one JSON object", "field": "body"}

@@ -454,6 +454,11 @@ class _BodyLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        duplicate = _duplicate_key(body)
+        if duplicate is not None:
+            bad = ApiError(400, f"the request body gives {duplicate!r} twice; give each field "
+                           "once", duplicate)
+            return await _send_json(send, 400, bad.body())
         replayed = False
 
         async def replay():
@@ -466,6 +471,33 @@ class _BodyLimit:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+
+def _duplicate_key(body: bytes) -> str | None:
+    """The first key given twice in one object of a JSON body (dotted from the top), or None
+    (also for a body that is not JSON: the validation reports that)."""
+    import json
+
+    class _Twice(Exception):
+        pass
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                raise _Twice(key)
+            seen[key] = value
+        return seen
+
+    if not body.strip().startswith(b"{"):
+        return None
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except _Twice as exc:
+        return clip_message(str(exc.args[0]), 120)
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 class _Guard:
@@ -629,6 +661,10 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         text = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 400 and text == "There was an error parsing the body":
+            return JSONResponse({"error": "the request body cannot be read as JSON (nested too "
+                                 "deeply, or not UTF-8 text); send one JSON object",
+                                 "field": "body"}, status_code=400)
         if exc.status_code == 404:
             text = f"no such page or endpoint: {request.url.path}"
         elif exc.status_code == 405:
