@@ -102,12 +102,19 @@ def test_health_answers_past_2000_idle_connections(tmp_path):
             s.close()
 
 
-def test_a_connection_that_never_finishes_its_headers_is_closed(tmp_path):
+def test_a_connection_that_never_finishes_its_headers_or_body_is_closed(tmp_path):
     with served(tmp_path, "--header-timeout", "0.5") as (port, _):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
             slow.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line
             start = time.monotonic()
             assert slow.recv(1) == b""  # closed by the server, not by our 10 s timeout
+            assert time.monotonic() - start < 9
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as slow_body:
+            slow_body.sendall(b"POST /api/query HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+                              b"\r\n{\"target\"")  # then nothing more of the 100 bytes
+            start = time.monotonic()
+            assert slow_body.recv(1) == b""
             assert time.monotonic() - start < 9
         assert get(port, "/api/health")[0] == 200  # others still served
 
