@@ -17,6 +17,8 @@ document's baseline, and the answer says so):
 0.1754
 """
 
+# first: Ctrl+C while the package loads is a clean exit for the gmnet command
+from gmnet import _interrupt  # noqa: F401
 from gmnet._version import __version__
 from gmnet.analysis.ask import Answer, Resolved, answer, ask, resolve, with_interval
 from gmnet.analysis.audit import AuditReport, audit

@@ -15,6 +15,7 @@ Every message names the bad item, says what would be valid and, where it helps, 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ImpossibleEvidenceError",
     "InvalidArgumentError",
     "did_you_mean",
+    "clip_message",
 ]
 
 
@@ -86,3 +88,28 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
     """The closest of ``choices`` to ``name``, if one is close enough."""
     matches = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+MAX_MESSAGE_CHARS = 600
+_LONG_RUN = re.compile(r"\S{121,}")
+
+
+def clip_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` on one line, with long inputs it echoes cut: a run of more than 120 characters
+    without a space keeps its first 60 and last 20, and a line still over ``limit`` characters
+    keeps its beginning and end, saying how much was left out.
+
+    >>> clip_message("unknown variable " + "x" * 1000)[-45:]
+    'x...[920 characters]...xxxxxxxxxxxxxxxxxxxx'
+    """
+    line = " ".join(str(text).split())
+
+    def cut(match: re.Match) -> str:
+        run = match.group(0)
+        return f"{run[:60]}...[{len(run) - 80} characters]...{run[-20:]}"
+
+    line = _LONG_RUN.sub(cut, line)
+    if len(line) > limit:
+        head, tail = line[: limit * 2 // 3], line[-(limit // 4):]
+        line = f"{head} ...[{len(line) - len(head) - len(tail)} characters]... {tail}"
+    return line

@@ -64,13 +64,25 @@ def assert_error(response, status, field, *fragments):
     (b'{"scenario": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}', "scenario",
      "at most 8 items"),
     (b'{"evidenc": {}}', "evidenc", "unknown field"),
-    (b'[1, 2, 3]', None, "valid dictionary"),
-    (b'null', None, "valid dictionary"),
-    (b'', None, "required field is missing"),
 ])
 def test_malformed_query_bodies_name_the_field(client, raw, field, fragment):
     assert_error(client.post("/api/query", content=raw, headers=JSON_HEADERS), 422, field,
                  fragment)
+
+
+@pytest.mark.parametrize("raw, what", [
+    (b'[1, 2, 3]', "must be a JSON object (with Content-Type: application/json), got an array"),
+    (b'null', "must be a JSON object (with Content-Type: application/json), got null"),
+    (b'"harm"', "must be a JSON object (with Content-Type: application/json), got a string"),
+    (b'', "must be a JSON object (with Content-Type: application/json), got nothing"),
+    (b'{"target": "harm",}', "is not valid JSON (Expecting property name enclosed in double "
+                             "quotes, at character 18)"),
+])
+def test_a_body_that_is_not_a_json_object_is_400_naming_the_body(client, raw, what):
+    r = client.post("/api/query", content=raw, headers=JSON_HEADERS)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "body"
+    assert r.json()["error"].startswith("the request body " + what), r.json()
 
 
 @pytest.mark.parametrize("body, field, fragment", [

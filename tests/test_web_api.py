@@ -215,11 +215,13 @@ def test_query_errors_name_the_field(client, body, status, field, message):
     assert payload["error"].startswith(message)
 
 
-def test_malformed_json_is_422(client):
+def test_malformed_json_is_400_naming_the_body(client):
     r = client.post("/api/query", content=b"{not json", headers={"content-type":
                                                                   "application/json"})
-    assert r.status_code == 422
-    assert "error" in r.json()
+    assert r.status_code == 400
+    assert r.json() == {"error": "the request body is not valid JSON (Expecting property name "
+                        "enclosed in double quotes, at character 1); send one JSON object",
+                        "field": "body"}
 
 
 def test_unknown_endpoint_and_method(client):

@@ -396,7 +396,7 @@ def compare_mitigations(
     evidence: Mapping[str, str] | None = None,
     do: Mapping[str, str] | None = None,
     context: str = "neutral",
-    keep_priors: Iterable[str] = (),
+    keep_priors: Iterable[str] | None = (),
     target: str = "harm",
     state: str = "yes",
 ) -> MitigationComparison:
@@ -419,7 +419,7 @@ def compare_mitigations(
         their priors.
     keep_priors
         Context nodes left at their priors even with ``context="neutral"``: e.g. those whose
-        prior a scenario has replaced.
+        prior a scenario has replaced (None or empty: none; one name may be given alone).
     target, state
         What to reduce (default P(harm = yes)).
 
@@ -432,7 +432,7 @@ def compare_mitigations(
     """
     if context not in CONTEXT_MODES:
         raise UnknownNameError("context", str(context), CONTEXT_MODES)
-    keep_priors = set(keep_priors)
+    keep_priors = _names(keep_priors, "keep_priors")
     for v in sorted(keep_priors):
         if v not in network.variables:
             raise UnknownNameError("variable", str(v), network.variables, context="in keep_priors")
@@ -543,3 +543,20 @@ def _summarise(network_name, target, state, evidence, do, context, mitigations,
     return MitigationComparison(
         network_name, target, state, dict(evidence), dict(do), context, tuple(mitigations), p,
         float(as_adopted), tuple(portfolios), tuple(values), tuple(interactions), tuple(layers))
+
+
+def _names(value: object, what: str) -> set[str]:
+    """A set of variable names from None, one name, or an iterable of names."""
+    if value is None:
+        return set()
+    if isinstance(value, str):
+        return {value}
+    try:
+        names = set(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise InvalidArgumentError(f"{what} must be variable names (a list), got "
+                                   f"{type(value).__name__}") from None
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"{what} must be variable names, got {name!r}")
+    return names

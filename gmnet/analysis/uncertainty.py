@@ -805,6 +805,9 @@ def _plot_format(path: Path) -> str:
 def check_plot_path(path: str | Path) -> Path:
     """Check that a plot can be written to ``path`` (a .png or .svg file in a folder that
     exists), before anything is computed; returns it as a Path."""
+    if not str(path).strip():
+        raise InvalidArgumentError("an empty plot file name; name a .png or .svg file, "
+                                   "e.g. out/plot.svg")
     path = Path(path)
     _plot_format(path)
     check_destination(path)

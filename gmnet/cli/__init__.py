@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from gmnet.errors import GmnetError, NetworkFileError
+from gmnet.errors import GmnetError, NetworkFileError, clip_message
 
 __all__ = ["cli", "main"]
 
@@ -41,7 +41,19 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 unexpected failure, 2 bad input)."""
+    """Run the CLI; returns the exit code (0 ok, 1 unexpected failure, 2 bad input,
+    130 interrupted)."""
+    from gmnet._interrupt import interrupted_code
+    from gmnet.model.inputs import guard_inputs
+
+    try:
+        with guard_inputs():
+            return _main(argv)
+    except KeyboardInterrupt:  # between the handlers below, or while they print
+        return interrupted_code()
+
+
+def _main(argv: list[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:  # `gmnet` or `python -m gmnet` alone: the help, not a usage error
         args = ["--help"]
@@ -52,33 +64,48 @@ def main(argv: list[str] | None = None) -> int:
 
         keep_freed_memory()
     try:
-        cli.main(args=args, prog_name="gmnet", standalone_mode=False)
+        with cli.make_context("gmnet", args) as ctx:
+            cli.invoke(ctx)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("gmnet: interrupted", err=True)
-        return 130
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        from gmnet._interrupt import interrupted_code
+
+        return interrupted_code()
     except click.UsageError as exc:
-        click.echo(f"gmnet: error: {_one_line(exc.format_message())}", err=True)
+        _error(exc.format_message())
         return 2
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        return exc.exit_code if exc.exit_code != 1 else 2
     except NetworkFileError as exc:
-        click.echo(f"gmnet: error: {exc.one_line()}", err=True)
+        _error(exc.one_line())
         return 2
     except GmnetError as exc:
-        click.echo(f"gmnet: error: {_one_line(str(exc))}", err=True)
+        _error(str(exc))
         return 2
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a file that cannot be read or written: the user can fix it
-        click.echo(f"gmnet: error: {_os_error(exc)}", err=True)
+        _error(_os_error(exc))
+        return 2
+    except (RecursionError, MemoryError) as exc:
+        if debug:
+            raise
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large for memory"
+        _error(f"the input is {what} to handle; make it smaller")
         return 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
             raise
-        click.echo(f"gmnet: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+        click.echo(f"gmnet: internal error: {type(exc).__name__}: {clip_message(str(exc))} "
                    "(rerun with --debug for the traceback)", err=True)
         return 1
     return 0
+
+
+def _error(message: str) -> None:
+    click.echo(f"gmnet: error: {clip_message(message)}", err=True)
 
 
 def _one_line(text: str) -> str:
@@ -103,4 +130,9 @@ def _os_error(exc: OSError) -> str:
 
 
 def entry() -> None:  # pragma: no cover - console script
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass
+    sys.exit(code)

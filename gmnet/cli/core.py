@@ -256,13 +256,12 @@ def _check_report_options(report_path: str, no_report: bool) -> None:
     if given and no_report:
         raise InvalidArgumentError("give --report FILE or --no-report, not both")
     if given:
-        folder = Path(report_path).parent
+        from gmnet.io.atomic import check_destination
+
         if str(report_path).strip() == "" or Path(report_path).is_dir():
             raise InvalidArgumentError(f"--report {report_path!r} is not a file name; give "
                                        "one like out/report.html")
-        if not folder.is_dir():
-            raise InvalidArgumentError(f"cannot write {report_path}: folder {folder} does not "
-                                       "exist")
+        check_destination(report_path)  # folder exists and is writable, not an input
 
 
 def _has_pathway(net) -> bool:

@@ -89,6 +89,10 @@ def import_command(file: str | None, out: str, fmt: str | None, name: str | None
         raise InvalidArgumentError(f"--out {out}: a gmnet network file ends in .yaml")
     if target.exists() and not force:
         raise InvalidArgumentError(f"--out {out} exists; add --force to replace it")
+    if file is not None:
+        from gmnet.model.inputs import note_input
+
+        note_input(file, with_sidecar=not no_sidecar)  # --out may not replace it (via links)
     check_destination(target)  # before the import, which can take a while
     if classic is not None:
         from gmnet.io.classic import classic_network

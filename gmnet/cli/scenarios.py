@@ -221,6 +221,10 @@ def audit(markdown: bool, out: str | None, opts: Options) -> None:
             "the audit applies the document's scenarios itself; drop --scenario "
             f"({', '.join(opts.extras['scenario'])})")
     net = apply_worldview(opts.network(), opts.extras.get("worldview"))
+    if out is not None:
+        from gmnet.io.atomic import check_destination
+
+        check_destination(out)  # before the audit's work, and never over an input
     report = run_audit(net)
     if opts.json:
         import json

@@ -9,6 +9,13 @@ import click
 
 from gmnet.cli.common import echo
 from gmnet.errors import GmnetError, InvalidArgumentError
+from gmnet.web.connections import (
+    BACKLOG,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    connection_limit,
+    guarded_protocol,
+)
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -28,8 +35,21 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Threads that compute answers.")
 @click.option("--access-log", is_flag=True, help="Log every request.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also accept requests whose Host header is NAME (repeatable), e.g. the "
+                   "machine's name when --host is not loopback. Always accepted: the --host "
+                   "address, localhost, 127.0.0.1 and ::1.")
+@click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True,
+              type=click.IntRange(8, 100_000),
+              help="Connections held at once; beyond it the oldest idle one is closed (lowered "
+                   "to fit the open-files limit).")
+@click.option("--header-timeout", default=DEFAULT_HEADER_TIMEOUT, show_default=True,
+              type=click.FloatRange(min=0.1, max=3600),
+              help="Seconds a connection has to send its request head (or the next part of "
+                   "its body) before it is closed.")
 def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, timeout: float,
-          workers: int, access_log: bool) -> None:
+          workers: int, access_log: bool, allow_hosts: tuple[str, ...], max_connections: int,
+          header_timeout: float) -> None:
     """Explore what-ifs in a local web page: the diagram with live probabilities, scenarios,
     worldviews, mitigations, P(harm) with its uncertainty band.
 
@@ -43,12 +63,7 @@ def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, t
     from gmnet.web import create_app
 
     loopback = _is_loopback(host)
-    if loopback:
-        allowed: tuple[str, ...] | None = LOOPBACK_NAMES
-    elif host in ("0.0.0.0", "::"):
-        allowed = None  # any address of this machine: the Host header cannot be predicted
-    else:
-        allowed = (*LOOPBACK_NAMES, host.strip("[]").lower())
+    allowed = allowed_hosts(host, allow_hosts)
     app = create_app(list(networks) or None, timeout=timeout, workers=workers,
                      allowed_hosts=allowed)
     sock = _bind(host, port)
@@ -58,8 +73,12 @@ def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, t
     served = ", ".join(app.state.gmnet.networks)
     echo(f"gmnet: serving {served} at {url} (Ctrl+C to stop)")
     if not loopback:
-        echo(f"gmnet: warning: listening on {host}, not loopback: other machines can reach "
-             "this page (no authentication)", err=True)
+        everywhere = host.strip("[]") in ("0.0.0.0", "::")
+        where = "every network interface of this machine" if everywhere else host
+        echo(f"gmnet: warning: listening on {where}, not loopback: any machine that can reach "
+             f"port {bound_port} can use this page and its JSON API (no authentication): every "
+             f"question, analysis and diagram of {served}. Host names accepted: "
+             f"{', '.join(allowed)} (add more with --allow-host NAME)", err=True)
     if open_browser:
         import threading
         import webbrowser
@@ -67,7 +86,11 @@ def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, t
         browse = url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
         threading.Timer(0.8, webbrowser.open, args=(browse,)).start()
     config = uvicorn.Config(app, log_level="warning", access_log=access_log,
-                            timeout_graceful_shutdown=3, server_header=False)
+                            timeout_graceful_shutdown=3, server_header=False, backlog=BACKLOG)
+    config.load()
+    config.http_protocol_class = guarded_protocol(
+        config.http_protocol_class, max_connections=connection_limit(max_connections),
+        header_timeout=header_timeout)
     if access_log:
         # the server's own chatter stays at warning; the request lines are at info, so the
         # access logger alone is turned up (at warning it would drop every request line)
@@ -79,6 +102,19 @@ def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, t
         server.run(sockets=[sock])
     finally:
         sock.close()
+
+
+def allowed_hosts(host: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The Host header values the server accepts: the bind address, the loopback names and
+    every ``extra`` name (checked: a name or address, no port or path)."""
+    names = [host.strip("[]").lower(), *LOOPBACK_NAMES]
+    for name in extra:
+        clean = name.strip().strip("[]").lower()
+        if not clean or any(ch in clean for ch in "/ @?#") or clean.count(":") == 1:
+            raise InvalidArgumentError(f"--allow-host {name!r}: give a host name or address "
+                                       "without port or path, e.g. --allow-host mybox.local")
+        names.append(clean)
+    return tuple(dict.fromkeys(names))
 
 
 def _is_loopback(host: str) -> bool:
@@ -112,7 +148,7 @@ def _bind(host: str, port: int) -> socket.socket:
                                        "another with --port (or --port 0 for any free one)"
                                        ) from None
         raise InvalidArgumentError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(128)
+    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
 

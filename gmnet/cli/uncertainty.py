@@ -69,7 +69,7 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     from gmnet.analysis.uncertainty import check_plot_path
     from gmnet.analysis.uncertainty import uncertainty as run_uncertainty
 
-    if plot:
+    if plot is not None:
         check_plot_path(plot)  # before the draws, not after
     net, parsed, evidence, do, resolved = _question(query_text, opts)
     with progress_bar(samples, "drawing") as update:
@@ -155,7 +155,7 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     from gmnet.analysis.sensitivity import sensitivity as run_sensitivity
     from gmnet.analysis.uncertainty import check_plot_path
 
-    if plot:
+    if plot is not None:
         check_plot_path(plot)  # before the analysis, not after
     net, parsed, evidence, do, resolved = _question(query_text, opts)
     refuse_soft(parsed.soft, "sensitivity")

@@ -19,6 +19,7 @@ Grammar
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,13 +37,32 @@ class ExpressionError(Exception):
     """Raised for a malformed expression; the loader turns it into a NetworkFileError problem."""
 
 
+#: The longest expression accepted, in characters, and its deepest nesting (operators,
+#: calls and parentheses inside one another).
+MAX_EXPRESSION_CHARS = 20_000
+MAX_EXPRESSION_DEPTH = 100
+
+
+def _shown(text: str) -> str:
+    text = str(text)
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
+
+
 @lru_cache(maxsize=4096)
 def parse_expression(text: str) -> ast.Expression:
-    """Parse ``text`` and check that it uses only the allowed constructs."""
+    """Parse ``text`` and check that it uses only the allowed constructs, within the limits
+    :data:`MAX_EXPRESSION_CHARS` and :data:`MAX_EXPRESSION_DEPTH`."""
+    if len(str(text)) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression {_shown(text)} is {len(str(text))} characters long; "
+                              f"the limit is {MAX_EXPRESSION_CHARS}")
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"expression {text!r} does not parse: {exc.msg}") from None
+        raise ExpressionError(f"expression {_shown(text)} does not parse: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError, OverflowError):
+        raise ExpressionError(f"expression {_shown(text)} is nested too deeply to read; the "
+                              f"limit is {MAX_EXPRESSION_DEPTH} levels") from None
+    _check_depth(tree, text)
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(
@@ -57,7 +77,24 @@ def parse_expression(text: str) -> ast.Expression:
                 raise ExpressionError(f"expression {text!r}: functions take no keyword arguments")
         if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str):
             raise ExpressionError(f"expression {text!r}: constant {node.value!r} is not allowed")
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not (
+                isinstance(node.value, float) and math.isfinite(node.value)
+                or isinstance(node.value, int) and abs(node.value) < 10**300):
+            raise ExpressionError(f"expression {_shown(text)}: the number "
+                                  f"{_shown(ast.get_source_segment(text, node) or '')} is too "
+                                  "large to compute with")
     return tree
+
+
+def _check_depth(tree: ast.AST, text: str) -> None:
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise ExpressionError(f"expression {_shown(text)} is nested more than "
+                                  f"{MAX_EXPRESSION_DEPTH} levels deep; split it or write "
+                                  "a sum with fewer terms")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 _ALLOWED_NODES = (

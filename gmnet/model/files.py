@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from gmnet.errors import NetworkFileError
+from gmnet.model.inputs import note_input
 
 __all__ = ["validate_shape", "validation_problems", "load_cached"]
 
@@ -50,6 +51,8 @@ def validation_problems(exc: pydantic.ValidationError, labels: Mapping[str, str]
             where = ".".join(loc) or "top level"
         message = {"extra_forbidden": "unknown key",
                    "missing": "required key is missing"}.get(err["type"], err["msg"])
+        if err["type"] == "value_error" and (err.get("ctx") or {}).get("error") is not None:
+            message = str(err["ctx"]["error"])  # our own validators' words, without a prefix
         problems.append(f"{where}: {message}")
     return problems
 
@@ -68,6 +71,7 @@ def load_cached(path: str | Path | None, default: Path, kind: str,
     target = Path(path) if path is not None else default
     if not target.is_file():
         raise NetworkFileError(str(target), [f"no such {kind} file"])
+    note_input(target)
     key = (str(target.resolve()), target.stat().st_mtime_ns)
     if network is None and key in cache:
         return cache[key]

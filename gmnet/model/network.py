@@ -10,10 +10,9 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import yaml
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
-from gmnet.model import schema
+from gmnet.model import schema, yaml_safe
 from gmnet.model.compiled import CompiledModel
 from gmnet.model.expressions import (
     COMBINATION_RULES,
@@ -25,14 +24,16 @@ from gmnet.model.expressions import (
     parse_expression,
 )
 from gmnet.model.files import validate_shape
+from gmnet.model.inputs import note_input
 from gmnet.model.parameters import Parameter
+from gmnet.model.sizes import size_problems
 
 __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bundled_networks",
            "NETWORKS_DIR", "DEFAULT_NETWORK", "MAX_FILE_BYTES"]
 
 NETWORKS_DIR = Path(__file__).resolve().parent.parent.parent / "networks"
 DEFAULT_NETWORK = "goal_misgeneralization"
-MAX_FILE_BYTES = 5_000_000
+MAX_FILE_BYTES = yaml_safe.MAX_FILE_BYTES
 # other tools' formats, read through gmnet.io.formats (BIF, XMLBIF, Hugin NET, GeNIe XDSL, UAI)
 FOREIGN_EXTENSIONS = (".bif", ".xml", ".xmlbif", ".net", ".xdsl", ".uai")
 SUM_TOLERANCE = 1e-9
@@ -57,6 +58,9 @@ class Network:
         self._parameters = dict(parameters) if parameters is not None else _collect_parameters(
             spec, problems)
         _check_structure(spec, problems)
+        if not problems:  # before any table is built
+            problems += size_problems({v: n.states for v, n in spec.nodes.items()},
+                                      {v: n.parents for v, n in spec.nodes.items()})
         if problems:
             raise NetworkFileError(path, problems)
         self.variables: tuple[str, ...] = tuple(
@@ -881,24 +885,8 @@ def _resolve(path_or_name: str | Path | None) -> Path:
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file safely (no object construction), with a size limit."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise NetworkFileError(str(path), [f"cannot read: {exc.strerror}"]) from None
-    if size > MAX_FILE_BYTES:
-        raise NetworkFileError(str(path), [f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NetworkFileError(str(path), [f"cannot read as UTF-8 text: {exc}"]) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise NetworkFileError(str(path), [f"not valid YAML{where}: {problem}"]) from None
+    """Read a YAML data file safely and within bounds: see :mod:`gmnet.model.yaml_safe`."""
+    return yaml_safe.read_yaml(path)
 
 
 def network_from_dict(data: Any, *, path: str = "<memory>") -> Network:
@@ -916,6 +904,7 @@ def load_network(path_or_name: str | Path | None = None) -> Network:
     :func:`gmnet.io.formats.import_network`.
     """
     path = _resolve(path_or_name)
+    note_input(path, with_sidecar=path.suffix.lower() in FOREIGN_EXTENSIONS)
     if path.suffix.lower() in FOREIGN_EXTENSIONS:
         from gmnet.io.formats import load_foreign
 
@@ -929,12 +918,13 @@ _CACHE: dict[tuple[str, int], Network] = {}
 def _load_cached(resolved: str, mtime: int, shown: str) -> Network:
     key = (resolved, mtime)
     if key not in _CACHE:
-        _CACHE[key] = network_from_dict(read_yaml(Path(resolved)), path=shown)
+        _CACHE[key] = network_from_dict(read_yaml(Path(shown)), path=shown)
     return _CACHE[key]
 
 
 def validate_file(path: str | Path) -> Network:
     """Load and validate a network file; raises NetworkFileError listing every problem."""
+    note_input(path, with_sidecar=Path(path).suffix.lower() in FOREIGN_EXTENSIONS)
     if Path(path).suffix.lower() in FOREIGN_EXTENSIONS:
         from gmnet.io.formats import import_network
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
 
 Number = StrictFloat | StrictInt
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
@@ -81,6 +89,15 @@ class TableCPT(_Strict):
     kind: Literal["table"]
     rows: list[list[Number]]
     source: StrictStr = Field(min_length=1)
+
+    @field_validator("rows")
+    @classmethod
+    def _rectangular(cls, rows: list[list[float]]) -> list[list[float]]:
+        for k, row in enumerate(rows[1:], start=2):
+            if len(row) != len(rows[0]):
+                raise ValueError(f"row {k} has {len(row)} probabilities but row 1 has "
+                                 f"{len(rows[0])}; every row needs one per state")
+        return rows
 
 
 class CalibratedRouteCPT(_Strict):

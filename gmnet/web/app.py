@@ -50,6 +50,7 @@ from gmnet.errors import (
     NetworkFileError,
     QuerySyntaxError,
     UnknownNameError,
+    clip_message,
 )
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
@@ -120,8 +121,29 @@ def _status_of(exc: GmnetError) -> int:
 
 def _message_of(exc: GmnetError) -> str:
     if isinstance(exc, NetworkFileError):
-        return exc.one_line()
-    return " ".join(str(exc).split())
+        return clip_message(exc.one_line())
+    return clip_message(str(exc))
+
+
+def _malformed_body(errors: Sequence[Mapping[str, Any]]) -> str | None:
+    """What is wrong with a request body that is not a JSON object at all (syntax error,
+    another JSON type, an empty body), or None for an object whose fields are wrong."""
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            ctx = error.get("ctx") or {}
+            reason = ctx.get("error") or "JSON decode error"
+            return clip_message(f"the request body is not valid JSON ({reason}, at character "
+                                f"{loc[1] if len(loc) > 1 else 0}); send one JSON object")
+        if loc == ("body",):
+            got = error.get("input")
+            kind = {list: "an array", str: "a string", int: "a number", float: "a number",
+                    bool: "true or false", type(None): "null or nothing"}.get(type(got))
+            if error.get("type") == "missing":
+                kind = "nothing"
+            return (f"the request body must be a JSON object (with Content-Type: "
+                    f"application/json), got {kind or 'something else'}")
+    return None
 
 
 @contextlib.contextmanager
@@ -474,6 +496,11 @@ class _BodyLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        duplicate = _duplicate_key(body)
+        if duplicate is not None:
+            bad = ApiError(400, f"the request body gives {duplicate!r} twice; give each field "
+                           "once", duplicate)
+            return await _send_json(send, 400, bad.body())
         replayed = False
 
         async def replay():
@@ -486,6 +513,33 @@ class _BodyLimit:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+
+def _duplicate_key(body: bytes) -> str | None:
+    """The first key given twice in one object of a JSON body (dotted from the top), or None
+    (also for a body that is not JSON: the validation reports that)."""
+    import json
+
+    class _Twice(Exception):
+        pass
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                raise _Twice(key)
+            seen[key] = value
+        return seen
+
+    if not body.strip().startswith(b"{"):
+        return None
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except _Twice as exc:
+        return clip_message(str(exc.args[0]), 120)
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 class _Guard:
@@ -628,6 +682,9 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         errors = exc.errors()
+        malformed = _malformed_body(errors)
+        if malformed is not None:
+            return JSONResponse({"error": malformed, "field": "body"}, status_code=400)
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
         name = ".".join(loc) or None
@@ -636,7 +693,7 @@ def _install_handlers(app: FastAPI) -> None:
             message = "unknown field"
         elif first.get("type") == "missing":
             message = "required field is missing"
-        text = f"{name}: {message}" if name else message
+        text = clip_message(f"{name}: {message}" if name else message)
         detail = [{"field": ".".join(str(x) for x in e.get("loc", ())
                                      if x not in ("body", "query", "path")) or None,
                    "message": e.get("msg")} for e in errors]
@@ -645,6 +702,10 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         text = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 400 and text == "There was an error parsing the body":
+            return JSONResponse({"error": "the request body cannot be read as JSON (nested too "
+                                 "deeply, or not UTF-8 text); send one JSON object",
+                                 "field": "body"}, status_code=400)
         if exc.status_code == 404:
             text = f"no such page or endpoint: {request.url.path}"
         elif exc.status_code == 405:

@@ -13,7 +13,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictFloat,
+    StrictInt,
     StringConstraints,
     field_validator,
 )
@@ -90,9 +92,9 @@ class QueryRequest(Situation):
     """P(target | evidence, do(...)) at the network's point values."""
 
     target: Name | None = Field(None, description="The variable asked about (default: the "
-                                "network's outcome, e.g. harm).")
+        "network's outcome, e.g. harm).")
     state: Name | None = Field(None, description="One state of the target: its probability is "
-                               "returned as `probability` (default: the first state).")
+        "returned as `probability` (default: the first state).")
 
 
 class QueryResponse(BaseModel):
@@ -132,7 +134,7 @@ class DiagramRequest(QueryRequest):
     """The pathway diagram (SVG) with every node's probability under the question."""
 
     title: str | None = Field(None, max_length=300, description="A title above the diagram "
-                              "(default: the question in query syntax).")
+        "(default: the question in query syntax).")
 
 
 class CompareRequest(Situation):
@@ -141,28 +143,33 @@ class CompareRequest(Situation):
 
     target: Name = Field("harm", description="What the mitigations should reduce.")
     state: Name = Field("yes", description="The target's state whose probability is reduced.")
-    all_portfolios: bool = Field(False, description="Also list P(target) for every one of the "
-                                 "2**k portfolios.")
-    samples: int = Field(0, ge=0, le=MAX_SAMPLES, description="Also draw the uncertain numbers "
-                         "this many times: each row gets its 90% interval and the share of "
-                         f"paired draws in which it beats the next (0: none; at most "
-                         f"{MAX_SAMPLES}).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
-                      "gives the same numbers.")
+    all_portfolios: StrictBool = Field(
+        False, description="Also list P(target) for every one of the "
+        "2**k portfolios.")
+    samples: StrictInt = Field(
+        0, ge=0, le=MAX_SAMPLES, description="Also draw the uncertain numbers "
+        "this many times: each row gets its 90% interval and the share of "
+        f"paired draws in which it beats the next (0: none; at most "
+        f"{MAX_SAMPLES}).")
+    seed: StrictInt = Field(
+        0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
+        "gives the same numbers.")
 
 
 class UncertaintyRequest(QueryRequest):
     """The distribution of P(target=state | ...) over draws of the uncertain numbers."""
 
-    samples: int = Field(2000, ge=1, le=MAX_SAMPLES,
+    samples: StrictInt = Field(2000, ge=1, le=MAX_SAMPLES,
                          description=f"Parameter draws (at most {MAX_SAMPLES}).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
-                      "gives the same numbers.")
+    seed: StrictInt = Field(
+        0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
+        "gives the same numbers.")
     unknowns: bool | list[Name] = Field(
         True, description="Critical Unknowns to include: all that apply (true), none (false), "
         "or their keys.")
-    bins: int = Field(0, ge=0, le=200, description="Also return a histogram of the draws with "
-                      "this many bins (0: none).")
+    bins: StrictInt = Field(
+        0, ge=0, le=200, description="Also return a histogram of the draws with "
+        "this many bins (0: none).")
 
 
 class SensitivityRequest(QueryRequest):
@@ -172,10 +179,10 @@ class SensitivityRequest(QueryRequest):
         "tornado", description="`tornado`: each number at the low and high end of its range, "
         "the rest at their points; `sobol`: that and global Sobol indices (first and total "
         "order, with confidence intervals).")
-    samples: int = Field(1024, ge=8, le=MAX_SOBOL_SAMPLES, description="Sobol base sample "
-                         "size N, a power of 2 (the design has N (d + 2) rows for d numbers; "
-                         f"at most {MAX_SOBOL_SAMPLES}).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the Sobol design.")
+    samples: StrictInt = Field(1024, ge=8, le=MAX_SOBOL_SAMPLES, description="Sobol base sample "
+        "size N, a power of 2 (the design has N (d + 2) rows for d numbers; "
+        f"at most {MAX_SOBOL_SAMPLES}).")
+    seed: StrictInt = Field(0, ge=0, le=2**32 - 1, description="Seed of the Sobol design.")
     unknowns: bool | list[Name] = Field(
         True, description="Critical Unknowns to include: all that apply (true), none (false), "
         "or their keys.")
@@ -232,5 +239,5 @@ class NetworkDescription(BaseModel):
 class ErrorBody(BaseModel):
     error: str = Field(description="What was wrong and what would be valid.")
     field: str | None = Field(None, description="The request field at fault, e.g. "
-                              "`evidence.shift_type`, when one is.")
+        "`evidence.shift_type`, when one is.")
     detail: Any | None = None
