@@ -117,7 +117,8 @@ function drawCompare() {
   svg.append(svgEl("line", { x1: labelW, x2: W - right, y1: axisY, y2: axisY, class: "axis" }));
   for (const [p, label] of ticks(max, Math.max(3, Math.floor((W - labelW - right) / 55)))) {
     svg.append(svgEl("line", { x1: x(p), x2: x(p), y1: axisY, y2: axisY + 3, class: "axis" }));
-    svg.append(svgEl("text", { x: x(p), y: axisY + 14, "text-anchor": "middle", class: "tick" }, label));
+    const anchor = x(p) < 16 ? "start" : x(p) > W - 16 ? "end" : "middle";
+    svg.append(svgEl("text", { x: x(p), y: axisY + 14, "text-anchor": anchor, class: "tick" }, label));
   }
   box.replaceChildren(svg, valueTable(r));
   for (const label of labels) clip(label, narrow ? W - 12 : labelW - 14);

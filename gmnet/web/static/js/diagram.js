@@ -62,6 +62,12 @@ function scaleFor(svg, which, room) {
   return Math.max(whole, LEGIBLE_PX / parseFloat(svg.dataset.minFont)); // fit: legible
 }
 
+/** Size the diagram for the box's width (after a resize: centred on the target again). */
+export function resizeDiagram() {
+  sizeDiagram();
+  if (mode !== "whole") centreOn(focused);
+}
+
 export function sizeDiagram() {
   const svg = $("#diagram svg");
   if (!svg) return;

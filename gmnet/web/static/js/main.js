@@ -5,7 +5,7 @@ import { ApiError, api, isAbort } from "./api.js";
 import { DRAWS, changedByMitigations, mitigationNames, nodeOf, normaliseMitigations, onChange,
   page, question, readURL, situation, state, writeURL } from "./state.js";
 import { buildControls, labelOpenNodes, syncControls, wireControls } from "./controls.js";
-import { showDiagram, showDiagramFallback, showDiagramPlaceholder, sizeDiagram, wireDiagram }
+import { resizeDiagram, showDiagram, showDiagramFallback, showDiagramPlaceholder, wireDiagram }
   from "./diagram.js";
 import { redrawBand, showBand } from "./band.js";
 import { redrawTornado, showTornado } from "./tornado.js";
@@ -223,9 +223,14 @@ async function refresh() {
   if (mitigationNames().length && !changedByMitigations().has(state.target)) {
     lastCompareKey = null;
     const node = nodeOf(state.target);
-    explainCompare((node ? node.label : state.target) + " comes before every mitigation in the " +
-      "network: no mitigation can change it, so there is nothing to compare. Ask about harm " +
-      "(or another node downstream) to compare the mitigations.");
+    const name = node ? node.label : state.target;
+    const seen = Object.keys(state.evidence).filter((k) => changedByMitigations().has(k));
+    explainCompare(name + " is not downstream of any mitigation in the network. " + (seen.length
+      ? "The mitigations change it only through what is observed downstream (" +
+        seen.map((k) => k + "=" + state.evidence[k]).join(", ") + "), and the comparison " +
+        "leaves such observations out, so there is nothing to compare."
+      : "No mitigation can change it, so there is nothing to compare.") +
+      " Ask about harm (or another node downstream) to compare the mitigations.");
   } else if (mitigationNames().length) {
     const body = compareBody();
     const key = JSON.stringify(body);
@@ -289,7 +294,7 @@ window.addEventListener("resize", () => {
     redrawCompare();
     redrawTornado();
     redrawBand();
-    sizeDiagram();
+    resizeDiagram();
   }, 150);
 });
 
