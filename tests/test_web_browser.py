@@ -283,6 +283,7 @@ def chart_checks(page, width: int) -> None:
         assert len(boxes) >= 5, chart
         assert not overlapping(boxes), (chart, overlapping(boxes))
         assert max(b["x1"] for b in boxes) <= width, chart
+    assert not [t for t in page.locator("#compare .row-label").all_text_contents() if "…" in t]
     labels = page.locator("#sensitivity .row-label").all_text_contents()
     assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
     assert not any(label.endswith("…") and label.startswith("Critical Unknown") for label in labels)
@@ -402,3 +403,36 @@ def test_the_page_is_es_modules_served_as_javascript(base_url):
         assert r.headers["content-type"].split(";")[0] in ("text/javascript",
                                                            "application/javascript")
     assert not (static / "app.js").exists()
+
+
+def test_the_diagram_zooms_and_pans(page):
+    page.goto(page.base + "/")
+    settled(page)
+    box = page.locator("#diagram")
+    fit = float(box.get_attribute("data-text-px"))
+    assert fit >= 9.9
+    page.locator("#zoom-in").click()
+    assert float(box.get_attribute("data-text-px")) == pytest.approx(fit * 1.25, abs=0.1)
+    assert box.get_attribute("data-mode") == "zoom"
+    assert page.locator("#zoom-fit").get_attribute("aria-pressed") == "false"
+    page.locator("#zoom-whole").click()
+    whole = float(box.get_attribute("data-text-px"))
+    assert whole < fit
+    # the whole diagram fits the card's width; Fit is wider than the card (the text would
+    # be too small otherwise) and is moved around by dragging, which opens no node
+    assert page.evaluate("document.querySelector('#diagram').scrollWidth "
+                         "<= document.querySelector('#diagram').clientWidth + 1")
+    page.locator("#zoom-fit").click()
+    assert page.evaluate("document.querySelector('#diagram').scrollWidth "
+                         "> document.querySelector('#diagram').clientWidth")
+    start = page.evaluate("[document.querySelector('#diagram').scrollLeft, "
+                          "document.querySelector('#diagram').scrollTop]")
+    b = box.bounding_box()
+    page.mouse.move(b["x"] + 500, b["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(b["x"] + 200, b["y"] + 150, steps=6)
+    page.mouse.up()
+    end = page.evaluate("[document.querySelector('#diagram').scrollLeft, "
+                        "document.querySelector('#diagram').scrollTop]")
+    assert end[0] - start[0] == pytest.approx(300, abs=2)
+    assert not page.locator("#details").is_visible()
