@@ -436,3 +436,17 @@ def test_the_diagram_zooms_and_pans(page):
                         "document.querySelector('#diagram').scrollTop]")
     assert end[0] - start[0] == pytest.approx(300, abs=2)
     assert not page.locator("#details").is_visible()
+
+
+def test_on_a_phone_a_tap_shows_everything_the_number_assumed(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + "/?scenario=autonomous_agents")
+    settled(page)
+    shown = page.locator("#assumptions li:visible").all_inner_texts()
+    assert len(shown) == 1  # one line in the sticky headline
+    page.locator("#assumptions").click()
+    sheet = page.locator("#details")
+    assert sheet.is_visible()
+    answer = api(page, "/api/query", {"scenario": ["autonomous_agents"]})
+    assert sheet.locator(".assumptions-full li").all_inner_texts() == answer["assumptions"]
+    assert answer["statement"] in sheet.inner_text()

@@ -10,7 +10,7 @@ import { resizeDiagram, showDiagram, showDiagramFallback, showDiagramPlaceholder
 import { redrawBand, showBand } from "./band.js";
 import { redrawTornado, showTornado } from "./tornado.js";
 import { explainCompare, forgetCompare, redrawCompare, showCompare } from "./compare.js";
-import { closeSheet, showInfo } from "./sheet.js";
+import { closeSheet, openSheet, showInfo } from "./sheet.js";
 
 let seq = 0;                // guards against answers to stale questions
 let inflight = [];
@@ -264,6 +264,13 @@ async function start() {
   document.querySelectorAll("[data-info]").forEach((b) =>
     b.addEventListener("click", () => showInfo(b.dataset.info)));
   $("#details-close").addEventListener("click", closeSheet);
+  // on a phone the headline keeps one line of what it assumed: a tap shows all of it
+  $("#assumptions").addEventListener("click", () => {
+    const r = page.answer;
+    if (!r) return;
+    openSheet("What this number assumed", el("p", {}, el("code", { text: r.statement })),
+      el("ul", { class: "assumptions-full" }, (r.assumptions || []).map((a) => el("li", { text: a }))));
+  });
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeSheet(); });
   try {
     const networks = await api.networks();
