@@ -52,24 +52,8 @@ async function refreshDescription(signal) {
 }
 
 // ------------------------------------------------------------------ a link's bad parts
-/** Ask the link's question; while the server names a part of it that this network does not
- * have (a scenario, a state, a worldview), leave that part out. What was left out, in words. */
-async function repairLink() {
-  const notes = [];
-  for (let round = 0; round < 8; round++) {
-    try {
-      await api.query(question());
-      break;
-    } catch (err) {
-      if (!(err instanceof ApiError) || !err.aboutQuestion) break;
-      const part = dropPart(err.field);
-      if (!part) break;
-      notes.push([part, err.message + (err.field ? " (" + err.field + ")" : "")]);
-    }
-  }
-  return notes;
-}
-
+/** The part of the question the server's error names, left out (a scenario, a state, a
+ * worldview this network does not have): the part in words, or null if it is not one. */
 function dropPart(field) {
   if (!field) return null;
   if (field === "scenario" && state.scenario.length) {
@@ -168,26 +152,38 @@ function settle(my) {
   document.body.dataset.seq = String(my);
 }
 
-async function refresh() {
+async function refresh(repair = false) {
   const my = ++seq;
   for (const c of inflight) c.abort();
   inflight = [];
   const signal = () => { const c = new AbortController(); inflight.push(c); return c.signal; };
   document.body.classList.add("busy");
-  const q = question();
-  $("#p-label").textContent = "P(" + state.target + " = " + state.targetState + ")";
-
-  // the answer first: if the question cannot be answered, nothing else is asked
+  const label = () => { $("#p-label").textContent = "P(" + state.target + " = " + state.targetState + ")"; };
+  label();
+  // the answer first: if the question cannot be answered, nothing else is asked. A link's
+  // first question loses the parts the server does not know, each named once in linkNote
   let r;
-  try {
-    r = await api.query(q, signal());
-  } catch (err) {
-    if (my !== seq || isAbort(err)) return;
-    noAnswer(err);
-    settle(my);
-    return;
+  for (;;) {
+    try {
+      r = await api.query(question(), signal());
+      break;
+    } catch (err) {
+      if (my !== seq || isAbort(err)) return;
+      const part = repair && err instanceof ApiError && err.aboutQuestion && (linkNote || []).length < 8
+        ? dropPart(err.field) : null;
+      if (!part) {
+        noAnswer(err);
+        settle(my);
+        return;
+      }
+      linkNote = [...(linkNote || []), [part, err.message + (err.field ? " (" + err.field + ")" : "")]];
+      syncControls();
+      writeURL();
+    }
   }
   if (my !== seq) return;
+  const q = question();
+  label();
   showError(null);
   page.answer = r;
   const out = $("#p-value");
@@ -281,13 +277,8 @@ async function start() {
     if (!state.network || !networks.some((n) => n.name === state.network)) state.network = page.defaultNetwork;
     pick.value = state.network;
     await loadNetwork();
-    const notes = await repairLink();
-    if (notes.length) {
-      linkNote = notes;
-      syncControls();
-    }
     writeURL();
-    await refresh();
+    await refresh(true);
   } catch (err) {
     noAnswer(err);
     settle(seq);
@@ -305,5 +296,5 @@ window.addEventListener("resize", () => {
   }, 150);
 });
 
-window.gmnetPage = { state, refresh };
+window.gmnetPage = { state, refresh: () => refresh() };
 start();
