@@ -3,6 +3,7 @@ download). The numbers the page shows must equal the API's."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -31,10 +32,9 @@ MITIGATIONS = ("adversarial_training", "objective_specification", "interpretabil
 ALL_OFF = {m: "off" for m in MITIGATIONS}
 
 
-@pytest.fixture(scope="module")
-def base_url():
-    """The app on uvicorn in a background thread, on a free loopback port."""
-    app = create_app()
+@contextlib.contextmanager
+def serving(app):
+    """``app`` on uvicorn in a background thread, on a free loopback port: its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -51,6 +51,13 @@ def base_url():
     server.should_exit = True
     thread.join(10)
     sock.close()
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    """The app with the bundled network."""
+    with serving(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -379,7 +386,12 @@ def test_a_bad_share_link_gives_one_message_and_a_working_page(page):
     assert page.locator("#diagram svg").count() == 1
     assert page.locator("#compare svg").count() == 1
     assert "scenario" not in page.url and "shift_type" not in page.url
-    # and it works: the next change answers, and the message goes
+    # the message can be put away, and the page works: the next change answers
+    page.locator("#error .dismiss").click()
+    assert not error.is_visible()
+    page.goto(page.base + "/?scenario=nope")
+    seq = settled(page)
+    assert error.is_visible() and "scenario=nope" in error.inner_text()
     page.locator("#ctx-shift_type").select_option("extreme")
     settled(page, seq)
     assert shown_probability(page)[1] == pytest.approx(0.277, abs=1e-12)
@@ -450,3 +462,25 @@ def test_on_a_phone_a_tap_shows_everything_the_number_assumed(page):
     answer = api(page, "/api/query", {"scenario": ["autonomous_agents"]})
     assert sheet.locator(".assumptions-full li").all_inner_texts() == answer["assumptions"]
     assert answer["statement"] in sheet.inner_text()
+
+
+def test_two_networks_on_a_phone(browser):
+    with serving(create_app(["goal_misgeneralization", "reward_hacking"])) as url:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        seq = settled(page)
+        assert page.locator("#network-pick").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.locator("#network").select_option("reward_hacking")
+        settled(page, seq)
+        assert "network=reward_hacking" in page.url
+        expected = httpx.post(url + "/api/query", json={"network": "reward_hacking"},
+                              timeout=30).json()["probability"]
+        assert shown_probability(page)[1] == expected
+        assert page.locator("#compare-card").is_hidden()  # no mitigations in that network
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        context.close()
+        assert not errors

@@ -94,7 +94,9 @@ function showError(err) {
     box.hidden = false;
     box.replaceChildren(el("b", { text: "This link asked for what the page cannot answer; " +
       "it shows the rest. Left out:" }), el("ul", {}, linkNote.map(([part, why]) =>
-      el("li", {}, el("code", { text: part }), ": " + why))));
+      el("li", {}, el("code", { text: part }), ": " + why))),
+    el("button", { type: "button", class: "close dismiss", "aria-label": "dismiss the message",
+      text: "×", onclick: () => { linkNote = null; showError(null); } }));
     return;
   }
   if (!err) { box.hidden = true; box.textContent = ""; return; }
