@@ -328,18 +328,29 @@ def test_openapi_schema_describes_the_api(client):
 
 
 def test_page_and_assets_are_local(client):
+    import re
+
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<script src="/static/app.js"></script>' in page.text
-    for asset, kind in (("/static/app.js", "javascript"), ("/static/style.css", "css")):
-        r = client.get(asset)
-        assert r.status_code == 200 and kind in r.headers["content-type"]
-    texts = [page.text, client.get("/static/app.js").text, client.get("/static/style.css").text]
-    for text in texts:
+    assert '<script type="module" src="/static/js/main.js"></script>' in page.text
+    # the page's ES modules: main.js and everything it imports, each served as JavaScript
+    scripts, todo = {}, ["/static/js/main.js"]
+    while todo:
+        path = todo.pop()
+        if path in scripts:
+            continue
+        r = client.get(path)
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"], path
+        scripts[path] = r.text
+        todo += ["/static/js/" + m for m in re.findall(r'from "\./([a-z]+\.js)"', r.text)]
+    assert len(scripts) >= 8
+    css = client.get("/static/style.css")
+    assert css.status_code == 200 and "css" in css.headers["content-type"]
+    for text in [page.text, css.text, *scripts.values()]:
         for marker in ("https://", "//cdn", "@import", "url(http"):
             assert marker not in text
-    # the only absolute URL in the script is the SVG namespace (an identifier, never fetched)
-    assert client.get("/static/app.js").text.count("http://") == 1
+    # the only absolute URL in the scripts is the SVG namespace (an identifier, never fetched)
+    assert sum(text.count("http://") for text in scripts.values()) == 1
 
 
 def test_health(client):

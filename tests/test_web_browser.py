@@ -3,6 +3,7 @@ download). The numbers the page shows must equal the API's."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -31,10 +32,9 @@ MITIGATIONS = ("adversarial_training", "objective_specification", "interpretabil
 ALL_OFF = {m: "off" for m in MITIGATIONS}
 
 
-@pytest.fixture(scope="module")
-def base_url():
-    """The app on uvicorn in a background thread, on a free loopback port."""
-    app = create_app()
+@contextlib.contextmanager
+def serving(app):
+    """``app`` on uvicorn in a background thread, on a free loopback port: its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -51,6 +51,13 @@ def base_url():
     server.should_exit = True
     thread.join(10)
     sock.close()
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    """The app with the bundled network."""
+    with serving(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +119,11 @@ def test_scenario_and_mitigation_numbers_equal_the_api(page):
     page.goto(page.base + "/")
     seq = settled(page)
     text, value = shown_probability(page)
-    first = api(page, "/api/query", {"do": ALL_OFF})
+    # the page asks the plain question, as the command line does: the baseline context holds
+    # every mitigation off, so the switched-off mitigations are not said again
+    first = api(page, "/api/query", {})
     expected = first["probability"]
+    assert expected == api(page, "/api/query", {"do": ALL_OFF})["probability"]
     assert value == expected and text == percent(expected)
     # the page asks what the command line asks: the baseline context, stated under the number
     assert expected == gmnet.ask("P(harm=yes)").probability
@@ -246,3 +256,231 @@ def test_screenshot_and_phone_width(page, tmp_path):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator("#p-value").is_visible()
     page.screenshot(path=str(tmp_path / "gmnet-phone.png"))
+
+
+# ============================================================================ visual checks
+# what a person would see, measured: rendered sizes and boxes, not pixels
+TEXT_PX = """() => [...document.querySelectorAll('#diagram svg text')].map(
+    t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a)"""
+TEXT_BOXES = """sel => [...document.querySelectorAll(sel + ' svg text')].map(t => {
+    const b = t.getBoundingClientRect();
+    return {text: t.textContent, x0: b.left, y0: b.top, x1: b.right, y1: b.bottom}; })"""
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of text boxes that overlap by more than half a pixel each way."""
+    out = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > 0.5
+                    and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > 0.5):
+                out.append((a["text"], b["text"]))
+    return out
+
+
+def chart_checks(page, width: int) -> None:
+    """At the viewport's width: nothing scrolls sideways, the diagram's text at Fit size is
+    legible, and the tornado's (and comparison's) labels are whole, distinct and apart."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.locator("#diagram").get_attribute("data-mode") == "fit"
+    sizes = page.evaluate(TEXT_PX)
+    assert len(sizes) > 50 and min(sizes) >= 9.9, f"diagram text at Fit: {min(sizes):.1f}px"
+    for chart in ("#sensitivity", "#compare"):
+        boxes = page.evaluate(TEXT_BOXES, chart)
+        assert len(boxes) >= 5, chart
+        assert not overlapping(boxes), (chart, overlapping(boxes))
+        assert max(b["x1"] for b in boxes) <= width, chart
+    assert not [t for t in page.locator("#compare .row-label").all_text_contents() if "…" in t]
+    labels = page.locator("#sensitivity .row-label").all_text_contents()
+    assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+    assert not any(label.endswith("…") and label.startswith("Critical Unknown") for label in labels)
+
+
+def test_screenshots_at_desktop_and_phone_size(page, tmp_path):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(page.base + "/?scenario=autonomous_agents&do.shift_type=extreme")
+    settled(page)
+    chart_checks(page, 1400)
+    # the measure can fail: the whole diagram in the card has text well under 10px
+    page.locator("#zoom-whole").click()
+    assert min(page.evaluate(TEXT_PX)) < 9.9
+    page.locator("#zoom-fit").click()
+    desktop = tmp_path / "gmnet-1400x900.png"
+    page.screenshot(path=str(desktop), full_page=True)
+    print(f"screenshot: {desktop}")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    # the charts are redrawn at the phone's width
+    page.wait_for_function("() => Number(document.querySelector('#sensitivity svg')"
+                           ".getAttribute('width')) <= 390", timeout=10_000)
+    chart_checks(page, 390)
+    # the legible view is centred on the target: harm is within the diagram's box
+    inside = page.evaluate("""() => {
+        const b = document.querySelector('#diagram').getBoundingClientRect();
+        const n = document.querySelector('#diagram g.node[data-node=harm]').getBoundingClientRect();
+        return n.left >= b.left - 1 && n.right <= b.right + 1 && n.top >= b.top - 1
+            && n.bottom <= b.bottom + 1; }""")
+    assert inside
+    # the node the scenario observes is shown as set by it, not as the baseline's
+    assert page.locator("#ctx-spec_quality option").first.inner_text() == "— scenario: low —"
+    note = page.locator(".ctx[data-node=spec_quality] .ctx-note")
+    assert note.is_visible() and note.inner_text() == "Autonomous agents observes low"
+    assert page.locator("#ctx-capability_level option").first.inner_text() == (
+        "— baseline: human level —")
+    phone = tmp_path / "gmnet-390x844.png"
+    page.screenshot(path=str(phone), full_page=True)
+    print(f"screenshot: {phone}")
+    # the node sheet on a phone: the source of every number is within the screen
+    page.locator("#diagram g.node[data-node=harm]").click()
+    sheet = page.locator("#details")
+    assert sheet.is_visible()
+    sources = page.evaluate("""() => [...document.querySelectorAll('#details td.src')].map(
+        td => { const b = td.getBoundingClientRect();
+                return [b.left, b.right, td.scrollWidth - td.clientWidth]; })""")
+    assert len(sources) >= 4  # P(harm | goal fails, shift type) and its modifiers
+    assert all(left >= 0 and right <= 390 and hidden <= 0 for left, right, hidden in sources)
+    assert page.evaluate("document.querySelector('#details').scrollWidth") <= 390
+    sheet_shot = tmp_path / "gmnet-390x844-node.png"
+    page.screenshot(path=str(sheet_shot))
+    print(f"screenshot: {sheet_shot}")
+
+
+def test_an_outcome_can_be_observed(page):
+    # "given harm, how likely was the shift extreme?"
+    page.goto(page.base + "/?target=shift_type&state=extreme&e.harm=yes")
+    seq = settled(page)
+    assert page.locator("#obs-harm").input_value() == "yes"
+    assert page.locator("#panel-observations").get_attribute("open") is not None
+    expected = api(page, "/api/query", {"target": "shift_type", "state": "extreme",
+                                        "evidence": {"harm": "yes"}})
+    assert expected["query"] == "P(shift_type=extreme | harm=yes)"
+    assert shown_probability(page)[1] == expected["probability"]
+    assert page.locator("#query-text").inner_text() == expected["query"]
+    # a root node as target: no meaningless bars, a reason instead
+    assert page.locator("#compare svg").count() == 0
+    assert "Distribution shift type is not downstream of any mitigation" in (
+        page.locator("#compare").inner_text())
+    assert "harm=yes" in page.locator("#compare").inner_text()
+    # choosing an observation from the panel asks again; clearing it too
+    page.locator("#obs-harm").select_option("")
+    settled(page, seq)
+    prior = api(page, "/api/query", {"target": "shift_type", "state": "extreme"})["probability"]
+    assert shown_probability(page)[1] == prior == pytest.approx(0.25)
+    assert "e.harm" not in page.url
+
+
+def test_a_bad_share_link_gives_one_message_and_a_working_page(page):
+    page.goto(page.base + "/?do.shift_type=huge&scenario=nope")
+    seq = settled(page)
+    error = page.locator("#error")
+    assert error.is_visible()
+    text = error.inner_text()
+    assert text.startswith("This link asked for what the page cannot answer")
+    assert "do.shift_type=huge: unknown state 'huge' for shift_type" in text
+    assert "scenario=nope: unknown scenario 'nope'" in text
+    body = page.locator("body").inner_text()
+    assert body.count("unknown state 'huge'") == 1 and body.count("unknown scenario") == 1
+    assert "drawing…" not in body and "computing…" not in body
+    # the rest of the link is answered: the plain question, its diagram and charts
+    assert shown_probability(page)[1] == api(page, "/api/query", {})["probability"]
+    assert page.locator("#diagram svg").count() == 1
+    assert page.locator("#compare svg").count() == 1
+    assert "scenario" not in page.url and "shift_type" not in page.url
+    # the message can be put away, and the page works: the next change answers
+    page.locator("#error .dismiss").click()
+    assert not error.is_visible()
+    page.goto(page.base + "/?scenario=nope")
+    seq = settled(page)
+    assert error.is_visible() and "scenario=nope" in error.inner_text()
+    page.locator("#ctx-shift_type").select_option("extreme")
+    settled(page, seq)
+    assert shown_probability(page)[1] == pytest.approx(0.277, abs=1e-12)
+    assert not error.is_visible()
+
+
+def test_the_page_is_es_modules_served_as_javascript(base_url):
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[1] / "gmnet" / "web" / "static"
+    html = (static / "index.html").read_text()
+    assert '<script type="module" src="/static/js/main.js"></script>' in html
+    modules = sorted(static.glob("js/*.js"))
+    assert len(modules) >= 8
+    for module in modules:
+        lines = module.read_text().count("\n")
+        assert lines <= 400, f"{module.name}: {lines} lines"
+        r = httpx.get(f"{base_url}/static/js/{module.name}", timeout=10)
+        assert r.status_code == 200
+        # a module script runs only when served with a JavaScript MIME type
+        assert r.headers["content-type"].split(";")[0] in ("text/javascript",
+                                                           "application/javascript")
+    assert not (static / "app.js").exists()
+
+
+def test_the_diagram_zooms_and_pans(page):
+    page.goto(page.base + "/")
+    settled(page)
+    box = page.locator("#diagram")
+    fit = float(box.get_attribute("data-text-px"))
+    assert fit >= 9.9
+    page.locator("#zoom-in").click()
+    assert float(box.get_attribute("data-text-px")) == pytest.approx(fit * 1.25, abs=0.1)
+    assert box.get_attribute("data-mode") == "zoom"
+    assert page.locator("#zoom-fit").get_attribute("aria-pressed") == "false"
+    page.locator("#zoom-whole").click()
+    whole = float(box.get_attribute("data-text-px"))
+    assert whole < fit
+    # the whole diagram fits the card's width; Fit is wider than the card (the text would
+    # be too small otherwise) and is moved around by dragging, which opens no node
+    assert page.evaluate("document.querySelector('#diagram').scrollWidth "
+                         "<= document.querySelector('#diagram').clientWidth + 1")
+    page.locator("#zoom-fit").click()
+    assert page.evaluate("document.querySelector('#diagram').scrollWidth "
+                         "> document.querySelector('#diagram').clientWidth")
+    start = page.evaluate("[document.querySelector('#diagram').scrollLeft, "
+                          "document.querySelector('#diagram').scrollTop]")
+    b = box.bounding_box()
+    page.mouse.move(b["x"] + 500, b["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(b["x"] + 200, b["y"] + 150, steps=6)
+    page.mouse.up()
+    end = page.evaluate("[document.querySelector('#diagram').scrollLeft, "
+                        "document.querySelector('#diagram').scrollTop]")
+    assert end[0] - start[0] == pytest.approx(300, abs=2)
+    assert not page.locator("#details").is_visible()
+
+
+def test_on_a_phone_a_tap_shows_everything_the_number_assumed(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + "/?scenario=autonomous_agents")
+    settled(page)
+    shown = page.locator("#assumptions li:visible").all_inner_texts()
+    assert len(shown) == 1  # one line in the sticky headline
+    page.locator("#assumptions").click()
+    sheet = page.locator("#details")
+    assert sheet.is_visible()
+    answer = api(page, "/api/query", {"scenario": ["autonomous_agents"]})
+    assert sheet.locator(".assumptions-full li").all_inner_texts() == answer["assumptions"]
+    assert answer["statement"] in sheet.inner_text()
+
+
+def test_two_networks_on_a_phone(browser):
+    with serving(create_app(["goal_misgeneralization", "reward_hacking"])) as url:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        seq = settled(page)
+        assert page.locator("#network-pick").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.locator("#network").select_option("reward_hacking")
+        settled(page, seq)
+        assert "network=reward_hacking" in page.url
+        expected = httpx.post(url + "/api/query", json={"network": "reward_hacking"},
+                              timeout=30).json()["probability"]
+        assert shown_probability(page)[1] == expected
+        assert page.locator("#compare-card").is_hidden()  # no mitigations in that network
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        context.close()
+        assert not errors
