@@ -228,8 +228,8 @@ def break_even(network: Network, parameter: str, *, target: str = "harm", state:
     >>> b = break_even(gmnet.load_network(), "m_interpretability_verification",
     ...                do={"shift_type": "extreme"},
     ...                between=(["interpretability_verification"], ["ai_control"]))
-    >>> round(b.crossings[0].value, 4)
-    0.1022
+    >>> round(b.crossings[0].value, 6)  # 0.277 x m = 0.277 x (1 - 0.75)
+    0.25
     """
     lo, hi = _check(network, parameter, span, grid)
     question = _question(network, target, state, evidence, do, keep_priors)

@@ -334,8 +334,6 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
     s = network.check_state(target, state)
     point = _portfolio_columns(network, names, query.run({})[..., s])[0]
     best = int(best_index(point + weight * costs, costs, feasible))
-    chosen = portfolio_members(names, best) if portfolio is None else tuple(portfolio)
-    entropy, observations = observation_values(network, question, chosen)
 
     evpi = evpi_se = math.nan
     expected_loss = float(point[best] + weight * costs[best])
@@ -382,9 +380,10 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
                                          est / evpi if evpi > 0 else 0.0,
                                          DOCUMENT_PRIORITIES.get(name)))
         values.sort(key=lambda v: (-v.evppi, v.name))
-        chosen_best = portfolio_members(names, best)
-    else:
-        chosen_best = portfolio_members(names, best)
+    chosen_best = portfolio_members(names, best)
+    # observations at the portfolio asked for, else at the decision's choice
+    chosen = chosen_best if portfolio is None else tuple(portfolio)
+    entropy, observations = observation_values(network, question, chosen)
     return VoiResult(network.name, question, tuple(chosen), entropy, tuple(observations),
                      None if budget is None else float(budget), weight, chosen_best,
                      expected_loss, evpi, evpi_se, tuple(values), samples,
