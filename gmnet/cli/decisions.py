@@ -271,4 +271,31 @@ def bounds(given, target, portfolio, samples, seed, max_corners, opts: Options) 
                  f"{', '.join(b.interior_better)}")
 
 
+def plot_frontier(path, query_text, target, state, samples, seed, budget, opts: Options) -> None:
+    """``gmnet plot frontier``: the figure of :func:`gmnet.viz.frontier.frontier_figure`."""
+    from gmnet.analysis.mitigations import reshaped_priors
+    from gmnet.analysis.portfolios import portfolio_analysis
+    from gmnet.query_text import parse_query
+    from gmnet.viz.frontier import frontier_caption, frontier_figure
+    from gmnet.viz.plots import save_figure
+
+    net, scenario_evidence = opts.setup()
+    evidence, do = {}, {}
+    if query_text:
+        parsed = parse_query(query_text)
+        target, state = parsed.target, parsed.state or state
+        evidence, do = dict(parsed.evidence), dict(parsed.do)
+    evidence = merge_evidence(scenario_evidence, evidence, do)
+    result = portfolio_analysis(net, target=target, state=state, evidence=evidence, do=do,
+                                keep_priors=reshaped_priors(opts.network(), net),
+                                budget=budget, samples=min(samples, 20_000), rng=seed)
+    save_figure(frontier_figure(result), path)
+    if opts.json:
+        emit_json({"network": net.name, "kind": "frontier", "out": str(path),
+                   "data": result.to_dict(frontier_only=True)})
+        return
+    echo(f"wrote {path} (frontier)")
+    echo(f"  {frontier_caption(result)}")
+
+
 COMMANDS = [portfolios, voi, threshold, bounds]

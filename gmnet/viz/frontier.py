@@ -57,7 +57,7 @@ def frontier_figure(analysis: PortfolioAnalysis, *, width: float = 7.5,
         ax.plot(fx, fy, "-o", color="#1f77b4", ms=4, label="Pareto frontier", zorder=3)
         best = analysis.best_row
         ax.scatter([best.cost], [best.p_harm], s=120, facecolors="none", edgecolors="#d62728",
-                   linewidths=2, label=f"best: {_short(best.mitigations)}", zorder=4)
+                   linewidths=2, label=f"best (cost {best.cost:g}, {best.p_harm:.1%})", zorder=4)
         if analysis.budget is not None:
             ax.axvline(analysis.budget, color="#d62728", ls="--", lw=1,
                        label=f"budget {analysis.budget:g}")

@@ -51,6 +51,7 @@ from gmnet.errors import (
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
 from gmnet.query_text import ParsedQuery
+from gmnet.web.decisions import router as decisions_router
 from gmnet.web.models import (
     CompareRequest,
     DiagramRequest,
@@ -558,6 +559,7 @@ def create_app(networks: Sequence[str | Path | Network] | None = None, *,
     app.state.gmnet = server
     _install_handlers(app)
     _install_routes(app, server)
+    app.include_router(decisions_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
