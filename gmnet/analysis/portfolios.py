@@ -31,7 +31,8 @@ from gmnet.errors import InvalidArgumentError
 from gmnet.model.network import Network
 from gmnet.model.parameters import Parameter
 
-__all__ = ["COST_PREFIX", "COST_WEIGHT", "TIE", "mitigation_costs", "cost_weight_of",
+__all__ = ["COST_PREFIX", "COST_WEIGHT", "TIE", "mitigation_costs", "member_cost_draws",
+           "cost_weight_of",
            "portfolio_costs", "pareto_frontier", "best_index", "PortfolioRow",
            "PortfolioAnalysis", "portfolio_analysis"]
 
@@ -61,6 +62,24 @@ def mitigation_costs(network: Network, mitigations: Sequence[str]) -> dict[str, 
             f"network {network.name!r} has no cost for {len(missing)} mitigation(s): add the "
             f"parameter(s) {', '.join(missing)} (unit: cost) to its file (docs/decisions.md)")
     return out
+
+
+def member_cost_draws(network: Network, mitigations: Sequence[str], samples: int, *,
+                      rng: int | np.random.Generator | None = None) -> np.ndarray:
+    """PERT draws of each mitigation's cost (its point where it has no range): (samples, k).
+
+    One random stream per cost, as :meth:`gmnet.analysis.uncertainty.UncertaintyModel.sample`
+    gives every uncertain number.
+    """
+    from gmnet.analysis.uncertainty import UncertainInput, UncertaintyModel
+
+    params = mitigation_costs(network, mitigations)
+    inputs = tuple(UncertainInput(p.name, p.name, "pert", float(p.low), float(p.value),
+                                  float(p.high), p.unit, p.source)
+                   for p in params.values() if p.ranged)
+    drawn = UncertaintyModel(network, inputs, ()).sample(samples, rng=rng) if inputs else {}
+    return np.stack([drawn.get(params[m].name, np.full(samples, params[m].value))
+                     for m in mitigations], axis=1)
 
 
 def cost_weight_of(network: Network, weight: float | None = None) -> float:
@@ -285,19 +304,15 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
     draws = cost_draws = None
     used_unknowns: tuple[str, ...] = ()
     if samples:
-        from gmnet.analysis.uncertainty import portfolio_draws, uncertainty_model
+        from gmnet.analysis.uncertainty import portfolio_draws
 
         pd_ = portfolio_draws(network, target, state, names, evidence=question.evidence,
                               do=question.do, samples=samples, rng=rng, unknowns=unknowns,
                               chunk=chunk, progress=progress)
         risks, draws, used_unknowns = pd_.point, pd_.values, pd_.unknowns
         if weight > 0:
-            model = uncertainty_model(network, unknowns=False)
-            ranged = [COST_PREFIX + m for m in names if params[m].ranged]
-            drawn = model.sample(samples, rng=_cost_seed(rng), names=ranged)
-            per = np.stack([drawn.get(COST_PREFIX + m, np.full(samples, params[m].value))
-                            for m in names], axis=1)
-            cost_draws = portfolio_costs(per)
+            cost_draws = portfolio_costs(member_cost_draws(network, names, samples,
+                                                           rng=_cost_seed(rng)))
     else:
         from gmnet.analysis.mitigations import portfolio_probabilities
 

@@ -288,7 +288,8 @@ class TargetValue:
     below: tuple[tuple[float, float], ...]  # intervals of the span where P < threshold
 
     def summary(self) -> str:
-        q = f"P({self.question.target}={self.question.state} | do({' + '.join(self.portfolio) or 'no mitigation'}))"
+        on = " + ".join(self.portfolio) or "no mitigation"
+        q = f"P({self.question.target}={self.question.state} | do({on}))"
         if not self.below:
             return (f"no value of {self.parameter} in [{self.span[0]:g}, {self.span[1]:g}] "
                     f"brings {q} below {self.threshold:g} (at its point {self.point:g}: "

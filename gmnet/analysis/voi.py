@@ -41,8 +41,10 @@ from gmnet.analysis.mitigations import portfolio_index, portfolio_members
 from gmnet.analysis.portfolios import (
     COST_PREFIX,
     TIE,
+    _cost_seed,
     best_index,
     cost_weight_of,
+    member_cost_draws,
     mitigation_costs,
     portfolio_costs,
 )
@@ -98,7 +100,8 @@ def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def observation_values(network: Network, question: BaselineQuestion,
                        portfolio: Iterable[str] = (), *,
-                       variables: Sequence[str] | None = None) -> tuple[float, list[ObservationValue]]:
+                       variables: Sequence[str] | None = None,
+                       ) -> tuple[float, list[ObservationValue]]:
     """The target's entropy and each unobserved node's exact value as an observation.
 
     Returns (H(target | e) in bits, values sorted by entropy reduction, largest first).
@@ -196,7 +199,7 @@ def evppi_regression(losses: np.ndarray, phi: np.ndarray, *, bootstrap: int = 30
 
     point = estimate(None)
     if point <= TIE:  # the fitted choice never changes with phi: nothing to resample
-        return point, 0.0
+        return 0.0, 0.0
     if bootstrap < 2:
         return point, math.nan
     gen = as_generator(rng)
@@ -344,17 +347,21 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
         model = uncertainty_model(network, unknowns=unknowns)
         used_unknowns = tuple(u.key for u in model.unknowns)
         needed = model.inputs_for(query.parameters)
-        cost_inputs = [COST_PREFIX + m for m in names
-                       if weight > 0 and params[m].ranged]
-        draws = model.sample(samples, rng=rng, names=[*needed, *cost_inputs])
+        draws = model.sample(samples, rng=rng, names=needed)
         risk = _portfolio_columns(network, names, query.run(
-            model.parameter_values({k: draws[k] for k in needed}), chunk=chunk,
-            progress=progress)[..., s])
+            model.parameter_values(draws), chunk=chunk, progress=progress)[..., s])
         if risk.shape[0] != samples:
             risk = np.repeat(risk, samples, axis=0)
-        per = np.stack([draws.get(COST_PREFIX + m, np.full(samples, params[m].value))
-                        for m in names], axis=1)
-        loss = risk + weight * portfolio_costs(per)
+        cost_inputs: list[str] = []
+        if weight > 0:  # the costs' own draws enter the loss (and get an EVPPI each)
+            per = member_cost_draws(network, names, samples, rng=_cost_seed(rng))
+            for j, m in enumerate(names):
+                if params[m].ranged:
+                    draws[COST_PREFIX + m] = per[:, j]
+                    cost_inputs.append(COST_PREFIX + m)
+            loss = risk + weight * portfolio_costs(per)
+        else:
+            loss = risk + 0.0
         keep = _candidates(loss, feasible, len(names))
         n_candidates = int(keep.size)
         lk = loss[:, keep]
