@@ -9,14 +9,18 @@
 """
 
 from gmnet.analysis.audit import AuditReport, audit
+from gmnet.analysis.bounds import BoundsResult, bounds
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
+from gmnet.analysis.portfolios import PortfolioAnalysis, portfolio_analysis
 from gmnet.analysis.sensitivity import SensitivityResult, sensitivity
+from gmnet.analysis.thresholds import BreakEven, TargetValue, break_even, value_for_target
 from gmnet.analysis.uncertainty import (
     UncertaintyResult,
     portfolio_draws,
     uncertainty,
     uncertainty_model,
 )
+from gmnet.analysis.voi import VoiResult, value_of_information
 from gmnet.errors import (
     GmnetError,
     ImpossibleEvidenceError,
@@ -41,6 +45,8 @@ from gmnet.viz import Diagram, draw
 
 __all__ = [
     "AuditReport",
+    "BoundsResult",
+    "BreakEven",
     "Diagram",
     "ENGINES",
     "GmnetError",
@@ -51,16 +57,21 @@ __all__ = [
     "NetworkFileError",
     "Parameter",
     "ParsedQuery",
+    "PortfolioAnalysis",
     "QuerySyntaxError",
     "Scenario",
     "SensitivityResult",
+    "TargetValue",
     "UncertaintyResult",
     "UnknownNameError",
+    "VoiResult",
     "Worldview",
     "apply",
     "apply_worldview",
     "audit",
     "batched_posterior",
+    "bounds",
+    "break_even",
     "build_report",
     "bundled_networks",
     "classic_network",
@@ -73,11 +84,14 @@ __all__ = [
     "load_worldviews",
     "parse_query",
     "plan_query",
+    "portfolio_analysis",
     "portfolio_draws",
     "sensitivity",
     "uncertainty",
     "uncertainty_model",
     "validate_file",
+    "value_for_target",
+    "value_of_information",
     "with_uniform_cpt_ranges",
     "worldview_diff",
     "write_network_yaml",
