@@ -314,12 +314,14 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
             cost_draws = portfolio_costs(member_cost_draws(network, names, samples,
                                                            rng=_cost_seed(rng)))
     else:
-        from gmnet.analysis.mitigations import portfolio_probabilities
+        # the same computation as the point of portfolio_draws: the same numbers to the bit
+        from gmnet.analysis.uncertainty import _portfolio_columns
+        from gmnet.inference.batched import plan_query
 
-        ev_i = {v: network.check_state(v, s) for v, s in question.evidence.items()}
-        do_i = {v: network.check_state(v, s) for v, s in question.do.items()}
-        risks = portfolio_probabilities(network.compiled, names, target,
-                                        network.check_state(target, state), ev_i, do_i)[0]
+        query = plan_query(network, target, evidence=question.evidence, do=question.do,
+                           free_do=list(names))
+        risks = _portfolio_columns(network, names, query.run({})[
+            ..., network.check_state(target, state)])[0]
     losses = risks + weight * costs
     frontier = pareto_frontier(costs, risks)
     best = int(best_index(losses, costs, feasible))
