@@ -2,7 +2,7 @@
 
 ``POST /api/decisions/portfolios`` is ``gmnet portfolios --json`` (plus the frontier figure as
 SVG when ``figure`` is true); ``POST /api/decisions/voi`` is ``gmnet voi --json``. Both ask at
-the baseline (docs/decisions.md) and say what they held. The page has no view of these yet:
+the baseline (docs/decisions.md) and say what they held. The page's decisions card shows both;
 it computes them on demand (its "Compute" button, gmnet/web/static/decisions.js).
 """
 
