@@ -310,3 +310,21 @@ def test_bounds_on_the_bundled_network_at_an_extreme_shift(bundled):
     assert set(b.ranged) == {"m_spec.medium", "p_harm_given_failure.extreme"}
     assert b.minimum.value == pytest.approx(0.8 * 0.45 * 0.75 * 0.5, abs=1e-12)
     assert b.maximum.value == pytest.approx(1.2 * 0.45 * 0.75 * 0.8207407407407408, abs=1e-9)
+
+
+def test_best_pair_is_the_brute_force_best_pair(bundled):
+    a = portfolio_analysis(bundled, do=EXTREME, max_size=2, samples=0)
+    pairs = [r for r in a.rows if len(r.mitigations) <= 2]
+    optimum = min(pairs, key=lambda r: (r.p_harm, r.cost))
+    assert a.best_row.mitigations == optimum.mitigations == (
+        "interpretability_verification", "ai_control")
+    assert a.best_row.p_harm == pytest.approx(0.0312, abs=1e-4)
+
+
+def test_a_users_cost_changes_the_choice(bundled):
+    cheap = bundled.with_parameters({"cost_interpretability_verification": 0.5})
+    a = portfolio_analysis(cheap, do=EXTREME, budget=2.0, samples=0)
+    assert "interpretability_verification" in a.best_row.mitigations
+    assert a.member_costs["interpretability_verification"]["cost"] == 0.5
+    b = portfolio_analysis(bundled, do=EXTREME, budget=2.0, samples=0)
+    assert "interpretability_verification" not in b.best_row.mitigations

@@ -32,9 +32,8 @@ from gmnet.model.network import Network
 from gmnet.model.parameters import Parameter
 
 __all__ = ["COST_PREFIX", "COST_WEIGHT", "TIE", "mitigation_costs", "member_cost_draws",
-           "cost_weight_of",
-           "portfolio_costs", "pareto_frontier", "best_index", "PortfolioRow",
-           "PortfolioAnalysis", "portfolio_analysis"]
+           "cost_weight_of", "portfolio_costs", "feasible_portfolios", "pareto_frontier",
+           "best_index", "PortfolioRow", "PortfolioAnalysis", "portfolio_analysis"]
 
 COST_PREFIX = "cost_"
 COST_WEIGHT = "cost_weight"
@@ -109,6 +108,30 @@ def portfolio_costs(costs: Sequence[float] | np.ndarray) -> np.ndarray:
     return c @ bits.T.astype(float)
 
 
+def feasible_portfolios(costs: np.ndarray, k: int, *, budget: float | None = None,
+                        max_size: int | None = None) -> np.ndarray:
+    """Boolean mask of the portfolios allowed: point cost within ``budget`` and at most
+    ``max_size`` mitigations (None: no limit). ``costs`` has shape (..., 2**k).
+
+    >>> feasible_portfolios(np.array([0.0, 1.0, 2.0, 3.0]), 2, budget=2.5).tolist()
+    [True, True, True, False]
+    """
+    costs = np.asarray(costs, dtype=float)
+    ok = np.ones(costs.shape, bool)
+    if budget is not None:
+        budget = float(budget)
+        if not np.isfinite(budget) or budget < 0:
+            raise InvalidArgumentError(f"--budget must be a number >= 0 (relative cost units), "
+                                       f"got {budget}")
+        ok &= costs <= budget + TIE
+    if max_size is not None:
+        if isinstance(max_size, bool) or int(max_size) != max_size or max_size < 0:
+            raise InvalidArgumentError(f"--max-size must be a whole number >= 0, got {max_size}")
+        sizes = np.array([bin(i).count("1") for i in range(2**k)])
+        ok &= sizes <= int(max_size)
+    return ok
+
+
 def pareto_frontier(costs: np.ndarray, risks: np.ndarray, *, tie: float = TIE) -> np.ndarray:
     """A boolean mask: True for the portfolios no other dominates.
 
@@ -170,6 +193,7 @@ class PortfolioAnalysis:
     member_costs: dict[str, dict[str, Any]]
     budget: float | None
     cost_weight: float
+    max_size: int | None
     samples: int
     seed: int | None
     unknowns: tuple[str, ...]
@@ -203,7 +227,8 @@ class PortfolioAnalysis:
                "best: lowest P(" + f"{self.question.target}={self.question.state}" + ")"
                + (f" + {self.cost_weight:g} x cost" if self.cost_weight else "")
                + " among portfolios whose point cost is within the budget"
-               + ("" if self.budget is not None else " (no budget given: every portfolio)")]
+               + ("" if self.budget is not None else " (no budget given: every portfolio)")
+               + ("" if self.max_size is None else f", at most {self.max_size} mitigations")]
         if self.samples:
             out.append(f"interval: 5%-95% of {self.samples:,} paired draws (seed {self.seed}); "
                        "p_best: share of those draws in which the portfolio is best"
@@ -226,7 +251,7 @@ class PortfolioAnalysis:
             "critical_unknowns": list(self.unknowns),
             "portfolios": [r.to_dict() for r in rows],
             "frontier": [list(r.mitigations) for r in self.frontier],
-            "budget": self.budget,
+            "budget": self.budget, "max_size": self.max_size,
             "best": {"mitigations": list(best.mitigations), "cost": best.cost,
                      "p_harm": best.p_harm,
                      "interval": None if best.interval is None else list(best.interval),
@@ -254,7 +279,8 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
                        evidence: Mapping[str, str] | None = None,
                        do: Mapping[str, str] | None = None, keep_priors: Iterable[str] = (),
                        budget: float | None = None, cost_weight: float | None = None,
-                       samples: int = 2000, rng: int | np.random.Generator | None = 0,
+                       max_size: int | None = None, samples: int = 2000,
+                       rng: int | np.random.Generator | None = 0,
                        unknowns: bool | Iterable[str] = True,
                        chunk: int | None = None, progress=None) -> PortfolioAnalysis:
     """Every mitigation portfolio with its cost and risk, the frontier and the best.
@@ -267,6 +293,8 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
         The question, asked at the baseline (:func:`baseline_question`).
     budget
         Largest point cost allowed (None: no limit).
+    max_size
+        Most mitigations a portfolio may have (None: no limit), e.g. 2 for the best pair.
     cost_weight
         P(harm) per unit of cost (default: the network's ``cost_weight``, else 0).
     samples
@@ -288,16 +316,12 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
     if not names:
         raise InvalidArgumentError(f"network {network.name!r} has no mitigation nodes; "
                                    "nothing to choose")
-    if budget is not None:
-        budget = float(budget)
-        if not np.isfinite(budget) or budget < 0:
-            raise InvalidArgumentError(f"--budget must be a number >= 0 (relative cost units), "
-                                       f"got {budget}")
     weight = cost_weight_of(network, cost_weight)
     params = mitigation_costs(network, names)
     member = np.array([params[m].value for m in names])
     costs = portfolio_costs(member)
-    feasible = np.ones(costs.shape, bool) if budget is None else costs <= budget + TIE
+    feasible = feasible_portfolios(costs, len(names), budget=budget, max_size=max_size)
+    budget = None if budget is None else float(budget)
     samples = int(samples)
     if samples < 0:
         raise InvalidArgumentError(f"samples must be >= 0, got {samples}")
@@ -341,7 +365,7 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
                         "range": [params[m].low, params[m].high] if params[m].ranged else None,
                         "source": params[m].source} for m in names}
     return PortfolioAnalysis(
-        network.name, question, names, member_costs, budget, weight, samples,
+        network.name, question, names, member_costs, budget, weight, max_size, samples,
         rng if isinstance(rng, int) and not isinstance(rng, bool) else None, used_unknowns,
         rows, best, risks, draws, cost_draws,
         tuple(network.metadata.get("scenarios", []) or ()), network.metadata.get("worldview"))

@@ -28,6 +28,7 @@ from gmnet.analysis.portfolios import (
     TIE,
     best_index,
     cost_weight_of,
+    feasible_portfolios,
     mitigation_costs,
     portfolio_costs,
 )
@@ -218,7 +219,7 @@ def _question(network, target, state, evidence, do, keep_priors):
 def break_even(network: Network, parameter: str, *, target: str = "harm", state: str = "yes",
                evidence: Mapping[str, str] | None = None, do: Mapping[str, str] | None = None,
                keep_priors: Iterable[str] = (), budget: float | None = None,
-               cost_weight: float | None = None,
+               cost_weight: float | None = None, max_size: int | None = None,
                between: tuple[Sequence[str], Sequence[str]] | None = None,
                span: tuple[float, float] | None = None, grid: int = 201,
                tol: float = TOL) -> BreakEven:
@@ -235,8 +236,8 @@ def break_even(network: Network, parameter: str, *, target: str = "harm", state:
     question = _question(network, target, state, evidence, do, keep_priors)
     ev = _Evaluator(network, question, parameter, cost_weight)
     names = ev.names
-    if budget is not None and (not np.isfinite(float(budget)) or float(budget) < 0):
-        raise InvalidArgumentError(f"--budget must be a number >= 0, got {budget}")
+    feasible_portfolios(np.zeros(2 ** len(names)), len(names), budget=budget,
+                        max_size=max_size)  # checks both before the scan
     pair = None
     if between is not None:
         a, b = (portfolio_index(names, p) for p in between)
@@ -248,8 +249,7 @@ def break_even(network: Network, parameter: str, *, target: str = "harm", state:
         losses, costs = ev.losses(values)
         if pair is not None:
             return np.where(losses[:, a] <= losses[:, b] + TIE, a, b)
-        feasible = (np.ones(costs.shape, bool) if budget is None
-                    else costs <= float(budget) + TIE)
+        feasible = feasible_portfolios(costs, len(names), budget=budget, max_size=max_size)
         return np.array([best_index(losses[i], costs[i], feasible[i])
                          for i in range(losses.shape[0])])
 

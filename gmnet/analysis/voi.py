@@ -44,6 +44,7 @@ from gmnet.analysis.portfolios import (
     _cost_seed,
     best_index,
     cost_weight_of,
+    feasible_portfolios,
     member_cost_draws,
     mitigation_costs,
     portfolio_costs,
@@ -291,7 +292,8 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
                          evidence: Mapping[str, str] | None = None,
                          do: Mapping[str, str] | None = None, keep_priors: Iterable[str] = (),
                          portfolio: Iterable[str] | None = None, budget: float | None = None,
-                         cost_weight: float | None = None, samples: int = 4000,
+                         cost_weight: float | None = None, max_size: int | None = None,
+                         samples: int = 4000,
                          rng: int | None = 0, unknowns: bool | Iterable[str] = True,
                          bootstrap: int = 30, chunk: int | None = None,
                          progress=None) -> VoiResult:
@@ -306,7 +308,7 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
     portfolio
         Mitigations on for the observation values (default: the best within the budget at the
         point values).
-    budget, cost_weight
+    budget, cost_weight, max_size
         The decision, as in :func:`gmnet.analysis.portfolios.portfolio_analysis`.
     samples
         Paired draws for EVPI and EVPPI (0: observations only).
@@ -322,12 +324,10 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
     if not names:
         raise InvalidArgumentError(f"network {network.name!r} has no mitigation nodes; "
                                    "there is no decision to value information for")
-    if budget is not None and (not np.isfinite(float(budget)) or float(budget) < 0):
-        raise InvalidArgumentError(f"--budget must be a number >= 0, got {budget}")
     weight = cost_weight_of(network, cost_weight)
     params = mitigation_costs(network, names)
     costs = portfolio_costs(np.array([params[m].value for m in names]))
-    feasible = np.ones(costs.shape, bool) if budget is None else costs <= float(budget) + TIE
+    feasible = feasible_portfolios(costs, len(names), budget=budget, max_size=max_size)
     samples = int(samples)
     if samples < 0:
         raise InvalidArgumentError(f"samples must be >= 0, got {samples}")

@@ -57,6 +57,8 @@ BUDGET = click.option("--budget", type=float, default=None, metavar="COST",
 WEIGHT = click.option("--cost-weight", "cost_weight", type=float, default=None, metavar="W",
                       help="P(harm) one unit of cost is worth: loss = P(harm) + W x cost "
                            "(default: the network's cost_weight, 0).")
+MAX_SIZE = click.option("--max-size", "max_size", type=click.IntRange(min=0), default=None,
+                        metavar="N", help="At most N mitigations per portfolio (2: the best pair).")
 SEED = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                     help="Random seed.")
 
@@ -67,13 +69,14 @@ SEED = click.option("--seed", type=click.IntRange(min=0), default=0, show_defaul
 @TARGET
 @BUDGET
 @WEIGHT
+@MAX_SIZE
 @click.option("--samples", type=click.IntRange(min=0, max=20_000), default=2000,
               show_default=True, help="Paired draws for the intervals and P(best) (0: none).")
 @SEED
 @click.option("--all", "show_all", is_flag=True,
               help="List every portfolio, not only the frontier (JSON always lists all).")
 @network_options
-def portfolios(given, target, budget, cost_weight, samples, seed, show_all,
+def portfolios(given, target, budget, cost_weight, max_size, samples, seed, show_all,
                opts: Options) -> None:
     """Every mitigation portfolio: cost, risk, the Pareto frontier and the best under --budget.
 
@@ -85,7 +88,8 @@ def portfolios(given, target, budget, cost_weight, samples, seed, show_all,
     net, q = _question(opts, given, target)
     with progress_bar(samples or None, "drawing") as update:
         result = portfolio_analysis(net, **q, budget=budget, cost_weight=cost_weight,
-                                    samples=samples, rng=seed, progress=update)
+                                    max_size=max_size, samples=samples, rng=seed,
+                                    progress=update)
     if opts.json:
         emit_json(result.to_dict())
         return
@@ -111,7 +115,9 @@ def format_portfolios(result, *, show_all: bool = False) -> list[str]:
         lines.append(f"{r.cost:>6.2f} {_pct(r.p_harm):>9} {iv:>17} {pb:>8}{mark} "
                      f"{' + '.join(r.mitigations) or 'none'}")
     best = result.best_row
-    lines += ["", f"best{'' if result.budget is None else f' within budget {result.budget:g}'}"
+    within = [f"budget {result.budget:g}"] if result.budget is not None else []
+    within += [f"at most {result.max_size} mitigations"] if result.max_size is not None else []
+    lines += ["", f"best{' within ' + ', '.join(within) if within else ''}"
               f": {' + '.join(best.mitigations) or 'none'} (cost {best.cost:g}, "
               f"P = {_pct(best.p_harm)}"
               + ("" if best.p_best is None else f", best in {best.p_best:.0%} of draws") + ")"]
@@ -125,6 +131,7 @@ def format_portfolios(result, *, show_all: bool = False) -> list[str]:
 @TARGET
 @BUDGET
 @WEIGHT
+@MAX_SIZE
 @click.option("--portfolio", default=None, metavar="A+B",
               help="Mitigations on for the observation values (default: the best within the "
                    "budget).")
@@ -134,7 +141,7 @@ def format_portfolios(result, *, show_all: bool = False) -> list[str]:
 @click.option("--top", type=click.IntRange(min=1), default=12, show_default=True,
               help="Rows shown per table.")
 @network_options
-def voi(given, target, budget, cost_weight, portfolio, samples, seed, top,
+def voi(given, target, budget, cost_weight, max_size, portfolio, samples, seed, top,
         opts: Options) -> None:
     """Value of information: which observation, number or Critical Unknown is worth resolving.
 
@@ -148,8 +155,8 @@ def voi(given, target, budget, cost_weight, portfolio, samples, seed, top,
     chosen = None if portfolio is None else _portfolio(portfolio, mitigation_names(net))
     with progress_bar(samples or None, "drawing") as update:
         result = value_of_information(net, **q, portfolio=chosen, budget=budget,
-                                      cost_weight=cost_weight, samples=samples, rng=seed,
-                                      progress=update)
+                                      cost_weight=cost_weight, max_size=max_size,
+                                      samples=samples, rng=seed, progress=update)
     if opts.json:
         emit_json(result.to_dict())
         return
@@ -186,6 +193,7 @@ def format_voi(result, *, top: int = 12) -> list[str]:
 @TARGET
 @BUDGET
 @WEIGHT
+@MAX_SIZE
 @click.option("--between", nargs=2, default=None, metavar="A B",
               help="Two portfolios (mitigations joined by '+', or 'none'): where they are "
                    "equally good.")
@@ -196,8 +204,8 @@ def format_voi(result, *, top: int = 12) -> list[str]:
 @click.option("--span", nargs=2, type=float, default=None, metavar="LOW HIGH",
               help="Values to search (default: the number's admissible range).")
 @network_options
-def threshold(parameter, given, target, budget, cost_weight, between, portfolio, below, span,
-              opts: Options) -> None:
+def threshold(parameter, given, target, budget, cost_weight, max_size, between, portfolio,
+              below, span, opts: Options) -> None:
     """Break-even: how far PARAMETER must move before the best portfolio changes.
 
     With --between A B: where portfolio A and B are equally good; with --below X: the values
@@ -216,7 +224,7 @@ def threshold(parameter, given, target, budget, cost_weight, between, portfolio,
     else:
         pair = None if between is None else tuple(_portfolio(p, names) for p in between)
         result = break_even(net, parameter, budget=budget, cost_weight=cost_weight,
-                            between=pair, span=span, **q)
+                            max_size=max_size, between=pair, span=span, **q)
     if opts.json:
         emit_json(result.to_dict())
         return

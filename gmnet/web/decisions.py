@@ -27,6 +27,8 @@ class _DecisionRequest(Situation):
     budget: float | None = Field(None, ge=0, description="Largest total cost (relative units).")
     cost_weight: float | None = Field(None, ge=0, description="P(harm) one unit of cost is "
                                       "worth (default: the network's cost_weight, 0).")
+    max_size: int | None = Field(None, ge=0, description="At most this many mitigations per "
+                                 "portfolio (2: the best pair).")
     seed: int = Field(0, ge=0, description="Random seed.")
 
 
@@ -59,7 +61,8 @@ def _portfolios(net, base, s, request: PortfolioRequest) -> dict:
     result = portfolio_analysis(net, target=request.target, state=request.state,
                                 evidence=s.evidence, do=s.do, keep_priors=_keep(base, net),
                                 budget=request.budget, cost_weight=request.cost_weight,
-                                samples=request.samples, rng=request.seed)
+                                max_size=request.max_size, samples=request.samples,
+                                rng=request.seed)
     out = result.to_dict()
     if request.figure:
         from gmnet.viz.frontier import frontier_caption, frontier_figure
@@ -84,7 +87,8 @@ def _voi(net, base, s, request: VoiRequest) -> dict:
     return value_of_information(net, target=request.target, state=request.state,
                                 evidence=s.evidence, do=s.do, keep_priors=_keep(base, net),
                                 portfolio=request.portfolio, budget=request.budget,
-                                cost_weight=request.cost_weight, samples=request.samples,
+                                cost_weight=request.cost_weight, max_size=request.max_size,
+                                samples=request.samples,
                                 rng=request.seed).to_dict()
 
 
