@@ -328,3 +328,15 @@ def test_a_users_cost_changes_the_choice(bundled):
     assert a.member_costs["interpretability_verification"]["cost"] == 0.5
     b = portfolio_analysis(bundled, do=EXTREME, budget=2.0, samples=0)
     assert "interpretability_verification" not in b.best_row.mitigations
+
+
+def test_evppi_of_a_two_valued_unknown_is_the_exact_two_bin_value():
+    # a Critical Unknown drawn as 0/1 (interpretability feasibility): regression on its
+    # indicator gives the conditional means themselves
+    rng = np.random.default_rng(4)
+    u = (rng.random(5000) < 0.5).astype(float)
+    losses = np.column_stack([0.3 - 0.2 * u + rng.normal(0, 0.05, 5000),
+                              np.full(5000, 0.22), 0.25 + 0.01 * rng.normal(size=5000)])
+    est, _ = evppi_regression(losses, u, bootstrap=5, rng=0)
+    by_bin = sum((u == b).mean() * losses[u == b].mean(axis=0).min() for b in (0.0, 1.0))
+    assert est == pytest.approx(losses.mean(axis=0).min() - by_bin, abs=1e-12)
