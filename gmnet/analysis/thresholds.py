@@ -174,8 +174,10 @@ class BreakEven:
         what = ("the better of " + " / ".join(" + ".join(p) or "none" for p in self.between)
                 if self.between else "the best portfolio")
         if not self.crossings:
+            why = ("" if self.reaches else f"; the question does not depend on "
+                   f"{self.parameter} (e.g. its node is cut by do() or held)")
             return (f"{what} does not change for {self.parameter} anywhere in "
-                    f"[{self.span[0]:g}, {self.span[1]:g}] (point {self.point:g})")
+                    f"[{self.span[0]:g}, {self.span[1]:g}] (point {self.point:g}){why}")
         parts = []
         for c, side in ((self.nearest_below, "down"), (self.nearest_above, "up")):
             if c is not None:
