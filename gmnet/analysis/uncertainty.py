@@ -367,7 +367,7 @@ def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True
     inputs: list[UncertainInput] = []
     for p in network.parameters.values():
         # costs and the cost weight belong to the decision analyses, which draw them
-        # themselves (gmnet.analysis.portfolios.cost_draws): they never reach a query
+        # themselves (gmnet.analysis.portfolios.member_cost_draws): no CPT reads them
         if not p.ranged or p.name in replaced or p.unit in DECISION_UNITS:
             continue
         inputs.append(UncertainInput(

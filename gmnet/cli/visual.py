@@ -148,8 +148,9 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
     answer's distribution over parameter draws, with the 5-95% band. tornado: the answer as
     each number moves across its range. sobol: each number's share of the answer's variance.
     mitigations: each mitigation, each layer and all, with 90% intervals. frontier: every
-    portfolio's cost against P(harm) with the Pareto frontier (--query "P(harm=yes |
-    do(shift_type=extreme))" sets the question; gmnet portfolios --budget for the budget line).
+    portfolio's cost against P(harm) with the Pareto frontier and, with --budget, the budget
+    line and the best portfolio within it (--query "P(harm=yes | do(shift_type=extreme))" sets
+    the question; docs/decisions.md).
     """
     from gmnet.viz import charts
     from gmnet.viz.plots import FIGURE_FORMATS, save_figure
