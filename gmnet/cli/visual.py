@@ -141,7 +141,7 @@ PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigati
 @network_options
 def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, target: str,
          state: str, samples: int, seed: int, budget: float | None, opts: Options) -> None:
-    """Draw one chart (KIND): heatmap, domains, uncertainty, tornado, sobol or mitigations.
+    """Draw one chart (KIND): heatmap, domains, uncertainty, tornado, sobol, mitigations, frontier.
 
     heatmap: P(target=state) over two variables set by do(), the rest at the neutral context.
     domains: over the application domains x periods (the scenario catalog). uncertainty: the
