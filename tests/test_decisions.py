@@ -340,3 +340,20 @@ def test_evppi_of_a_two_valued_unknown_is_the_exact_two_bin_value():
     est, _ = evppi_regression(losses, u, bootstrap=5, rng=0)
     by_bin = sum((u == b).mean() * losses[u == b].mean(axis=0).min() for b in (0.0, 1.0))
     assert est == pytest.approx(losses.mean(axis=0).min() - by_bin, abs=1e-12)
+
+
+def test_every_result_has_a_frame(bundled):
+    voi = value_of_information(bundled, do=EXTREME, budget=7, samples=300, rng=0, bootstrap=3)
+    frame = voi.to_frame()
+    assert frame.index[0] == voi.parameters[0].name and "evppi" in frame.columns
+    obs = voi.to_frame("observations")
+    assert obs["entropy_reduction"].iloc[0] == pytest.approx(voi.observations[0].entropy_reduction)
+    with pytest.raises(gmnet.UnknownNameError, match="table"):
+        voi.to_frame("nope")
+    b = break_even(bundled, "cost_ai_control", do=EXTREME, budget=4.5)
+    assert b.to_frame()["value"].tolist() == [c.value for c in b.crossings]
+    v = value_for_target(bundled, "ai_control_reduction", 0.05, portfolio=["ai_control"],
+                         do=EXTREME)
+    assert v.to_frame().to_dict("records") == [{"low": v.below[0][0], "high": 1.0}]
+    bd = bounds(bundled, do=EXTREME, samples=0)
+    assert bd.to_frame().loc["m_spec.medium"].tolist() == [0.8, 1.2]
