@@ -117,6 +117,9 @@ def test_web_portfolios_equal_library(client):
     ({"budget": -1}, "budget", "greater than or equal to 0"),
     ({"do": {"ai_control": "on"}}, "do.ai_control", "is a mitigation"),
     ({"samples": 10 ** 6}, "samples", "less than or equal to"),
+    ({"target": "nope", "samples": 0}, "target", "unknown variable 'nope'"),
+    ({"state": "maybe", "samples": 0}, "state", "unknown state 'maybe' for harm"),
+    ({"max_size": -1}, "max_size", "greater than or equal to 0"),
 ])
 def test_web_portfolios_bad_input_names_the_field(client, payload, field, words):
     r = client.post("/api/decisions/portfolios", json=payload)

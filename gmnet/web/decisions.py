@@ -55,8 +55,21 @@ def _keep(base, net) -> list[str]:
     return reshaped_priors(base, net)
 
 
+def _check_target(net, request: _DecisionRequest) -> None:
+    from gmnet.errors import UnknownNameError
+    from gmnet.web.app import blame
+
+    with blame("target"):
+        if request.target not in net.variables:
+            raise UnknownNameError("variable", request.target, net.variables, context="as target")
+    with blame("state"):
+        net.check_state(request.target, request.state)
+
+
 def _portfolios(net, base, s, request: PortfolioRequest) -> dict:
     from gmnet.analysis.portfolios import portfolio_analysis
+
+    _check_target(net, request)
 
     result = portfolio_analysis(net, target=request.target, state=request.state,
                                 evidence=s.evidence, do=s.do, keep_priors=_keep(base, net),
@@ -79,6 +92,7 @@ def _voi(net, base, s, request: VoiRequest) -> dict:
     from gmnet.errors import UnknownNameError
     from gmnet.web.app import blame
 
+    _check_target(net, request)
     names = mitigation_names(net)
     with blame("portfolio"):
         for m in request.portfolio or ():
