@@ -22,17 +22,21 @@ from gmnet import _interrupt  # noqa: F401
 from gmnet._version import __version__
 from gmnet.analysis.ask import Answer, Resolved, answer, ask, resolve, with_interval
 from gmnet.analysis.audit import AuditReport, audit
+from gmnet.analysis.bounds import BoundsResult, bounds
 from gmnet.analysis.compare import compare_question
 from gmnet.analysis.counterfactual import Counterfactual, counterfactual
 from gmnet.analysis.explain import Explanation, explain
 from gmnet.analysis.mitigations import MitigationComparison, compare_mitigations
+from gmnet.analysis.portfolios import PortfolioAnalysis, portfolio_analysis
 from gmnet.analysis.sensitivity import SensitivityResult, sensitivity
+from gmnet.analysis.thresholds import BreakEven, TargetValue, break_even, value_for_target
 from gmnet.analysis.uncertainty import (
     UncertaintyResult,
     portfolio_draws,
     uncertainty,
     uncertainty_model,
 )
+from gmnet.analysis.voi import VoiResult, value_of_information
 from gmnet.errors import (
     GmnetError,
     ImpossibleEvidenceError,
@@ -64,6 +68,8 @@ __all__ = [
     "AuditReport",
     "CONTEXT_POLICIES",
     "Counterfactual",
+    "BoundsResult",
+    "BreakEven",
     "Diagram",
     "ENGINES",
     "Explanation",
@@ -76,13 +82,16 @@ __all__ = [
     "Parameter",
     "ParsedQuery",
     "Question",
+    "PortfolioAnalysis",
     "QuerySyntaxError",
     "Resolved",
     "Scenario",
     "SensitivityResult",
     "SoftFinding",
+    "TargetValue",
     "UncertaintyResult",
     "UnknownNameError",
+    "VoiResult",
     "Worldview",
     "answer",
     "apply",
@@ -90,6 +99,8 @@ __all__ = [
     "ask",
     "audit",
     "batched_posterior",
+    "bounds",
+    "break_even",
     "build_report",
     "bundled_networks",
     "classic_network",
@@ -106,6 +117,7 @@ __all__ = [
     "parse_query",
     "parse_question",
     "plan_query",
+    "portfolio_analysis",
     "portfolio_draws",
     "resolve",
     "sensitivity",
@@ -114,6 +126,8 @@ __all__ = [
     "uncertainty_model",
     "validate_file",
     "with_interval",
+    "value_for_target",
+    "value_of_information",
     "with_uniform_cpt_ranges",
     "worldview_diff",
     "write_network_yaml",

@@ -484,3 +484,21 @@ def test_two_networks_on_a_phone(browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         context.close()
         assert not errors
+
+
+def test_decisions_card_shows_the_api_frontier_and_ranking(page):
+    page.goto(page.base + "/?do.shift_type=extreme")
+    settled(page)
+    page.fill("#decisions-budget", "3")
+    page.click("#decisions-run")
+    page.wait_for_function("() => document.body.dataset.decisions === '1'", timeout=60_000)
+    assert page.locator("#decisions-frontier svg").is_visible()
+    body = {"do": {"shift_type": "extreme"}, "budget": 3, "samples": 0}
+    expected = api(page, "/api/decisions/portfolios", body)["best"]
+    shown = page.locator("#decisions-best")
+    assert float(shown.get_attribute("data-p")) == expected["p_harm"]
+    assert " + ".join(expected["mitigations"]) in shown.inner_text()
+    assert page.locator("#decisions-ranking").inner_text().startswith("What knowing each number")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

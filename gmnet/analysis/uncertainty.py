@@ -28,6 +28,7 @@ import numpy as np
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
 from gmnet.io.atomic import check_destination
+from gmnet.model.schema import DECISION_UNITS
 from gmnet.random import as_generator
 
 if TYPE_CHECKING:
@@ -365,7 +366,9 @@ def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True
     replaced = {t for u in chosen if u.how == "replace" for t in targets[u.input_name]}
     inputs: list[UncertainInput] = []
     for p in network.parameters.values():
-        if not p.ranged or p.name in replaced:
+        # costs and the cost weight belong to the decision analyses, which draw them
+        # themselves (gmnet.analysis.portfolios.member_cost_draws): no CPT reads them
+        if not p.ranged or p.name in replaced or p.unit in DECISION_UNITS:
             continue
         inputs.append(UncertainInput(
             p.name, p.name, "pert", float(p.low), float(p.value), float(p.high), p.unit,

@@ -134,7 +134,7 @@ def _diagram_title(resolved) -> str:
 
 
 # ============================================================================ plot
-PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
+PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations", "frontier")
 
 
 @click.command()
@@ -157,16 +157,21 @@ PLOT_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigati
                    "intervals).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed.")
+@click.option("--budget", type=float, default=None, metavar="COST",
+              help="frontier: the budget line and the best portfolio within it.")
 @network_options
 def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, target: str,
-         state: str, samples: int, seed: int, opts: Options) -> None:
-    """Draw one chart (KIND): heatmap, domains, uncertainty, tornado, sobol or mitigations.
+         state: str, samples: int, seed: int, budget: float | None, opts: Options) -> None:
+    """Draw one chart (KIND): heatmap, domains, uncertainty, tornado, sobol, mitigations, frontier.
 
     heatmap: P(target=state) over two variables set by do(), the rest at the neutral context.
     domains: over the application domains x periods (the scenario catalog). uncertainty: the
     answer's distribution over parameter draws, with the 5-95% band. tornado: the answer as
     each number moves across its range. sobol: each number's share of the answer's variance.
-    mitigations: each mitigation, each layer and all, with 90% intervals.
+    mitigations: each mitigation, each layer and all, with 90% intervals. frontier: every
+    portfolio's cost against P(harm) with the Pareto frontier and, with --budget, the budget
+    line and the best portfolio within it (--query "P(harm=yes | do(shift_type=extreme))" sets
+    the question; docs/decisions.md).
     """
     from gmnet.viz import charts
     from gmnet.viz.plots import FIGURE_FORMATS, save_figure
@@ -178,6 +183,10 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
         raise InvalidArgumentError(f"cannot tell the chart format from {out!r}; end the file "
                                    "name with one of: " + ", ".join("." + f for f in
                                                                      FIGURE_FORMATS))
+    if kind == "frontier":  # the portfolios' cost-risk frontier (gmnet.viz.frontier)
+        from gmnet.cli.decisions import plot_frontier
+
+        return plot_frontier(path, query_text, target, state, samples, seed, budget, opts)
     base = opts.network()
     question = caption = None
     if kind in ("uncertainty", "tornado", "sobol"):

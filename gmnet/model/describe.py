@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gmnet.model.expressions import names_used
 from gmnet.model.network import NETWORKS_DIR, Network
+from gmnet.model.schema import DECISION_UNITS
 
 __all__ = ["parameters_markdown", "parameter_users"]
 
@@ -49,6 +50,8 @@ def parameters_markdown(network: Network) -> str:
     for p in network.parameters.values():
         rng = f"{_fmt(p.low)} - {_fmt(p.high)}" if p.low is not None else ""
         used = ", ".join(f"`{v}`" for v in users.get(p.group, []))
+        if not used and p.unit in DECISION_UNITS:
+            used = "decisions (docs/decisions.md)"
         source = p.source.replace("|", "/") + (f" ({p.note})" if p.note else "")
         lines.append(f"| `{p.name}` | {_fmt(p.value)} | {rng} | {p.unit} | {used} | {source} |")
     assumptions = sum(p.is_assumption for p in network.parameters.values())

@@ -767,10 +767,10 @@ def _check_parameter(p: Parameter, problems: list[str], where: str) -> None:
         bad = [x for x in numbers if not 0.0 <= x <= 1.0]
         if bad:
             problems.append(f"{where}: {bad[0]} is not a probability; a {p.unit} lies in [0, 1]")
-    elif p.unit == "multiplier":
+    elif p.unit in ("multiplier", "cost", "weight"):
         bad = [x for x in numbers if x < 0]
         if bad:
-            problems.append(f"{where}: multiplier {bad[0]} is negative; multipliers are >= 0")
+            problems.append(f"{where}: {p.unit} {bad[0]} is negative; a {p.unit} is >= 0")
 
 
 def _check_parameters(spec, params: Mapping[str, Parameter], problems: list[str]) -> None:

@@ -24,7 +24,9 @@ StateName = Annotated[str, Field(min_length=1, max_length=64)]
 
 PHASES = ("context", "training", "deployment", "prevention", "detection", "response", "outcome")
 ROLES = ("context", "pathway", "mitigation", "alarm", "outcome")
-UNITS = ("probability", "multiplier", "fraction")
+UNITS = ("probability", "multiplier", "fraction", "cost", "weight")
+# "cost" and "weight" numbers are read by the decision analyses (docs/decisions.md), not by CPTs
+DECISION_UNITS = ("cost", "weight")
 
 
 class StrictModel(BaseModel):
@@ -49,7 +51,7 @@ class ParameterGroup(_Strict):
     """Numbers keyed by the states of one node (``index``), or a single scalar number."""
 
     description: StrictStr = ""
-    unit: Literal["probability", "multiplier", "fraction"] = "probability"
+    unit: Literal["probability", "multiplier", "fraction", "cost", "weight"] = "probability"
     index: Name | None = None
     values: dict[StateName, ParameterValue] | None = None
     value: Number | None = None

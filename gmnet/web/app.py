@@ -55,6 +55,7 @@ from gmnet.errors import (
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
 from gmnet.model.question import Question
+from gmnet.web.decisions import router as decisions_router
 from gmnet.web.models import (
     CompareRequest,
     DiagramRequest,
@@ -653,6 +654,7 @@ def create_app(networks: Sequence[str | Path | Network] | None = None, *,
     _install_handlers(app)
     _install_routes(app, server)
     app.include_router(why_router)  # soft evidence, counterfactuals, explanations (issue 19)
+    app.include_router(decisions_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
