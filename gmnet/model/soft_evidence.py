@@ -167,7 +167,7 @@ def extract_soft_terms(condition: str, text: str = "") -> tuple[str, tuple[SoftF
     Returns what is left (plain observations and do()) and the findings, in order.
 
     >>> extract_soft_terms(" shift_type=extreme, P(capability_level=superhuman)=0.3")
-    (' shift_type=extreme', (SoftFinding(node='capability_level', kind='marginal', \
+    (' shift_type=extreme,', (SoftFinding(node='capability_level', kind='marginal', \
 values=(('superhuman', 0.3),)),))
     """
     found: list[SoftFinding] = []
