@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,31 +21,39 @@ def _outputs(cell) -> list[dict]:
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
-def test_example_notebook_runs():
+def test_example_notebook_runs(monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    # the kernel imports this checkout's gmnet (not another installed copy)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(NOTEBOOK.parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])]))
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()  # raises CellExecutionError if any cell fails
     code = [c for c in nb.cells if c.cell_type == "code"]
     data = [o.get("data", {}) for c in code for o in _outputs(c)]
     text = "".join(o.get("text", "") for c in code for o in _outputs(c))
-    # the network and the query diagram draw themselves
+    # the network draws itself
     first = _outputs(code[0])[0]["data"]
     assert "image/svg+xml" in first and "Goal misgeneralizes" in first["image/svg+xml"]
-    svgs = [d["image/svg+xml"] for d in data if "image/svg+xml" in d]
-    assert any("P(harm | do(shift_type=extreme, spec_quality=low))" in s for s in svgs)
-    # the document's core table, reproduced
-    assert "extreme      P(harm) = 27.7%   (document: 27.7%)" in text
-    # results show as tables
+    # the document's core table comes out of plain questions
+    for shift, shown in (("superficial", "3.6%"), ("extreme", "27.7%")):
+        assert f"P(harm=yes | shift_type={shift}) = {shown}" in text
+        assert f"(document: {shown})" in text
+    # the notebook agrees with itself: the deployment's answer is the number its diagram shows
+    deployment = gmnet.ask("P(harm=yes | do(shift_type=extreme, spec_quality=low))")
+    verified = gmnet.ask("P(harm=yes | do(shift_type=extreme, spec_quality=low, "
+                         "alignment_method=interpretability_verified))")
     html = [d["text/html"] for d in data if "text/html" in d]
-    assert any("What if do(alignment_method=interpretability_verified)?" in h for h in html)
-    net = gmnet.load_network()
-    base = {**neutral_context(net), "shift_type": "extreme", "spec_quality": "low"}
-    result = what_if(net, "harm", "yes", baseline_do=base,
-                     intervention={"alignment_method": "interpretability_verified"})
-    assert f"{result.before:.1%} -> {result.after:.1%}" in text
+    assert any(deployment.statement().split(" = ")[0] in h and "held at the document" in h
+               for h in html)
+    svgs = [d["image/svg+xml"] for d in data if "image/svg+xml" in d]
+    diagram = [s for s in svgs if "P(harm=yes | do(shift_type=extreme, spec_quality=low))" in s]
+    assert diagram and f"{deployment.probability:.1%}" in diagram[0]
+    change = (verified.probability - deployment.probability) / deployment.probability
+    assert f"{deployment.probability:.1%} -> {verified.probability:.1%} ({change:+.0%})" in text
+    assert "no mitigation 27.7%  (the question asked alone: 27.7%)" in text
 
 
 def test_notebook_is_stored_without_outputs():

@@ -23,6 +23,12 @@ def _question(opts: Options, given: str | None, target: str):
     """The network (scenario and worldview applied) and the question's parts."""
     from gmnet.analysis.mitigations import reshaped_priors
 
+    if opts.context != "baseline":
+        # a portfolio decision is taken in the document's world: each portfolio sets every
+        # mitigation itself and the context is held at the baseline (docs/decisions.md)
+        raise InvalidArgumentError(
+            "the decision analyses compare portfolios at the baseline context; --context "
+            f"{opts.context} is not taken here (set context nodes with --given instead)")
     net, scenario_evidence = opts.setup()
     evidence, do = _parse_given(given)
     variable, state = _parse_target(target)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gmnet.analysis.ask import Answer
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
 from gmnet.viz.pathway_layout import context_shortcuts as _context_shortcuts
 from gmnet.viz.pathway_layout import is_phased as _is_phased
@@ -224,7 +225,10 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     network
         The network to draw.
     query
-        A query such as ``"P(harm | shift_type=extreme, do(alignment_method=standard))"``: its
+        An :class:`~gmnet.analysis.ask.Answer` (``gmnet.ask(...)``: drawn on the network and
+        question it was computed on, with what it held; ``draw(answer)`` alone works too), or
+        a query such as ``"P(harm | shift_type=extreme, do(alignment_method=standard))"`` on
+        the plain network: its
         target stands out, its evidence and interventions are marked, and every node shows its
         distribution under them.
     evidence, do
@@ -254,6 +258,13 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     """
     from gmnet.query_text import ParsedQuery, parse_query
 
+    if isinstance(network, Answer) and query is None:  # draw(answer)
+        network, query = None, network  # type: ignore[assignment]
+    if isinstance(query, Answer):  # the network and question the answer was computed on
+        r = query.resolved
+        network = r.network
+        query = r.question.replace(evidence=r.evidence, do=r.do)
+        title = title or f"{r.question.text}  ·  context {r.question.context}: {r.held_text()}"
     parsed: ParsedQuery | None
     if query is None:
         parsed = None
