@@ -66,13 +66,25 @@ def _check_target(net, request: _DecisionRequest) -> None:
         net.check_state(request.target, request.state)
 
 
+def _asked_do(s) -> dict[str, str]:
+    """The request's own do() (the decision analyses hold the baseline themselves, every
+    mitigation by portfolio), refused under the prior context policy like the CLI does."""
+    from gmnet.errors import InvalidArgumentError
+
+    if s.question.context != "baseline":
+        raise InvalidArgumentError(
+            "the decision analyses compare portfolios at the baseline context; context "
+            f"{s.question.context} is not taken here (set context nodes with do instead)")
+    return dict(s.question.do)
+
+
 def _portfolios(net, base, s, request: PortfolioRequest) -> dict:
     from gmnet.analysis.portfolios import portfolio_analysis
 
     _check_target(net, request)
 
     result = portfolio_analysis(net, target=request.target, state=request.state,
-                                evidence=s.evidence, do=s.do, keep_priors=_keep(base, net),
+                                evidence=s.evidence, do=_asked_do(s), keep_priors=_keep(base, net),
                                 budget=request.budget, cost_weight=request.cost_weight,
                                 max_size=request.max_size, samples=request.samples,
                                 rng=request.seed)
@@ -99,7 +111,7 @@ def _voi(net, base, s, request: VoiRequest) -> dict:
             if m not in names:
                 raise UnknownNameError("mitigation", m, names)
     return value_of_information(net, target=request.target, state=request.state,
-                                evidence=s.evidence, do=s.do, keep_priors=_keep(base, net),
+                                evidence=s.evidence, do=_asked_do(s), keep_priors=_keep(base, net),
                                 portfolio=request.portfolio, budget=request.budget,
                                 cost_weight=request.cost_weight, max_size=request.max_size,
                                 samples=request.samples,
