@@ -1,0 +1,146 @@
+"""The sampling analyses: mitigations compared, uncertainty, sensitivity."""
+
+from __future__ import annotations
+
+from gmnet.errors import GmnetError
+from gmnet.report.common import (
+    _assign,
+    _Context,
+    _esc,
+    _figure_img,
+    _has,
+    _pct,
+    _table,
+)
+
+
+def _mitigations(ctx: _Context) -> str | None:
+    from gmnet.viz.charts import available, chart
+
+    net = ctx.network
+    if not available("mitigations") or "harm" not in net.variables:
+        return None
+    from gmnet.analysis.mitigations import mitigations_of
+
+    if not mitigations_of(net):
+        return None
+    try:
+        drawn = chart("mitigations", net, evidence=ctx.evidence, samples=ctx.samples,
+                      rng=ctx.rng)
+    except GmnetError as exc:
+        return f'<p class="missing">No mitigation comparison: {_esc(exc)}</p>'
+    data = drawn.data
+    spread = data.get("uncertainty", {}).get("portfolios", {})
+    rows = []
+    for m in data["mitigations"]:
+        alone = _pct(m["probability_alone"])
+        if m["name"] in spread:
+            lo, hi = spread[m["name"]]
+            alone += f' <span class="doc">[{_pct(lo)}, {_pct(hi)}]</span>'
+        rows.append([_esc(m["label"]), _esc(m["layer"]), _esc(m["document_reduction"]),
+                     _esc(m["cost"]), alone, f"{m['alone_relative']:.0%}",
+                     _pct(m["marginal"], 2), f"{m['shapley_share']:.0%}"])
+    interactions = []
+    for i in data["interactions"]:
+        interactions.append([_esc(" + ".join(i["layers"])), _pct(i["together"], 2),
+                             _pct(i["sum_apart"], 2), _pct(i["interaction"], 2),
+                             f"{i['remaining_ratio']:.2f}"])
+    where = (f"given <code>{_esc(_assign(ctx.evidence))}</code>" if ctx.evidence
+             else "averaged over the shift types")
+    return (
+        f"<p>Each mitigation switched on by do(), the others off, {where}, the other settings "
+        f"neutral. With none, P(harm) is <b>{_pct(data['baseline'])}</b>; with all of them, "
+        f"<b>{_pct(data['all_on'], 2)}</b>."
+        + (" Brackets and bars: 90% of parameter draws (the same draws for every portfolio)."
+           if spread else "") + "</p>"
+        + _figure_img(drawn.figure, "bar chart of P(harm) under each mitigation")
+        + _table(["mitigation", "layer", "document's reduction", "cost", "P(harm) alone",
+                  "reduction alone", "reduction added last", "Shapley share"], rows,
+                 numeric=(4, 5, 6, 7))
+        + "<p class=\"caption\">Reduction added last: how much P(harm) rises when only this "
+          "mitigation is removed from the full set. Shapley share: its part of the full set's "
+          "reduction, averaged over every order of adding the mitigations.</p>"
+        + (_table(["layers", "reduction together", "sum of reductions apart", "interaction",
+                   "risk left vs independent layers"], interactions, numeric=(1, 2, 3, 4))
+           + "<p class=\"caption\">Interaction below zero: the layers overlap (they catch the "
+             "same failures). Ratio above 1: less protection than independent layers would "
+             "give.</p>" if interactions else ""))
+
+
+def _uncertainty(ctx: _Context) -> str | None:
+    from gmnet.viz.charts import available, chart, focus_question
+
+    net = ctx.network
+    if not available("uncertainty") or "harm" not in net.variables:
+        return None
+    from gmnet.analysis.uncertainty import uncertainty
+
+    question = focus_question(net, ctx.evidence)
+    try:
+        drawn = chart("uncertainty", net, question=question, samples=ctx.samples, rng=ctx.rng)
+    except GmnetError as exc:
+        return f'<p class="missing">No uncertainty analysis: {_esc(exc)}</p>'
+    data = drawn.data
+    parts = [
+        "<p>Every number with a range is drawn from a PERT distribution over it (mode at the "
+        "point value), and the source document's Critical Unknowns enter as labelled "
+        f"assumptions; {data['samples']:,} draws, seed {ctx.rng}. The answer's spread is what "
+        "the document's own ranges imply, not a forecast error.</p>",
+        f"<p><b>{_esc(drawn.summary)}.</b></p>",
+        _figure_img(drawn.figure, "histogram and cumulative distribution of P(harm) over "
+                                  "parameter draws, with the 5-95% band"),
+    ]
+    if not ctx.evidence and not net.metadata.get("scenarios") and "shift_type" in net.variables:
+        ranges = {}
+        if _has("gmnet.analysis.audit"):
+            from gmnet.analysis.audit import RISK_RANGES as ranges
+        rows = []
+        base = {k: v for k, v in question.do.items() if k != "shift_type"}
+        for shift in net.states("shift_type"):
+            result = uncertainty(net, "harm", "yes", do={**base, "shift_type": shift},
+                                 samples=ctx.samples, rng=ctx.rng)
+            lo, hi = result.interval(0.9)
+            rows.append([_esc(shift), _pct(result.point), _pct(result.median),
+                         f"{_pct(lo)} – {_pct(hi)}", _esc(ranges.get(shift, "–"))])
+        parts.append(
+            "<p>P(harm) by shift type, the other settings neutral, no mitigation:</p>"
+            + _table(["shift type", "point values", "median", "90% of draws",
+                      "document's likelihood range (Risk Assessment)"], rows,
+                     numeric=(1, 2, 3, 4)))
+    return "".join(parts)
+
+
+def _sensitivity(ctx: _Context) -> str | None:
+    from gmnet.viz.charts import available, chart, focus_question
+
+    net = ctx.network
+    if not available("tornado") or "harm" not in net.variables:
+        return None
+    question = focus_question(net, ctx.evidence)
+    try:
+        tornado = chart("tornado", net, question=question, rng=ctx.rng)
+        sobol = chart("sobol", net, question=question, samples=ctx.samples, rng=ctx.rng)
+    except GmnetError as exc:
+        return f'<p class="missing">No sensitivity analysis: {_esc(exc)}</p>'
+    data = sobol.data
+    rows = []
+    for r in data["inputs"]:
+        if not r.get("reaches_target") or (r.get("st") or 0.0) <= 0.001:
+            continue
+        rows.append([_esc(r["label"]), f"{r['low']:.3g} – {r['high']:.3g} ({r['point']:.3g})",
+                     _pct(r["output_low"]), _pct(r["output_high"]),
+                     f"{r['s1']:.2f}", f"{r['st']:.2f} ± {r['st_conf']:.2f}"])
+    return (
+        f"<p>Which uncertain number matters for {_esc(question.description)}: each one moved "
+        "alone across its range (tornado), and all at once (Sobol indices: the share of the "
+        f"answer's variance each explains alone, S1, and with its interactions, ST; "
+        f"{data['samples']:,} base samples).</p>"
+        f"<p><b>{_esc(tornado.summary)}.</b></p>"
+        + _figure_img(tornado.figure, "tornado chart: P(harm) with each number at the low and "
+                                      "high end of its range")
+        + _figure_img(sobol.figure, "total-order Sobol indices with confidence intervals")
+        + (_table(["uncertain number", "range (point)", "P(harm) at low end",
+                   "P(harm) at high end", "S1", "ST"], rows, numeric=(2, 3, 4, 5))
+           if rows else "")
+        + "<p class=\"caption\">Numbers that do not appear cannot move this answer: either "
+          "they have no range or the question does not reach them.</p>")

@@ -1,0 +1,117 @@
+"""The report's sections on the network itself: overview, the pathway diagram, the core
+table reproduced."""
+
+from __future__ import annotations
+
+import re
+
+from gmnet.errors import GmnetError, InvalidArgumentError
+from gmnet.report.common import (
+    _assign,
+    _Context,
+    _esc,
+    _pct,
+    _settings,
+    _table,
+)
+
+
+def _overview(ctx: _Context) -> str:
+    net = ctx.network
+    n_assumed = sum(p.is_assumption for p in net.parameters.values())
+    parts = [f"<p>{_esc(net.description)}</p>" if net.description else ""]
+    facts = [
+        ("Network", f"{_esc(net.title)} (<code>{_esc(net.name)}</code>)"),
+        ("Nodes", str(len(net.variables))),
+        ("Numbers", f"{len(net.parameters)}, of which {n_assumed} are labelled assumptions "
+                    "(the rest come from the source document's tables)"),
+        ("Combination rule", f"<code>{_esc(net.rule)}</code>"),
+    ]
+    if ctx.label:
+        facts.append(("Scenario", _esc(ctx.label)))
+    if ctx.evidence:
+        facts.append(("Evidence in every query", f"<code>{_esc(_assign(ctx.evidence))}</code>"))
+    target = "harm" if "harm" in net.variables else net.variables[-1]
+    state = "yes" if "yes" in net.states(target) else net.states(target)[0]
+    try:
+        headline = ctx.ask(f"P({target}={state})", interval=True)
+    except GmnetError as exc:
+        ctx.notes.append(f"headline skipped: {exc}")
+    else:
+        facts.insert(0, ("Headline", f"<b>{_esc(headline.statement())}</b>"))
+        for i, line in enumerate(headline.resolved.assumptions()):
+            key, _, value = line.partition(": ")
+            facts.insert(1 + i, ("Assumed: " + _esc(key), _esc(value)))
+    parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
+    parts.append("<p>Every probability in this report is computed exactly from the network. "
+                 "<code>P(x | a=…)</code> observes <code>a</code>; <code>P(x | do(b=…))</code> "
+                 "sets <code>b</code>, as a deployment decision would, and cuts the arrows "
+                 "into it.</p>")
+    return "".join(parts)
+
+
+def _diagram(ctx: _Context) -> str | None:
+    from gmnet.viz.diagram import DotNotFoundError, draw
+
+    net = ctx.network
+    target = "harm" if "harm" in net.variables else net.variables[-1]
+    title = "Every node's probability" + (f" given {_assign(ctx.evidence)}" if ctx.evidence
+                                          else (f" ({ctx.label})" if ctx.label else ""))
+    diagram = draw(net, evidence=ctx.evidence, target=target, marginals=True, title=title)
+    try:
+        svg = diagram.svg()
+    except DotNotFoundError as exc:
+        return f'<p class="missing">The diagram is not included: {_esc(exc)}.</p>'
+    return (f'<div class="diagram">{_fluid_svg(svg)}</div>'
+            "<p class=\"caption\">Each node shows the probability of each of its states "
+            + ("given the evidence above" if ctx.evidence else
+               "with no evidence (every setting equally likely)")
+            + f"; the target <code>{_esc(target)}</code> has a thick red border. Clusters follow "
+            "the source document's pathway: context, training phase, deployment phase, and the "
+            "mitigation layers where the network has them.</p>")
+
+
+def _fluid_svg(svg: str) -> str:
+    """Graphviz's SVG without its fixed size: it scales to the page (and, printed, to the
+    page's height too), never above its natural size."""
+    svg = svg[svg.find("<svg"):]
+    head, rest = svg.split(">", 1)
+    size = re.search(r'\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', head)
+    if size:
+        natural = float(size.group(1)) * 4 / 3  # pt -> CSS px
+        head = head.replace(size.group(0), f' width="100%" style="max-width:{natural:.0f}px"')
+    return head + ">" + rest
+
+
+def _core_table(ctx: _Context) -> str | None:
+    from gmnet.analysis.whatif import core_table, neutral_context
+
+    net = ctx.network
+    try:
+        rows = core_table(net)
+    except InvalidArgumentError:
+        return None  # not the goal-misgeneralization pathway: nothing to reproduce
+    body = []
+    for r in rows:
+        doc = r.document
+        body.append([
+            _esc(r.shift_type),
+            _pct(r.p_capability_transfer) + (f" <span class=doc>({_pct(doc[0], 0)})</span>"
+                                             if doc else ""),
+            _pct(r.p_goal_fails_given_capability)
+            + (f" <span class=doc>({_pct(doc[1], 0)})</span>" if doc else ""),
+            _pct(r.p_harm_given_failure),
+            f"<b>{_pct(r.p_harmful_misgeneralization)}</b>"
+            + (f" <span class=doc>({_pct(doc[2])})</span>" if doc else ""),
+        ])
+    neutral = neutral_context(net)
+    return (
+        "<p>The source document's <em>Detailed Risk Assessment by Shift Type</em>, as the "
+        "network reproduces it: each factor is an interventional query at the neutral context "
+        f"({_settings(ctx.network, neutral)}). The document's own figures are in "
+        "brackets.</p>"
+        + _table(["shift type", "P(capability transfers)", "P(goal fails | capability)",
+                  "P(harm | goal fails)", "P(harmful misgeneralization)"], body,
+                 numeric=(1, 2, 3, 4))
+        + "<p class=\"caption\">P(harm | goal fails) is implied by the document's P(M) column; "
+          "its note says 50-70% instead, which the parameter ranges in the appendix carry.</p>")
