@@ -22,6 +22,7 @@ from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
 from gmnet.model.question import Question
 from gmnet.report.analyses import _mitigations, _sensitivity, _uncertainty
 from gmnet.report.appendix import _audit, _parameters
+from gmnet.report.brief import _brief
 from gmnet.report.common import _Context, _has, _Section
 from gmnet.report.page import _build
 from gmnet.report.pathway import _core_table, _diagram, _overview
@@ -34,9 +35,10 @@ __all__ = ["SECTIONS", "build_report", "check_report_path", "write_report"]
 
 
 SECTIONS: tuple[_Section, ...] = (
+    _Section("brief", "In brief", _brief),
     _Section("overview", "Overview", _overview),
-    _Section("diagram", "The causal pathway", _diagram),
     _Section("core_table", "The core table, reproduced", _core_table),
+    _Section("diagram", "The causal pathway", _diagram),
     _Section("what_if", "What-if questions", _what_ifs),
     _Section("mitigations", "Mitigations compared", _mitigations),
     _Section("uncertainty", "Uncertainty", _uncertainty),
@@ -96,7 +98,7 @@ def build_report(network: Network, *, question: Question | None = None,
     template = template.replace(evidence={**template.evidence, **evidence})
     resolved = resolve(network, template.replace(states=None))
     ctx = _Context(resolved.network, dict(resolved.evidence), samples, rng, label,
-                   base=network, template=template)
+                   base=network, template=template, sections=frozenset(chosen))
     return _build(ctx, [s for s in SECTIONS if s.key in chosen], progress)
 
 

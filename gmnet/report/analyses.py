@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from gmnet.errors import GmnetError
+from gmnet.report.brief import check_mitigation_chart, headline, mitigation_chart
 from gmnet.report.common import (
     _assign,
+    _caption,
     _Context,
     _esc,
     _figure_img,
@@ -15,20 +17,12 @@ from gmnet.report.common import (
 
 
 def _mitigations(ctx: _Context) -> str | None:
-    from gmnet.viz.charts import available, chart
-
-    net = ctx.network
-    if not available("mitigations") or "harm" not in net.variables:
-        return None
-    from gmnet.analysis.mitigations import mitigations_of
-
-    if not mitigations_of(net):
-        return None
     try:
-        drawn = chart("mitigations", net, evidence=ctx.evidence, samples=ctx.samples,
-                      rng=ctx.rng)
+        drawn = mitigation_chart(ctx)
     except GmnetError as exc:
         return f'<p class="missing">No mitigation comparison: {_esc(exc)}</p>'
+    if drawn is None:
+        return None
     data = drawn.data
     spread = data.get("uncertainty", {}).get("portfolios", {})
     rows = []
@@ -47,24 +41,49 @@ def _mitigations(ctx: _Context) -> str | None:
                              f"{i['remaining_ratio']:.2f}"])
     where = (f"given <code>{_esc(_assign(ctx.evidence))}</code>" if ctx.evidence
              else "averaged over the shift types")
+    problems = ctx.shared("mitigation_checks", lambda: check_mitigation_chart(ctx, drawn))
+    source = ("Every P(harm) here equals the Question path's answer to the same question "
+              "(checked when the report was built)." if not problems else
+              "The comparison differs from the Question path: " + _esc("; ".join(problems)))
+    if "brief" in ctx.sections:  # the brief shows the bars: here, who earns the reduction
+        figure = _figure_img(_shapley_figure(data), "bar chart of each mitigation's Shapley "
+                                                    "share of the full set's reduction")
+        figure += _caption("Each mitigation's share of the reduction all of them give together "
+                           "(Shapley: averaged over every order of adding them).",
+                           headline(ctx).resolved.assumptions())
+    else:
+        figure = _figure_img(drawn.figure, "bar chart of P(harm) under each mitigation")
+        figure += _caption("P(harm=yes) with each mitigation switched on alone by do(), each "
+                           "layer and all of them.", headline(ctx).resolved.assumptions())
     return (
         f"<p>Each mitigation switched on by do(), the others off, {where}, the other settings "
-        f"neutral. With none, P(harm) is <b>{_pct(data['baseline'])}</b>; with all of them, "
-        f"<b>{_pct(data['all_on'], 2)}</b>."
-        + (" Brackets and bars: 90% of parameter draws (the same draws for every portfolio)."
-           if spread else "") + "</p>"
-        + _figure_img(drawn.figure, "bar chart of P(harm) under each mitigation")
+        f"at the report's context. With none, P(harm) is <b>{_pct(data['baseline'])}</b>; with "
+        f"all of them, <b>{_pct(data['all_on'], 2)}</b>."
+        + (f" Brackets and bars: 90% of {ctx.samples:,} parameter draws (seed {ctx.rng}; the "
+           "same draws for every portfolio)." if spread else "") + f" {source}</p>"
+        + figure
         + _table(["mitigation", "layer", "document's reduction", "cost", "P(harm) alone",
                   "reduction alone", "reduction added last", "Shapley share"], rows,
                  numeric=(4, 5, 6, 7))
         + "<p class=\"caption\">Reduction added last: how much P(harm) rises when only this "
           "mitigation is removed from the full set. Shapley share: its part of the full set's "
-          "reduction, averaged over every order of adding the mitigations.</p>"
+          "reduction, averaged over every order of adding the mitigations. Reductions are "
+          "relative and points only: no interval is drawn for them.</p>"
         + (_table(["layers", "reduction together", "sum of reductions apart", "interaction",
                    "risk left vs independent layers"], interactions, numeric=(1, 2, 3, 4))
            + "<p class=\"caption\">Interaction below zero: the layers overlap (they catch the "
              "same failures). Ratio above 1: less protection than independent layers would "
-             "give.</p>" if interactions else ""))
+             "give. Points only (the document's point values).</p>" if interactions else ""))
+
+
+def _shapley_figure(data):
+    from gmnet.viz.plots import interval_bars
+
+    items = sorted(data["mitigations"], key=lambda m: -m["shapley_share"])
+    rows = [(m["label"], m["shapley_share"], None, None) for m in items]
+    return interval_bars(rows, groups=[m["layer"] for m in items],
+                         title="Who earns the reduction: each mitigation's Shapley share",
+                         xlabel="share of the full set's reduction of P(harm)")
 
 
 def _uncertainty(ctx: _Context) -> str | None:

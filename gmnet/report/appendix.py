@@ -39,7 +39,7 @@ def _audit(ctx: _Context) -> str | None:
         f"<code>{_esc(result.worldview)}</code>, rule <code>{_esc(result.rule)}</code>): "
         f"{summary}.</p>",
         _table(["table", *VERDICTS.values(), "how the model's number is computed"], per_table,
-               numeric=tuple(range(1, 1 + len(VERDICTS)))),
+               numeric=tuple(range(1, 1 + len(VERDICTS))), cls="verdicts"),
     ]
     if outside:
         parts.append("<h3>Where the network and the document differ</h3>"

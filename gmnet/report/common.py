@@ -30,6 +30,7 @@ class _Context:
     template: Question | None = None  # scenarios, worldview, context policy, numbers
     notes: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # analyses two sections share
+    sections: frozenset[str] = frozenset()  # the keys of the sections the report holds
 
     def question(self, text: str) -> Question:
         """``text`` under the report's scenarios, worldview, context policy and numbers."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from gmnet.errors import GmnetError, InvalidArgumentError
+from gmnet.report.brief import headline, headline_target
 from gmnet.report.common import (
     _assign,
+    _caption,
     _Context,
     _esc,
     _pct,
@@ -31,17 +33,16 @@ def _overview(ctx: _Context) -> str:
         facts.append(("Scenario", _esc(ctx.label)))
     if ctx.evidence:
         facts.append(("Evidence in every query", f"<code>{_esc(_assign(ctx.evidence))}</code>"))
-    target = "harm" if "harm" in net.variables else net.variables[-1]
-    state = "yes" if "yes" in net.states(target) else net.states(target)[0]
     try:
-        headline = ctx.ask(f"P({target}={state})", interval=True)
+        head = headline(ctx)
     except GmnetError as exc:
         ctx.notes.append(f"headline skipped: {exc}")
     else:
-        facts.insert(0, ("Headline", f"<b>{_esc(headline.statement())}</b>"))
-        for i, line in enumerate(headline.resolved.assumptions()):
-            key, _, value = line.partition(": ")
-            facts.insert(1 + i, ("Assumed: " + _esc(key), _esc(value)))
+        if "brief" not in ctx.sections:  # the brief shows the headline and its assumptions
+            facts.insert(0, ("Headline", f"<b>{_esc(head.statement())}</b>"))
+            for i, line in enumerate(head.resolved.assumptions()):
+                key, _, value = line.partition(": ")
+                facts.insert(1 + i, ("Assumed: " + _esc(key), _esc(value)))
     parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
     parts.append("<p>Every probability in this report is computed exactly from the network. "
                  "<code>P(x | a=…)</code> observes <code>a</code>; <code>P(x | do(b=…))</code> "
@@ -53,22 +54,28 @@ def _overview(ctx: _Context) -> str:
 def _diagram(ctx: _Context) -> str | None:
     from gmnet.viz.diagram import DotNotFoundError, draw
 
-    net = ctx.network
-    target = "harm" if "harm" in net.variables else net.variables[-1]
-    title = "Every node's probability" + (f" given {_assign(ctx.evidence)}" if ctx.evidence
-                                          else (f" ({ctx.label})" if ctx.label else ""))
-    diagram = draw(net, evidence=ctx.evidence, target=target, marginals=True, title=title)
+    target, state = headline_target(ctx)
+    try:
+        r = headline(ctx).resolved
+    except GmnetError as exc:
+        return f'<p class="missing">The diagram is not included: {_esc(exc)}.</p>'
+    title = "Every node's probability under the report's question" + (
+        f" ({ctx.label})" if ctx.label else "")
+    diagram = draw(r.network, evidence=r.evidence, do=r.do, target=target, marginals=True,
+                   title=title)
     try:
         svg = diagram.svg()
     except DotNotFoundError as exc:
         return f'<p class="missing">The diagram is not included: {_esc(exc)}.</p>'
+    shown = diagram.target_distribution.get(state)
     return (f'<div class="diagram">{_fluid_svg(svg)}</div>'
-            "<p class=\"caption\">Each node shows the probability of each of its states "
-            + ("given the evidence above" if ctx.evidence else
-               "with no evidence (every setting equally likely)")
-            + f"; the target <code>{_esc(target)}</code> has a thick red border. Clusters follow "
-            "the source document's pathway: context, training phase, deployment phase, and the "
-            "mitigation layers where the network has them.</p>")
+            + _caption(
+                "Each node shows the probability of each of its states under the headline's "
+                f"question (<code>{_esc(target)}</code>, thick red border: "
+                f"{_pct(shown) if shown is not None else '?'} {_esc(state)}, the headline); "
+                "a dashed orange border marks a node held by do(), a blue one a node observed. "
+                "Clusters follow the source document's pathway: context, training phase, "
+                "deployment phase, and the mitigation layers.", r.assumptions()))
 
 
 def _fluid_svg(svg: str) -> str:
