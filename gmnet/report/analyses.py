@@ -86,16 +86,39 @@ def _shapley_figure(data):
                          xlabel="share of the full set's reduction of P(harm)")
 
 
-def _uncertainty(ctx: _Context) -> str | None:
-    from gmnet.viz.charts import available, chart, focus_question
+def _focus(ctx: _Context):
+    """The question the uncertainty and sensitivity sections ask, on the Question path: the
+    report's question, or without a scenario an extreme shift (the core table's 27.7%).
+    Returns (the chart's question, the network to ask it on, the answer with its interval)."""
+    from gmnet.viz.charts import Question as ChartQuestion
 
-    net = ctx.network
-    if not available("uncertainty") or "harm" not in net.variables:
+    net, t = ctx.network, ctx.template
+    text = "P(harm=yes)"
+    if not t.scenarios and not ctx.evidence and "shift_type" in net.variables \
+            and "shift_type" not in t.do:
+        text = f"P(harm=yes | do(shift_type={net.states('shift_type')[-1]}))"
+    ans = ctx.shared("focus", lambda: ctx.ask(text, interval=True))
+    r = ans.resolved
+    description = ans.question.text + (f", {ctx.label}" if ctx.label else "")
+    return ChartQuestion("harm", "yes", dict(r.evidence), dict(r.do), description), r.network, ans
+
+
+def _agrees(point: float, ans) -> str:
+    if abs(point - ans.probability) < 1e-9:
+        return f"the point is the Question path's {ans.question.text} = {_pct(ans.probability)}"
+    return (f"the point ({_pct(point)}) differs from the Question path's {ans.question.text} = "
+            f"{_pct(ans.probability)}")
+
+
+def _uncertainty(ctx: _Context) -> str | None:
+    from gmnet.viz.charts import available, chart
+
+    if not available("uncertainty") or "harm" not in ctx.network.variables:
         return None
     from gmnet.analysis.uncertainty import uncertainty
 
-    question = focus_question(net, ctx.evidence)
     try:
+        question, net, ans = _focus(ctx)
         drawn = chart("uncertainty", net, question=question, samples=ctx.samples, rng=ctx.rng)
     except GmnetError as exc:
         return f'<p class="missing">No uncertainty analysis: {_esc(exc)}</p>'
@@ -108,8 +131,10 @@ def _uncertainty(ctx: _Context) -> str | None:
         f"<p><b>{_esc(drawn.summary)}.</b></p>",
         _figure_img(drawn.figure, "histogram and cumulative distribution of P(harm) over "
                                   "parameter draws, with the 5-95% band"),
+        _caption(f"The spread of {_esc(ans.question.text)} over the draws; "
+                 f"{_esc(_agrees(data['point'], ans))}.", ans.resolved.assumptions()),
     ]
-    if not ctx.evidence and not net.metadata.get("scenarios") and "shift_type" in net.variables:
+    if not ctx.evidence and not ctx.template.scenarios and "shift_type" in net.variables:
         ranges = {}
         if _has("gmnet.analysis.audit"):
             from gmnet.analysis.audit import RISK_RANGES as ranges
@@ -122,7 +147,8 @@ def _uncertainty(ctx: _Context) -> str | None:
             rows.append([_esc(shift), _pct(result.point), _pct(result.median),
                          f"{_pct(lo)} – {_pct(hi)}", _esc(ranges.get(shift, "–"))])
         parts.append(
-            "<p>P(harm) by shift type, the other settings neutral, no mitigation:</p>"
+            "<p>P(harm) by shift type (<code>P(harm=yes | do(shift_type=…))</code>), the rest as "
+            "above:</p>"
             + _table(["shift type", "point values", "median", "90% of draws",
                       "document's likelihood range (Risk Assessment)"], rows,
                      numeric=(1, 2, 3, 4)))
@@ -130,13 +156,12 @@ def _uncertainty(ctx: _Context) -> str | None:
 
 
 def _sensitivity(ctx: _Context) -> str | None:
-    from gmnet.viz.charts import available, chart, focus_question
+    from gmnet.viz.charts import available, chart
 
-    net = ctx.network
-    if not available("tornado") or "harm" not in net.variables:
+    if not available("tornado") or "harm" not in ctx.network.variables:
         return None
-    question = focus_question(net, ctx.evidence)
     try:
+        question, net, ans = _focus(ctx)
         tornado = chart("tornado", net, question=question, rng=ctx.rng)
         sobol = chart("sobol", net, question=question, samples=ctx.samples, rng=ctx.rng)
     except GmnetError as exc:
@@ -149,6 +174,7 @@ def _sensitivity(ctx: _Context) -> str | None:
         rows.append([_esc(r["label"]), f"{r['low']:.3g} – {r['high']:.3g} ({r['point']:.3g})",
                      _pct(r["output_low"]), _pct(r["output_high"]),
                      f"{r['s1']:.2f}", f"{r['st']:.2f} ± {r['st_conf']:.2f}"])
+    held = ans.resolved.assumptions()
     return (
         f"<p>Which uncertain number matters for {_esc(question.description)}: each one moved "
         "alone across its range (tornado), and all at once (Sobol indices: the share of the "
@@ -157,7 +183,12 @@ def _sensitivity(ctx: _Context) -> str | None:
         f"<p><b>{_esc(tornado.summary)}.</b></p>"
         + _figure_img(tornado.figure, "tornado chart: P(harm) with each number at the low and "
                                       "high end of its range")
+        + _caption("Each bar: the answer with one number at the low and the high end of its "
+                   f"range, the others at their points; {_esc(_agrees(tornado.data['point'], ans))}"
+                   ".", held)
         + _figure_img(sobol.figure, "total-order Sobol indices with confidence intervals")
+        + _caption("Total-order Sobol indices with their confidence intervals (sampled, seed "
+                   f"{ctx.rng}); Sobol indices are shares of variance, not probabilities.", held)
         + (_table(["uncertain number", "range (point)", "P(harm) at low end",
                    "P(harm) at high end", "S1", "ST"], rows, numeric=(2, 3, 4, 5))
            if rows else "")

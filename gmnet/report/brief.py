@@ -92,16 +92,23 @@ class WhatIf:
         return (self.answer.probability - before) / before if before > 0 else 0.0
 
 
-def _candidates(ctx: _Context, head: Answer) -> list[tuple[str, str, str | None]]:
-    """Every single change of a setting the headline leaves at the baseline (or free)."""
+def candidate_nodes(ctx: _Context, head: Answer) -> list[str]:
+    """The settings the headline's question leaves open: the context nodes it holds at the
+    baseline, and (without a scenario) the root context nodes it leaves free."""
     net, r = ctx.network, head.resolved
     target = head.question.target
     nodes = [v for v in r.held if net.node(v).role != "mitigation"]
     free = [v for v in net.variables if net.node(v).role == "context" and v not in r.held
             and v not in r.evidence and v not in r.do and v != target and not r.scenarios
             and not net.parents(v)]
+    return free + nodes
+
+
+def _candidates(ctx: _Context, head: Answer) -> list[tuple[str, str, str | None]]:
+    """Every single change of a setting the headline leaves open."""
+    net, r = ctx.network, head.resolved
     out = []
-    for v in free + nodes:
+    for v in candidate_nodes(ctx, head):
         current = r.held.get(v)
         out += [(v, s, current) for s in net.states(v) if s != current]
     return out
@@ -166,19 +173,61 @@ def _what_if_table(ctx: _Context, head: Answer) -> str:
 
 # ============================================================================ mitigations
 def mitigation_chart(ctx: _Context):
-    """The mitigation chart under the report's question (computed once per report), or None
-    where the network has no mitigations or the analysis is missing."""
-    from gmnet.viz.charts import available, chart
+    """The mitigation chart for the report's question (computed once per report), or None
+    where the network has no mitigations or the analyses are missing.
+
+    The comparison is asked on the Question path (:func:`gmnet.analysis.compare.compare_question`:
+    the report's scenarios, worldview, context policy and numbers), its intervals on one set of
+    draws for every portfolio, and drawn with :func:`gmnet.viz.plots.interval_bars` as the
+    ``mitigations`` chart draws them.
+    """
+    from gmnet.viz.charts import available
 
     net = ctx.network
-    if not available("mitigations") or "harm" not in net.variables:
+    if not (available("mitigations") and available("uncertainty")) \
+            or "harm" not in net.variables:
         return None
     from gmnet.analysis.mitigations import mitigations_of
 
     if not mitigations_of(net):
         return None
-    return ctx.shared("mitigations_chart", lambda: chart(
-        "mitigations", net, evidence=ctx.evidence, samples=ctx.samples, rng=ctx.rng))
+    return ctx.shared("mitigations_chart", lambda: _mitigation_chart(ctx))
+
+
+def _mitigation_chart(ctx: _Context):
+    from gmnet.analysis.compare import compare_question
+    from gmnet.analysis.uncertainty import comparison_uncertainty
+    from gmnet.viz.charts import Chart
+    from gmnet.viz.plots import interval_bars
+
+    result, resolved = compare_question(ctx.base, ctx.question("P(harm=yes)"))
+    spread = comparison_uncertainty(resolved.network, result, samples=ctx.samples, rng=ctx.rng)
+    data = result.to_dict()
+    data["uncertainty"] = spread.to_dict()
+    intervals = spread.portfolios
+
+    def row(label, name, value):
+        low, high = intervals.get(name, (None, None))
+        return (label, value, low, high)
+
+    rows, groups = [], []
+    for layer in result.layers:
+        alone = sorted((v for v in result.values if v.mitigation.layer == layer),
+                       key=lambda v: v.probability_alone)
+        for value in alone:
+            rows.append(row(value.mitigation.label, value.name, value.probability_alone))
+            groups.append(layer)
+        if len(alone) > 1:
+            rows.append(row(f"whole {layer} layer", layer, result.portfolio(layer).probability))
+            groups.append(layer)
+    rows.append(row("all mitigations", "all", result.all_on))
+    groups.append("all")
+    where = f" ({ctx.label})" if ctx.label else ""
+    fig = interval_bars(rows, baseline=result.baseline, groups=groups,
+                        title=f"P(harm=yes){where} with each mitigation, each layer and all "
+                              "of them (bars: 90% of parameter draws)", xlabel="P(harm=yes)")
+    return Chart("mitigations", fig, data,
+                 f"no mitigation {_pct(result.baseline)}; all on {_pct(result.all_on)}")
 
 
 def check_mitigation_chart(ctx: _Context, drawn) -> list[str]:

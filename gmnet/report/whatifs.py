@@ -3,9 +3,11 @@ P(harm) over two settings and over the scenario catalog."""
 
 from __future__ import annotations
 
+from gmnet.analysis.ask import answer
 from gmnet.errors import GmnetError
 from gmnet.report.common import (
     _assign,
+    _caption,
     _Context,
     _esc,
     _figure_img,
@@ -26,7 +28,6 @@ _WHAT_IFS = [
 
 
 def _what_ifs(ctx: _Context) -> str | None:
-    from gmnet.viz.plots import heatmap, probability_grid
 
     net = ctx.network
     if not {"harm", "shift_type"} <= set(net.variables):
@@ -44,9 +45,10 @@ def _what_ifs(ctx: _Context) -> str | None:
         ctx.notes.append(f"what-ifs skipped: {exc}")
         before = None
     rows = []
-    fixed = set(before.question.evidence) | set(before.question.do) if before else set()
+    # change only what the start leaves at the baseline (not what it, or a scenario, sets)
+    open_ = set(before.resolved.held) if before else set()
     for question, intervention in _WHAT_IFS if before else ():
-        if not set(intervention) <= set(net.variables) or set(intervention) & fixed:
+        if not set(intervention) <= open_:
             continue
         text = start[:-1] + (", " if "|" in start else " | ") + \
             f"do({_assign(intervention)}))"
@@ -87,19 +89,48 @@ def _what_ifs(ctx: _Context) -> str | None:
                      "(conditioning, not intervening).</p>"
                      + _table(["quantity", "before observing harm", "given harm=yes"],
                               diagnostic, numeric=(1, 2)))
-    if "spec_quality" in net.variables:
-        grid, rows_s, cols_s = probability_grid(net, "shift_type", "spec_quality",
-                                                evidence=ctx.evidence)
-        fig = heatmap(grid, rows_s, cols_s, title="P(harm) by shift type and specification "
-                      "quality", row_title="shift type", column_title="specification quality")
-        parts.append(_figure_img(fig, "heatmap of P(harm) over shift type and specification "
-                                      "quality"))
-        parts.append("<p class=\"caption\">Each cell sets shift type and specification quality "
-                     "by do(), the other settings at their neutral levels. Where the document's "
-                     "multipliers would push goal failure past its ceiling, the cell is capped "
-                     "(see the audit).</p>")
+    parts.append(_grid(ctx))
     parts.append(_domains(ctx))
     return "".join(parts) or None
+
+
+def _grid(ctx: _Context) -> str:
+    """P(harm) over two settings the report's question leaves open, each cell asked on the
+    Question path."""
+    from gmnet.report.brief import candidate_nodes, headline
+    from gmnet.viz.plots import heatmap
+
+    try:
+        head = headline(ctx)
+    except GmnetError:
+        return ""
+    nodes = candidate_nodes(ctx, head)
+    preferred = [v for v in ("shift_type", "spec_quality") if v in nodes]
+    pair = (preferred + [v for v in nodes if v not in preferred])[:2]
+    if len(pair) < 2 or head.question.target != "harm":
+        return ""
+    rows, cols = pair
+    net = ctx.network
+    grid, first = [], None
+    for r in net.states(rows):
+        line = []
+        for c in net.states(cols):
+            a = ctx.ask(f"P(harm=yes | do({rows}={r}, {cols}={c}))")
+            first = first or a
+            line.append(a.probability)
+        grid.append(line)
+    label = {v: (net.node(v).label or v) for v in pair}
+    fig = heatmap(grid, net.states(rows), net.states(cols),
+                  title=f"P(harm=yes) by {label[rows].lower()} and {label[cols].lower()}"
+                        + (f" ({ctx.label})" if ctx.label else ""),
+                  row_title=label[rows], column_title=label[cols], colorbar_label="P(harm=yes)")
+    held = first.resolved.assumptions()
+    return (_figure_img(fig, f"heatmap of P(harm) over {label[rows]} and {label[cols]}")
+            + _caption(f"Each cell sets {_esc(label[rows].lower())} and "
+                       f"{_esc(label[cols].lower())} by do() and asks P(harm=yes) on the Question "
+                       "path, the rest as the report's question holds it. Where the document's "
+                       "multipliers would push goal failure past its ceiling, the cell is capped "
+                       "(see the audit).", held))
 
 
 def _domains(ctx: _Context) -> str:
@@ -112,7 +143,17 @@ def _domains(ctx: _Context) -> str:
     except GmnetError as exc:
         ctx.notes.append(f"domain x period chart skipped: {exc}")
         return ""
+    rows, cols = drawn.data["rows"], drawn.data["columns"]
+    cell = answer(ctx.base, ctx.template.replace(targets=("harm",), states=("yes",),
+                                                 scenarios=(rows[0], cols[0])))
+    value = drawn.data["values"][0][0]
+    check = ("each cell equals the Question path's P(harm=yes) under its two scenarios "
+             f"(e.g. {rows[0]} + {cols[0]}: {_pct(cell.probability)})"
+             if abs(cell.probability - value) < 1e-9 else
+             f"the chart holds the neutral context itself: {rows[0]} + {cols[0]} shows "
+             f"{_pct(value)}, the Question path gives {_pct(cell.probability)}")
     return (_figure_img(drawn.figure, "heatmap of P(harm) over application domains and periods")
-            + "<p class=\"caption\">The source document's Application Domain Risk Profiles and "
-              "Timeline Projections as scenarios (<code>gmnet scenarios</code>): each cell "
-              "applies one domain and one period; the settings they leave open are neutral.</p>")
+            + _caption("The source document's Application Domain Risk Profiles and Timeline "
+                       "Projections as scenarios (<code>gmnet scenarios</code>): each cell "
+                       "applies one domain and one period; the settings they leave open are held "
+                       f"at the baseline; {_esc(check)}.", cell.resolved.assumptions()))
