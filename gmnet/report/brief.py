@@ -206,8 +206,13 @@ def _mitigation_chart(ctx: _Context):
     data["uncertainty"] = spread.to_dict()
     intervals = spread.portfolios
 
+    outside: list[str] = []  # bars whose point lies outside its interval: no whisker drawn
+
     def row(label, name, value):
         low, high = intervals.get(name, (None, None))
+        if low is not None and not low <= value <= high:
+            outside.append(f"{label} {_pct(value)} [{_pct(low)}, {_pct(high)}]")
+            low = high = None
         return (label, value, low, high)
 
     rows, groups = [], []
@@ -226,6 +231,7 @@ def _mitigation_chart(ctx: _Context):
     fig = interval_bars(rows, baseline=result.baseline, groups=groups,
                         title=f"P(harm=yes){where} with each mitigation, each layer and all "
                               "of them (bars: 90% of parameter draws)", xlabel="P(harm=yes)")
+    data["outside_interval"] = outside
     return Chart("mitigations", fig, data,
                  f"no mitigation {_pct(result.baseline)}; all on {_pct(result.all_on)}")
 
@@ -269,8 +275,17 @@ def _mitigation_block(ctx: _Context, head: Answer) -> str:
             f"P(harm=yes) with each mitigation switched on alone by do(), each layer and all "
             f"of them (all: {_pct(data['all_on'])}); the line is no mitigation, the headline "
             f"({_pct(data['baseline'])}); whiskers: 90% of {ctx.samples:,} draws (seed "
-            f"{ctx.rng}, the same draws for every bar); {_esc(agrees)}.",
+            f"{ctx.rng}, the same draws for every bar){_esc(_no_whisker(data))}; "
+            f"{_esc(agrees)}.",
             head.resolved.assumptions()))
+
+
+def _no_whisker(data) -> str:
+    outside = data.get("outside_interval") or []
+    if not outside:
+        return ""
+    return ("; no whisker where the point lies outside its interval (the draws are skewed): "
+            + ", ".join(outside))
 
 
 # ============================================================================ the section

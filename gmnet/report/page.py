@@ -55,7 +55,9 @@ dl.question { margin: 0; font-size: .92em; }
 section.brief h3 { margin-top: 1em; }
 section.brief img.figure { max-width: 760px; margin: 0 auto; }
 /* the audit's verdict counts: narrow numeric columns under their own headers */
-table.verdicts th.num, table.verdicts td.num { width: 6.5em; white-space: normal; }
+table.verdicts th.num, table.verdicts td.num { width: 6.5em; white-space: normal;
+                                               text-align: center; }
+table.verdicts td:first-child { min-width: 10em; }
 /* the diagram is wide: it may use the whole window, not just the text column */
 .diagram { margin: 0 calc(50% - 50vw + 24px); text-align: center; }
 .diagram svg { height: auto; }
@@ -76,7 +78,8 @@ footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
   td, td.num { border: 0; padding: .15em .6em; text-align: left; white-space: normal; }
   td[data-label]::before { content: attr(data-label) ": "; color: var(--muted);
                            font-size: .88em; }
-  table.verdicts th.num, table.verdicts td.num { width: 100%; }
+  table.verdicts th.num, table.verdicts td.num { width: 100%; text-align: left; }
+  table.verdicts td:first-child { min-width: 0; }
   table.verdicts td.num:empty { display: none; }
   .diagram { margin: 0; overflow-x: auto; -webkit-overflow-scrolling: touch; }
   .diagram svg { min-width: 820px; }
@@ -86,7 +89,7 @@ footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
   h1 { font-size: 1.5em; }
   h2 { margin: 1.2em 0 .5em; break-after: avoid; page-break-after: avoid; }
   h3 { break-after: avoid; page-break-after: avoid; }
-  nav { display: none; }
+  nav, footer { display: none; }
   table { font-size: .9em; }
   table.verdicts th.num, table.verdicts td.num { width: 4.2em; padding: .2em .3em; }
   table.verdicts th { font-size: .85em; }
