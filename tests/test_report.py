@@ -352,8 +352,8 @@ def test_the_brief_numbers_are_gmnet_ask_numbers(report_html):
 
 def test_the_brief_mitigation_chart_agrees_with_the_question_path(report_html):
     brief = html.unescape(_section(report_html, "brief"))
-    assert "each bar is the Question path's P(harm=yes | do(mitigation=on))" in brief
-    assert "the line is no mitigation, the headline (15.8%)" in brief
+    assert "each bar is the Question path's P(harm=yes | do(...)) with its mitigations on" in brief
+    assert "the line is no mitigation (15.8%, the headline)" in brief
     # its caption says what is held: the Answer's assumption lines
     for line in gmnet.ask("P(harm=yes)").resolved.assumptions():
         assert f'<span class="held">{line}</span>' in brief
@@ -380,12 +380,30 @@ def test_a_scenario_report_starts_its_what_ifs_from_the_scenario():
         assert cell == _cell(expected), (node, state)
     # the mitigation chart asks the same question: its no-mitigation line is the headline
     plain = html.unescape(brief)
-    assert "the line is no mitigation, the headline (45.5%)" in plain
+    assert "the line is no mitigation (45.5%, the headline)" in plain
     assert "differ" not in plain
     # and the appendix's what-if table starts from the scenario too
     section = html.unescape(_section(text, "what_if"))
     assert "Start under the report's scenario (<code>P(harm=yes)</code>)" in section
     assert "do(shift_type" not in section and "do(spec_quality" not in section
+
+
+def test_the_brief_under_context_prior_says_why_no_mitigation_is_not_the_headline():
+    from gmnet.analysis.mitigations import mitigations_of
+    from gmnet.display import percent
+    from gmnet.model.question import Question
+
+    net = gmnet.load_network()
+    text = html.unescape(build_report(net, question=Question("harm", context="prior"),
+                                      sections=["brief"], samples=50))
+    head = gmnet.ask("P(harm=yes)", context="prior").probability
+    off = gmnet.ask("P(harm=yes | do(" + ", ".join(f"{m.name}=off" for m in mitigations_of(net))
+                    + "))", context="prior").probability
+    assert "Context policy</dt><dd><b>prior</b>: nothing held" in text
+    assert f"the line is no mitigation ({percent(off)}; the headline, {percent(head)}, leaves " \
+        "the mitigations at their adoption priors)" in text
+    assert percent(off) != percent(head)
+    assert "differ" not in text and "instead of its prior mix" in text
 
 
 def test_every_figure_has_a_caption_with_what_it_holds(report_html):

@@ -150,7 +150,7 @@ def _what_ifs(ctx: _Context) -> list[WhatIf]:
 def _what_if_label(ctx: _Context, w: WhatIf) -> str:
     label = ctx.network.node(w.node).label or w.node
     instead = (f"instead of {_words(w.instead_of)}" if w.instead_of is not None
-               else "instead of any")
+               else "instead of its prior mix")
     return f"{_esc(label)}: <b>{_esc(_words(w.state))}</b> {_esc(instead)}"
 
 
@@ -240,8 +240,14 @@ def check_mitigation_chart(ctx: _Context, drawn) -> list[str]:
     """Problems, if any, between the chart's numbers and the Question path's (the chart runs
     the mitigation comparison, which holds the same baseline itself)."""
     problems = []
-    checks = [("no mitigation", drawn.data["baseline"], "P(harm=yes)")]
-    checks += [(m["name"], m["probability_alone"], f"P(harm=yes | do({m['name']}=on))")
+    names = [m["name"] for m in drawn.data["mitigations"]]
+
+    def portfolio(on: str | None) -> str:
+        return "P(harm=yes | do(" + ", ".join(f"{m}={'on' if m == on else 'off'}"
+                                              for m in names) + "))"
+
+    checks = [("no mitigation", drawn.data["baseline"], portfolio(None))]
+    checks += [(m["name"], m["probability_alone"], portfolio(m["name"]))
                for m in drawn.data["mitigations"]]
     for name, value, text in checks:
         try:
@@ -263,8 +269,8 @@ def _mitigation_block(ctx: _Context, head: Answer) -> str:
     if drawn is None:
         return ""
     problems = ctx.shared("mitigation_checks", lambda: check_mitigation_chart(ctx, drawn))
-    agrees = ("each bar is the Question path's P(harm=yes | do(mitigation=on)) with the other "
-              "mitigations off" if not problems else
+    agrees = ("each bar is the Question path's P(harm=yes | do(...)) with its mitigations on "
+              "and the others off" if not problems else
               "the chart's bars differ from the Question path's answers: " + "; ".join(problems))
     data = drawn.data
     return (
@@ -273,11 +279,19 @@ def _mitigation_block(ctx: _Context, head: Answer) -> str:
                                     "and all of them, with 90% intervals")
         + _caption(
             f"P(harm=yes) with each mitigation switched on alone by do(), each layer and all "
-            f"of them (all: {_pct(data['all_on'])}); the line is no mitigation, the headline "
-            f"({_pct(data['baseline'])}); whiskers: 90% of {ctx.samples:,} draws (seed "
-            f"{ctx.rng}, the same draws for every bar){_esc(_no_whisker(data))}; "
+            f"of them (all: {_pct(data['all_on'])}); the line is no mitigation "
+            f"({_pct(data['baseline'])}{_line_note(data['baseline'], head)}); whiskers: 90% "
+            f"of {ctx.samples:,} draws (seed {ctx.rng}, the same draws for every bar)"
+            f"{_esc(_no_whisker(data))}; "
             f"{_esc(agrees)}.",
             head.resolved.assumptions()))
+
+
+def _line_note(baseline: float, head: Answer) -> str:
+    if abs(baseline - head.probability) < 1e-9:
+        return ", the headline"
+    return (f"; the headline, {_pct(head.probability)}, leaves the mitigations at their "
+            "adoption priors")
 
 
 def _no_whisker(data) -> str:
