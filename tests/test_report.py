@@ -427,3 +427,16 @@ def test_the_audit_counts_sit_under_their_headers(report_html):
     for label in VERDICTS.values():
         assert f'<th class="num">{html.escape(label)}</th>' in table
     assert re.search(r'<td class="num" data-label="reproduced exactly">12</td>', table)
+
+
+def test_core_table_is_asked_on_the_question_path_without_the_scenario():
+    from gmnet.model.question import Question
+
+    text = build_report(gmnet.load_network(), sections=["core_table"],
+                        question=Question("harm", scenarios=("autonomous_agents",)))
+    section = _section(text, "core_table")
+    for shift in ("superficial", "extreme"):
+        p = gmnet.ask(f"P(harm=yes | shift_type={shift})").probability
+        assert f"<b>{gmnet.display.percent(p)}</b>" in section
+    assert "asked without the report's scenario" in section
+    assert "context: baseline; held at the document" in html.unescape(section)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from gmnet.analysis.ask import answer
 from gmnet.errors import GmnetError, InvalidArgumentError
 from gmnet.report.brief import headline, headline_target
 from gmnet.report.common import (
@@ -13,7 +14,6 @@ from gmnet.report.common import (
     _Context,
     _esc,
     _pct,
-    _settings,
     _table,
 )
 
@@ -91,34 +91,52 @@ def _fluid_svg(svg: str) -> str:
 
 
 def _core_table(ctx: _Context) -> str | None:
-    from gmnet.analysis.whatif import core_table, neutral_context
+    from gmnet.analysis.whatif import core_table
 
     net = ctx.network
     try:
-        rows = core_table(net)
+        rows = core_table(net)  # for the pathway check and the document's own figures
     except InvalidArgumentError:
         return None  # not the goal-misgeneralization pathway: nothing to reproduce
-    body = []
+    # every number asked on the Question path: the report's worldview and numbers, the
+    # baseline context, no scenario (the document's table describes none)
+    template = ctx.template.replace(scenarios=(), evidence={}, do={}, context="baseline")
+
+    def ask(target: str, given: dict[str, str]):
+        return answer(ctx.base, template.replace(targets=(target,), states=("yes",),
+                                                 evidence=given))
+
+    body, held = [], None
     for r in rows:
-        doc = r.document
+        doc, s = r.document, {"shift_type": r.shift_type}
+        harm = ask("harm", s)
+        held = held or harm.resolved.assumptions()
+        values = (ask("capability_transfer", s).probability,
+                  ask("goal_misgeneralizes", {**s, "capability_transfer": "yes"}).probability,
+                  ask("harm", {**s, "goal_misgeneralizes": "yes"}).probability,
+                  harm.probability)
         body.append([
             _esc(r.shift_type),
-            _pct(r.p_capability_transfer) + (f" <span class=doc>({_pct(doc[0], 0)})</span>"
-                                             if doc else ""),
-            _pct(r.p_goal_fails_given_capability)
-            + (f" <span class=doc>({_pct(doc[1], 0)})</span>" if doc else ""),
-            _pct(r.p_harm_given_failure),
-            f"<b>{_pct(r.p_harmful_misgeneralization)}</b>"
-            + (f" <span class=doc>({_pct(doc[2])})</span>" if doc else ""),
+            _pct(values[0]) + (f" <span class=doc>({_pct(doc[0], 0)})</span>" if doc else ""),
+            _pct(values[1]) + (f" <span class=doc>({_pct(doc[1], 0)})</span>" if doc else ""),
+            _pct(values[2]),
+            f"<b>{_pct(values[3])}</b>" + (f" <span class=doc>({_pct(doc[2])})</span>"
+                                            if doc else ""),
         ])
-    neutral = neutral_context(net)
+    scoped = ctx.template.scenarios or ctx.evidence or ctx.template.context != "baseline"
     return (
         "<p>The source document's <em>Detailed Risk Assessment by Shift Type</em>, as the "
-        "network reproduces it: each factor is an interventional query at the neutral context "
-        f"({_settings(ctx.network, neutral)}). The document's own figures are in "
-        "brackets.</p>"
+        "network reproduces it: <code>P(capability_transfer=yes | shift_type=S)</code>, "
+        "<code>P(goal_misgeneralizes=yes | capability_transfer=yes, shift_type=S)</code>, "
+        "<code>P(harm=yes | goal_misgeneralizes=yes, shift_type=S)</code> and "
+        "<code>P(harm=yes | shift_type=S)</code>, each asked on the Question path with the "
+        "baseline context. The document's own figures are in brackets."
+        + (" The table describes the document's reference deployment, so it is asked without "
+           "the report's scenario, evidence and context policy." if scoped else "") + "</p>"
         + _table(["shift type", "P(capability transfers)", "P(goal fails | capability)",
                   "P(harm | goal fails)", "P(harmful misgeneralization)"], body,
                  numeric=(1, 2, 3, 4))
-        + "<p class=\"caption\">P(harm | goal fails) is implied by the document's P(M) column; "
-          "its note says 50-70% instead, which the parameter ranges in the appendix carry.</p>")
+        + _caption("P(harm | goal fails) is implied by the document's P(M) column; its note says "
+                   "50-70% instead, which the parameter ranges in the appendix carry. Points "
+                   "only: the document's table has no intervals (the uncertainty section has "
+                   "them).", held or ()))
