@@ -123,7 +123,9 @@ def _core_table(ctx: _Context) -> str | None:
             f"<b>{_pct(values[3])}</b>" + (f" <span class=doc>({_pct(doc[2])})</span>"
                                             if doc else ""),
         ])
-    scoped = ctx.template.scenarios or ctx.evidence or ctx.template.context != "baseline"
+    dropped = [what for what, given in (
+        ("scenario", ctx.template.scenarios), ("evidence", ctx.evidence or ctx.template.do),
+        ("context policy", ctx.template.context != "baseline")) if given]
     return (
         "<p>The source document's <em>Detailed Risk Assessment by Shift Type</em>, as the "
         "network reproduces it: <code>P(capability_transfer=yes | shift_type=S)</code>, "
@@ -132,7 +134,7 @@ def _core_table(ctx: _Context) -> str | None:
         "<code>P(harm=yes | shift_type=S)</code>, each asked on the Question path with the "
         "baseline context. The document's own figures are in brackets."
         + (" The table describes the document's reference deployment, so it is asked without "
-           "the report's scenario, evidence and context policy." if scoped else "") + "</p>"
+           f"the report's {' and '.join(dropped)}." if dropped else "") + "</p>"
         + _table(["shift type", "P(capability transfers)", "P(goal fails | capability)",
                   "P(harm | goal fails)", "P(harmful misgeneralization)"], body,
                  numeric=(1, 2, 3, 4))
