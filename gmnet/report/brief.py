@@ -49,7 +49,8 @@ def _question_box(ctx: _Context, head: Answer) -> str:
     r = head.resolved
     t = ctx.template
     rows = [("Scenario", _esc(", ".join(r.scenarios)) if r.scenarios
-             else "none: the source document's reference deployment")]
+             else "none: the source document's reference deployment" if r.held
+             else "none")]
     rows.append(("Worldview", _esc(r.worldview)))
     rows.append(("Context policy", f"<b>{_esc(t.context)}</b>: {_esc(r.held_text())}"))
     observed = dict(r.evidence)
@@ -70,10 +71,12 @@ def _question_box(ctx: _Context, head: Answer) -> str:
 
 def _headline_block(head: Answer) -> str:
     lo, hi = head.interval
+    interval = (f"90% interval {_pct(lo)} to {_pct(hi)}" if hi - lo > 1e-12
+                else "exact: none of its numbers has a range")
     return (
         '<div class="headline">'
         f'<div class="headline-number">{_pct(head.probability)}</div>'
-        f'<div class="headline-interval">90% interval {_pct(lo)} to {_pct(hi)}</div>'
+        f'<div class="headline-interval">{interval}</div>'
         f'<div class="headline-question"><code>{_esc(head.question.text)}</code></div>'
         "</div>")
 
