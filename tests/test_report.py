@@ -305,3 +305,142 @@ def test_report_progress_callback_sees_every_section(net):
                  progress=lambda title, done, total: calls.append((title, done, total)))
     assert [(done, total) for _, done, total in calls] == [(0, 3), (1, 3), (2, 3)]
     assert calls[0][0] == "Overview"
+
+
+# ============================================================================ the brief (issue 20)
+def _section(text: str, key: str) -> str:
+    return text.split(f'<section id="{key}"')[1].split("</section>")[0]
+
+
+def _cell(answer) -> str:
+    """How the report writes a point and its interval in a table cell."""
+    from gmnet.display import percent, percent_interval
+
+    return (f"<b>{percent(answer.probability)} <span class=\"doc\">"
+            f"[{percent_interval(*answer.interval)}]</span></b>")
+
+
+def test_the_brief_comes_first_and_the_appendix_after_a_page_break(report_html):
+    body = report_html.split("<body>", 1)[1]
+    sections = re.findall(r'<section id="(\w+)"( class="(\w+)")?', body)
+    assert sections[0][0] == "brief" and sections[1] == ("overview", ' class="appendix"',
+                                                         "appendix")
+    assert "section.appendix { break-before: page;" in report_html
+    brief = _section(report_html, "brief")
+    assert 'class="headline-number"' in brief and 'class="whatifs"' in brief
+    assert brief.count("data:image/svg+xml;base64,") == 1  # the mitigation chart
+    assert "Context policy</dt><dd><b>baseline</b>" in brief
+    assert "Your numbers</dt><dd>none" in brief
+
+
+def test_the_brief_numbers_are_gmnet_ask_numbers(report_html):
+    from gmnet.display import percent
+
+    brief = _section(report_html, "brief")
+    head = gmnet.with_interval(gmnet.ask("P(harm=yes)"), samples=200, seed=1)
+    lo, hi = head.interval
+    assert f'<div class="headline-number">{percent(head.probability)}</div>' in brief
+    assert f"90% interval {percent(lo)} to {percent(hi)}" in brief
+    assert percent(head.probability) == "15.8%"
+    # the what-ifs: the three changes that lower P(harm) most, then the two that raise it most
+    rows = re.findall(r"<code>do\((\w+)=(\w+)\)</code></td><td[^>]*>(.*?)</td>", brief)
+    assert [(n, s) for n, s, _ in rows] == [
+        ("shift_type", "superficial"), ("alignment_method", "interpretability_verified"),
+        ("capability_level", "below_human"), ("shift_type", "extreme"), ("spec_quality", "low")]
+    for node, state, cell in rows:
+        expected = gmnet.with_interval(gmnet.ask(f"P(harm=yes | do({node}={state}))"),
+                                       samples=200, seed=1)
+        assert cell == _cell(expected), (node, state)
+    assert "<b>27.7% <span" in brief  # an extreme shift: the core table's number
+
+
+def test_the_brief_mitigation_chart_agrees_with_the_question_path(report_html):
+    brief = html.unescape(_section(report_html, "brief"))
+    assert "each bar is the Question path's P(harm=yes | do(...)) with its mitigations on" in brief
+    assert "the line is no mitigation (15.8%, the headline)" in brief
+    # its caption says what is held: the Answer's assumption lines
+    for line in gmnet.ask("P(harm=yes)").resolved.assumptions():
+        assert f'<span class="held">{line}</span>' in brief
+
+
+def test_a_scenario_report_starts_its_what_ifs_from_the_scenario():
+    from gmnet.model.question import Question
+
+    net = gmnet.load_network()
+    scenarios = ("autonomous_agents", "2028-2030")
+    text = build_report(net, question=Question("harm", scenarios=scenarios), samples=100, rng=2,
+                        label="scenario autonomous_agents + 2028-2030",
+                        sections=["brief", "what_if"])
+    brief = _section(text, "brief")
+    head = gmnet.with_interval(gmnet.ask("P(harm=yes)", scenario=scenarios), samples=100, seed=2)
+    assert f'<div class="headline-number">{gmnet.display.percent(head.probability)}</div>' \
+        in brief and round(head.probability, 3) == 0.455
+    rows = re.findall(r"<code>do\((\w+)=(\w+)\)</code></td><td[^>]*>(.*?)</td>", brief)
+    assert rows and {n for n, _, _ in rows} <= {"training_diversity", "alignment_method"}
+    for node, state, cell in rows:  # no extreme shift, no specification the scenario observes
+        expected = gmnet.with_interval(
+            gmnet.ask(f"P(harm=yes | do({node}={state}))", scenario=scenarios),
+            samples=100, seed=2)
+        assert cell == _cell(expected), (node, state)
+    # the mitigation chart asks the same question: its no-mitigation line is the headline
+    plain = html.unescape(brief)
+    assert "the line is no mitigation (45.5%, the headline)" in plain
+    assert "differ" not in plain
+    # and the appendix's what-if table starts from the scenario too
+    section = html.unescape(_section(text, "what_if"))
+    assert "Start under the report's scenario (<code>P(harm=yes)</code>)" in section
+    assert "do(shift_type" not in section and "do(spec_quality" not in section
+
+
+def test_the_brief_under_context_prior_says_why_no_mitigation_is_not_the_headline():
+    from gmnet.analysis.mitigations import mitigations_of
+    from gmnet.display import percent
+    from gmnet.model.question import Question
+
+    net = gmnet.load_network()
+    text = html.unescape(build_report(net, question=Question("harm", context="prior"),
+                                      sections=["brief"], samples=50))
+    head = gmnet.ask("P(harm=yes)", context="prior").probability
+    off = gmnet.ask("P(harm=yes | do(" + ", ".join(f"{m.name}=off" for m in mitigations_of(net))
+                    + "))", context="prior").probability
+    assert "Context policy</dt><dd><b>prior</b>: nothing held" in text
+    assert f"the line is no mitigation ({percent(off)}; the headline, {percent(head)}, leaves " \
+        "the mitigations at their adoption priors)" in text
+    assert percent(off) != percent(head)
+    assert "differ" not in text and "instead of its prior mix" in text
+
+
+def test_every_figure_has_a_caption_with_what_it_holds(report_html):
+    held = gmnet.ask("P(harm=yes)").resolved.assumptions()[0]
+    for key in ("brief", "what_if", "mitigations", "uncertainty", "sensitivity"):
+        section = _section(report_html, key)
+        figures = section.count('<img class="figure"')
+        captions = re.findall(r'<img class="figure"[^>]*>\s*<p class="caption">(.*?)</p>',
+                              section, flags=re.S)
+        assert figures and len(captions) == figures, key
+        for caption in captions:
+            assert '<span class="held">context: baseline; held' in caption, key
+    assert html.escape(held, quote=True) in _section(report_html, "brief")
+
+
+def test_the_audit_counts_sit_under_their_headers(report_html):
+    from gmnet.analysis.audit import VERDICTS
+
+    section = _section(report_html, "audit")
+    table = re.search(r'<table class="verdicts">.*?</table>', section, flags=re.S).group(0)
+    for label in VERDICTS.values():
+        assert f'<th class="num">{html.escape(label)}</th>' in table
+    assert re.search(r'<td class="num" data-label="reproduced exactly">12</td>', table)
+
+
+def test_core_table_is_asked_on_the_question_path_without_the_scenario():
+    from gmnet.model.question import Question
+
+    text = build_report(gmnet.load_network(), sections=["core_table"],
+                        question=Question("harm", scenarios=("autonomous_agents",)))
+    section = _section(text, "core_table")
+    for shift in ("superficial", "extreme"):
+        p = gmnet.ask(f"P(harm=yes | shift_type={shift})").probability
+        assert f"<b>{gmnet.display.percent(p)}</b>" in section
+    assert "asked without the report's scenario" in section
+    assert "context: baseline; held at the document" in html.unescape(section)

@@ -231,7 +231,9 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
               help="Comma-separated sections to include (default: all).")
 @network_options
 def report(out: str, samples: int, seed: int, sections: str | None, opts: Options) -> None:
-    """Write a one-file HTML report: diagram, core table, what-ifs, analyses, every number.
+    """Write a one-file HTML report: a one-page brief (the question, the headline with its
+    interval, the what-ifs that move it most, the mitigation chart), then the appendix (core
+    table, diagram, what-ifs, analyses, audit, every number).
 
     The file needs nothing else to open or print (images and styles are inside it).
     """
