@@ -2,7 +2,7 @@
 
 Every finding becomes a likelihood on its node and then a virtual observed child of it
 (:meth:`gmnet.model.compiled.CompiledModel.with_virtual_child`, or
-:func:`gmnet.model.soft_evidence.with_virtual_children` for the batched engine), so every engine
+:func:`gmnet.model.virtual.with_virtual_children` for the batched engine), so every engine
 answers the question unchanged: it only sees one more observed node.
 
 A likelihood finding's weights are used as given. A fixed marginal q on node A becomes the
@@ -21,7 +21,8 @@ import numpy as np
 
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
 from gmnet.model.compiled import CompiledModel
-from gmnet.model.soft_evidence import ResolvedFinding, resolve_soft, with_virtual_children
+from gmnet.model.soft_evidence import ResolvedFinding, resolve_soft
+from gmnet.model.virtual import with_virtual_children
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network

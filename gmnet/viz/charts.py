@@ -7,17 +7,16 @@ wherever it appears.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.viz.chart_base import _NEEDS, CHART_KINDS, Chart, _held, _label, available
 from gmnet.viz.figures import result_caption, tornado_figure, uncertainty_figure
 from gmnet.viz.grids import _domains, _heatmap, document_domain_ranges, scenario_grid
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
     from gmnet.model.network import Network
     from gmnet.query_text import ParsedQuery
@@ -25,46 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["CHART_KINDS", "Chart", "Question", "available", "chart", "check_chart_samples",
            "describe", "document_domain_ranges", "focus_question", "result_caption",
            "scenario_grid", "tornado_figure", "uncertainty_figure"]
-
-CHART_KINDS = ("heatmap", "domains", "uncertainty", "tornado", "sobol", "mitigations")
-_NEEDS = {"tornado": "gmnet.analysis.sensitivity", "sobol": "gmnet.analysis.sensitivity",
-          "uncertainty": "gmnet.analysis.uncertainty",
-          "mitigations": "gmnet.analysis.mitigations", "domains": "gmnet.model.scenarios"}
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A figure, the numbers it shows (JSON-ready), a one-line summary and its caption (what
-    the figure assumed, also written under it)."""
-
-    kind: str
-    figure: Figure
-    data: dict[str, Any] = field(default_factory=dict)
-    summary: str = ""
-    caption: str = ""
-
-    def save(self, path, *, format: str | None = None):  # noqa: A002 - matplotlib's word
-        """Write the chart to ``path`` (svg, png or pdf; atomically). Returns the path."""
-        from gmnet.viz.plots import save_figure
-
-        return save_figure(self.figure, path, format=format)
-
-    def _repr_svg_(self) -> str:
-        from gmnet.viz.plots import figure_svg
-
-        return figure_svg(self.figure)
-
-
-def available(kind: str) -> bool:
-    """Whether this version of gmnet has the analysis behind chart ``kind``."""
-    module = _NEEDS.get(kind)
-    if module is None:
-        return kind in CHART_KINDS
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # pragma: no cover - broken installs
-        return False
-
 
 @dataclass(frozen=True)
 class Question:
@@ -248,10 +207,6 @@ def check_chart_samples(kind: str, network: Network, samples: int | None) -> Non
                                    f"portfolios on every draw: {exc}") from None
 
 
-def _label(network: Network, var: str) -> str:
-    return network.node(var).label or var
-
-
 def _question_caption(network: Network, question: Question, caption: str | None,
                       note: str | None = None) -> str:
     from gmnet.viz.labels import figure_caption
@@ -261,12 +216,6 @@ def _question_caption(network: Network, question: Question, caption: str | None,
     held = {k: v for k, v in question.do.items() if k in question.held}
     do = {k: v for k, v in question.do.items() if k not in question.held}
     return figure_caption(network, evidence=question.evidence, do=do, held=held, note=note)
-
-
-def _held(network: Network, mentioned) -> dict[str, str]:
-    from gmnet.analysis.whatif import neutral_context
-
-    return {k: v for k, v in neutral_context(network).items() if k not in set(mentioned)}
 
 
 def _mitigations(network, evidence, target, state, samples, rng, caption=None) -> Chart:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmnet.analysis.ask import Answer
+from gmnet.analysis.marginals import node_marginals
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
 from gmnet.viz.pathway_layout import context_shortcuts as _context_shortcuts
 from gmnet.viz.pathway_layout import is_phased as _is_phased
@@ -71,35 +72,6 @@ _TARGET = "#b3001b"
 
 class DotNotFoundError(GmnetError):
     """Graphviz's ``dot`` program (or the ``graphviz`` Python package) is not installed."""
-
-
-# ============================================================================ marginals
-def node_marginals(network: Network, evidence: Mapping[str, str] | None = None,
-                   do: Mapping[str, str] | None = None) -> dict[str, dict[str, float]]:
-    """Every node's distribution given ``evidence`` and ``do``: {variable: {state: p}}.
-
-    Observed and intervened nodes get their fixed state with probability 1.
-
-    >>> import gmnet
-    >>> m = node_marginals(gmnet.load_network(), do={"shift_type": "extreme"})
-    >>> round(m["capability_transfer"]["yes"], 2)
-    0.45
-    """
-    from gmnet.inference.query import resolve_query
-
-    ev, dd = resolve_query(network, evidence, do)
-    return _node_marginals(network, ev, dd)
-
-
-def _node_marginals(network: Network, ev: Mapping[str, int],
-                    dd: Mapping[str, int]) -> dict[str, dict[str, float]]:
-    from gmnet.inference.query import posterior
-
-    out = {}
-    for var in network.variables:
-        dist = posterior(network.compiled, var, ev, dd)[0]
-        out[var] = {s: float(p) for s, p in zip(network.states(var), dist, strict=True)}
-    return out
 
 
 # ============================================================================ the diagram

@@ -10,14 +10,14 @@ from gmnet.errors import InvalidArgumentError, UnknownNameError
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network
-    from gmnet.viz.charts import Chart
+    from gmnet.viz.chart_base import Chart
 
 __all__ = ["document_domain_ranges", "scenario_grid"]
 
 
 def _heatmap(network, evidence, rows, columns, target, state, caption=None, samples=None,
              rng=0) -> Chart:
-    from gmnet.viz.charts import Chart, _held, _label, available
+    from gmnet.viz.chart_base import Chart, _held, _label, available
     from gmnet.viz.labels import figure_caption
     from gmnet.viz.plots import heatmap, probability_grid
 
@@ -62,7 +62,7 @@ def _grid_intervals(network, rows, columns, target, state, evidence, samples, rn
     """The 90% interval of every cell of :func:`gmnet.viz.plots.probability_grid`'s grid, over
     the same draws of the uncertain numbers (one seed for every cell)."""
     from gmnet.analysis.uncertainty import uncertainty
-    from gmnet.viz.charts import _held
+    from gmnet.viz.chart_base import _held
 
     ev = {k: v for k, v in evidence.items() if k not in (rows, columns)}
     context = {k: v for k, v in _held(network, ()).items() if k not in ev}
@@ -129,7 +129,7 @@ def document_domain_ranges() -> dict[tuple[str, str], str]:
 
 
 def _domains(network, evidence, target, state, caption=None) -> Chart:
-    from gmnet.viz.charts import Chart
+    from gmnet.viz.chart_base import Chart
     from gmnet.viz.labels import figure_caption
     from gmnet.viz.plots import heatmap
 

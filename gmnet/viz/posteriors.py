@@ -149,8 +149,8 @@ def posteriors(network: Network, query: str | ParsedQuery | None = None, *,
     nodes
         The nodes to show, in this order (default: every node, in the network's order).
     """
+    from gmnet.analysis.marginals import node_marginals
     from gmnet.query_text import ParsedQuery, parse_query
-    from gmnet.viz.diagram import node_marginals
     from gmnet.viz.labels import figure_caption
 
     ev, dd, target = dict(evidence or {}), dict(do or {}), None
