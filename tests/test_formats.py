@@ -15,6 +15,7 @@ from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameErro
 from gmnet.io.formats import (
     EXTENSIONS,
     FORMATS,
+    READ_FORMATS,
     export_network,
     export_text,
     import_network,
@@ -138,7 +139,8 @@ def test_awkward_names_and_numbers_survive(tmp_path, fmt):
 
 
 def test_every_format_has_an_extension_and_load_network_knows_them():
-    assert set(EXTENSIONS.values()) == set(FORMATS)
+    assert set(EXTENSIONS.values()) == set(READ_FORMATS)
+    assert set(FORMATS) < set(READ_FORMATS)
     assert set(FOREIGN_EXTENSIONS) == set(EXTENSIONS)
 
 
@@ -307,7 +309,7 @@ def test_uai_file_and_query(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("MARKOV\n2\n2 2\n1\n2 0 1\n4\n1 1 1 1\n", "not Markov networks"),
+    ("MARKOV\n2\n2 2\n1\n2 0 1\n4\n1 1 1 1\n", "gmnet handles Bayesian networks"),
     ("BAYES\n2\n2 2\n1\n1 0\n2\n0.5 0.5\n", "2 variables but 1 functions"),
     ("BAYES\n1\n2\n1\n1 0\n3\n0.5 0.5 0\n", "function 0 has 3 entries; its scope needs 2"),
     ("BAYES\n1\n2\n1\n1 0\n2\n0.5 half\n", "entry 'half' of function 0 is not a number"),
@@ -356,7 +358,7 @@ def test_rows_that_do_not_sum_to_one(tmp_path):
 def test_unknown_format_and_missing_file(tmp_path, rh):
     with pytest.raises(InvalidArgumentError, match=r"cannot tell the format of .*model\.txt"):
         export_network(rh, tmp_path / "model.txt")
-    with pytest.raises(UnknownNameError, match="unknown format 'dne'; choose one of: bif, xmlbif"):
+    with pytest.raises(UnknownNameError, match="unknown format 'dne' to write; choose one of: bif, xmlbif"):
         export_network(rh, tmp_path / "model.dne", format="dne")
     with pytest.raises(InvalidArgumentError, match="no such file"):
         import_network(tmp_path / "absent.xdsl")
@@ -538,12 +540,12 @@ def test_hugin_file_layout(rh):
 # ---------------------------------------------------------------------------- robustness (issue 9)
 def test_export_to_a_missing_folder_names_the_file_and_writes_nothing(tmp_path, capsys,
                                                                       monkeypatch):
-    import gmnet.io.formats as formats
+    import gmnet.io.export as export
 
     def never(*args, **kwargs):
         raise AssertionError("built the file before checking where it goes")
 
-    monkeypatch.setattr(formats, "_file_model", never)
+    monkeypatch.setattr(export, "_file_model", never)
     missing = tmp_path / "missing" / "x.bif"
     code, out, err = run(capsys, "export", "--out", str(missing))
     assert code == 2 and out == "" and err.count("\n") == 1

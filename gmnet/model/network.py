@@ -33,8 +33,9 @@ __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bun
 NETWORKS_DIR = Path(__file__).resolve().parent.parent.parent / "networks"
 DEFAULT_NETWORK = "goal_misgeneralization"
 MAX_FILE_BYTES = 5_000_000
-# other tools' formats, read through gmnet.io.formats (BIF, XMLBIF, Hugin NET, GeNIe XDSL, UAI)
-FOREIGN_EXTENSIONS = (".bif", ".xml", ".xmlbif", ".net", ".xdsl", ".uai")
+# other tools' formats, read through gmnet.io.formats (BIF, XMLBIF, NET, XDSL, DSL, DNE, UAI)
+FOREIGN_EXTENSIONS = (".bif", ".xml", ".xmlbif", ".bifxml", ".net", ".xdsl", ".dsl", ".dne",
+                      ".uai")
 SUM_TOLERANCE = 1e-9
 
 
