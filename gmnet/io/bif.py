@@ -32,7 +32,7 @@ __all__ = ["parse_bif"]
 
 _TOKEN = re.compile(
     r'//[^\n]*|/\*.*?\*/|"(?P<q>(?:[^"\\]|\\.)*)"|(?P<p>[{}()\[\];,|])'
-    r'|(?P<w>[^\s{}()\[\];,|"/]+|/)', re.DOTALL)
+    r'|(?P<w>(?:[^\s{}()\[\];,|"/]|/(?![/*]))+)', re.DOTALL)
 
 
 def _tokens(text: str) -> list[str]:

@@ -16,7 +16,7 @@ from gmnet.io.parsed import FileFormatError
 __all__ = ["Block", "parse_blocks", "Quoted", "flatten"]
 
 _TOKEN = re.compile(
-    r'//[^\n]*|/\*.*?\*/|"(?P<q>(?:[^"\\]|\\.)*)"|(?P<p>[{}()=;,])|(?P<w>[^\s{}()=;,"/]+|/)',
+    r'//[^\n]*|/\*.*?\*/|"(?P<q>(?:[^"\\]|\\.)*)"|(?P<p>[{}()=;,])|(?P<w>(?:[^\s{}()=;,"/]|/(?![/*]))+)',
     re.DOTALL)
 
 
