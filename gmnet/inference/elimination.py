@@ -1,0 +1,162 @@
+"""Variable elimination in a min-fill order, with rescaled factors.
+
+One einsum over every CPT of a large network (the way :mod:`gmnet.inference.contraction` used
+to answer point queries) leaves the order to opt_einsum's greedy search, which on munin3
+(1,041 nodes) built factors of billions of entries: 291 s for five root posteriors that
+pyAgrum's junction tree answers in 0.04 s. Here the order is chosen on the factors' interaction
+graph by the classic greedy rule: eliminate next the variable whose elimination adds the fewest
+new edges (min-fill), ties broken by the size of the factor it creates (min-weight). Each
+variable's bucket is contracted by one einsum and rescaled to a largest entry of 1 per draw,
+the scale kept as a logarithm, so no product underflows however small it gets.
+
+Orders are cached per (factor scopes, cardinalities, kept variables): a repeated query on one
+network, or the same query for another chunk of parameter draws, plans once.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+import numpy as np
+import opt_einsum as oe
+
+from gmnet.errors import InvalidArgumentError
+
+__all__ = ["eliminate", "elimination_order", "MAX_FACTOR_ENTRIES"]
+
+#: Largest intermediate factor, in entries per draw (8 bytes each): 2^28 is 2 GB.
+MAX_FACTOR_ENTRIES = 1 << 28
+
+
+def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
+              keep: Sequence[str], cards: Mapping[str, int], *, draws: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Sum the product of ``arrays`` (each ``(N or 1, *axes)`` with ``labels`` naming the axes
+    after the draw axis) over every variable not in ``keep``.
+
+    Returns ``(joint, log_scale)``: ``joint`` of shape ``(draws, *[cards[k] for k in keep])``
+    with a largest entry of 1 per draw (0 where the product is 0 everywhere), and the natural
+    logarithm of the scale per draw, so that the sum is ``joint * exp(log_scale)``.
+    """
+    keep = tuple(keep)
+    scopes = tuple(tuple(s) for s in labels)
+    card_items = tuple(sorted((v, cards[v]) for s in scopes for v in s)) + tuple(
+        (k, cards[k]) for k in keep)
+    order = elimination_order(scopes, keep, tuple(dict.fromkeys(card_items)))
+    log_scale = np.zeros(draws)
+    factors: list[tuple[np.ndarray, tuple[str, ...]]] = []
+    for arr, scope in zip(arrays, scopes, strict=True):
+        arr = np.asarray(arr, dtype=float)
+        arr, scale = _rescaled(arr)
+        log_scale = log_scale + scale
+        factors.append((arr, scope))
+    for var in order:
+        bucket = [f for f in factors if var in f[1]]
+        if not bucket:
+            continue
+        factors = [f for f in factors if var not in f[1]]
+        scope = tuple(dict.fromkeys(v for _, s in bucket for v in s if v != var))
+        size = 1
+        for v in scope:
+            size *= cards[v]
+        if size > MAX_FACTOR_ENTRIES:
+            raise InvalidArgumentError(
+                f"exact inference would build a factor of {size:.3g} entries over "
+                f"{len(scope)} variables ({size * 8 * max(draws, 1) / 1e9:.3g} GB); the "
+                "network is too densely connected for an exact answer on this machine")
+        new = _contract(bucket, scope, draws)
+        new, scale = _rescaled(new)
+        log_scale = log_scale + scale
+        factors.append((new, scope))
+    joint = _contract(factors, keep, draws) if factors else np.ones(
+        (draws,) + tuple(cards[k] for k in keep))
+    joint, scale = _rescaled(joint)
+    if joint.shape[0] != draws:
+        joint = np.broadcast_to(joint, (draws,) + joint.shape[1:]).copy()
+    return joint, np.broadcast_to(log_scale + scale, (draws,)).copy()
+
+
+def _rescaled(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``arr`` divided by its largest entry per draw, and the logarithm of that entry (0 where
+    the draw's entries are all 0: the factor stays 0)."""
+    if arr.ndim == 1:
+        top = arr.copy()
+    else:
+        top = arr.reshape(arr.shape[0], -1).max(axis=1)
+    safe = np.where(top > 0, top, 1.0)
+    with np.errstate(divide="ignore"):
+        scale = np.log(safe)
+    return arr / safe.reshape((-1,) + (1,) * (arr.ndim - 1)), scale
+
+
+def _contract(factors: list[tuple[np.ndarray, tuple[str, ...]]], out: tuple[str, ...],
+              draws: int) -> np.ndarray:
+    letters: dict[str, str] = {"": oe.get_symbol(0)}
+    for _, scope in factors:
+        for v in scope:
+            letters.setdefault(v, oe.get_symbol(len(letters)))
+    for v in out:
+        letters.setdefault(v, oe.get_symbol(len(letters)))
+    d = letters[""]
+    n = max((a.shape[0] for a, _ in factors), default=1)
+    arrays = [a if a.shape[0] == n else np.broadcast_to(a, (n,) + a.shape[1:])
+              for a, _ in factors]
+    spec = ",".join(d + "".join(letters[v] for v in s) for _, s in factors)
+    spec += "->" + d + "".join(letters[v] for v in out)
+    if len(arrays) <= 2:
+        return np.einsum(spec, *arrays)
+    return oe.contract(spec, *arrays, optimize="greedy")
+
+
+@lru_cache(maxsize=512)
+def elimination_order(scopes: tuple[tuple[str, ...], ...], keep: tuple[str, ...],
+                      cards: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The variables of ``scopes`` not in ``keep``, in a greedy min-fill order (ties: the
+    smaller factor created, then the name)."""
+    card = dict(cards)
+    neighbours: dict[str, set[str]] = {}
+    for scope in scopes:
+        for v in scope:
+            neighbours.setdefault(v, set()).update(u for u in scope if u != v)
+    kept = set(keep)
+    free = {v for v in neighbours if v not in kept}
+
+    def score(v: str) -> tuple[int, float, str]:
+        around = list(neighbours[v])
+        fill = 0
+        for i, a in enumerate(around):
+            near = neighbours[a]
+            for b in around[i + 1:]:
+                if b not in near:
+                    fill += 1
+        weight = 1.0
+        for a in around:
+            weight *= card[a]
+        return (fill, weight, v)
+
+    heap = [score(v) for v in free]
+    heapq.heapify(heap)
+    current = {item[2]: item for item in heap}
+    order: list[str] = []
+    while heap:
+        item = heapq.heappop(heap)
+        v = item[2]
+        if v not in free or current.get(v) != item:
+            continue
+        free.discard(v)
+        order.append(v)
+        around = neighbours.pop(v)
+        for a in around:
+            neighbours[a].discard(v)
+            neighbours[a].update(u for u in around if u != a)
+        touched = set(around)
+        for a in around:
+            touched.update(neighbours[a])
+        for a in touched:
+            if a in free:
+                fresh = score(a)
+                current[a] = fresh
+                heapq.heappush(heap, fresh)
+    return tuple(order)
