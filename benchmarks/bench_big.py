@@ -40,7 +40,7 @@ def load(name: str):
 
 
 def workload(model, leaves: int = 10, roots: int = 5):
-    """Ten observed leaves (each at a state the marginal... first positive state) and five roots."""
+    """Ten observed leaves (each at its first state possible in its first row) and five roots."""
     children = {v: 0 for v in model.variables}
     for v in model.variables:
         for p in model.parents[v]:
@@ -73,7 +73,7 @@ def pyagrum_answers(model, evidence, targets):
         for p in model.parents[v]:
             bn.addArc(ids[p], ids[v])
     for v in model.variables:
-        table = np.asarray(model.cpts[v][0])  # (*parents, v); pyAgrum wants v first... fill by names
+        table = np.asarray(model.cpts[v][0])  # axes (*parents, v), matched to pyAgrum by name
         names = [*model.parents[v], v]
         cpt = bn.cpt(ids[v])
         order = [cpt.variable(i).name() for i in range(cpt.nbrDim())]
