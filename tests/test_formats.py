@@ -358,7 +358,8 @@ def test_rows_that_do_not_sum_to_one(tmp_path):
 def test_unknown_format_and_missing_file(tmp_path, rh):
     with pytest.raises(InvalidArgumentError, match=r"cannot tell the format of .*model\.txt"):
         export_network(rh, tmp_path / "model.txt")
-    with pytest.raises(UnknownNameError, match="unknown format 'dne' to write; choose one of: bif, xmlbif"):
+    with pytest.raises(UnknownNameError,
+                       match="unknown format 'dne' to write; choose one of: bif, xmlbif"):
         export_network(rh, tmp_path / "model.dne", format="dne")
     with pytest.raises(InvalidArgumentError, match="no such file"):
         import_network(tmp_path / "absent.xdsl")
