@@ -44,11 +44,9 @@ def marginal(
     parents outside the set then act as free indices, which must be listed in ``keep``).
     Entries below the smallest double come back as 0; :func:`scaled_marginal` keeps them.
     """
-    joint, log_scale = scaled_marginal(model, keep, evidence, factors_of=factors_of,
-                                       chunk=chunk)
+    joint, exponent = _scaled(model, keep, evidence, factors_of=factors_of, chunk=chunk)
     with np.errstate(under="ignore", over="ignore"):
-        factor = np.exp(log_scale)
-    return joint * factor.reshape((-1,) + (1,) * (joint.ndim - 1))
+        return np.ldexp(joint, exponent.reshape((-1,) + (1,) * (joint.ndim - 1)))
 
 
 def scaled_marginal(
@@ -63,10 +61,18 @@ def scaled_marginal(
     per draw, and ``joint``'s largest entry is 1 in every draw where the evidence is possible.
 
     Variable elimination in a min-fill order (:mod:`gmnet.inference.elimination`), each
-    intermediate factor rescaled to a largest entry of 1 with its scale kept as a logarithm, so
-    nothing underflows: a posterior whose joint is 1e-330 while the evidence is 1e-290 keeps
-    full relative precision, and so does an evidence probability of 1e-400.
+    intermediate factor rescaled by a power of two (exact) to a largest entry near 1, so nothing
+    underflows: a posterior whose joint is 1e-330 while the evidence is 1e-290 keeps full
+    relative precision, and so does an evidence probability of 1e-400.
     """
+    joint, exponent = _scaled(model, keep, evidence, factors_of=factors_of, chunk=chunk)
+    return joint, exponent * np.log(2.0)
+
+
+def _scaled(model: CompiledModel, keep: Sequence[str], evidence: Mapping[str, int] | None, *,
+            factors_of: Iterable[str] | None, chunk: int | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(joint, power-of-two exponent per draw); see :func:`scaled_marginal`."""
     from gmnet.inference.elimination import eliminate
 
     evidence = dict(evidence or {})

@@ -36,16 +36,18 @@ def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
     """Sum the product of ``arrays`` (each ``(N or 1, *axes)`` with ``labels`` naming the axes
     after the draw axis) over every variable not in ``keep``.
 
-    Returns ``(joint, log_scale)``: ``joint`` of shape ``(draws, *[cards[k] for k in keep])``
-    with a largest entry of 1 per draw (0 where the product is 0 everywhere), and the natural
-    logarithm of the scale per draw, so that the sum is ``joint * exp(log_scale)``.
+    Returns ``(joint, exponent)``: ``joint`` of shape ``(draws, *[cards[k] for k in keep])``
+    with a largest entry in [0.5, 1) per draw (0 where the product is 0 everywhere), and an
+    integer power of two per draw, so that the sum is ``joint * 2**exponent``. Scaling by powers
+    of two is exact: where nothing underflows, ``ldexp(joint, exponent)`` is the plain
+    product-and-sum's value.
     """
     keep = tuple(keep)
     scopes = tuple(tuple(s) for s in labels)
     card_items = tuple(sorted((v, cards[v]) for s in scopes for v in s)) + tuple(
         (k, cards[k]) for k in keep)
     order = elimination_order(scopes, keep, tuple(dict.fromkeys(card_items)))
-    log_scale = np.zeros(draws)
+    log_scale = np.zeros(draws, dtype=np.int64)
     factors: list[tuple[np.ndarray, tuple[str, ...]]] = []
     for arr, scope in zip(arrays, scopes, strict=True):
         arr = np.asarray(arr, dtype=float)
@@ -79,16 +81,14 @@ def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
 
 
 def _rescaled(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``arr`` divided by its largest entry per draw, and the logarithm of that entry (0 where
-    the draw's entries are all 0: the factor stays 0)."""
-    if arr.ndim == 1:
-        top = arr.copy()
-    else:
-        top = arr.reshape(arr.shape[0], -1).max(axis=1)
-    safe = np.where(top > 0, top, 1.0)
-    with np.errstate(divide="ignore"):
-        scale = np.log(safe)
-    return arr / safe.reshape((-1,) + (1,) * (arr.ndim - 1)), scale
+    """``arr`` times the power of two that brings its largest entry per draw into [0.5, 1),
+    and minus that power (0 where the draw's entries are all 0: the factor stays 0). Exact."""
+    top = arr.copy() if arr.ndim == 1 else arr.reshape(arr.shape[0], -1).max(axis=1)
+    _, exponent = np.frexp(top)
+    exponent = exponent.astype(np.int64)
+    if not exponent.any():
+        return arr, exponent
+    return np.ldexp(arr, -exponent.reshape((-1,) + (1,) * (arr.ndim - 1))), exponent
 
 
 def _contract(factors: list[tuple[np.ndarray, tuple[str, ...]]], out: tuple[str, ...],
