@@ -366,3 +366,42 @@ def test_posteriors_whose_joint_underflows_keep_full_precision(engine):
     # P(t=a | e=on) = 1e-30 * 1e-300 / (1e-290 (1 - 1e-30) + 1e-330) = 1e-40
     assert net.query("t", evidence={"e": "on"}, engine=engine)["a"] == pytest.approx(
         1e-40, rel=1e-12)
+
+
+def test_any_file_name_with_an_explicit_format(tmp_path):
+    path = _write(tmp_path, "model.txt", "variable a { type discrete [ 2 ] { y, n }; }\n"
+                  "probability ( a ) { table 0.3, 0.7; }\n")
+    assert load_network(path, format="bif").query("a") == {"y": 0.3, "n": 0.7}
+    with pytest.raises(NetworkFileError, match="not a valid Hugin NET file"):
+        load_network(path, format="net")
+
+
+def test_files_above_the_size_limit_are_refused_with_their_size(tmp_path, monkeypatch):
+    import gmnet.io.importing as importing
+
+    monkeypatch.setattr(importing, "MAX_FOREIGN_BYTES", 100)
+    path = _write(tmp_path, "big.bif", "// " + "x" * 200 + "\n")
+    with pytest.raises(NetworkFileError, match="file is 204 bytes; gmnet reads network files "
+                                               "up to 100"):
+        import_network(path)
+
+
+def test_utf16_files_with_a_byte_order_mark_are_read(tmp_path):
+    path = tmp_path / "wide.bif"
+    path.write_bytes("variable a { type discrete [ 2 ] { y, n }; }\n"
+                     "probability ( a ) { table 0.3, 0.7; }\n".encode("utf-16"))
+    assert import_network(path).query("a") == {"y": 0.3, "n": 0.7}
+
+
+def test_uai_evidence_layouts_and_errors():
+    from gmnet.io.parsed import FileFormatError
+    from gmnet.io.uai_answers import parse_answer, parse_evidence
+
+    assert parse_evidence("2 0 1 2 0", [2, 2, 3]) == {0: 1, 2: 0}  # UAI 2014
+    assert parse_evidence("1\n2 0 1 2 0", [2, 2, 3]) == {0: 1, 2: 0}  # one sample, 2010
+    assert parse_evidence("", [2]) == {}
+    with pytest.raises(FileFormatError, match="gives variable 0 state 2; it has 2"):
+        parse_evidence("1 0 2", [2, 2])
+    kind, marginals = parse_answer("MAR\n1\n2 2 0.25 0.75 1 1.0")
+    assert kind == "MAR" and [m.tolist() for m in marginals] == [[0.25, 0.75], [1.0]]
+    assert parse_answer("PR\n-0.5\n") == ("PR", -0.5)

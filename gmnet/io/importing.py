@@ -86,7 +86,7 @@ def import_network(path: str | Path, *, format: str | None = None,  # noqa: A002
                               title=file_name or "", path=str(path), notes=notes)
 
 
-def load_foreign(path: str | Path) -> Network:
+def load_foreign(path: str | Path, *, format: str | None = None) -> Network:  # noqa: A002
     """:func:`import_network` with its sidecar, cached while neither file changes (what
     ``load_network`` and ``--network`` use for other tools' files)."""
     path = Path(path)
@@ -94,11 +94,11 @@ def load_foreign(path: str | Path) -> Network:
         raise InvalidArgumentError(f"no such file: {path}")
     side = sidecar_path(path)
     key = (str(path.resolve()), path.stat().st_mtime_ns,
-           side.stat().st_mtime_ns if side.is_file() else None)
+           side.stat().st_mtime_ns if side.is_file() else None, format)
     if key not in _FOREIGN_CACHE:
         if len(_FOREIGN_CACHE) > 32:
             _FOREIGN_CACHE.clear()
-        _FOREIGN_CACHE[key] = import_network(path)
+        _FOREIGN_CACHE[key] = import_network(path, format=format)
     return _FOREIGN_CACHE[key]
 
 
