@@ -475,7 +475,9 @@ def test_uncertainty_equals_library(client, net):
     expected = uncertainty(net, "harm", "yes", do={"shift_type": "extreme"}, samples=500, rng=7)
     assert payload["quantiles"] == {f"{q:g}": v for q, v in expected.quantiles().items()}
     assert payload["point"] == expected.point
-    assert payload["point"] == net.query("harm", do={"shift_type": "extreme"})["yes"]
+    # the batched engine's point against the point query's (another elimination order)
+    assert payload["point"] == pytest.approx(
+        net.query("harm", do={"shift_type": "extreme"})["yes"], rel=1e-13)
     assert payload["samples"] == 500 and payload["seed"] == 7
     counts, edges = expected.histogram(12)
     assert payload["histogram"] == {"counts": counts.tolist(), "edges": edges.tolist()}

@@ -134,7 +134,7 @@ def parse_net(text: str) -> ParsedNetwork:
                 bar = names.index("|")
                 own, parents = names[:bar], names[bar + 1:]
             else:
-                own, parents = names[:1], names[1:]
+                own, parents = names, []  # "potential (A B)" is a joint potential
             if len(own) != 1:
                 raise FileFormatError(f"potential ({' '.join(names)[:60]}) is not the table "
                                       "of one node given its parents")
