@@ -48,18 +48,23 @@ def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
         (k, cards[k]) for k in keep)
     order = elimination_order(scopes, keep, tuple(dict.fromkeys(card_items)))
     log_scale = np.zeros(draws, dtype=np.int64)
-    factors: list[tuple[np.ndarray, tuple[str, ...]]] = []
-    for arr, scope in zip(arrays, scopes, strict=True):
-        arr = np.asarray(arr, dtype=float)
-        arr, scale = _rescaled(arr)
+    factors: dict[int, tuple[np.ndarray, tuple[str, ...]]] = {}
+    holding: dict[str, set[int]] = {}  # variable -> the factors that mention it
+    for k, (arr, scope) in enumerate(zip(arrays, scopes, strict=True)):
+        arr, scale = _rescaled(np.asarray(arr, dtype=float))
         log_scale = log_scale + scale
-        factors.append((arr, scope))
+        factors[k] = (arr, scope)
+        for v in scope:
+            holding.setdefault(v, set()).add(k)
+    fresh = len(factors)
     for var in order:
-        bucket = [f for f in factors if var in f[1]]
-        if not bucket:
+        ids = holding.pop(var, set())
+        if not ids:
             continue
-        factors = [f for f in factors if var not in f[1]]
+        bucket = [factors.pop(k) for k in sorted(ids)]
         scope = tuple(dict.fromkeys(v for _, s in bucket for v in s if v != var))
+        for v in scope:
+            holding[v] -= ids
         size = 1
         for v in scope:
             size *= cards[v]
@@ -68,10 +73,13 @@ def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
                 f"exact inference would build a factor of {size:.3g} entries over "
                 f"{len(scope)} variables ({size * 8 * max(draws, 1) / 1e9:.3g} GB); the "
                 "network is too densely connected for an exact answer on this machine")
-        new = _contract(bucket, scope, draws)
-        new, scale = _rescaled(new)
+        new, scale = _rescaled(_contract(bucket, scope, draws))
         log_scale = log_scale + scale
-        factors.append((new, scope))
+        factors[fresh] = (new, scope)
+        for v in scope:
+            holding[v].add(fresh)
+        fresh += 1
+    factors = list(factors.values())
     joint = _contract(factors, keep, draws) if factors else np.ones(
         (draws,) + tuple(cards[k] for k in keep))
     joint, scale = _rescaled(joint)
