@@ -56,6 +56,7 @@ def scaled_marginal(
     *,
     factors_of: Iterable[str] | None = None,
     chunk: int | None = None,
+    order: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`marginal` as ``(joint, log_scale)``: the true joint is ``joint * exp(log_scale)``
     per draw, and ``joint``'s largest entry is 1 in every draw where the evidence is possible.
@@ -65,13 +66,14 @@ def scaled_marginal(
     underflows: a posterior whose joint is 1e-330 while the evidence is 1e-290 keeps full
     relative precision, and so does an evidence probability of 1e-400.
     """
-    joint, exponent = _scaled(model, keep, evidence, factors_of=factors_of, chunk=chunk)
+    joint, exponent = _scaled(model, keep, evidence, factors_of=factors_of, chunk=chunk,
+                              order=order)
     return joint, exponent * np.log(2.0)
 
 
 def _scaled(model: CompiledModel, keep: Sequence[str], evidence: Mapping[str, int] | None, *,
-            factors_of: Iterable[str] | None, chunk: int | None
-            ) -> tuple[np.ndarray, np.ndarray]:
+            factors_of: Iterable[str] | None, chunk: int | None,
+            order: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(joint, power-of-two exponent per draw); see :func:`scaled_marginal`."""
     from gmnet.inference.elimination import eliminate
 
@@ -97,11 +99,12 @@ def _scaled(model: CompiledModel, keep: Sequence[str], evidence: Mapping[str, in
         labels.append(tuple(own))
     n = model.draws
     if chunk is None or n <= chunk:
-        return eliminate(arrays, labels, keep, cards, draws=n)
+        return eliminate(arrays, labels, keep, cards, draws=n, order=order)
     pieces, scales = [], []
     for start in range(0, n, chunk):
         sliced = [a[start:start + chunk] if a.shape[0] > 1 else a for a in arrays]
-        joint, scale = eliminate(sliced, labels, keep, cards, draws=min(chunk, n - start))
+        joint, scale = eliminate(sliced, labels, keep, cards, draws=min(chunk, n - start),
+                                 order=order)
         pieces.append(joint)
         scales.append(scale)
     return np.concatenate(pieces, axis=0), np.concatenate(scales)

@@ -31,8 +31,8 @@ MAX_FACTOR_ENTRIES = 1 << 28
 
 
 def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
-              keep: Sequence[str], cards: Mapping[str, int], *, draws: int
-              ) -> tuple[np.ndarray, np.ndarray]:
+              keep: Sequence[str], cards: Mapping[str, int], *, draws: int,
+              order: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sum the product of ``arrays`` (each ``(N or 1, *axes)`` with ``labels`` naming the axes
     after the draw axis) over every variable not in ``keep``.
 
@@ -40,13 +40,18 @@ def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
     with a largest entry in [0.5, 1) per draw (0 where the product is 0 everywhere), and an
     integer power of two per draw, so that the sum is ``joint * 2**exponent``. Scaling by powers
     of two is exact: where nothing underflows, ``ldexp(joint, exponent)`` is the plain
-    product-and-sum's value.
+    product-and-sum's value. ``order`` (every variable to sum out, in order; others it lists
+    are skipped) replaces the min-fill order, e.g. one order shared by many queries.
     """
     keep = tuple(keep)
     scopes = tuple(tuple(s) for s in labels)
-    card_items = tuple(sorted((v, cards[v]) for s in scopes for v in s)) + tuple(
-        (k, cards[k]) for k in keep)
-    order = elimination_order(scopes, keep, tuple(dict.fromkeys(card_items)))
+    if order is None:
+        card_items = tuple(sorted((v, cards[v]) for s in scopes for v in s)) + tuple(
+            (k, cards[k]) for k in keep)
+        order = elimination_order(scopes, keep, tuple(dict.fromkeys(card_items)))
+    else:
+        kept = set(keep)
+        order = [v for v in order if v not in kept]
     log_scale = np.zeros(draws, dtype=np.int64)
     factors: dict[int, tuple[np.ndarray, tuple[str, ...]]] = {}
     holding: dict[str, set[int]] = {}  # variable -> the factors that mention it
