@@ -15,6 +15,7 @@ from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameErro
 from gmnet.io.formats import (
     EXTENSIONS,
     FORMATS,
+    READ_FORMATS,
     export_network,
     export_text,
     import_network,
@@ -138,7 +139,8 @@ def test_awkward_names_and_numbers_survive(tmp_path, fmt):
 
 
 def test_every_format_has_an_extension_and_load_network_knows_them():
-    assert set(EXTENSIONS.values()) == set(FORMATS)
+    assert set(EXTENSIONS.values()) == set(READ_FORMATS)
+    assert set(FORMATS) < set(READ_FORMATS)
     assert set(FOREIGN_EXTENSIONS) == set(EXTENSIONS)
 
 
@@ -202,7 +204,7 @@ def test_edited_table_wins_and_the_rest_is_restored(tmp_path, rh):
     old = block.group(1)
     assert old.split()[:2] == ["0.95", "0.050000000000000044"]  # 1 - 0.95, every digit
     path.write_text(text.replace(old, "0.9 0.1 0.87 0.13 0.78 0.22 "))
-    back = import_network(path)
+    back = import_network(path, edited=True)
     assert back.node("capability_transfer").cpt.kind == "table"
     assert (back.node("capability_transfer").cpt.source
             == "imported from rh.xml (edited after export)")
@@ -210,7 +212,13 @@ def test_edited_table_wins_and_the_rest_is_restored(tmp_path, rh):
     assert back.node("harm").cpt == rh.node("harm").cpt  # untouched nodes keep their expressions
     assert back.parameter("m_spec.low").low == 1.5
     assert back.metadata["import_notes"] == [
-        "tables edited since export, kept from the file: capability_transfer"]
+        "tables edited since export, kept from the file: capability_transfer",
+        "rh.xml changed after its sidecar was written; the file's tables are used where they "
+        "differ"]
+    # without saying it was edited, the stale pair is an error naming both ways out
+    with pytest.raises(gmnet.NetworkFileError, match="this sidecar was written with another "
+                                                     "version of rh.xml"):
+        import_network(path)
     expected = 0.9 * 0.89 * 0.60
     got = back.query("harm", do={"setting": "coinrun", "spec_quality": "medium"})["yes"]
     assert math.isclose(got, expected, abs_tol=1e-12)
@@ -226,7 +234,7 @@ def test_changed_structure_keeps_tables_and_restores_labels(tmp_path, rh):
     text = re.sub(r'(<cpt id="harm">.*?<probabilities>)[^<]*(</probabilities>)',
                   r"\g<1>0.5 0.5 0 1\g<2>", text, flags=re.S)
     path.write_text(text)
-    back = import_network(path)
+    back = import_network(path, edited=True)
     assert back.parents("harm") == ("reward_hacked",)
     assert back.node("harm").label == "Harm" and back.node("harm").phase == "outcome"
     assert all(back.node(v).cpt.kind == "table" for v in back.variables)
@@ -307,7 +315,7 @@ def test_uai_file_and_query(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("MARKOV\n2\n2 2\n1\n2 0 1\n4\n1 1 1 1\n", "not Markov networks"),
+    ("MARKOV\n2\n2 2\n1\n2 0 1\n4\n1 1 1 1\n", "gmnet handles Bayesian networks"),
     ("BAYES\n2\n2 2\n1\n1 0\n2\n0.5 0.5\n", "2 variables but 1 functions"),
     ("BAYES\n1\n2\n1\n1 0\n3\n0.5 0.5 0\n", "function 0 has 3 entries; its scope needs 2"),
     ("BAYES\n1\n2\n1\n1 0\n2\n0.5 half\n", "entry 'half' of function 0 is not a number"),
@@ -356,7 +364,8 @@ def test_rows_that_do_not_sum_to_one(tmp_path):
 def test_unknown_format_and_missing_file(tmp_path, rh):
     with pytest.raises(InvalidArgumentError, match=r"cannot tell the format of .*model\.txt"):
         export_network(rh, tmp_path / "model.txt")
-    with pytest.raises(UnknownNameError, match="unknown format 'dne'; choose one of: bif, xmlbif"):
+    with pytest.raises(UnknownNameError,
+                       match="unknown format 'dne' to write; choose one of: bif, xmlbif"):
         export_network(rh, tmp_path / "model.dne", format="dne")
     with pytest.raises(InvalidArgumentError, match="no such file"):
         import_network(tmp_path / "absent.xdsl")
@@ -539,12 +548,12 @@ def test_hugin_file_layout(rh):
 # ---------------------------------------------------------------------------- robustness (issue 9)
 def test_export_to_a_missing_folder_names_the_file_and_writes_nothing(tmp_path, capsys,
                                                                       monkeypatch):
-    import gmnet.io.formats as formats
+    import gmnet.io.export as export
 
     def never(*args, **kwargs):
         raise AssertionError("built the file before checking where it goes")
 
-    monkeypatch.setattr(formats, "_file_model", never)
+    monkeypatch.setattr(export, "_file_model", never)
     missing = tmp_path / "missing" / "x.bif"
     code, out, err = run(capsys, "export", "--out", str(missing))
     assert code == 2 and out == "" and err.count("\n") == 1
@@ -574,7 +583,7 @@ def test_export_failure_leaves_no_sidecar_without_its_file(tmp_path, rh, monkeyp
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises((OSError, gmnet.GmnetError), match="No space left"):
         export_network(rh, tmp_path / "rh.bif")
     assert list(tmp_path.iterdir()) == [] and renamed == []  # no sidecar, no temporary file
 

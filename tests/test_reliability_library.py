@@ -16,7 +16,7 @@ import gmnet
 from gmnet.errors import GmnetError, InvalidArgumentError, NetworkFileError, clip_message
 from gmnet.io import atomic
 from gmnet.io.atomic import check_destination, deferred_interrupt, write_together
-from gmnet.io.sidecar import HASH_KEY, check_pair, file_hash, loads_strict, stamp
+from gmnet.io.sidecar_hash import HASH_KEY, check_pair, file_hash, loads_strict, stamp
 from gmnet.model.expressions import ExpressionError, parse_expression
 from gmnet.model.inputs import guard_inputs, input_matching, note_input
 from gmnet.model.sizes import size_problems

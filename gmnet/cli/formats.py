@@ -11,6 +11,7 @@ from gmnet.errors import InvalidArgumentError
 from gmnet.io.atomic import check_destination
 
 FORMAT_CHOICES = click.Choice(["bif", "xmlbif", "net", "xdsl", "uai"])
+READ_FORMAT_CHOICES = click.Choice(["bif", "xmlbif", "net", "xdsl", "dsl", "dne", "uai"])
 
 
 @click.command("export")
@@ -40,6 +41,8 @@ def export_command(fmt: str | None, out: str, no_sidecar: bool, opts: Options) -
     if result.sidecar is not None:
         echo(f"wrote {result.sidecar} (parameters with ranges and sources, CPT expressions, "
              "labels, targets)")
+    for warning in result.warnings:
+        echo(f"note: {warning}")
     for var, renamed in result.renamed_states.items():
         pairs = ", ".join(f"{a} -> {b}" for a, b in renamed.items())
         echo(f"note: states of {var} renamed for {result.format}: {pairs}"
@@ -55,8 +58,9 @@ def export_command(fmt: str | None, out: str, no_sidecar: bool, opts: Options) -
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="The gmnet YAML file to write, e.g. networks/NAME.yaml.")
-@click.option("--format", "fmt", type=FORMAT_CHOICES, default=None,
-              help="Format of FILE (default: from its extension).")
+@click.option("--format", "fmt", type=READ_FORMAT_CHOICES, default=None,
+              help="Format of FILE (default: from its extension: .bif, .xml/.xmlbif/.bifxml, "
+                   ".net, .xdsl, .dsl, .dne, .uai).")
 @click.option("--name", default=None, help="The network's name (default: from the file name).")
 @click.option("--classic", default=None, metavar="NAME",
               help="Instead of FILE, one of the classic networks bundled with pgmpy "
@@ -65,12 +69,16 @@ def export_command(fmt: str | None, out: str, no_sidecar: bool, opts: Options) -
               help="Turn every CPT entry into a parameter with a uniform range of +-FRACTION "
                    "(0.2 = +-20%), each row renormalised, for the uncertainty analyses.")
 @click.option("--no-sidecar", is_flag=True, help="Ignore FILE.gmnet.json if it exists.")
+@click.option("--edited", is_flag=True,
+              help="FILE was changed on purpose in another tool after its sidecar was written: "
+                   "its tables win (an import note says so). Without it, a file that does not "
+                   "match its sidecar's recorded hash is an error.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def import_command(file: str | None, out: str, fmt: str | None, name: str | None,
-                   classic: str | None, cpt_ranges: float | None, no_sidecar: bool, force: bool,
-                   as_json: bool) -> None:
-    """Convert a BIF, XMLBIF, NET, XDSL or UAI file into a gmnet network file.
+                   classic: str | None, cpt_ranges: float | None, no_sidecar: bool,
+                   edited: bool, force: bool, as_json: bool) -> None:
+    """Convert a BIF, XMLBIF, NET, XDSL, DSL, DNE or UAI file into a gmnet network file.
 
     The YAML it writes has one table per node, a row per parent configuration (commented with
     it), so that ranges and sources can be added by hand. With the sidecar that `gmnet export`
@@ -105,7 +113,8 @@ def import_command(file: str | None, out: str, fmt: str | None, name: str | None
 
             net = network_from_dict({**spec_dict(net), "name": name}, path=net.path)
     else:
-        net = import_network(file, format=fmt, sidecar=not no_sidecar, name=name)
+        net = import_network(file, format=fmt, sidecar=not no_sidecar, name=name,
+                             edited=edited)
         origin = Path(file).name
     if cpt_ranges is not None:
         from gmnet.io.ranges import with_uniform_cpt_ranges

@@ -56,9 +56,11 @@ def to_pgmpy(model: CompiledModel, draw: int = 0):
 def pgmpy_query(model: CompiledModel, target: str, evidence: Mapping[str, int]) -> np.ndarray:
     """P(target | evidence) by pgmpy's variable elimination on (a draw of) ``model``.
 
-    ``model`` may already be cut by graph surgery; pgmpy only ever sees a plain network.
+    ``model`` may already be cut by graph surgery; pgmpy only ever sees a plain network. Each
+    observed variable's table is first rescaled (:func:`_likelihoods_rescaled`), so that
+    pgmpy's plain products do not underflow where the answer itself is representable.
     """
-    bn = to_pgmpy(model)
+    bn = to_pgmpy(_likelihoods_rescaled(model, evidence))
     from pgmpy.inference import VariableElimination
 
     named = {v: model.states[v][i] for v, i in evidence.items()}
@@ -76,6 +78,28 @@ def pgmpy_query(model: CompiledModel, target: str, evidence: Mapping[str, int]) 
     if not np.all(np.isfinite(ordered)) or not ordered.sum() > 0:
         raise ImpossibleEvidenceError("the evidence has probability zero under the model")
     return ordered / ordered.sum()
+
+
+def _likelihoods_rescaled(model: CompiledModel, evidence: Mapping[str, int]) -> CompiledModel:
+    """``model`` with each observed variable's probability of its observed state divided by its
+    largest value over the parent configurations (the other states scaled to keep each row
+    summing to 1). Conditioned on the evidence, every posterior is unchanged (each likelihood
+    is multiplied by a constant), but a likelihood of 1e-300 next to 1e-290 becomes 1e-10 next
+    to 1: pgmpy's products then stay far from the floor of double precision."""
+    cpts = dict(model.cpts)
+    for var, state in evidence.items():
+        table = np.array(model.cpts[var], dtype=float)
+        seen = table[..., state]
+        top = seen.max()
+        if not 0.0 < top < 1.0:
+            continue
+        scaled = seen / top
+        rest = 1.0 - seen
+        factor = np.divide(1.0 - scaled, rest, out=np.zeros_like(rest), where=rest > 0)
+        table = table * factor[..., None]
+        table[..., state] = scaled
+        cpts[var] = table
+    return CompiledModel(model.variables, model.states, model.parents, cpts, model.intervened)
 
 
 def _pgmpy_distribution(engine, variable: str, evidence: Mapping[str, str]) -> dict[str, float]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
-from gmnet.inference.contraction import marginal
+from gmnet.inference.contraction import marginal, scaled_marginal
 from gmnet.model.compiled import CompiledModel
 
 if TYPE_CHECKING:
@@ -89,58 +89,75 @@ def posterior(model: CompiledModel, target: str, evidence: Mapping[str, int],
     """
     cut = model.intervene(do)
     card = model.card(target)
-    if target in do:
+    if target in do or target in evidence:
+        _check_possible(_log_evidence(cut, evidence, chunk), evidence, cut)
         out = np.zeros((cut.draws, card))
-        out[:, do[target]] = 1.0
-        _check_possible(marginal(cut, [], evidence, chunk=chunk).reshape(-1), evidence, cut)
-        return out
-    if target in evidence:
-        total = marginal(cut, [], evidence, chunk=chunk).reshape(-1)
-        _check_possible(total, evidence, cut)
-        out = np.zeros((cut.draws, card))
-        out[:, evidence[target]] = 1.0
+        out[:, (do if target in do else evidence)[target]] = 1.0
         return out
     if engine == "einsum":
-        joint = marginal(cut, [target], evidence, chunk=chunk)
-    elif engine == "enumeration":
-        from gmnet.inference.enumeration import enumerate_marginal
+        joint, log_scale = scaled_marginal(cut, [target], evidence, chunk=chunk)
+        total = joint.sum(axis=1)
+        with np.errstate(divide="ignore"):
+            _check_possible(np.log(total) + log_scale, evidence, cut)
+        return joint / total[:, None]
+    if engine == "enumeration":
+        from gmnet.inference.enumeration import enumerate_scaled_marginal
 
         # in the cut network an intervened node is certain to take its state, so restricting
         # it to that state (like evidence) changes no probability and keeps the joint small
         fixed = {**evidence, **do}
-        joint = np.stack([enumerate_marginal(cut.point(i), [target], fixed)
-                          for i in range(cut.draws)])
-    elif engine == "pgmpy":
+        rows = []
+        for i in range(cut.draws):
+            mantissa, exponent = enumerate_scaled_marginal(cut.point(i), [target], fixed)
+            top = int(exponent[mantissa > 0].max()) if np.any(mantissa > 0) else 0
+            with np.errstate(under="ignore", divide="ignore"):
+                joint = np.ldexp(mantissa, np.clip(exponent - top, -2000, 0))
+                total = joint.sum()
+                _check_possible(np.array([np.log(total) + top * np.log(2.0)]), evidence,
+                                cut.point(i))
+            rows.append(joint / total)
+        return np.stack(rows)
+    if engine == "pgmpy":
         from gmnet.inference.pgmpy_backend import pgmpy_query
 
+        # the engines agree on what is too small: P(evidence) from the rescaled contraction
+        _check_possible(_log_evidence(cut, evidence, chunk), evidence, cut)
         rows = []
         for i in range(cut.draws):
             try:
                 rows.append(pgmpy_query(cut.point(i), target, evidence))
             except ImpossibleEvidenceError:
-                _check_possible(np.zeros(1), evidence, cut.point(i))
+                _check_possible(np.full(1, -np.inf), evidence, cut.point(i))
         return np.stack(rows)
-    else:
-        raise UnknownNameError("engine", engine, ENGINES)
-    total = joint.sum(axis=1)
-    _check_possible(total, evidence, cut)
-    return joint / total[:, None]
+    raise UnknownNameError("engine", engine, ENGINES)
 
 
-#: Below this, an evidence probability has fewer than about 10 significant digits left (doubles
-#: below 2.2e-308 are subnormal: their spacing is 4.9e-324): a posterior divided by it could be
-#: off, so gmnet refuses it rather than answer a wrong number.
+def _log_evidence(model: CompiledModel, evidence: Mapping[str, int], chunk: int | None
+                  ) -> np.ndarray:
+    """ln P(evidence) per draw, by the rescaled contraction (exact far below 1e-308)."""
+    joint, log_scale = scaled_marginal(model, [], evidence, chunk=chunk)
+    with np.errstate(divide="ignore"):
+        return np.log(joint.reshape(-1)) + log_scale
+
+
+#: Below this, gmnet refuses to condition on evidence, whichever engine answers: an evidence
+#: probability under the smallest normal double (2.2e-308) has lost digits in any engine that
+#: multiplies plain probabilities (pgmpy's), and the engines must agree on what they answer.
+#: Above it, every engine answers with full relative precision (rescaled or log-space sums).
 _SMALLEST_EVIDENCE = float(np.finfo(np.float64).smallest_subnormal) * 1e10
 
 
-def _check_possible(total: np.ndarray, evidence: Mapping[str, int], model: CompiledModel):
+def _check_possible(log_total: np.ndarray, evidence: Mapping[str, int], model: CompiledModel):
     """Raise if the evidence cannot be conditioned on in some draw of ``model`` (the cut model):
-    probability zero (impossible), or so small that double precision has lost it (underflow)."""
-    if np.all(total >= _SMALLEST_EVIDENCE):
+    probability zero (impossible), or below :data:`_SMALLEST_EVIDENCE` (``log_total`` is the
+    natural logarithm of the evidence probability per draw)."""
+    log_total = np.asarray(log_total, dtype=float)
+    if np.all(log_total >= np.log(_SMALLEST_EVIDENCE)):
         return
     named = ", ".join(f"{v}={model.states[v][i]}" for v, i in evidence.items())
     in_draw = "" if model.draws == 1 else " in at least one parameter draw"
-    if _structurally_possible(model, evidence, total < _SMALLEST_EVIDENCE):
+    failed = log_total < np.log(_SMALLEST_EVIDENCE)
+    if np.all(np.isfinite(log_total[failed])) or _structurally_possible(model, evidence, failed):
         raise ImpossibleEvidenceError(
             f"the evidence ({named}) has a probability below {_SMALLEST_EVIDENCE:.1e}{in_draw}, "
             "too small for double precision to condition on it (it is possible, but every "

@@ -50,12 +50,18 @@ def classic_network(name: str) -> Network:
 
 @cache
 def _load(name: str) -> Network:
-    from gmnet.inference.pgmpy_backend import classic_model
-    from gmnet.io.formats import network_from_model
+    import gzip
+    from importlib.resources import files
+
+    from gmnet.io.bif import parse_bif
+    from gmnet.io.importing import network_from_model
+    from gmnet.io.parsed import to_model
 
     source = (f"imported from {name}.bif (bnlearn Bayesian network repository, bundled with "
               f"pgmpy); {SOURCES[name]}")
-    return network_from_model(classic_model(name), name=name, source=source,
+    ref = files("pgmpy") / "utils" / "example_models" / f"{name}.bif.gz"
+    model = to_model(parse_bif(gzip.decompress(ref.read_bytes()).decode("utf-8")))
+    return network_from_model(model, name=name, source=source,
                               title=f"{name} (bnlearn repository)",
                               path=f"<classic network {name}>")
 

@@ -16,13 +16,14 @@ import re
 
 import numpy as np
 
-from gmnet.inference.pgmpy_backend import exact_decimal
+from gmnet.io.decimal import exact_decimal
+from gmnet.io.parsed import FileFormatError, ParsedNetwork, numbers, to_model
 from gmnet.model.compiled import CompiledModel
 
-__all__ = ["uai_text", "parse_uai", "UAIFormatError"]
+__all__ = ["uai_text", "parse_uai", "parse_uai_network", "UAIFormatError"]
 
 
-class UAIFormatError(ValueError):
+class UAIFormatError(FileFormatError):
     """The text is not a Bayesian network in UAI format."""
 
 
@@ -43,15 +44,39 @@ def uai_text(model: CompiledModel) -> str:
     return "\n".join(lines)
 
 
-_COMMENT = re.compile(r"^\s*(c\s|c$|#).*$", re.MULTILINE)
+_COMMENT = re.compile(r"(^\s*c(\s.*)?$)|#.*$", re.MULTILINE)
+ROW_TOLERANCE = 1e-6
 
 
 def parse_uai(text: str) -> CompiledModel:
-    """A CompiledModel from a UAI ``BAYES`` file. Variables are named ``v0``, ``v1``, ... and
-    their states ``s0``, ``s1``, ... (the format has no names).
+    """A CompiledModel from a UAI ``BAYES`` file (or a ``MARKOV`` file whose factors are the
+    conditional probability tables of a Bayesian network). Variables are named ``v0``, ``v1``,
+    ... and their states ``s0``, ``s1``, ... (the format has no names).
+
+    ``#`` comments (pyAgrum writes them) and ``c`` comment lines are ignored. A scope lists the
+    child last (the specification) or, in some writers' files, first: the reading under which
+    every variable has one table whose rows sum to 1 is taken, the child-last one when both do.
 
     Raises :class:`UAIFormatError` naming the first problem.
     """
+    try:
+        return to_model(parse_uai_network(text))
+    except FileFormatError as exc:
+        if isinstance(exc, UAIFormatError):
+            raise
+        raise UAIFormatError(str(exc)) from None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        numbers([token], "")
+    except ValueError:
+        return False
+    return True
+
+
+def parse_uai_network(text: str) -> ParsedNetwork:
+    """:func:`parse_uai` before the checks of :func:`gmnet.io.parsed.to_model`."""
     tokens = _COMMENT.sub("", text).split()
     pos = 0
 
@@ -65,22 +90,17 @@ def parse_uai(text: str) -> CompiledModel:
     def integer(what: str, low: int = 0) -> int:
         tok = take(what)
         if not tok.isdigit() or int(tok) < low:
-            raise UAIFormatError(f"expected {what} (an integer >= {low}), got {tok!r}")
+            raise UAIFormatError(f"expected {what} (an integer >= {low}), got {tok[:40]!r}")
         return int(tok)
 
-    kind = take("the network type")
-    if kind.upper() != "BAYES":
-        raise UAIFormatError(f"network type is {kind!r}; gmnet reads Bayesian networks (BAYES), "
-                             "not Markov networks")
+    kind = take("the network type").upper()
+    if kind not in ("BAYES", "MARKOV"):
+        raise UAIFormatError(f"network type is {kind[:40]!r}; a UAI file starts with BAYES or "
+                             "MARKOV")
     n = integer("the number of variables", 1)
-    cards = [integer(f"the cardinality of variable {i}", 2) for i in range(n)]
+    cards = [integer(f"the cardinality of variable {i}", 1) for i in range(n)]
     n_functions = integer("the number of functions")
-    if n_functions != n:
-        raise UAIFormatError(f"{n} variables but {n_functions} functions; a Bayesian network has "
-                             "one table per variable")
-    names = [f"v{i}" for i in range(n)]
     scopes: list[list[int]] = []
-    children: dict[int, int] = {}
     for f in range(n_functions):
         size = integer(f"the scope size of function {f}", 1)
         scope = [integer(f"a variable index in function {f}") for _ in range(size)]
@@ -89,43 +109,73 @@ def parse_uai(text: str) -> CompiledModel:
             raise UAIFormatError(f"function {f} refers to variable {bad[0]}; there are {n}")
         if len(set(scope)) != len(scope):
             raise UAIFormatError(f"function {f} lists a variable twice")
-        child = scope[-1]
-        if child in children:
-            raise UAIFormatError(f"functions {children[child]} and {f} both give the table of "
-                                 f"variable {child} (the child is the last index of a scope)")
-        children[child] = f
         scopes.append(scope)
-    tables: dict[str, np.ndarray] = {}
-    parents: dict[str, tuple[str, ...]] = {}
+    tables: list[np.ndarray] = []
     for f, scope in enumerate(scopes):
         shape = [cards[i] for i in scope]
         count = integer(f"the number of entries of function {f}")
         if count != int(np.prod(shape)):
             raise UAIFormatError(f"function {f} has {count} entries; its scope needs "
                                  f"{int(np.prod(shape))}")
-        values = []
-        for _ in range(count):
-            tok = take(f"an entry of function {f}")
-            try:
-                values.append(float(tok))
-            except ValueError:
-                raise UAIFormatError(f"entry {tok!r} of function {f} is not a number") from None
-        child = names[scope[-1]]
-        parents[child] = tuple(names[i] for i in scope[:-1])
-        tables[child] = np.asarray(values, dtype=float).reshape(shape)[None]
+        if pos + count > len(tokens):
+            raise UAIFormatError(f"the file ends where an entry of function {f} was expected")
+        try:
+            values = numbers(tokens[pos:pos + count], f"function {f}")
+        except ValueError:
+            bad = next(t for t in tokens[pos:pos + count] if not _is_number(t))
+            raise UAIFormatError(f"entry {bad[:40]!r} of function {f} is not a number"
+                                 ) from None
+        pos += count
+        tables.append(values.reshape(shape))
     if pos != len(tokens):
-        raise UAIFormatError(f"unexpected text after the last table: {tokens[pos]!r}")
-    order = _topological(names, parents)
-    states = {v: tuple(f"s{k}" for k in range(c)) for v, c in zip(names, cards, strict=True)}
-    return CompiledModel(order, states, parents, tables)
+        raise UAIFormatError(f"unexpected text after the last table: {tokens[pos][:40]!r}")
+    one_state = [i for i, c in enumerate(cards) if c < 2]
+    if one_state:
+        raise UAIFormatError(f"variable {one_state[0]} has {cards[one_state[0]]} state; a "
+                             "variable needs at least 2")
+    if n_functions != n:
+        raise UAIFormatError(
+            f"{n} variables but {n_functions} functions; gmnet handles Bayesian networks, with "
+            "one table per variable" + (" (this MARKOV file is not one)" if kind == "MARKOV"
+                                        else ""))
+    children = _children(scopes, tables, kind)
+    names = [f"v{i}" for i in range(n)]
+    parsed = ParsedNetwork()
+    for i in range(n):
+        parsed.add_variable(names[i], tuple(f"s{k}" for k in range(cards[i])))
+    for scope, table, child in zip(scopes, tables, children, strict=True):
+        axis = scope.index(child)
+        parents = [i for i in scope if i != child]
+        parsed.parents[names[child]] = tuple(names[i] for i in parents)
+        parsed.tables[names[child]] = np.moveaxis(table, axis, -1)
+    if kind == "MARKOV":
+        parsed.notes.append("a MARKOV file whose factors are conditional probability tables: "
+                            "read as a Bayesian network")
+    if any(s.index(c) == 0 and len(s) > 1 for s, c in zip(scopes, children, strict=True)):
+        parsed.notes.append("scopes list the child first (the specification lists it last)")
+    return parsed
 
 
-def _topological(names: list[str], parents: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    import networkx as nx
+def _normalised(table: np.ndarray, axis: int) -> bool:
+    return bool(np.all(np.abs(table.sum(axis=axis) - 1.0) <= ROW_TOLERANCE))
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(names)
-    graph.add_edges_from((p, v) for v in names for p in parents[v])
-    if not nx.is_directed_acyclic_graph(graph):
-        raise UAIFormatError("the parents form a cycle; a Bayesian network is acyclic")
-    return tuple(nx.lexicographical_topological_sort(graph, key=names.index))
+
+def _children(scopes: list[list[int]], tables: list[np.ndarray], kind: str) -> list[int]:
+    """The child of each function: last in every scope, else first in every scope, the first
+    reading that gives each variable one table (rows summing to 1 for MARKOV files)."""
+    n = len(scopes)
+    tried = []
+    for pick in (-1, 0):
+        children = [s[pick] for s in scopes]
+        if len(set(children)) != n:
+            tried.append("repeats a child")
+            continue
+        if all(_normalised(t, pick) for t in tables) or (kind == "BAYES" and pick == -1):
+            return children
+        tried.append("has rows that do not sum to 1")
+    if kind == "MARKOV":
+        raise UAIFormatError("gmnet handles Bayesian networks: this MARKOV file's factors are "
+                             "not the conditional probability tables of one (taking the last or "
+                             "the first variable of each scope as its child " + tried[0] + ")")
+    raise UAIFormatError("two functions give the table of the same variable (the child is "
+                         "the last index of a scope)")

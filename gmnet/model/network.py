@@ -34,8 +34,9 @@ __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bun
 NETWORKS_DIR = Path(__file__).resolve().parent.parent.parent / "networks"
 DEFAULT_NETWORK = "goal_misgeneralization"
 MAX_FILE_BYTES = yaml_safe.MAX_FILE_BYTES
-# other tools' formats, read through gmnet.io.formats (BIF, XMLBIF, Hugin NET, GeNIe XDSL, UAI)
-FOREIGN_EXTENSIONS = (".bif", ".xml", ".xmlbif", ".net", ".xdsl", ".uai")
+# other tools' formats, read through gmnet.io.formats (BIF, XMLBIF, NET, XDSL, DSL, DNE, UAI)
+FOREIGN_EXTENSIONS = (".bif", ".xml", ".xmlbif", ".bifxml", ".net", ".xdsl", ".dsl", ".dne",
+                      ".uai")
 SUM_TOLERANCE = 1e-9
 
 
@@ -897,18 +898,19 @@ def network_from_dict(data: Any, *, path: str = "<memory>") -> Network:
     return Network(spec, path=path)
 
 
-def load_network(path_or_name: str | Path | None = None) -> Network:
+def load_network(path_or_name: str | Path | None = None, *,
+                 format: str | None = None) -> Network:  # noqa: A002 - the domain's word
     """Load a network: a bundled one by name (default: the goal-misgeneralization network) or a
     gmnet YAML file by path. Validates the whole file and reports every problem at once.
-    Files of other tools (.bif, .xml/.xmlbif, .net, .xdsl, .uai) are imported: see
-    :func:`gmnet.io.formats.import_network`.
+    Files of other tools (by extension, or any file with ``format=``: bif, xmlbif, net, xdsl,
+    dsl, dne, uai) are imported: see :func:`gmnet.io.formats.import_network`.
     """
     path = _resolve(path_or_name)
-    note_input(path, with_sidecar=path.suffix.lower() in FOREIGN_EXTENSIONS)
-    if path.suffix.lower() in FOREIGN_EXTENSIONS:
+    note_input(path, with_sidecar=format is not None or path.suffix.lower() in FOREIGN_EXTENSIONS)
+    if format is not None or path.suffix.lower() in FOREIGN_EXTENSIONS:
         from gmnet.io.formats import load_foreign
 
-        return load_foreign(path)
+        return load_foreign(path, format=format)
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
 
 
