@@ -11,7 +11,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from gmnet.analysis.decision_question import mitigation_names
+from gmnet.analysis.mitigations import reshaped_priors
+from gmnet.analysis.portfolios import portfolio_analysis
+from gmnet.analysis.voi import value_of_information
+from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.io.jsonsafe import json_safe
+from gmnet.viz.frontier import frontier_caption, frontier_figure
+from gmnet.viz.plots import figure_svg
+from gmnet.web.errors import blame
 from gmnet.web.models import Situation
 
 __all__ = ["router", "PortfolioRequest", "VoiRequest"]
@@ -49,16 +57,7 @@ class VoiRequest(_DecisionRequest):
                                         "values (default: the decision's choice).")
 
 
-def _keep(base, net) -> list[str]:
-    from gmnet.analysis.mitigations import reshaped_priors
-
-    return reshaped_priors(base, net)
-
-
 def _check_target(net, request: _DecisionRequest) -> None:
-    from gmnet.errors import UnknownNameError
-    from gmnet.web.app import blame
-
     with blame("target"):
         if request.target not in net.variables:
             raise UnknownNameError("variable", request.target, net.variables, context="as target")
@@ -69,8 +68,6 @@ def _check_target(net, request: _DecisionRequest) -> None:
 def _asked_do(s) -> dict[str, str]:
     """The request's own do() (the decision analyses hold the baseline themselves, every
     mitigation by portfolio), refused under the prior context policy like the CLI does."""
-    from gmnet.errors import InvalidArgumentError
-
     if s.question.context != "baseline":
         raise InvalidArgumentError(
             "the decision analyses compare portfolios at the baseline context; context "
@@ -79,31 +76,22 @@ def _asked_do(s) -> dict[str, str]:
 
 
 def _portfolios(net, base, s, request: PortfolioRequest) -> dict:
-    from gmnet.analysis.portfolios import portfolio_analysis
-
     _check_target(net, request)
 
     result = portfolio_analysis(net, target=request.target, state=request.state,
-                                evidence=s.evidence, do=_asked_do(s), keep_priors=_keep(base, net),
+                                evidence=s.evidence, do=_asked_do(s),
+                                keep_priors=reshaped_priors(base, net),
                                 budget=request.budget, cost_weight=request.cost_weight,
                                 max_size=request.max_size, samples=request.samples,
                                 rng=request.seed)
     out = result.to_dict()
     if request.figure:
-        from gmnet.viz.frontier import frontier_caption, frontier_figure
-        from gmnet.viz.plots import figure_svg
-
         out["figure_svg"] = figure_svg(frontier_figure(result))
         out["caption"] = frontier_caption(result)
     return out
 
 
 def _voi(net, base, s, request: VoiRequest) -> dict:
-    from gmnet.analysis.decision_question import mitigation_names
-    from gmnet.analysis.voi import value_of_information
-    from gmnet.errors import UnknownNameError
-    from gmnet.web.app import blame
-
     _check_target(net, request)
     names = mitigation_names(net)
     with blame("portfolio"):
@@ -111,7 +99,8 @@ def _voi(net, base, s, request: VoiRequest) -> dict:
             if m not in names:
                 raise UnknownNameError("mitigation", m, names)
     return value_of_information(net, target=request.target, state=request.state,
-                                evidence=s.evidence, do=_asked_do(s), keep_priors=_keep(base, net),
+                                evidence=s.evidence, do=_asked_do(s),
+                                keep_priors=reshaped_priors(base, net),
                                 portfolio=request.portfolio, budget=request.budget,
                                 cost_weight=request.cost_weight, max_size=request.max_size,
                                 samples=request.samples,

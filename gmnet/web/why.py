@@ -23,7 +23,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gmnet.analysis.counterfactual import counterfactual as counterfactual_of
+from gmnet.analysis.explain import explain as explain_of
+from gmnet.analysis.uncertainty import uncertainty
 from gmnet.io.jsonsafe import json_safe
+from gmnet.model.soft_evidence import as_findings, resolve_soft
+from gmnet.web.errors import blame
 from gmnet.web.models import MAX_ASSIGNMENTS, MAX_SAMPLES, Name, QueryRequest, Situation
 
 __all__ = ["router", "SoftTerm", "SoftQueryRequest", "CounterfactualRequest", "ExplainRequest"]
@@ -94,9 +99,6 @@ def _freed(do: dict[str, str], asked: dict[str, str], nodes) -> dict[str, str]:
 def _checked_soft(s, body):
     """The request's soft evidence checked against its network (422 naming ``soft``), and the
     interventions the question keeps."""
-    from gmnet.model.soft_evidence import as_findings, resolve_soft
-    from gmnet.web.app import blame
-
     with blame("soft"):
         findings = as_findings(_soft(body.soft))
         do = _freed(dict(s.do), body.do, [f.node for f in findings])
@@ -119,8 +121,6 @@ async def soft_query(body: SoftQueryRequest, request: Request) -> dict:
                            "distribution": dist, "do": do,
                            "soft": [f.to_dict() for f in findings]}
     if body.samples:
-        from gmnet.analysis.uncertainty import uncertainty
-
         result = await server.ask(s, uncertainty, s.network, s.target, s.state,
                                   evidence=s.evidence, do=do, samples=body.samples,
                                   rng=body.seed, soft=findings)
@@ -132,9 +132,6 @@ async def soft_query(body: SoftQueryRequest, request: Request) -> dict:
 async def counterfactual(body: CounterfactualRequest, request: Request) -> dict:
     """PN, PS and PNS: exact Tian-Pearl bounds and monotone values (``gmnet
     counterfactual``)."""
-    from gmnet.analysis.counterfactual import counterfactual as run
-    from gmnet.web.app import blame
-
     server = request.app.state.gmnet
     s = await server.resolve(body)
     for name, var, states in (("cause", body.cause, (body.cause_state, body.alternative)),
@@ -145,9 +142,10 @@ async def counterfactual(body: CounterfactualRequest, request: Request) -> dict:
             with blame(field_name):
                 s.network.check_state(var, state)
     do = _freed(dict(s.do), body.do, [body.cause, body.outcome])
-    result = await server.ask(s, run, s.network, body.cause, body.cause_state, body.alternative,
-                              body.outcome, body.outcome_state, evidence=s.evidence, do=do,
-                              samples=body.samples or None, rng=body.seed)
+    result = await server.ask(s, counterfactual_of, s.network, body.cause, body.cause_state,
+                              body.alternative, body.outcome, body.outcome_state,
+                              evidence=s.evidence, do=do, samples=body.samples or None,
+                              rng=body.seed)
     return json_safe({**s.echo(), **result.to_dict()})
 
 
@@ -155,14 +153,12 @@ async def counterfactual(body: CounterfactualRequest, request: Request) -> dict:
 async def explain(body: ExplainRequest, request: Request) -> dict:
     """Most probable explanation, most probable path and each observation's effect
     (``gmnet explain``)."""
-    from gmnet.analysis.explain import explain as run
-
     server = request.app.state.gmnet
     s = await server.resolve(body)
     findings, do = _checked_soft(s, body)
     if body.target is not None:
         do = _freed(do, body.do, [body.target])
-    result = await server.ask(s, run, s.network, s.evidence, do, target=body.target,
+    result = await server.ask(s, explain_of, s.network, s.evidence, do, target=body.target,
                               state=body.state, soft=findings)
     return json_safe({**s.echo(), **result.to_dict()})
 
