@@ -300,10 +300,14 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     # lambda = share x min(G / dbar, (1 - G) / (1 - dbar)): a 0 denominator rules its bound out
     # (fmin skips the NaN of 0/0), no finite bound leaves lambda 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        lam = np.fmin(np.divide(G, dbar), np.divide(1.0 - G, 1.0 - dbar))
+        carried = np.divide(G, dbar)
+        other = np.divide(1.0 - G, 1.0 - dbar)
+        # G = dbar up to rounding makes both bounds 1: take the one that empties the off-route
+        lam = np.where(carried <= other * (1.0 + 1e-9), carried, np.fmin(carried, other))
     np.nan_to_num(lam, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     lam = lam * share_arr
-    offset = G - lam * dbar
+    # where the route carries all of G the off-route probability is exactly 0, not G - G (1e-17)
+    offset = np.where(lam == carried, 0.0, G - lam * dbar)
     if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
         return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected)
     # the one array on the whole grid: G + lambda * (d - dbar), clipped against rounding

@@ -214,7 +214,13 @@ class Network:
         return Network(self._spec, path=self.path, parameters=params)
 
     def with_rule(self, rule: str) -> Network:
-        """A new network combining modifiers by ``rule`` ("relative_risk" or "odds_ratio")."""
+        """A new network combining modifiers by ``rule``.
+
+        ``"expanded_formula"`` (the bundled network's default: the modifiers scale the product,
+        as the document's expanded formulation writes it), ``"relative_risk"`` (each factor
+        scaled and capped at 1 on its own) or ``"odds_ratio"`` (each factor's odds scaled);
+        :func:`gmnet.model.expressions.split_factors` gives the arithmetic.
+        """
         if rule not in COMBINATION_RULES:
             raise UnknownNameError("combination rule", rule, COMBINATION_RULES)
         spec = self._spec.model_copy(
