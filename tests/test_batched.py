@@ -241,7 +241,10 @@ def test_plan_prunes_barren_nodes_and_unread_parameters(net):
     assert q.parameters == frozenset({"p_capability_transfer.extreme"})
     q = plan_query(net, "harm", evidence={"shift_type": "moderate"})
     assert "p_goal_failure.moderate" in q.parameters
-    assert "p_goal_failure.extreme" not in q.parameters
+    # Type 4's goal risk is read (the pathway's training phase), Types 1 and 3 are not
+    assert "p_goal_failure.extreme" in q.parameters
+    assert "p_goal_failure.significant" not in q.parameters
+    assert "p_goal_failure.superficial" not in q.parameters
 
 
 def test_zero_prior_states_are_left_out_exactly(net):

@@ -296,7 +296,8 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     axes = list(range(len(node.parents) + 1))
     dbar = np.einsum(p_route_cfg, axes, np.asarray(d, dtype=float), axes,
                      [a for a in axes if a not in route_axes])
-    dbar = np.expand_dims(dbar, route_axes)
+    # a probability: rounding must not push it past 1 (a negative bound below would follow)
+    dbar = np.clip(np.expand_dims(dbar, route_axes), 0.0, 1.0)
     # lambda = share x min(G / dbar, (1 - G) / (1 - dbar)): a 0 denominator rules its bound out
     # (fmin skips the NaN of 0/0), no finite bound leaves lambda 0
     with np.errstate(divide="ignore", invalid="ignore"):
