@@ -137,7 +137,8 @@ def test_route_carries_goal_failure_through_the_pathway(net):
                           do={**do, "learned_objective": "proxy"})
         assert proxy["yes"] == pytest.approx(GOAL[shift] / 0.75, abs=1e-12)
     for combo in itertools.product(*(net.states(v) for v in CONTEXT)):
-        do = {**base, **dict(zip(CONTEXT, combo, strict=True)), "learned_objective": "intended_goal"}
+        do = {**base, **dict(zip(CONTEXT, combo, strict=True)),
+              "learned_objective": "intended_goal"}
         assert net.query("goal_misgeneralizes", do=do)["yes"] == 0.0, combo
 
 

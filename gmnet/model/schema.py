@@ -115,7 +115,8 @@ class NodeSpec(_Strict):
 
 
 class Settings(_Strict):
-    combination_rule: Literal["expanded_formula", "relative_risk", "odds_ratio"] = "expanded_formula"
+    combination_rule: Literal["expanded_formula", "relative_risk",
+                              "odds_ratio"] = "expanded_formula"
 
 
 class CalibrationTarget(_Strict):
