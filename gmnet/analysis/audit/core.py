@@ -57,6 +57,15 @@ class _Audit(DocumentTables, ScenarioTables, Fidelity):
         self.labels = [TYPES[s] for s in self.shifts]
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def cap_words(self) -> str:
+        """How a cap binds under the network's rule, for the reasons of the audit's rows."""
+        if self.net.rule == "expanded_formula":
+            return "the formula is capped at P(capability transfers)"
+        if self.net.rule == "relative_risk":
+            return "the per-factor rule caps a factor at 100%"
+        return "the odds-ratio rule bends the multiplier near 100%"
+
     @cached_property
     def scenarios(self) -> ScenarioCatalog | None:
         if self._scenarios is not None:
@@ -111,7 +120,7 @@ class _Audit(DocumentTables, ScenarioTables, Fidelity):
         sections = (self.risk_assessment(), self.expanded_formulation(), self.shift_chart(),
                     self.core_section(), self.meta_analysis(), self.key_factors(),
                     self.spec_impact(), self.domains(), self.timeline(), self.interventions(),
-                    self.critical_unknowns())
+                    self.intervention_bands(), self.pathway(), self.critical_unknowns())
         return AuditReport(self.net.name, self.net.metadata.get("worldview", "document-table"),
                            self.net.rule, dict(self.ctx), sections, tuple(inconsistencies(self)),
                            self.capped_region())

@@ -273,8 +273,8 @@ class DocumentTables:
                 capped = [lab for lab, m in zip(self.labels, realised, strict=True)
                           if abs(m - point) > 1e-9]
                 if capped:
-                    reasons.append(f"{state} is {mult(point)} but the relative-risk rule caps "
-                                   f"the factor at 100% for {', '.join(capped)}")
+                    reasons.append(f"{state} is {mult(point)} but {self.cap_words} for "
+                                   f"{', '.join(capped)}")
                 if not d.low - EPS <= point <= d.high + EPS:
                     reasons.append(f"{name} = {mult(point)} lies outside {d.text}")
             for end in (d.low, d.high):
@@ -307,10 +307,18 @@ class DocumentTables:
             param = self.net.parameters.get(name)
             for lab, shift, m in zip(self.labels, self.shifts, realised, strict=True):
                 if not d.low - EPS <= m <= d.high + EPS:
-                    goal = self.core[shift].p_goal_fails_given_capability
+                    r = self.core[shift]
                     point = param.value if param else float("nan")
-                    reasons.append(f"{lab}: {pct(goal, 0)} x {point:g} = {pct(goal * point, 0)}"
-                                   f" is capped at 100%, so the multiplier is {mult(m)}")
+                    if self.net.rule == "expanded_formula":
+                        pm = r.p_harmful_misgeneralization
+                        reasons.append(f"{lab}: {pct(pm)} x {point:g} = {pct(pm * point)} passes "
+                                       f"P(capability transfers) {pct(r.p_capability_transfer, 0)}"
+                                       f", so the multiplier is {mult(m)}")
+                    else:
+                        goal = r.p_goal_fails_given_capability
+                        reasons.append(f"{lab}: {pct(goal, 0)} x {point:g} = "
+                                       f"{pct(goal * point, 0)} is capped at 100% ({self.net.rule}"
+                                       f" rule), so the multiplier is {mult(m)}")
             rng = ("" if param is None or param.low is None
                    else f"; {name} {param.value:g} in [{param.low:g}, {param.high:g}]")
             rows.append(AuditRow(label, d.text, joined(realised, mult, self.labels) + rng,
