@@ -9,9 +9,23 @@ from gmnet.cli.common import Options, echo, emit_json, network_options, progress
 from gmnet.model.scenarios import merge_evidence
 from gmnet.query_text import parse_query
 
-UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL generalization, "
-                 "interpretability feasibility, superhuman capability effects) as uncertain "
-                 "inputs; see docs/uncertainty.md.")
+UNKNOWNS_HELP = ("Include the source document's default Critical Unknowns (LLM vs RL "
+                 "generalization) as uncertain inputs; see docs/uncertainty.md.")
+WITH_UNKNOWN_HELP = ("Also include this Critical Unknown (repeatable): interpretability_feasibility"
+                     " (success with probability 0.5), superhuman_capability_effects (direction"
+                     " unknown, 1/3x-3x), or all.")
+
+
+def _unknowns(unknowns: bool, extra: tuple[str, ...]):
+    """The library's ``unknowns`` argument from --unknowns/--no-unknowns and --with-unknown."""
+    if not extra:
+        return unknowns
+    if "all" in extra:
+        return "all"
+    from gmnet.analysis.uncertainty import CRITICAL_UNKNOWNS
+
+    base = [u.key for u in CRITICAL_UNKNOWNS if u.default] if unknowns else []
+    return [*base, *(k for k in extra if k not in base)]
 
 
 def _question(query_text: str, opts: Options):
@@ -48,13 +62,16 @@ def _under(opts: Options) -> str:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same seed gives the same numbers.")
 @click.option("--unknowns/--no-unknowns", default=True, show_default=True, help=UNKNOWNS_HELP)
+@click.option("--with-unknown", "with_unknown", multiple=True, metavar="KEY",
+              help=WITH_UNKNOWN_HELP)
 @click.option("--plot", "plot", metavar="FILE", default=None,
               help="Also draw the histogram to FILE (.png or .svg).")
 @click.option("--bins", type=click.IntRange(min=2, max=200), default=12, show_default=True,
               help="Bins of the terminal histogram.")
 @network_options
-def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: str | None,
-                bins: int, opts: Options) -> None:
+def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool,
+                with_unknown: tuple[str, ...], plot: str | None, bins: int,
+                opts: Options) -> None:
     """The band around an answer: every ranged number drawn from its distribution.
 
     QUERY is written like "P(harm=yes | shift_type=extreme, do(ai_control=on))"; without a
@@ -69,7 +86,8 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     net, parsed, evidence = _question(query_text, opts)
     with progress_bar(samples, "drawing") as update:
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
-                                 do=parsed.do, samples=samples, rng=seed, unknowns=unknowns,
+                                 do=parsed.do, samples=samples, rng=seed,
+                                 unknowns=_unknowns(unknowns, with_unknown),
                                  progress=update)
     written = None
     if plot:
@@ -97,7 +115,8 @@ def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
     draws = f"{result.samples:,} draw" + ("s" if result.samples != 1 else "")
     lines = [result.query + under,
              f"  {draws}, seed {result.seed}; {len(result.inputs)} uncertain "
-             f"numbers reach this answer; critical unknowns: {unknowns}",
+             f"numbers can move this answer ({len(result.cancelling)} more reach it but "
+             f"cancel); critical unknowns: {unknowns}",
              "",
              f"  point value  {result.point:.4f}"]
     if result.samples == 1:
@@ -130,13 +149,16 @@ def format_uncertainty(result, *, bins: int = 12, under: str = "") -> list[str]:
 @click.option("--sobol/--no-sobol", default=True, show_default=True,
               help="Compute Sobol indices (else the one-way tornado only).")
 @click.option("--unknowns/--no-unknowns", default=True, show_default=True, help=UNKNOWNS_HELP)
+@click.option("--with-unknown", "with_unknown", multiple=True, metavar="KEY",
+              help=WITH_UNKNOWN_HELP)
 @click.option("--top", type=click.IntRange(min=1), default=15, show_default=True,
               help="Rows of the table (and bars of the plot).")
 @click.option("--plot", "plot", metavar="FILE", default=None,
               help="Also draw the tornado chart to FILE (.png or .svg).")
 @network_options
-def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns: bool, top: int,
-                plot: str | None, opts: Options) -> None:
+def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns: bool,
+                with_unknown: tuple[str, ...], top: int, plot: str | None,
+                opts: Options) -> None:
     """Which uncertain number matters most: one-way tornado and Sobol indices.
 
     Each input goes to its low and high end with the others at their points (the tornado);
@@ -152,7 +174,7 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     with progress_bar(None, "evaluating") as update:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
                                  do=parsed.do, samples=samples if sobol else None, rng=seed,
-                                 unknowns=unknowns, progress=update)
+                                 unknowns=_unknowns(unknowns, with_unknown), progress=update)
     written = None
     if plot:
         from gmnet.viz.charts import tornado_figure
@@ -173,13 +195,14 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
 
 def format_sensitivity(result, *, top: int = 15, under: str = "") -> list[str]:
     """The result of :func:`gmnet.analysis.sensitivity.sensitivity` as terminal lines."""
-    reaching = [r for r in result.rows if r.reaches_target]
-    rest = len(result.rows) - len(reaching)
+    reaching = [r for r in result.rows if r.moves_answer]
+    cancel = len(result.cancelling)
+    rest = len(result.rows) - len(reaching) - cancel
     how = (f"Sobol N={result.samples} ({result.evaluations:,} evaluations), seed {result.seed}"
            if result.samples else "one-way only")
     lines = [result.query + under,
              f"  point value {result.point:.4f}; {len(reaching)} of {len(result.rows)} uncertain "
-             f"inputs reach it; {how}", ""]
+             f"inputs can move it ({cancel} more reach it but cancel); {how}", ""]
     width = max([len(r.label) for r in reaching[:top]] + [5])
     header = (f"  {'input':<{width}}  {'range':>17}  {'at low':>7} {'at high':>7}  "
               + (f"{'S1':>5} {'±':>4}  {'ST':>5} {'±':>4}" if result.samples else ""))
@@ -192,6 +215,9 @@ def format_sensitivity(result, *, top: int = 15, under: str = "") -> list[str]:
         lines.append(line.rstrip())
     if len(reaching) > top:
         lines.append(f"  ... {len(reaching) - top} more (--top, or --json for all)")
+    if cancel:
+        lines.append(f"  {cancel} inputs reach this answer but cancel: changing one changes "
+                     "nothing (e.g. the pathway's inner split, a mitigation held off).")
     if rest:
         lines.append(f"  {rest} inputs cannot reach this answer (their indices are 0).")
     lines += ["", "  at low / at high: the answer with that input at the end of its range, "

@@ -61,8 +61,10 @@ def inconsistencies(a=None) -> list[Inconsistency]:
         f"P(M) <= P(capability transfers) = {pct(cap4, 0)} for Type 4 whatever the other two "
         "factors. 'Over 50% for extreme shifts with poorly specified goals' needs capability "
         "transfer to rise too.",
-        "Under the relative-risk rule the network caps each factor at 100% (see the capped "
-        "region below); the odds-ratio rule never reaches 100%."))
+        "The default rule (expanded_formula) takes min(P(capability transfers), formula): exact "
+        "wherever the formula stays below the ceiling (278 of 324 contexts), capped in the rest "
+        "(see the capped region below); the per-factor rule caps each factor at 100% and the "
+        "odds-ratio rule never reaches 100%."))
     align = None
     if a is not None:
         p = a.net.parameters.get("m_alignment.interpretability_verified")
@@ -72,7 +74,10 @@ def inconsistencies(a=None) -> list[Inconsistency]:
                    "intervention table)")
     if align and align[1] is not None:
         consequence += (f"; the interpretability_verification mitigation takes "
-                        f"{mult(align[1].value)} (the intervention table's midpoint)")
+                        f"{mult(align[1].value)} (the intervention table's midpoint) and, with "
+                        "interpretability_overlap = 0, multiplies the verified method's 0.4x "
+                        "(two levers: the method used in training and a check before "
+                        "deployment); set interpretability_overlap = 1 to read them as one lever")
     out.append(Inconsistency(
         "interpretability-three-ways",
         "One lever, three numbers: interpretability verification",
@@ -124,8 +129,9 @@ def inconsistencies(a=None) -> list[Inconsistency]:
         "The 2027 domain projections grow less than the Timeline's 1.5x",
         "Timeline Projections: 2026-2027 1.5x; Application Domain Risk Profiles, 2027 midpoint "
         "over current midpoint: " + ", ".join(mids) + ".",
-        "The period scenarios are tuned to meet both within their ranges; the ratios they give "
-        "are in the Timeline and domain tables above."))
+        "The period scenarios are read from the Timeline rows without tuning (capability level "
+        "only); the ratios they give, and the domain rows with each period, are in the tables "
+        "above beside the document's bands."))
     harm_f = [core[s][2] / (core[s][0] * core[s][1]) for s in CORE]
     cap_hi = doc(MODIFIERS[1][2]).high
     out.append(Inconsistency(
@@ -135,8 +141,10 @@ def inconsistencies(a=None) -> list[Inconsistency]:
         f"{pct(max(harm_f))}; x{cap_hi:g} gives {pct(min(harm_f) * cap_hi, 0)}-"
         f"{pct(max(harm_f) * cap_hi, 0)}, all above 100%. If the modifier acts on P(M) "
         "instead, it meets the ceiling of the modifiers-beyond-decomposition entry.",
-        "The network applies it to harm given failure and caps at 100%: superhuman capability "
-        "realises 1.22x-2.83x (Key Modifying Factors row)."))
+        "The default rule lets the excess over 100% pass to the goal factor, so superhuman "
+        "capability realises the full 3.0x wherever the formula stays below P(capability "
+        "transfers) (Type 1 and 2 at the neutral context); the per-factor rule (relative_risk) "
+        "caps it at 100% and realises 1.22x-2.83x."))
     harms = [doc(m[3][2]).low for m in META]
     out.append(Inconsistency(
         "meta-analysis-vs-note",
@@ -181,6 +189,103 @@ def inconsistencies(a=None) -> list[Inconsistency]:
         "0.35 or 0.75 falls in no band; the domains' 'Medium-High (0.6)' lies inside Medium.",
         "Domain scenarios map each score to the band containing it (0.8 high, 0.5 and 0.6 "
         "medium, 0.3 low)."))
+    out += _more(core)
+    return out
+
+
+def _more(core) -> list[Inconsistency]:
+    """The entries found by a second reading (the fidelity issue), each with its numbers."""
+    out = []
+    gm = {s: cap * goal for s, (cap, goal, _) in core.items()}
+    out.append(Inconsistency(
+        "headline-is-harmful-misgeneralization",
+        "The headline's 'goal misgeneralization probability' is the probability of harmful "
+        "misgeneralization",
+        "Summary: goal misgeneralization probability from 3.6% to 27.7%; those are the core "
+        "table's P(Misgeneralization) = P(capability) x P(goal fails | capability) x P(harm | "
+        "fails). The probability that the goal misgeneralizes (capability kept, goal failed) is "
+        + ", ".join(f"{pct(cap, 0)} x {pct(goal, 0)} = {pct(gm[s], 2)}"
+                    for s, (cap, goal, _) in core.items()) + ".",
+        "The network keeps the two apart: goal_misgeneralizes (10.2 / 18.2 / 30.25 / 33.75%) "
+        "and harm (3.6 / 10.0 / 21.8 / 27.7%)."))
+    out.append(Inconsistency(
+        "adversarial-training-below-diversity-floor",
+        "Diverse adversarial training reduces risk more than the most diverse training can",
+        "Intervention Effectiveness Analysis: diverse adversarial training 20-40% = 0.6x-0.8x; "
+        "Key Modifying Factors: training diversity 0.7x-1.4x, adversarially diverse 0.7x. Its "
+        "band reaches 0.6x, below the 0.7x floor of the modifier it would move.",
+        "The mitigation is its own factor (0.7x, range 0.6x-0.8x) on the formula's product, "
+        "not a move of training_diversity, so the band holds whatever the starting point."))
+    out.append(Inconsistency(
+        "superhuman-direction",
+        "Superhuman capability: 'direction unknown', yet 3.0x more risk",
+        "Critical Unknowns: superhuman capability effects, direction unknown; Key Modifying "
+        "Factors: superhuman is the high-risk configuration, capability level 0.5x-3.0x.",
+        "The point value follows the Key Modifying Factors (3.0x, range 2.0x-3.0x); the "
+        "uncertainty analysis's superhuman_capability_effects unknown is off by default and, "
+        "when asked for (--unknowns), draws the multiplier log-uniformly on 1/3x-3x "
+        "(docs/uncertainty.md)."))
+    out.append(Inconsistency(
+        "interventions-vs-implementation",
+        "The Intervention table and the Technical Implementation diagram list different layers",
+        "Intervention Effectiveness Analysis: detection has 2 methods (anomaly monitoring, "
+        "objective probing), response has AI control protocols and gradual deployment; "
+        "Technical Implementation: detection has 3 (behavior monitoring, objective probing, "
+        "anomaly detection), response has AI control, emergency shutdown and human override. "
+        "Gradual deployment is in the table only; shutdown and override in the diagram only.",
+        "The network follows the diagram's nine nodes; the table's anomaly-monitoring row is "
+        "read for both behavior monitoring and anomaly detection; gradual deployment is not "
+        "modelled; shutdown and override have no document number (assumptions)."))
+    out.append(Inconsistency(
+        "risk-columns-point-opposite-ways",
+        "The core table's two 'Risk' columns point opposite ways",
+        "Detailed Risk Assessment by Shift Type: 'Capability Risk Low (85%)' for Type 1 is the "
+        "probability that capabilities transfer (high = safe for capability, and a precondition "
+        "of harm), while 'Goal Risk Low (12%)' is the probability that the goal fails (high = "
+        "danger). 'Very High (45%)' capability risk for Type 4 is the lowest transfer "
+        "probability. The shift chart reads capability risk as 1 - P(transfer) (0.15 for a "
+        "Type 1 example).",
+        "The network names the nodes for what they are: capability_transfer (85 / 65 / 55 / "
+        "45%) and goal_misgeneralizes given capability (12 / 28 / 55 / 75%)."))
+    out.append(Inconsistency(
+        "reference-cards",
+        "Reference cards that do not match their citations",
+        "The Langosco et al. (2022) and Shah et al. (2022) rows carry the same reference card "
+        "(a paper introducing goal misgeneralization as a failure under a correct "
+        "specification); 'Activation Patching (Meng et al., 2023)' points at the card of ROME "
+        "(locating and editing factual associations in GPT), published in 2022.",
+        "gmnet cites the studies by author and year from the tables and relies on no card."))
+    out.append(Inconsistency(
+        "definition-vs-specification-modifier",
+        "Goal misgeneralization is defined under a correct specification, yet specification "
+        "quality is a 0.5x-2.0x modifier",
+        "The cited definition: the system pursues an unintended goal even though the designer's "
+        "specification is correct. The model then multiplies the risk by the specification "
+        "quality (Objective Specification Impact: low 1.5x-2.0x, 'pure proxy optimization'), "
+        "which is specification gaming, a different failure.",
+        "The network follows the document's arithmetic (m_spec on the goal factor); read a low "
+        "specification's excess as specification gaming counted under the same node."))
+    out.append(Inconsistency(
+        "timeline-rows-vs-ratios",
+        "The Timeline's ratios do not follow from its own rows",
+        "Read directly, 2024-2025 and 2026-2027 are both human-level (no capability state "
+        "between narrow and general tasks), so the model gives 1.00x where the row says 1.5x; "
+        "2028-2030 and post-2030 are both superhuman (3.0x on P(M)), which the ceiling "
+        "P(capability transfers) turns into 2.23x over a uniform shift type, inside 2-3x for "
+        "2028-2030 but below 3-5x for post-2030. Reading the deployment column as more severe "
+        "shifts (Types 1-2 supervised up to Type 4 critical autonomy) would give 2.3x, 7.4x "
+        "and 6.6x instead: no reading meets all three bands.",
+        "The period scenarios read the capability column only and are not tuned; the Timeline "
+        "section shows each ratio beside the document's band."))
+    out.append(Inconsistency(
+        "headline-roughly-one-percent",
+        "'Roughly 1%' for a minor shift with a well-specified objective needs more than the "
+        "specification",
+        f"Type 1 {pct(core['superficial'][2])} x the high specification's 0.5x-0.7x = "
+        f"{pct(core['superficial'][2] * 0.5)}-{pct(core['superficial'][2] * 0.7)}; about 1% "
+        "needs diverse training or a better alignment method as well (e.g. x 0.7 x 0.4 = "
+        f"{pct(core['superficial'][2] * 0.6 * 0.7 * 0.4, 2)} at the points).",
+        "The Risk Assessment section shows the headline row beside the lowest Type 1 value."))
     return out
 
 
