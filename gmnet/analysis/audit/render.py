@@ -77,9 +77,10 @@ def markdown(report) -> str:
                       f"{pct(h['goal_factor'])} before the other modifiers; it is capped at "
                       f"100% for: {capped or 'none'}. The document's formula gives "
                       f"{pct(h['formula'])}; the network ({h['network_rule']}) "
-                      f"{pct(h['network'])}; the {h['other_rule']} rule "
-                      f"{pct(h['other_rule_value'])}; no rule can pass P(capability "
-                      f"transfers) = {pct(h['ceiling'])}."]
+                      f"{pct(h['network'])}; "
+                      + "; ".join(f"the {rule} rule {pct(v)}" for rule, v in
+                                  h["other_rules"].items())
+                      + f"; no rule can pass P(capability transfers) = {pct(h['ceiling'])}."]
     return "\n".join(lines) + "\n"
 
 
@@ -110,7 +111,8 @@ def text(report) -> str:
         h = report.region.highlight
         if h:
             lines.append(f"  {h['case']}: formula {pct(h['formula'])}, network "
-                         f"{pct(h['network'])}, {h['other_rule']} {pct(h['other_rule_value'])},"
-                         f" ceiling {pct(h['ceiling'])}")
+                         f"{pct(h['network'])}, "
+                         + ", ".join(f"{r} {pct(v)}" for r, v in h["other_rules"].items())
+                         + f", ceiling {pct(h['ceiling'])}")
     return "\n".join(lines)
 

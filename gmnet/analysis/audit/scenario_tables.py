@@ -57,6 +57,11 @@ class ScenarioTables:
                     gap = p - d.high if p > d.high else d.low - p
                     side = "above" if p > d.high else "below"
                     reasons.append(f"{pct(gap)} {side} the range")
+                    if when == "2027":
+                        reasons.append(f"period {period} is read from its row without tuning "
+                                       f"({self._period_reading(period)}), as {CURRENT_PERIOD} "
+                                       "is: the domain's risk does not grow (see the "
+                                       "timeline-rows-vs-ratios inconsistency)")
                 ceiling = self._span_ceiling(cat[name])
                 if ceiling is not None and d.high > ceiling + EPS:
                     reasons.append(f"the upper end {pct(d.high, 0)} is out of reach: no context "
@@ -72,6 +77,14 @@ class ScenarioTables:
             "score = the Objective Specification Impact band containing it (0.8 high, 0.5 and "
             "0.6 medium, 0.3 low).",
             tuple(rows))
+
+    def _period_reading(self, period: str) -> str:
+        """What a period scenario sets, in words."""
+        s = self.scenarios[period]
+        parts = [f"{k}={v}" for k, v in s.evidence.items()]
+        parts += [f"{k} in {{{', '.join(v)}}}" for k, v in s.within.items()]
+        parts += [f"a prior on {k}" for k in s.prior]
+        return ", ".join(parts) or "nothing"
 
     def _span_ceiling(self, scenario) -> float | None:
         span = scenario.within.get("shift_type")
@@ -110,15 +123,18 @@ class ScenarioTables:
                                f"the {pct(ceiling, 2)} this context allows for any shift type "
                                f"and capability level: at most {ceiling / base:.2f}x")
             if verdict == OUTSIDE:
-                reasons.insert(0, f"the period's distributions give {ratio:.2f}x")
+                reading = self._period_reading(period)
+                reasons.insert(0, f"read from the row without tuning ({reading}), the period "
+                               f"gives {ratio:.2f}x; see the timeline-rows-vs-ratios "
+                               "inconsistency")
             rows.append(AuditRow(label, f"{trajectory} increase", f"{pct(p, 2)} ({ratio:.2f}x)",
                                  verdict, "; ".join(reasons), [d.low, d.high], ratio))
         return AuditSection(
             "Timeline Projections",
-            "P(harm) under each period's scenario (its shift-type and capability-level "
-            "distributions), specification quality, training diversity, alignment method and "
-            f"mitigations neutral (do); ratio to {TIMELINE[0][0]}. Nothing multiplies the answer: "
-            "the ratio follows from the changed distributions.",
+            "P(harm) under each period's scenario (the capability level its row names, the shift "
+            "type at its uniform prior), specification quality, training diversity, alignment "
+            f"method and mitigations neutral (do); ratio to {TIMELINE[0][0]}. Nothing multiplies "
+            "the answer and nothing is tuned: the ratio follows from the row.",
             tuple(rows))
 
     # ------------------------------------------------------------------ interventions
@@ -250,22 +266,25 @@ class ScenarioTables:
                     capped.append(dict(zip(rest, combo, strict=True)))
             formula = r.p_harmful_misgeneralization * params["m_spec.low"].value
             rr = self.harm_at("extreme", spec_quality="low")
-            other = self.net.with_rule("odds_ratio" if self.net.rule == "relative_risk"
-                                       else "relative_risk")
-            alt = self.harm({**self.ctx, "shift_type": "extreme", "spec_quality": "low"},
-                            net=other)
+            others = {rule: self.harm({**self.ctx, "shift_type": "extreme",
+                                       "spec_quality": "low"}, net=self.net.with_rule(rule))
+                      for rule in ("expanded_formula", "relative_risk", "odds_ratio")
+                      if rule != self.net.rule}
+            other, alt = next(iter(others.items()))
             highlight = {
                 "case": "Type 4 (extreme) with a low-quality specification, rest neutral",
                 "goal_factor": g, "capped_combinations": capped,
                 "formula": formula, "network": rr, "network_rule": self.net.rule,
-                "other_rule": other.rule, "other_rule_value": alt,
+                "other_rule": other, "other_rule_value": alt, "other_rules": others,
                 "ceiling": r.p_capability_transfer}
         note = ("The document's formula P(M) = base(S) x m_spec x m_capability x m_diversity x "
                 "m_alignment, against its decomposition P(M) = P(capability) x P(goal fails | "
                 "capability) x P(harm | fails): no factor can pass 100%, so P(M) can never pass "
-                "P(capability transfers). Under the relative-risk rule the network caps the goal "
-                "factor (base goal risk x m_spec x m_diversity x m_alignment) and the harm factor "
-                "(P(harm | fails) x m_capability) at 100%.")
+                "P(capability transfers). The default rule (expanded_formula) gives min(P("
+                "capability transfers), formula): the formula exactly wherever it stays below "
+                "the ceiling. 'Goal factor capped' counts the training contexts whose goal factor "
+                "alone (base goal risk x m_spec x m_diversity x m_alignment) passes 100%, where "
+                "the per-factor rule (relative_risk) caps it and gives less than the formula.")
         return CappedRegion(tuple(rows), highlight, note)
 
 
