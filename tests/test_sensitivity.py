@@ -140,9 +140,9 @@ def test_sobol_design_is_bounded_before_anything_runs(net, monkeypatch):
     assert module.max_sobol_samples(2) == 2**22  # 2**22 x 4 x 2 = 33.6 million
     monkeypatch.setattr(module, "_one_way", None)  # anything computed would now fail
     with pytest.raises(InvalidArgumentError,
-                       match=r"Sobol samples 16,384 over 57 inputs is a design of 966,656 rows "
-                             r"x 57 numbers, more than 50,000,000; use at most 8,192"):
-        sensitivity(net, "harm", "yes", samples=16384)
+                       match=r"Sobol samples 32,768 over 49 inputs is a design of 1,671,168 rows"
+                             r" x 49 numbers, more than 50,000,000; use at most 16,384"):
+        sensitivity(net, "harm", "yes", samples=32768)
 
 
 def test_cli_plot_path_is_checked_before_the_analysis(capsys, tmp_path, monkeypatch):

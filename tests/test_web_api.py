@@ -364,7 +364,7 @@ def test_query_under_scenarios_and_worldview_equals_library(client, net):
     expected = applied.query("harm", evidence=evidence, do=body["do"])
     payload = r.json()
     assert payload["distribution"] == expected
-    assert payload["evidence"] == {"spec_quality": "low"}
+    assert payload["evidence"] == {"spec_quality": "low", "capability_level": "human_level"}
     assert payload["scenario"] == body["scenario"] and payload["worldview"] == "document-note"
     # the scenario changes the answer
     plain = client.post("/api/query", json={"do": {"ai_control": "on"}}).json()["probability"]
@@ -475,7 +475,9 @@ def test_uncertainty_equals_library(client, net):
     expected = uncertainty(net, "harm", "yes", do={"shift_type": "extreme"}, samples=500, rng=7)
     assert payload["quantiles"] == {f"{q:g}": v for q, v in expected.quantiles().items()}
     assert payload["point"] == expected.point
-    assert payload["point"] == net.query("harm", do={"shift_type": "extreme"})["yes"]
+    # the batched engine and the einsum engine agree to rounding (last digit)
+    assert payload["point"] == pytest.approx(net.query("harm", do={"shift_type": "extreme"})["yes"],
+                                             abs=1e-12)
     assert payload["samples"] == 500 and payload["seed"] == 7
     counts, edges = expected.histogram(12)
     assert payload["histogram"] == {"counts": counts.tolist(), "edges": edges.tolist()}

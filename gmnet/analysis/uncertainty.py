@@ -485,7 +485,8 @@ class UncertaintyResult:
 
     def interval(self, level: float = 0.9) -> tuple[float, float]:
         """The central interval holding ``level`` of the draws."""
-        lo, hi = np.quantile(self.draws, [(1 - level) / 2, (1 + level) / 2])
+        # rounded so that interval(0.9) is exactly the 5% and 95% quantiles
+        lo, hi = np.quantile(self.draws, [round((1 - level) / 2, 12), round((1 + level) / 2, 12)])
         return float(lo), float(hi)
 
     def histogram(self, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
