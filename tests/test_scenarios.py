@@ -284,3 +284,18 @@ def test_network_query_takes_scenario_and_worldview(net):
     assert net.query("harm", do=neutral, worldview="document-note")["yes"] == pytest.approx(
         0.45 * 0.75 * 0.60, abs=1e-12)
     assert gmnet.apply(net, scenario="game_ai")[1] == {"spec_quality": "high"}
+
+
+@pytest.mark.parametrize("name, low, high, expected", [
+    ("game_ai", 0.03, 0.12, (0.036 + 0.100) / 2 * 0.6),
+    ("content_moderation", 0.12, 0.28, (0.100 + 0.218) / 2),
+    ("autonomous_vehicles", 0.08, 0.22, (0.100 + 0.218) / 2),
+    ("ai_assistants", 0.18, 0.35, (0.100 * 1.75 + 0.218 * 1.75) / 2),
+    ("autonomous_agents", 0.25, 0.45, (0.218 * 1.75 + 0.45) / 2),
+])
+def test_bare_domain_at_the_baseline_is_inside_the_current_range(net, catalog, name, low, high,
+                                                                 expected):
+    # the baseline: context the scenario does not set at neutral, every mitigation off
+    p = query(net, "harm", do=rest(net, *catalog[name].variables), scenario=name)["yes"]
+    assert p == pytest.approx(expected, abs=1e-12)
+    assert low <= p <= high
