@@ -207,3 +207,13 @@ def test_intervention_bands_in_every_uncapped_context(report):
     assert "range ends 20.0%-40.0%" in row.model
     odds = section.row("Prevention: Interpretability verification (odds_ratio rule)")
     assert odds.model_value == {"uncapped": 324, "inside": 324, "capped": 0}
+
+
+def test_pathway_section_names_contexts_where_the_pathway_falls_short():
+    # a milder shift with more goal risk than Type 4: P(shifted) would pass 100% and stops there
+    net = gmnet.load_network().with_parameters({"p_goal_failure.superficial": 0.9})
+    row = audit(net).section("The misgeneralization pathway").row(
+        "P(goal fails | capability) is the formula's goal factor (expanded_formula rule)")
+    assert row.verdict == "outside"
+    assert "goal failure falls short of the formula's goal factor in" in row.reason
+    assert "shift_type=superficial" in row.reason

@@ -22,6 +22,7 @@ from gmnet.analysis.audit.document import (
 )
 from gmnet.analysis.audit.results import AuditRow, AuditSection
 from gmnet.inference.batched import batched_posterior
+from gmnet.model.expressions import split_factors
 
 PATHWAY_NODES = ("learned_objective", "spurious_features_shifted", "goal_misgeneralizes")
 # the mitigation whose band each prevention/response row checks, and the parameter that carries it
@@ -59,6 +60,7 @@ class Fidelity:
         rows = []
         for rule in (self.net.rule, *(r for r in RULES if r != self.net.rule)):
             net = self.net if rule == self.net.rule else self.net.with_rule(rule)
+            rows.append(self._formula_row(net, rule, ctx))
             share = self._off_pathway_share(net, ctx)
             n = share.size
             off = np.argwhere(share > 1e-9)
@@ -93,11 +95,56 @@ class Fidelity:
                 "", g, proxy[k, :, yes].tolist()))
         return AuditSection(
             "The misgeneralization pathway",
-            "Share of P(goal fails | capability, do(context)) that does not run through a learned "
-            "proxy meeting shifted spurious features, over every context (mitigations off), "
-            "under each combination rule; and what do(learned_objective) gives at the neutral "
-            "context. P(proxy) is Type 4's goal factor, P(shifted) the shift's over Type 4's.",
+            "Over every context (mitigations off) and under each combination rule: "
+            "P(goal fails | capability, do(context)) against the formula's goal factor computed "
+            "from the parameters, and the share of it that does not run through a learned proxy "
+            "meeting shifted spurious features; then what do(learned_objective) gives at the "
+            "neutral context. P(proxy) is Type 4's goal factor, P(shifted) the shift's over "
+            "Type 4's.",
             tuple(rows))
+
+    def _formula_row(self, net, rule: str, ctx: list[str]) -> AuditRow:
+        """P(goal fails | capability, do(context)) against the goal factor computed by hand."""
+        held = self._held(net, *ctx)
+        yes = net.states("goal_misgeneralizes").index("yes")
+        got = batched_posterior(net, "goal_misgeneralizes", evidence={"capability_transfer": "yes"},
+                                do=held, free_do=ctx)[0][..., yes]
+        want = self._goal_factor(net, rule, ctx)
+        diff = np.abs(got - want)
+        bad = np.argwhere(diff > 1e-9)
+        reason = ""
+        if len(bad):
+            reason = (f"goal failure falls short of the formula's goal factor in {len(bad)} of "
+                      f"{diff.size} contexts (by up to {pct(float(diff.max()), 2)}), e.g. "
+                      + "; ".join(self._labels(tuple(k), ctx) for k in bad[:3]))
+        return AuditRow(
+            f"P(goal fails | capability) is the formula's goal factor ({rule} rule)",
+            "P(M) x modifiers, split between the goal and harm factors",
+            f"largest difference {float(diff.max()):.1e} over {diff.size} contexts",
+            REPRODUCED if not len(bad) else OUTSIDE, reason, 0.0, float(diff.max()))
+
+    def _goal_factor(self, net, rule: str, ctx: list[str]) -> np.ndarray:
+        """The goal factor of every context, from the parameters (mitigations off)."""
+        params = net.parameters
+        groups = {"shift_type": ("p_goal_failure", "p_harm_given_failure"),
+                  "spec_quality": "m_spec", "capability_level": "m_capability",
+                  "training_diversity": "m_diversity", "alignment_method": "m_alignment"}
+        shape = [len(net.states(v)) for v in ctx]
+
+        def grid(node, group):
+            values = np.array([params[f"{group}.{s}"].value for s in net.states(node)])
+            return values.reshape([-1 if v == node else 1 for v in ctx])
+
+        g = grid("shift_type", groups["shift_type"][0])
+        h = grid("shift_type", groups["shift_type"][1])
+        m_goal = np.ones([1] * len(ctx))
+        for node in ("spec_quality", "training_diversity", "alignment_method"):
+            if node in ctx:
+                m_goal = m_goal * grid(node, groups[node])
+        m_harm = grid("capability_level", "m_capability") if "capability_level" in ctx \
+            else np.ones([1] * len(ctx))
+        goal, _ = split_factors(g, h, m_goal, m_harm, 1.0, rule=rule)
+        return np.broadcast_to(goal, shape)
 
     def _off_pathway_share(self, net, ctx: list[str]) -> np.ndarray:
         """(contexts...) array: share of goal failure given capability off the route."""
