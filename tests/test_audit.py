@@ -209,11 +209,14 @@ def test_intervention_bands_in_every_uncapped_context(report):
     assert odds.model_value == {"uncapped": 324, "inside": 324, "capped": 0}
 
 
-def test_pathway_section_names_contexts_where_the_pathway_falls_short():
-    # a milder shift with more goal risk than Type 4: P(shifted) would pass 100% and stops there
+def test_pathway_holds_when_a_milder_shift_has_more_goal_risk():
+    # P(proxy) is the largest goal factor over the shift types, so the pathway carries goal
+    # failure exactly even when Type 1's goal risk passes Type 4's
     net = gmnet.load_network().with_parameters({"p_goal_failure.superficial": 0.9})
-    row = audit(net).section("The misgeneralization pathway").row(
+    section = audit(net).section("The misgeneralization pathway")
+    row = section.row(
         "P(goal fails | capability) is the formula's goal factor (expanded_formula rule)")
-    assert row.verdict == "outside"
-    assert "goal failure falls short of the formula's goal factor in" in row.reason
-    assert "shift_type=superficial" in row.reason
+    assert row.verdict == "reproduced" and row.model_value < 1e-12
+    assert net.query("learned_objective", do={**gmnet.analysis.whatif.neutral_context(net),
+                                              "shift_type": "extreme"})["proxy"] == \
+        pytest.approx(0.9, abs=1e-12)
