@@ -250,9 +250,9 @@ class Network:
         >>> net = load_network()
         >>> full = net.compile({"route_share": np.array([0.6, 0.9])})
         >>> part = net.compile({"route_share": np.array([0.6, 0.9])},
-        ...                    restrict={"shift_type": 3}, nodes=["goal_misgeneralizes"])
-        >>> bool(np.allclose(part.cpts["goal_misgeneralizes"],
-        ...      full.cpts["goal_misgeneralizes"][:, :, :, :, 3:4], atol=1e-15))
+        ...                    restrict={"spec_quality": 2}, nodes=["learned_objective"])
+        >>> bool(np.allclose(part.cpts["learned_objective"],
+        ...      full.cpts["learned_objective"][:, :, :, 2:3], atol=1e-15))
         True
         """
         if not values and restrict is None and nodes is None:
