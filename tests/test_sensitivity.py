@@ -160,3 +160,18 @@ def test_cli_plot_path_is_checked_before_the_analysis(capsys, tmp_path, monkeypa
     assert code == 2 and "the file name must end in .png or .svg" in err
     code, out, err = run(capsys, "sensitivity", "--samples", "2097152", "P(harm)")
     assert code == 2 and "is not in the range 2<=x<=1000000" in err
+
+
+def test_sensitivity_lists_the_moving_inputs_and_counts_the_cancelling(net):
+    from gmnet.analysis.whatif import neutral_context
+
+    do = {**neutral_context(net), "shift_type": "extreme"}
+    result = sensitivity(net, "harm", "yes", do=do, samples=None)
+    moving = {r.name for r in result.moving}
+    assert moving == {"p_harm_given_failure.extreme", "m_spec.medium",
+                      "unknown:llm_vs_rl_generalization"}
+    assert all(r.reaches_target for r in result.cancelling)
+    assert "route_share" in {r.name for r in result.cancelling}
+    payload = result.to_dict()
+    assert set(payload["moving"]) == moving
+    assert len(payload["reached_but_cancel"]) == len(result.cancelling) == 20

@@ -368,3 +368,34 @@ def test_check_samples_names_the_limits():
         check_samples(39_063, portfolios=512)
     with pytest.raises(InvalidArgumentError, match="at most 1,000,000, got 1,000,001"):
         check_samples(1_000_001)
+
+
+def test_with_unknown_adds_the_opt_in_unknowns(capsys):
+    code, out, err = run(capsys, "uncertainty", "--samples", "200", "--with-unknown", "all",
+                         "P(harm=yes)")
+    assert code == 0, err
+    assert out.splitlines()[1].endswith("critical unknowns: llm_vs_rl_generalization, "
+                                        "interpretability_feasibility, "
+                                        "superhuman_capability_effects")
+    code, out, err = run(capsys, "uncertainty", "--samples", "200", "--no-unknowns",
+                         "--with-unknown", "superhuman_capability_effects", "P(harm=yes)")
+    assert code == 0 and out.splitlines()[1].endswith(
+        "critical unknowns: superhuman_capability_effects")
+    code, out, err = run(capsys, "uncertainty", "--with-unknown", "bogus", "P(harm=yes)")
+    assert code == 2 and "unknown critical unknown 'bogus'; choose one of: " \
+        "llm_vs_rl_generalization, interpretability_feasibility" in err
+
+
+def test_reaching_is_not_moving(net):
+    # at the baseline with every mitigation off, the pathway's inner split and the mitigations'
+    # numbers reach P(harm) but cannot move it
+    from gmnet.analysis.whatif import neutral_context
+
+    do = {**neutral_context(net), "shift_type": "extreme"}
+    result = uncertainty(net, "harm", "yes", do=do, samples=500, rng=3)
+    assert set(result.inputs) == {"p_harm_given_failure.extreme", "m_spec.medium",
+                                  "unknown:llm_vs_rl_generalization"}
+    for name in ("route_share", "p_goal_features_clear.medium", "m_adversarial_training",
+                 "ai_control_reduction"):
+        assert name in result.cancelling
+    assert result.to_dict()["reached_but_cancel"] == list(result.cancelling)
