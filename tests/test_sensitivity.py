@@ -174,4 +174,4 @@ def test_sensitivity_lists_the_moving_inputs_and_counts_the_cancelling(net):
     assert "route_share" in {r.name for r in result.cancelling}
     payload = result.to_dict()
     assert set(payload["moving"]) == moving
-    assert len(payload["reached_but_cancel"]) == len(result.cancelling) == 20
+    assert len(payload["reached_but_cancel"]) == len(result.cancelling) == 23
