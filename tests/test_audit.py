@@ -17,7 +17,9 @@ TABLES = ["Risk Assessment", "Expanded formulation (modifiers)",
           "Type Classification Matrix (shift chart)", "Detailed Risk Assessment by Shift Type",
           "Meta-Analysis of Specification Gaming", "Key Modifying Factors",
           "Objective Specification Impact", "Application Domain Risk Profiles",
-          "Timeline Projections", "Intervention Effectiveness Analysis", "Critical Unknowns"]
+          "Timeline Projections", "Intervention Effectiveness Analysis",
+          "Intervention Effectiveness Analysis: bands in every context",
+          "The misgeneralization pathway", "Critical Unknowns"]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,8 @@ def test_domain_row_agents_2027(report):
         "Autonomous Agents (Type 3-4, Low (0.3)), 2027")
     assert row.verdict == "within"
     assert row.document == "40-60%"
-    assert row.model_value == pytest.approx(0.43703, abs=5e-5)
+    # (Type 3: 21.8% x 1.75 + Type 4: min(45%, 27.7% x 1.75)) / 2 at human-level capability
+    assert row.model_value == pytest.approx((0.218 * 1.75 + 0.45) / 2, abs=1e-12)
     assert "the upper end 60% is out of reach: no context lets P(harm) pass 55.0%" in row.reason
 
 
@@ -85,7 +88,18 @@ def test_the_six_named_inconsistencies_and_more(report):
                 "modifiers-beyond-decomposition", "interpretability-three-ways",
                 "risk-ranges-not-derivable", "citations"):
         assert key in keys
-    assert len(keys) >= 12
+    # the fidelity issue's entries
+    for key in ("headline-is-harmful-misgeneralization",
+                "adversarial-training-below-diversity-floor", "superhuman-direction",
+                "interventions-vs-implementation", "risk-columns-point-opposite-ways",
+                "reference-cards", "definition-vs-specification-modifier",
+                "timeline-rows-vs-ratios"):
+        assert key in keys
+    assert len(keys) >= 20
+    assert "45% x 75% = 33.75%" in report.inconsistency(
+        "headline-is-harmful-misgeneralization").arithmetic
+    assert "0.6x-0.8x" in report.inconsistency(
+        "adversarial-training-below-diversity-floor").arithmetic
     assert "87% x 76% x 45% = 29.8% > Type 4's 27.7%" in report.inconsistency(
         "pooled-above-type-4").arithmetic
     assert "= 12.6x" in report.inconsistency("modifiers-beyond-decomposition").arithmetic
@@ -99,22 +113,34 @@ def test_capped_region_type_4_poor_specification(report):
     h = report.region.highlight
     assert h["goal_factor"] == pytest.approx(0.75 * 1.75)
     assert h["formula"] == pytest.approx(0.277 * 1.75)
-    assert h["network"] == pytest.approx(0.45 * 0.8207407407, abs=1e-9)
+    # the expanded formula reaches the ceiling; the per-factor rule stays below it
+    assert h["network"] == pytest.approx(0.45, abs=1e-12)
+    assert h["other_rules"]["relative_risk"] == pytest.approx(0.45 * 0.8207407407, abs=1e-9)
     assert {"training_diversity": "moderate", "alignment_method": "standard"} in \
         h["capped_combinations"]
 
 
 def test_timeline_ratios(report):
     rows = report.section("Timeline Projections").rows
-    assert [r.verdict for r in rows] == ["no_number", "reproduced", "within", "within"]
-    assert rows[1].model_value == pytest.approx(1.539, abs=5e-4)
-    assert "at most 3.55x" in rows[3].reason
+    # read from the rows: 2026-2027 keeps human-level capability (1.00x, outside 1.5x),
+    # 2028-2030 and post-2030 are superhuman: (10.8 + 30 + 55 + 45) / 4 / 15.775 = 2.23x
+    assert [r.verdict for r in rows] == ["no_number", "outside", "within", "outside"]
+    assert rows[1].model_value == pytest.approx(1.0, abs=1e-12)
+    assert rows[2].model_value == pytest.approx(0.352 / 0.15775, abs=1e-12)
+    assert "read from the row without tuning (capability_level=human_level)" in rows[1].reason
+    assert "at most 3.49x" in rows[3].reason
 
 
 def test_spec_impact_low_is_capped_for_type_4(report):
     row = report.section("Objective Specification Impact").row("Low (0.0-0.3)")
+    # Type 4: min(45%, 27.7% x 1.75) / 27.7% = 1.62x, inside 1.5x-2.0x; the others 1.75x
+    assert row.verdict == "within"
+    assert row.model_value == pytest.approx([1.75, 1.75, 1.75, 0.45 / 0.277], abs=1e-12)
+    per_factor = audit(gmnet.load_network().with_rule("relative_risk"))
+    row = per_factor.section("Objective Specification Impact").row("Low (0.0-0.3)")
     assert row.verdict == "outside"
-    assert row.reason == "Type 4: 75% x 1.75 = 131% is capped at 100%, so the multiplier is 1.33x"
+    assert row.reason == ("Type 4: 75% x 1.75 = 131% is capped at 100% (relative_risk rule), "
+                          "so the multiplier is 1.33x")
 
 
 def test_interventions_when_the_mitigations_exist(report):
@@ -161,3 +187,36 @@ def test_cli_audit_rejects_scenarios(capsys):
     assert code == 2
     assert err == ("gmnet: error: the audit applies the document's scenarios itself; drop "
                    "--scenario (game_ai)\n")
+
+
+def test_pathway_carries_goal_failure_under_every_rule(report):
+    section = report.section("The misgeneralization pathway")
+    for rule in ("expanded_formula", "odds_ratio", "relative_risk"):
+        row = section.row(f"Learned true goal generalizes ({rule} rule)")
+        assert row.verdict == "reproduced" and row.model_value == 0.0
+    row = section.row("Type 2: P(goal fails | capability, do(learned_objective))")
+    assert row.model_value == pytest.approx([0.0, 0.28 / 0.75], abs=1e-12)
+
+
+def test_intervention_bands_in_every_uncapped_context(report):
+    section = report.section("Intervention Effectiveness Analysis: bands in every context")
+    assert len(section.rows) == 8
+    assert all(r.verdict == "within" for r in section.rows)
+    row = section.row("Prevention: Diverse adversarial training (expanded_formula rule)")
+    assert row.model_value == {"uncapped": 278, "inside": 278, "capped": 46}
+    assert "range ends 20.0%-40.0%" in row.model
+    odds = section.row("Prevention: Interpretability verification (odds_ratio rule)")
+    assert odds.model_value == {"uncapped": 324, "inside": 324, "capped": 0}
+
+
+def test_pathway_holds_when_a_milder_shift_has_more_goal_risk():
+    # P(proxy) is the largest goal factor over the shift types, so the pathway carries goal
+    # failure exactly even when Type 1's goal risk passes Type 4's
+    net = gmnet.load_network().with_parameters({"p_goal_failure.superficial": 0.9})
+    section = audit(net).section("The misgeneralization pathway")
+    row = section.row(
+        "P(goal fails | capability) is the formula's goal factor (expanded_formula rule)")
+    assert row.verdict == "reproduced" and row.model_value < 1e-12
+    assert net.query("learned_objective", do={**gmnet.analysis.whatif.neutral_context(net),
+                                              "shift_type": "extreme"})["proxy"] == \
+        pytest.approx(0.9, abs=1e-12)

@@ -211,8 +211,8 @@ def test_restricted_compile_is_the_slice_of_the_full_one(net):
 
 def test_route_factors_multiply_back_to_the_cpt(net):
     values = ranged_draws(net, 4, 5)
-    v = "goal_misgeneralizes"
-    for restrict in ({}, {"learned_objective": 1}, {v: 0, "shift_type": 2}):
+    v = "learned_objective"  # the bundled network's calibrated route
+    for restrict in ({}, {"true_goal_features": 1}, {v: 0, "spec_quality": 2}):
         full = np.moveaxis(net.compile(values, restrict=restrict, nodes=[v]).cpts[v], 0, -1)
         factors = net.compile_factors(values, restrict=restrict, nodes=[v])
         assert len(factors) == 3 and all(labels[0] == f"{v}:route" for _, labels in factors)
@@ -241,7 +241,12 @@ def test_plan_prunes_barren_nodes_and_unread_parameters(net):
     assert q.parameters == frozenset({"p_capability_transfer.extreme"})
     q = plan_query(net, "harm", evidence={"shift_type": "moderate"})
     assert "p_goal_failure.moderate" in q.parameters
-    assert "p_goal_failure.extreme" not in q.parameters
+    # every type's goal risk is read (P(proxy) is the largest goal factor), other types'
+    # capability transfer is not
+    assert "p_goal_failure.extreme" in q.parameters
+    assert "p_capability_transfer.moderate" in q.parameters
+    assert "p_capability_transfer.extreme" not in q.parameters
+    assert "p_capability_transfer.superficial" not in q.parameters
 
 
 def test_zero_prior_states_are_left_out_exactly(net):

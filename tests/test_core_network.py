@@ -40,7 +40,38 @@ def test_core_table_rows(net):
             PM[shift] / (CAP[shift] * GOAL[shift]), abs=1e-12)
 
 
-@pytest.mark.parametrize("rule", ["relative_risk", "odds_ratio"])
+def expected_factors(rule, shift, spec, cap, div, align):
+    """P(goal fails | capability) and P(harm | goal fails) by hand, for each rule."""
+    g0 = GOAL[shift] * M_SPEC[spec] * M_DIV[div] * M_ALIGN[align]
+    h0 = PM[shift] / (CAP[shift] * GOAL[shift]) * M_CAP[cap]
+    if rule == "relative_risk":
+        return min(1.0, g0), min(1.0, h0)
+    if rule == "odds_ratio":
+        h = PM[shift] / (CAP[shift] * GOAL[shift])
+        return (odds_combine(GOAL[shift], M_SPEC[spec], M_DIV[div], M_ALIGN[align]),
+                odds_combine(h, M_CAP[cap]))
+    # expanded formula: a factor past 1 stops there and hands its excess to the other
+    if h0 > 1:
+        return min(1.0, g0 * h0), 1.0
+    if g0 > 1:
+        return 1.0, min(1.0, g0 * h0)
+    return g0, h0
+
+
+def test_default_rule_is_the_expanded_formula_in_all_324_contexts(net):
+    assert net.rule == "expanded_formula"
+    base = neutral_context(net)
+    capped = 0
+    for combo in itertools.product(*(net.states(v) for v in CONTEXT)):
+        shift, spec, cap, div, align = combo
+        formula = PM[shift] * M_SPEC[spec] * M_CAP[cap] * M_DIV[div] * M_ALIGN[align]
+        capped += formula > CAP[shift]
+        got = net.query("harm", do={**base, **dict(zip(CONTEXT, combo, strict=True))})["yes"]
+        assert got == pytest.approx(min(CAP[shift], formula), abs=1e-9), combo
+    assert capped == 46  # the formula passes P(capability transfers) in 46 of 324 contexts
+
+
+@pytest.mark.parametrize("rule", ["expanded_formula", "relative_risk", "odds_ratio"])
 def test_factor_marginals_hold_for_every_context(net, rule):
     network = net.with_rule(rule)
     base = neutral_context(network)
@@ -53,13 +84,7 @@ def test_factor_marginals_hold_for_every_context(net, rule):
         g = network.query("goal_misgeneralizes", evidence={"capability_transfer": "yes"},
                           do=do)["yes"]
         h = network.query("harm", evidence={"goal_misgeneralizes": "yes"}, do=do)["yes"]
-        h0 = PM[shift] / (CAP[shift] * GOAL[shift])
-        if rule == "relative_risk":
-            g_expected = min(1.0, GOAL[shift] * M_SPEC[spec] * M_DIV[div] * M_ALIGN[align])
-            h_expected = min(1.0, h0 * M_CAP[cap])
-        else:
-            g_expected = odds_combine(GOAL[shift], M_SPEC[spec], M_DIV[div], M_ALIGN[align])
-            h_expected = odds_combine(h0, M_CAP[cap])
+        g_expected, h_expected = expected_factors(rule, *combo)
         assert g == pytest.approx(g_expected, abs=1e-9), (rule, ctx)
         assert h == pytest.approx(h_expected, abs=1e-9), (rule, ctx)
         # no goal failure without capability transfer, no harm without goal failure
@@ -68,40 +93,64 @@ def test_factor_marginals_hold_for_every_context(net, rule):
         assert network.query("harm", evidence={"goal_misgeneralizes": "no"}, do=do)["yes"] == 0.0
 
 
-def test_odds_ratio_rule_keeps_the_core_table_and_differs_off_neutral(net):
-    odds = net.with_rule("odds_ratio")
+def test_the_three_rules_keep_the_core_table_and_differ_off_neutral(net):
     do = {**neutral_context(net), "shift_type": "extreme"}
-    assert odds.query("harm", do=do)["yes"] == pytest.approx(0.277, abs=1e-12)
+    for rule in ("relative_risk", "odds_ratio"):
+        assert net.with_rule(rule).query("harm", do=do)["yes"] == pytest.approx(0.277, abs=1e-12)
     worse = {**do, "spec_quality": "low"}
-    rr = net.query("harm", do=worse)["yes"]
-    orr = odds.query("harm", do=worse)["yes"]
-    # relative risk caps goal failure at 1 (0.75 x 1.75 > 1); odds ratio gives 0.84
+    formula = net.query("harm", do=worse)["yes"]
+    rr = net.with_rule("relative_risk").query("harm", do=worse)["yes"]
+    orr = net.with_rule("odds_ratio").query("harm", do=worse)["yes"]
+    # the formula: min(45%, 27.7% x 1.75 = 48.5%); per factor: goal failure capped at 1
+    # (0.75 x 1.75 > 1), harm given failure stays 82.1%; odds ratio: 0.84 x 82.1%
+    assert formula == pytest.approx(0.45, abs=1e-12)
     assert rr == pytest.approx(0.45 * 1.0 * PM["extreme"] / (0.45 * 0.75), abs=1e-12)
     assert orr == pytest.approx(0.45 * odds_combine(0.75, 1.75) * PM["extreme"] / (0.45 * 0.75),
                                 abs=1e-12)
-    assert rr > orr
+    assert formula > rr > orr
+    # Type 3, high specification, superhuman, narrow (the issue's example): formula 54.9% is
+    # reachable (P(capability) 55%), the per-factor rule gave 25.4%
+    example = {**do, "shift_type": "significant", "spec_quality": "high",
+               "capability_level": "superhuman", "training_diversity": "narrow"}
+    assert net.query("harm", do=example)["yes"] == pytest.approx(0.218 * 0.6 * 3 * 1.4,
+                                                                 abs=1e-12)
+    assert net.with_rule("relative_risk").query("harm", do=example)["yes"] == pytest.approx(
+        0.55 * 0.55 * 0.6 * 1.4 * 1.0, abs=1e-12)
 
 
 def test_route_carries_goal_failure_through_the_pathway(net):
-    # with share 1 and a context where the route can carry it all, goal failure needs a learned
-    # proxy meeting shifted spurious features
-    do = {**neutral_context(net), "shift_type": "superficial"}
-    post = net.query("learned_objective", evidence={"goal_misgeneralizes": "yes"}, do=do)
-    assert post["proxy"] == pytest.approx(1.0, abs=1e-12)
-    shifted = net.query("spurious_features_shifted", evidence={"goal_misgeneralizes": "yes"},
-                        do=do)
-    assert shifted["yes"] == pytest.approx(1.0, abs=1e-12)
+    # goal failure needs a learned proxy meeting shifted spurious features, in every context
+    # (both derived from the document's goal risks: P(proxy) = Type 4's goal factor,
+    # P(shifted) = the shift's goal factor over Type 4's)
+    base = neutral_context(net)
+    for shift in PM:
+        do = {**base, "shift_type": shift}
+        post = net.query("learned_objective", evidence={"goal_misgeneralizes": "yes"}, do=do)
+        assert post["proxy"] == pytest.approx(1.0, abs=1e-12)
+        assert net.query("learned_objective", do=do)["proxy"] == pytest.approx(0.75, abs=1e-12)
+        assert net.query("spurious_features_shifted", do=do)["yes"] == pytest.approx(
+            GOAL[shift] / 0.75, abs=1e-12)
+        intended = net.query("goal_misgeneralizes", evidence={"capability_transfer": "yes"},
+                             do={**do, "learned_objective": "intended_goal"})
+        assert intended["yes"] == 0.0
+        proxy = net.query("goal_misgeneralizes", evidence={"capability_transfer": "yes"},
+                          do={**do, "learned_objective": "proxy"})
+        assert proxy["yes"] == pytest.approx(GOAL[shift] / 0.75, abs=1e-12)
+    for combo in itertools.product(*(net.states(v) for v in CONTEXT)):
+        do = {**base, **dict(zip(CONTEXT, combo, strict=True)),
+              "learned_objective": "intended_goal"}
+        assert net.query("goal_misgeneralizes", do=do)["yes"] == 0.0, combo
 
 
 def test_what_if_interpretability_verification(net):
     base = {**neutral_context(net), "shift_type": "extreme", "spec_quality": "low"}
     result = what_if(net, "harm", "yes", baseline_do=base,
                      intervention={"alignment_method": "interpretability_verified"})
-    # before: 0.45 x min(1, 0.75 x 1.75) x 0.8207; after: 0.45 x 0.75 x 1.75 x 0.4 x 0.8207
-    h = PM["extreme"] / (0.45 * 0.75)
-    assert result.before == pytest.approx(0.45 * 1.0 * h, abs=1e-12)
-    assert result.after == pytest.approx(0.45 * 0.75 * 1.75 * 0.4 * h, abs=1e-12)
-    assert result.relative_change == pytest.approx(0.75 * 1.75 * 0.4 - 1, abs=1e-12)
+    # before: min(45%, 27.7% x 1.75) = 45% (capped); after: 27.7% x 1.75 x 0.4
+    assert result.before == pytest.approx(0.45, abs=1e-12)
+    assert result.after == pytest.approx(PM["extreme"] * 1.75 * 0.4, abs=1e-12)
+    assert result.relative_change == pytest.approx(PM["extreme"] * 1.75 * 0.4 / 0.45 - 1,
+                                                   abs=1e-12)
 
 
 def test_network_is_never_mutated(net):

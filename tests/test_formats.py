@@ -88,7 +88,7 @@ def test_goal_network_round_trip_with_sidecar_restores_everything(tmp_path, net,
     assert "import_notes" not in back.metadata
     assert_same_answers(net, back, GM_QUERIES)
     assert back.parameter("m_spec.low").low == 1.5
-    assert back.node("goal_misgeneralizes").cpt.kind == "calibrated_route"
+    assert back.node("learned_objective").cpt.kind == "calibrated_route"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

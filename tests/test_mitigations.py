@@ -138,34 +138,78 @@ def test_ai_control_at_75_percent(net):
         assert on == pytest.approx(0.25 * off, abs=1e-12)
 
 
-def test_prevention_moves_its_modifier_to_the_best_state(net):
-    superficial = {"shift_type": "superficial"}
-    # low specification (1.75x) improved to high (0.6x): worth more than from medium
-    low = {**superficial, "spec_quality": "low"}
-    assert p_harm(net, "objective_specification", do=low) == pytest.approx(
-        p_harm(net, do=low) * 0.6 / 1.75, abs=1e-12)
-    # already at the best state: nothing to gain
-    high = {**superficial, "spec_quality": "high"}
-    assert p_harm(net, "objective_specification", do=high) == pytest.approx(
-        p_harm(net, do=high), abs=1e-15)
-    verified = {**superficial, "alignment_method": "interpretability_verified"}
+M_CTX = {"spec_quality": {"high": 0.6, "medium": 1.0, "low": 1.75},
+         "capability_level": {"below_human": 0.5, "human_level": 1.0, "superhuman": 3.0},
+         "training_diversity": {"diverse": 0.7, "moderate": 1.0, "narrow": 1.4},
+         "alignment_method": {"interpretability_verified": 0.4, "standard": 1.0,
+                              "behavioral_cloning": 1.5}}
+POINT = {"adversarial_training": 0.30, "objective_specification": 0.40,
+         "interpretability_verification": 0.55, "ai_control": 0.75}
+
+
+@pytest.mark.parametrize("rule", ["expanded_formula", "odds_ratio"])
+@pytest.mark.parametrize("name", list(TABLE))
+def test_each_mitigation_reduces_by_its_band_midpoint_in_every_uncapped_context(net, rule, name):
+    # the Intervention Effectiveness Analysis band's midpoint, whatever the starting point
+    network = net.with_rule(rule)
+    reductions = []
+    for combo in itertools.product(*(network.states(v) for v in ("shift_type", *M_CTX))):
+        shift, *levels = combo
+        do = dict(zip(("shift_type", *M_CTX), combo, strict=True))
+        formula = PM[shift] * np.prod([M_CTX[k][v] for k, v in zip(M_CTX, levels, strict=True)])
+        off = p_harm(network, do=do)
+        on = p_harm(network, name, do=do)
+        if rule == "expanded_formula" and formula > CAP[shift] and name != "ai_control":
+            # the cap binds: less than the band, never more (the audit reports these)
+            assert -1e-12 <= 1 - on / off < POINT[name], (rule, do)
+            continue
+        reductions.append(1 - on / off)
+        assert 1 - on / off == pytest.approx(POINT[name], abs=1e-9), (rule, do)
+    assert len(reductions) == (324 if rule == "odds_ratio" or name == "ai_control" else 278)
+
+
+def test_a_capped_context_gains_less_than_the_band(net):
+    # Type 4, low specification, superhuman: 27.7% x 1.75 x 3 = 145% >> 45%; a 30% reduction
+    # of the product still passes P(capability transfers): adversarial training changes nothing
+    do = {"shift_type": "extreme", "spec_quality": "low", "capability_level": "superhuman"}
+    assert p_harm(net, do=do) == pytest.approx(0.45, abs=1e-12)
+    assert p_harm(net, "adversarial_training", do=do) == pytest.approx(0.45, abs=1e-12)
+    # Type 4, low specification: 48.5% x 0.7 = 33.9%, below the cap: 24.6% instead of 30%
+    low = {"shift_type": "extreme", "spec_quality": "low"}
+    assert p_harm(net, "adversarial_training", do=low) == pytest.approx(
+        PM["extreme"] * 1.75 * 0.7, abs=1e-12)
+
+
+def test_interpretability_mitigation_and_verified_method_are_two_levers(net):
+    # interpretability_overlap = 0 (the point): the mitigation's 0.45x multiplies the
+    # interpretability-verified method's 0.4x; at 1 the mitigation adds nothing to it
+    verified = {"shift_type": "superficial", "alignment_method": "interpretability_verified"}
     assert p_harm(net, "interpretability_verification", do=verified) == pytest.approx(
-        p_harm(net, do=verified), abs=1e-15)
-    narrow = {**superficial, "training_diversity": "narrow"}
-    assert p_harm(net, "adversarial_training", do=narrow) == pytest.approx(
-        p_harm(net, do=narrow) * 0.7 / 1.4, abs=1e-12)
+        PM["superficial"] * 0.4 * 0.45, abs=1e-12)
+    one_lever = net.with_parameters({"interpretability_overlap": 1.0})
+    assert p_harm(one_lever, "interpretability_verification", do=verified) == pytest.approx(
+        PM["superficial"] * 0.4, abs=1e-12)
+    # elsewhere the overlap changes nothing
+    standard = {"shift_type": "superficial"}
+    assert p_harm(one_lever, "interpretability_verification", do=standard) == pytest.approx(
+        PM["superficial"] * 0.45, abs=1e-12)
 
 
-def test_prevention_acts_along_the_training_pathway(net):
+def test_prevention_acts_on_learning_a_proxy(net):
     base = {**neutral_context(net)}
-    strong = net.query("spurious_correlations", do={**base, "adversarial_training": "on"})
-    assert strong["strong"] == pytest.approx(net.parameter("p_spurious_strong.diverse").value)
-    clear = net.query("true_goal_features", do={**base, "objective_specification": "on"})
-    assert clear["clear"] == pytest.approx(net.parameter("p_goal_features_clear.high").value)
     proxy_off = net.query("learned_objective", do=base)["proxy"]
-    proxy_on = net.query("learned_objective",
-                         do={**base, "interpretability_verification": "on"})["proxy"]
-    assert proxy_on < proxy_off
+    assert proxy_off == pytest.approx(0.75, abs=1e-12)
+    for name, point in POINT.items():
+        if name == "ai_control":
+            continue
+        proxy_on = net.query("learned_objective", do={**base, name: "on"})["proxy"]
+        assert proxy_on == pytest.approx(0.75 * (1 - point), abs=1e-12), name
+    # the training-phase causes are not moved by a mitigation: its effect is its band
+    strong = net.query("spurious_correlations", do={**base, "adversarial_training": "on"})
+    assert strong["strong"] == pytest.approx(net.parameter("p_spurious_strong.moderate").value)
+    # response: AI control leaves the learned objective alone
+    assert net.query("learned_objective", do={**base, "ai_control": "on"})["proxy"] == \
+        pytest.approx(0.75, abs=1e-12)
 
 
 # ----------------------------------------------------------------------- detection and response
@@ -234,9 +278,8 @@ def test_observing_ai_control_differs_from_adding_it(net):
     adopt = {c: p * m / (1 - p + p * m) for c, m in odds.items()}
     weight = {c: adopt[c] / sum(adopt.values()) for c in adopt}
 
-    def harm_at(c):
-        return 0.25 * sum(CAP[s] * GOAL[s] * min(1.0, PM[s] / (CAP[s] * GOAL[s]) * m_cap[c])
-                          for s in CAP) / 4
+    def harm_at(c):  # the expanded formula: min(P(capability), P(M) x m_capability)
+        return 0.25 * sum(min(CAP[s], PM[s] * m_cap[c]) for s in CAP) / 4
 
     expected_observed = sum(weight[c] * harm_at(c) for c in adopt)
     expected_added = sum(harm_at(c) for c in adopt) / 3
@@ -388,8 +431,7 @@ def test_keep_priors_leaves_a_context_node_to_its_prior(net):
     result = gmnet.compare_mitigations(net, keep_priors=["capability_level"])
     assert "capability_level" not in result.do
     m_cap = {"below_human": 0.5, "human_level": 1.0, "superhuman": 3.0}
-    expected = sum(CAP[s] * GOAL[s] * min(1.0, PM[s] / (CAP[s] * GOAL[s]) * m)
-                   for s in CAP for m in m_cap.values()) / 12
+    expected = sum(min(CAP[s], PM[s] * m) for s in CAP for m in m_cap.values()) / 12
     assert result.baseline == pytest.approx(expected, abs=1e-12)
     with pytest.raises(gmnet.UnknownNameError, match="unknown variable 'capability' in keep"):
         gmnet.compare_mitigations(net, keep_priors=["capability"])

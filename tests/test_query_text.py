@@ -48,4 +48,5 @@ def test_quickstart_example_runs():
     script = pathlib.Path(__file__).parent.parent / "examples" / "quickstart.py"
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          check=True).stdout
-    assert "= 0.369" in out and "= 0.194" in out
+    # the expanded formula: min(45%, 27.7% x 1.75) = 45.0%, then x 0.4 = 19.4%
+    assert "= 0.450" in out and "= 0.194" in out

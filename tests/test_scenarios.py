@@ -35,10 +35,9 @@ M_CAP = {"below_human": 0.5, "human_level": 1.0, "superhuman": 3.0}
 
 
 def by_hand(shift, spec="medium", capability="human_level"):
-    """P(harm) with training diversity, alignment method and mitigations neutral."""
-    harm_given_failure = PM[shift] / (CAP[shift] * GOAL[shift])
-    return (CAP[shift] * min(1.0, GOAL[shift] * M_SPEC[spec])
-            * min(1.0, harm_given_failure * M_CAP[capability]))
+    """P(harm) with training diversity, alignment method and mitigations neutral: the
+    expanded formula, min(P(capability transfers), P(M) x modifiers)."""
+    return min(CAP[shift], PM[shift] * M_SPEC[spec] * M_CAP[capability])
 
 
 def rest(net, *touched):
@@ -86,10 +85,10 @@ def test_unknown_scenario_lists_the_valid_ones(net):
 # ------------------------------------------------------------------ applying
 def test_domain_and_period_combine_into_priors_and_evidence(net):
     applied, evidence = apply_scenarios(net, ["autonomous_agents", "2026-2027"])
-    assert evidence == {"spec_quality": "low"}
-    # the period's shift prior (0.5, 0.2, 0.2, 0.1) restricted to Type 3-4 and renormalised
-    np.testing.assert_allclose(applied.cpt("shift_type"), [0, 0, 2 / 3, 1 / 3], atol=1e-15)
-    np.testing.assert_allclose(applied.cpt("capability_level"), [0.05, 0.40, 0.55], atol=1e-15)
+    # the period observes its row's capability; the domain restricts the shift type
+    assert evidence == {"spec_quality": "low", "capability_level": "human_level"}
+    np.testing.assert_allclose(applied.cpt("shift_type"), [0, 0, 1 / 2, 1 / 2], atol=1e-15)
+    np.testing.assert_allclose(applied.cpt("capability_level"), [1 / 3] * 3, atol=1e-15)
     assert applied.metadata["scenarios"] == ["autonomous_agents", "2026-2027"]
     # the loaded network is unchanged
     np.testing.assert_allclose(net.cpt("shift_type"), [0.25] * 4, atol=1e-15)
@@ -104,35 +103,30 @@ def test_order_does_not_matter(net):
 
 
 def test_domain_with_period_matches_hand_computation(net):
-    """Autonomous agents, current: Type 3-4 at the 2024-2025 weights (0.15 : 0.10), low
-    specification, capability 0.3 / 0.6 / 0.1."""
-    weights = {"significant": 0.6, "extreme": 0.4}
-    caps = {"below_human": 0.3, "human_level": 0.6, "superhuman": 0.1}
-    expected = sum(ws * wc * by_hand(s, "low", c)
-                   for s, ws in weights.items() for c, wc in caps.items())
+    """Autonomous agents, current: Type 3-4 equally likely, low specification, human-level
+    capability (the 2024-2025 row)."""
+    expected = (by_hand("significant", "low") + by_hand("extreme", "low")) / 2
     touched = ("shift_type", "spec_quality", "capability_level")
     p = query(net, "harm", do=rest(net, *touched),
               scenario=["autonomous_agents", "2024-2025"])["yes"]
     assert p == pytest.approx(expected, abs=1e-12)
-    assert p == pytest.approx(0.3322, abs=5e-5)
+    assert p == pytest.approx(0.41575, abs=1e-12)  # (38.15% + min(45%, 48.5%)) / 2
 
 
 def test_period_ratio_follows_from_the_distributions(net):
-    def period(name, shift, capability):
+    def period(name, capability):
         p = query(net, "harm", do=rest(net, "shift_type", "capability_level"),
                   scenario=name)["yes"]
-        expected = sum(ws * wc * by_hand(s, "medium", c)
-                       for s, ws in shift.items() for c, wc in capability.items())
+        expected = sum(by_hand(s, "medium", capability) for s in CAP) / 4
         assert p == pytest.approx(expected, abs=1e-12)
         return p
 
-    base = period("2024-2025", {"superficial": .5, "moderate": .25, "significant": .15,
-                                "extreme": .1},
-                  {"below_human": .3, "human_level": .6, "superhuman": .1})
-    later = period("2026-2027", {"superficial": .5, "moderate": .2, "significant": .2,
-                                 "extreme": .1},
-                   {"below_human": .05, "human_level": .4, "superhuman": .55})
-    assert later / base == pytest.approx(1.539, abs=5e-4)
+    base = period("2024-2025", "human_level")
+    assert period("2026-2027", "human_level") / base == pytest.approx(1.0, abs=1e-12)
+    later = period("2028-2030", "superhuman")
+    # (min(85%, 10.8%) + min(65%, 30%) + min(55%, 65.4%) + min(45%, 83.1%)) / 4 / 15.775%
+    assert later / base == pytest.approx(0.352 / 0.15775, abs=1e-12)
+    assert period("post-2030", "superhuman") == later
 
 
 def test_example_shift_replaces_its_types_two_factors(net):
@@ -148,7 +142,7 @@ def test_example_shift_replaces_its_types_two_factors(net):
 
 def test_worldview_then_scenario(net):
     applied, evidence = apply(net, scenario=["game_ai", "2024-2025"], worldview="document-note")
-    assert evidence == {"spec_quality": "high"}
+    assert evidence == {"spec_quality": "high", "capability_level": "human_level"}
     assert applied.metadata["worldview"] == "document-note"
     assert applied.parameter("p_harm_given_failure.moderate").value == 0.6
 
@@ -171,8 +165,9 @@ def test_contradicting_evidence_is_an_error():
 # ------------------------------------------------------------------ conflicts
 def test_two_periods_conflict(net):
     with pytest.raises(InvalidArgumentError,
-                       match="'2024-2025' and '2026-2027' both set the prior of shift_type"):
-        apply_scenarios(net, ["2024-2025", "2026-2027"])
+                       match="'2024-2025' and '2028-2030' observe capability_level in different "
+                             r"states \(human_level vs superhuman\)"):
+        apply_scenarios(net, ["2024-2025", "2028-2030"])
 
 
 def test_two_examples_of_one_type_conflict(net):
@@ -273,9 +268,9 @@ def test_cli_shows_a_combination_with_its_p_harm(capsys):
     assert code == 0
     payload = json.loads(out)
     assert [s["name"] for s in payload["scenarios"]] == ["autonomous_agents", "2026-2027"]
-    assert payload["evidence"] == {"spec_quality": "low"}
-    assert payload["priors"]["shift_type"]["significant"] == pytest.approx(2 / 3)
-    assert payload["p_harm"] == pytest.approx(0.4370, abs=5e-5)
+    assert payload["evidence"] == {"spec_quality": "low", "capability_level": "human_level"}
+    assert payload["priors"]["shift_type"]["significant"] == pytest.approx(1 / 2)
+    assert payload["p_harm"] == pytest.approx(0.41575, abs=1e-12)
 
 
 def test_cli_unknown_scenario_exits_2(capsys):
@@ -291,8 +286,23 @@ def test_network_query_takes_scenario_and_worldview(net):
     applied, evidence = apply(net, scenario=["autonomous_agents", "2026-2027"])
     by_hand = applied.query("harm", merge_evidence(evidence, {}, do), do)
     assert direct == by_hand
-    assert direct["yes"] == pytest.approx(0.43702, abs=5e-5)
+    assert direct["yes"] == pytest.approx(0.41575, abs=1e-12)
     neutral = {**rest(net), "shift_type": "extreme"}
     assert net.query("harm", do=neutral, worldview="document-note")["yes"] == pytest.approx(
         0.45 * 0.75 * 0.60, abs=1e-12)
     assert gmnet.apply(net, scenario="game_ai")[1] == {"spec_quality": "high"}
+
+
+@pytest.mark.parametrize("name, low, high, expected", [
+    ("game_ai", 0.03, 0.12, (0.036 + 0.100) / 2 * 0.6),
+    ("content_moderation", 0.12, 0.28, (0.100 + 0.218) / 2),
+    ("autonomous_vehicles", 0.08, 0.22, (0.100 + 0.218) / 2),
+    ("ai_assistants", 0.18, 0.35, (0.100 * 1.75 + 0.218 * 1.75) / 2),
+    ("autonomous_agents", 0.25, 0.45, (0.218 * 1.75 + 0.45) / 2),
+])
+def test_bare_domain_at_the_baseline_is_inside_the_current_range(net, catalog, name, low, high,
+                                                                 expected):
+    # the baseline: context the scenario does not set at neutral, every mitigation off
+    p = query(net, "harm", do=rest(net, *catalog[name].variables), scenario=name)["yes"]
+    assert p == pytest.approx(expected, abs=1e-12)
+    assert low <= p <= high

@@ -141,9 +141,9 @@ def test_sobol_design_is_bounded_before_anything_runs(net, monkeypatch):
     assert module.max_sobol_samples(2) == 2**22  # 2**22 x 4 x 2 = 33.6 million
     monkeypatch.setattr(module, "_one_way", None)  # anything computed would now fail
     with pytest.raises(InvalidArgumentError,
-                       match=r"Sobol samples 16,384 over 57 inputs is a design of 966,656 rows "
-                             r"x 57 numbers, more than 50,000,000; use at most 8,192"):
-        sensitivity(net, "harm", "yes", samples=16384)
+                       match=r"Sobol samples 32,768 over 49 inputs is a design of 1,671,168 rows"
+                             r" x 49 numbers, more than 50,000,000; use at most 16,384"):
+        sensitivity(net, "harm", "yes", samples=32768)
 
 
 def test_cli_plot_path_is_checked_before_the_analysis(capsys, tmp_path, monkeypatch):
@@ -161,3 +161,18 @@ def test_cli_plot_path_is_checked_before_the_analysis(capsys, tmp_path, monkeypa
     assert code == 2 and "the file name must end in .png or .svg" in err
     code, out, err = run(capsys, "sensitivity", "--samples", "2097152", "P(harm)")
     assert code == 2 and "is not in the range 2<=x<=1000000" in err
+
+
+def test_sensitivity_lists_the_moving_inputs_and_counts_the_cancelling(net):
+    from gmnet.analysis.whatif import neutral_context
+
+    do = {**neutral_context(net), "shift_type": "extreme"}
+    result = sensitivity(net, "harm", "yes", do=do, samples=None)
+    moving = {r.name for r in result.moving}
+    assert moving == {"p_harm_given_failure.extreme", "m_spec.medium",
+                      "unknown:llm_vs_rl_generalization"}
+    assert all(r.reaches_target for r in result.cancelling)
+    assert "route_share" in {r.name for r in result.cancelling}
+    payload = result.to_dict()
+    assert set(payload["moving"]) == moving
+    assert len(payload["reached_but_cancel"]) == len(result.cancelling) == 23

@@ -111,7 +111,11 @@ def test_point_value_and_interval(net):
 
 # ============================================================================ the critical unknowns
 def test_unknowns_are_inputs_of_the_bundled_network(net):
-    model = uncertainty_model(net)
+    # by default only LLM vs RL generalization; interpretability feasibility and superhuman
+    # capability effects are documented choices one option away
+    assert [u.key for u in uncertainty_model(net).unknowns] == ["llm_vs_rl_generalization"]
+    assert "m_capability.superhuman" in uncertainty_model(net).names
+    model = uncertainty_model(net, unknowns="all")
     keys = [u.key for u in model.unknowns]
     assert keys == [u.key for u in CRITICAL_UNKNOWNS]
     assert all(model.input(u.input_name).critical_unknown for u in model.unknowns)
@@ -160,7 +164,7 @@ def test_superhuman_effect_has_no_preferred_direction(net):
 def test_unknowns_widen_the_band_where_they_apply(net):
     ask = dict(evidence={"shift_type": "extreme", "capability_level": "superhuman"},
                samples=4000, rng=5)
-    with_unknowns = uncertainty(net, "harm", "yes", **ask)
+    with_unknowns = uncertainty(net, "harm", "yes", unknowns="all", **ask)
     without = uncertainty(net, "harm", "yes", unknowns=False, **ask)
     assert with_unknowns.point == pytest.approx(without.point, abs=1e-12)
     width = np.subtract(*reversed(with_unknowns.interval()))
@@ -294,11 +298,13 @@ def test_cli_compare_with_samples(capsys):
 def test_one_draw_is_reported_as_one_draw(capsys, net):
     result = uncertainty(net, "harm", "yes", samples=1, rng=0)
     draw = float(result.draws[0])
-    assert abs(draw - result.point) > 1e-3 and len(result.inputs) == 57
+    # 39 numbers can move P(harm); 10 more reach it but cancel (the pathway's inner split, ...)
+    assert abs(draw - result.point) > 1e-3 and len(result.inputs) == 39
+    assert len(result.cancelling) == 10 and "route_share" in result.cancelling
     summary = result.summary()
     assert summary == (f"P(harm=yes) is {result.point:.4g} at the point values; one draw of the "
-                       f"57 uncertain numbers it depends on gives {draw:.4g} (quantiles need "
-                       "more draws).")
+                       f"39 uncertain numbers that can move it (10 more reach it but cancel) "
+                       f"gives {draw:.4g} (quantiles need more draws).")
     assert "every draw" not in summary and "none of the uncertain" not in summary
     assert np.isnan(result.std)
     # the population question (nothing held) is the library call above
@@ -308,7 +314,8 @@ def test_one_draw_is_reported_as_one_draw(capsys, net):
     lines = out.splitlines()
     assert lines[1] == ("  context: prior; nothing held (context prior: unmentioned nodes "
                         "follow the network's priors)")
-    assert lines[3].startswith("  1 draw, seed 0; 57 uncertain numbers reach this answer")
+    assert lines[3].startswith("  1 draw, seed 0; 39 uncertain numbers can move this answer "
+                               "(10 more reach it but cancel)")
     assert f"  one draw     {percent(draw)}   (a spread, quantiles and a histogram need more " \
         "draws)" in lines
     assert not any("std" in line or " | " in line for line in lines)
@@ -325,7 +332,7 @@ def test_summary_says_none_reaches_only_when_none_does():
     nothing = uncertainty(passthrough_network(), "context", "a", samples=5, rng=0)
     assert nothing.inputs == ()
     assert nothing.summary() == ("P(context=a) is 0.5 in every draw: none of the uncertain "
-                                 "numbers reaches it.")
+                                 "numbers can move it.")
 
 
 def test_plot_path_is_checked_before_the_draws(capsys, tmp_path, monkeypatch):
@@ -367,3 +374,34 @@ def test_check_samples_names_the_limits():
         check_samples(39_063, portfolios=512)
     with pytest.raises(InvalidArgumentError, match="at most 1,000,000, got 1,000,001"):
         check_samples(1_000_001)
+
+
+def test_with_unknown_adds_the_opt_in_unknowns(capsys):
+    code, out, err = run(capsys, "uncertainty", "--samples", "200", "--with-unknown", "all",
+                         "P(harm=yes)")
+    assert code == 0, err
+    assert out.splitlines()[1].endswith("critical unknowns: llm_vs_rl_generalization, "
+                                        "interpretability_feasibility, "
+                                        "superhuman_capability_effects")
+    code, out, err = run(capsys, "uncertainty", "--samples", "200", "--no-unknowns",
+                         "--with-unknown", "superhuman_capability_effects", "P(harm=yes)")
+    assert code == 0 and out.splitlines()[1].endswith(
+        "critical unknowns: superhuman_capability_effects")
+    code, out, err = run(capsys, "uncertainty", "--with-unknown", "bogus", "P(harm=yes)")
+    assert code == 2 and "unknown critical unknown 'bogus'; choose one of: " \
+        "llm_vs_rl_generalization, interpretability_feasibility" in err
+
+
+def test_reaching_is_not_moving(net):
+    # at the baseline with every mitigation off, the pathway's inner split and the mitigations'
+    # numbers reach P(harm) but cannot move it
+    from gmnet.analysis.whatif import neutral_context
+
+    do = {**neutral_context(net), "shift_type": "extreme"}
+    result = uncertainty(net, "harm", "yes", do=do, samples=500, rng=3)
+    assert set(result.inputs) == {"p_harm_given_failure.extreme", "m_spec.medium",
+                                  "unknown:llm_vs_rl_generalization"}
+    for name in ("route_share", "p_goal_features_clear.medium", "m_adversarial_training",
+                 "ai_control_reduction"):
+        assert name in result.cancelling
+    assert result.to_dict()["reached_but_cancel"] == list(result.cancelling)

@@ -394,7 +394,7 @@ def test_query_under_scenarios_and_worldview_equals_library(client, net):
                          "emergency_shutdown", "human_override"}
     payload = r.json()
     assert payload["distribution"] == expected
-    assert payload["evidence"] == {"spec_quality": "low"}
+    assert payload["evidence"] == {"spec_quality": "low", "capability_level": "human_level"}
     assert payload["scenario"] == body["scenario"] and payload["worldview"] == "document-note"
     # the scenario changes the answer
     plain = client.post("/api/query", json={"do": {"ai_control": "on"}}).json()["probability"]

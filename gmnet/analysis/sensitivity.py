@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gmnet.analysis.influence import moving_inputs
 from gmnet.analysis.uncertainty import (
     UncertaintyModel,
     _check_samples,
@@ -86,6 +87,7 @@ class SensitivityRow:
     s1_conf: float | None = None
     st: float | None = None
     st_conf: float | None = None
+    moves_answer: bool | None = None  # None: not checked; False: reaches it but cancels
 
     @property
     def swing(self) -> float:
@@ -95,7 +97,8 @@ class SensitivityRow:
         return {"name": self.name, "label": self.label, "distribution": self.distribution,
                 "low": self.low, "point": self.point, "high": self.high,
                 "critical_unknown": self.critical_unknown,
-                "reaches_target": self.reaches_target, "output_low": self.output_low,
+                "reaches_target": self.reaches_target, "moves_answer": self.moves_answer,
+                "output_low": self.output_low,
                 "output_high": self.output_high, "swing": self.swing, "S1": self.s1,
                 "S1_conf": self.s1_conf, "ST": self.st, "ST_conf": self.st_conf}
 
@@ -125,6 +128,16 @@ class SensitivityResult:
     @property
     def query(self) -> str:
         return _query_text(self.target, self.state, self.evidence, self.do)
+
+    @property
+    def moving(self) -> tuple[SensitivityRow, ...]:
+        """The rows of the inputs that can move the answer."""
+        return tuple(r for r in self.rows if r.moves_answer)
+
+    @property
+    def cancelling(self) -> tuple[SensitivityRow, ...]:
+        """The rows of the inputs that reach the answer but cannot move it."""
+        return tuple(r for r in self.rows if r.reaches_target and not r.moves_answer)
 
     def row(self, name: str) -> SensitivityRow:
         for r in self.rows:
@@ -171,7 +184,9 @@ class SensitivityResult:
             "point": self.point, "samples": self.samples, "evaluations": self.evaluations,
             "seed": self.seed, "critical_unknowns": list(self.unknowns),
             "conf_level": self.conf_level, "variance": self.variance,
-            "summary": self.summary(), "inputs": [r.to_dict() for r in self.rows]}
+            "summary": self.summary(), "moving": [r.name for r in self.moving],
+            "reached_but_cancel": [r.name for r in self.cancelling],
+            "inputs": [r.to_dict() for r in self.rows]}
         return out
 
 
@@ -233,6 +248,8 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
             f"rows x {d} numbers, more than {MAX_SOBOL_ENTRIES:,}; use at most "
             f"{max_sobol_samples(d):,} (a power of 2)")
     relevant = set(model.inputs_for(query.parameters))
+    moving, _ = moving_inputs(model, query, index, [i.name for i in model.inputs
+                                                    if i.name in relevant])
     point = float(query.run({})[0, index])
 
     def answer(draws: Mapping[str, np.ndarray], count: int) -> np.ndarray:
@@ -260,7 +277,8 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
             item.critical_unknown, reaches, float(low.get(item.name, point)),
             float(high.get(item.name, point)),
             None if s1 is None else float(s1[i]), None if s1c is None else float(s1c[i]),
-            None if st is None else float(st[i]), None if stc is None else float(stc[i])))
+            None if st is None else float(st[i]), None if stc is None else float(stc[i]),
+            item.name in moving))
     rows.sort(key=lambda r: (-(r.st if r.st is not None else 0.0), -r.swing, r.name))
     return SensitivityResult(
         network.name, target, state, _names(network, query.evidence),

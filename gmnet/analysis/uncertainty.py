@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gmnet.analysis.influence import moving_inputs
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
 from gmnet.io.atomic import check_destination
@@ -172,6 +173,7 @@ class CriticalUnknown:
     source: str
     probability: float | None = None
     fallback: float = 1.0
+    default: bool = True  # in the default set (``unknowns=True``); else only when asked for
 
     @property
     def input_name(self) -> str:
@@ -195,7 +197,7 @@ CRITICAL_UNKNOWNS: tuple[CriticalUnknown, ...] = (
         label="Critical Unknown: interpretability feasibility",
         distribution="bernoulli", low=0.0, high=1.0, point=1.0, probability=0.5,
         acts_on=("m_alignment.interpretability_verified", "m_interpretability_verification"),
-        how="succeeds", fallback=1.0,
+        how="succeeds", fallback=1.0, default=False,
         description=(
             "Interpretability-based verification delivers its multiplier (0.4x in the document) "
             "only if it turns out to be feasible; otherwise it changes nothing (1.0x). Feasible "
@@ -207,7 +209,7 @@ CRITICAL_UNKNOWNS: tuple[CriticalUnknown, ...] = (
         key="superhuman_capability_effects",
         label="Critical Unknown: superhuman capability effects",
         distribution="log_uniform", low=1.0 / 3.0, high=3.0, point=None,
-        acts_on=("m_capability.superhuman",), how="replace",
+        acts_on=("m_capability.superhuman",), how="replace", default=False,
         description=(
             "The document cannot say whether superhuman capability makes a misgeneralized goal "
             "more or less harmful. Its multiplier ranges over [1/3, 3], uniform in log, so "
@@ -338,9 +340,14 @@ def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True
         Any network; its ranged parameters become PERT inputs (a parameter without a range
         stays fixed: give it one with ``network.with_parameters``).
     unknowns
-        ``True`` (default): every Critical Unknown that applies to the network (one whose
-        parameters it has); ``False``: none; or the keys of those to use (see
-        :data:`CRITICAL_UNKNOWNS`), which must apply.
+        ``True`` (default): the default Critical Unknowns that apply to the network (one
+        whose parameters it has): LLM vs RL generalization. ``"all"``: every one that applies,
+        adding interpretability feasibility (success with probability 0.5) and superhuman
+        capability effects (direction unknown, log-uniform 1/3x-3x), which are off by default:
+        the document's numbers assume interpretability works (0.4x "if successful") and the
+        Key Modifying Factors give superhuman capability its direction (docs/uncertainty.md).
+        ``False``: none; or the keys of those to use (see :data:`CRITICAL_UNKNOWNS`), which
+        must apply.
     interpretability_success
         Probability that interpretability works, for the interpretability-feasibility unknown
         (default 0.5).
@@ -352,6 +359,8 @@ def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True
     >>> model.input("m_spec.low").distribution, model.input("m_spec.low").pert_shape
     ('pert', (3.0, 3.0))
     >>> [u.key for u in model.unknowns]
+    ['llm_vs_rl_generalization']
+    >>> [u.key for u in uncertainty_model(gmnet.load_network(), unknowns="all").unknowns]
     ['llm_vs_rl_generalization', 'interpretability_feasibility', 'superhuman_capability_effects']
     """
     chosen = _choose_unknowns(network, unknowns)
@@ -389,6 +398,8 @@ def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True
 def _choose_unknowns(network: Network, unknowns) -> list[CriticalUnknown]:
     known = {u.key: u for u in CRITICAL_UNKNOWNS}
     if unknowns is True:
+        return [u for u in CRITICAL_UNKNOWNS if u.default and _unknown_targets(network, u)]
+    if unknowns == "all":
         return [u for u in CRITICAL_UNKNOWNS if _unknown_targets(network, u)]
     if unknowns is False or unknowns is None:
         return []
@@ -448,9 +459,10 @@ class UncertaintyResult:
     samples: int
     seed: int | None
     unknowns: tuple[str, ...]
-    inputs: tuple[str, ...]  # the inputs this answer depends on
+    inputs: tuple[str, ...]  # the inputs that can move this answer (gmnet.analysis.influence)
     point: float
     draws: np.ndarray = field(repr=False)
+    cancelling: tuple[str, ...] = ()  # inputs that reach the answer but cannot move it
     soft: tuple[str, ...] = ()  # soft evidence, as text (issue 19)
 
     @property
@@ -477,7 +489,8 @@ class UncertaintyResult:
 
     def interval(self, level: float = 0.9) -> tuple[float, float]:
         """The central interval holding ``level`` of the draws."""
-        lo, hi = np.quantile(self.draws, [(1 - level) / 2, (1 + level) / 2])
+        # rounded so that interval(0.9) is exactly the 5% and 95% quantiles
+        lo, hi = np.quantile(self.draws, [round((1 - level) / 2, 12), round((1 + level) / 2, 12)])
         return float(lo), float(hi)
 
     def histogram(self, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -489,11 +502,13 @@ class UncertaintyResult:
 
     def summary(self) -> str:
         """The result in one sentence."""
+        cancel = (f" ({len(self.cancelling)} more reach it but cancel)" if self.cancelling
+                  else "")
         if not self.inputs:
             return (f"{self.query} is {self.point:.4g} in every draw: none of the uncertain "
-                    "numbers reaches it.")
+                    f"numbers can move it{cancel}.")
         numbers = (f"the {len(self.inputs)} uncertain number"
-                   + ("s" if len(self.inputs) != 1 else "") + " it depends on")
+                   + ("s" if len(self.inputs) != 1 else "") + " that can move it" + cancel)
         if self.samples == 1:
             return (f"{self.query} is {self.point:.4g} at the point values; one draw of "
                     f"{numbers} gives {float(self.draws[0]):.4g} (quantiles need more draws).")
@@ -502,7 +517,7 @@ class UncertaintyResult:
             return (f"{self.query} is {self.point:.4g} at the point values and "
                     f"{self.median:.4g} in all {self.samples:,} draws of {numbers}.")
         return (f"{self.query} is {self.point:.4g} at the point values; over {self.samples:,} "
-                f"draws of the {len(self.inputs)} uncertain numbers it depends on, its median "
+                f"draws of {numbers}, its median "
                 f"is {self.median:.4g} and 90% of draws lie between {lo:.4g} and {hi:.4g}.")
 
     def to_dict(self, *, include_draws: bool = False) -> dict:
@@ -510,7 +525,8 @@ class UncertaintyResult:
             "network": self.network, "query": self.query, "target": self.target,
             "state": self.state, "evidence": dict(self.evidence), "do": dict(self.do),
             "samples": self.samples, "seed": self.seed, "critical_unknowns": list(self.unknowns),
-            "inputs": list(self.inputs), "point": self.point, "mean": self.mean,
+            "inputs": list(self.inputs), "reached_but_cancel": list(self.cancelling),
+            "point": self.point, "mean": self.mean,
             "median": self.median, "std": None if self.samples < 2 else self.std,
             "quantiles": {f"{q:g}": v for q, v in self.quantiles().items()},
             "interval_90": list(self.interval(0.9)), "summary": self.summary(),
@@ -580,8 +596,10 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
         def run(vals, progress=None):
             return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
                                           values=vals, chunk=chunk, progress=progress)
+        moving, cancelling = tuple(needed), ()
     else:
         needed = model.inputs_for(query.parameters)
+        moving, cancelling = moving_inputs(model, query, state_index, needed)
         values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
 
         def run(vals, progress=None):
@@ -593,7 +611,7 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     return UncertaintyResult(
         network.name, target, state, _names(network, query.evidence),
         _names(network, query.do), samples, _seed_of(rng),
-        tuple(u.key for u in model.unknowns), tuple(needed), point, answers,
+        tuple(u.key for u in model.unknowns), moving, point, answers, cancelling,
         tuple(str(f) for f in _soft_terms(soft)))
 
 

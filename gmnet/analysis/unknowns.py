@@ -88,11 +88,16 @@ def fix_unknowns(network: Network, unknowns: Mapping[str, str]) -> Network:
     return network.with_parameters(overrides)
 
 
-def drawn_unknowns(include: bool | list[str] | tuple[str, ...],
-                   fixed: Mapping[str, str]) -> bool | list[str] | tuple[str, ...]:
+def drawn_unknowns(include: bool | str | list[str] | tuple[str, ...],
+                   fixed: Mapping[str, str]) -> bool | str | list[str] | tuple[str, ...]:
     """The Critical Unknowns an uncertainty run draws: ``include`` (all, none or some keys),
     less those the user fixed (a fixed unknown is not uncertain any more)."""
     if not fixed or include is False:
         return include
-    keys = [u.key for u in CRITICAL_UNKNOWNS] if include is True else list(include)
+    if include is True:  # the default set
+        keys = [u.key for u in CRITICAL_UNKNOWNS if getattr(u, "default", True)]
+    elif include == "all":
+        keys = [u.key for u in CRITICAL_UNKNOWNS]
+    else:
+        keys = list(include)
     return [k for k in keys if k not in fixed]

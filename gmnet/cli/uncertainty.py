@@ -9,9 +9,23 @@ from gmnet.cli.common import Options, echo, emit_json, network_options, progress
 from gmnet.display import percent
 from gmnet.model.soft_evidence import refuse_soft
 
-UNKNOWNS_HELP = ("Include the source document's Critical Unknowns (LLM vs RL generalization, "
-                 "interpretability feasibility, superhuman capability effects) as uncertain "
-                 "inputs; see docs/uncertainty.md.")
+UNKNOWNS_HELP = ("Include the source document's default Critical Unknowns (LLM vs RL "
+                 "generalization) as uncertain inputs; see docs/uncertainty.md.")
+WITH_UNKNOWN_HELP = ("Also include this Critical Unknown (repeatable): interpretability_feasibility"
+                     " (success with probability 0.5), superhuman_capability_effects (direction"
+                     " unknown, 1/3x-3x), or all.")
+
+
+def _unknowns(unknowns: bool, extra: tuple[str, ...]):
+    """The library's ``unknowns`` argument from --unknowns/--no-unknowns and --with-unknown."""
+    if not extra:
+        return unknowns
+    if "all" in extra:
+        return "all"
+    from gmnet.analysis.uncertainty import CRITICAL_UNKNOWNS
+
+    base = [u.key for u in CRITICAL_UNKNOWNS if u.default] if unknowns else []
+    return [*base, *(k for k in extra if k not in base)]
 
 
 def _question(query_text: str, opts: Options):
@@ -31,7 +45,7 @@ def _question(query_text: str, opts: Options):
     return resolved.network, q, resolved.evidence, resolved.do, resolved
 
 
-def _active_unknowns(flag: bool, resolved) -> bool | list[str]:
+def _active_unknowns(flag, resolved):
     from gmnet.analysis.unknowns import drawn_unknowns
 
     return drawn_unknowns(flag, resolved.unknowns)
@@ -53,13 +67,16 @@ def _under(resolved) -> list[str]:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same seed gives the same numbers.")
 @click.option("--unknowns/--no-unknowns", default=True, show_default=True, help=UNKNOWNS_HELP)
+@click.option("--with-unknown", "with_unknown", multiple=True, metavar="KEY",
+              help=WITH_UNKNOWN_HELP)
 @click.option("--plot", "plot", metavar="FILE", default=None,
               help="Also draw the histogram to FILE (.png or .svg).")
 @click.option("--bins", type=click.IntRange(min=2, max=200), default=12, show_default=True,
               help="Bins of the terminal histogram.")
 @network_options
-def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: str | None,
-                bins: int, opts: Options) -> None:
+def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool,
+                with_unknown: tuple[str, ...], plot: str | None, bins: int,
+                opts: Options) -> None:
     """The band around an answer: every ranged number drawn from its distribution.
 
     QUERY is written like "P(harm=yes | shift_type=extreme, do(ai_control=on))"; without a
@@ -75,8 +92,9 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool, plot: 
     with progress_bar(samples, "drawing") as update:
         result = run_uncertainty(net, parsed.target, parsed.state, evidence=evidence,
                                  do=do, samples=samples, rng=seed,
-                                 unknowns=_active_unknowns(unknowns, resolved), progress=update,
-                                 soft=parsed.soft)
+                                 unknowns=_active_unknowns(_unknowns(unknowns, with_unknown),
+                                                           resolved),
+                                 progress=update, soft=parsed.soft)
     written = None
     if plot:
         from gmnet.viz.charts import uncertainty_figure
@@ -106,7 +124,8 @@ def format_uncertainty(result, *, bins: int = 12, under: list[str] | None = None
     draws = f"{result.samples:,} draw" + ("s" if result.samples != 1 else "")
     lines = [title or result.query, *(under or []),
              f"  {draws}, seed {result.seed}; {len(result.inputs)} uncertain "
-             f"numbers reach this answer; critical unknowns: {unknowns}",
+             f"numbers can move this answer ({len(result.cancelling)} more reach it but "
+             f"cancel); critical unknowns: {unknowns}",
              "",
              f"  point value  {percent(result.point)}   (the document's point values)"]
     if result.samples == 1:
@@ -139,13 +158,16 @@ def format_uncertainty(result, *, bins: int = 12, under: list[str] | None = None
 @click.option("--sobol/--no-sobol", default=True, show_default=True,
               help="Compute Sobol indices (else the one-way tornado only).")
 @click.option("--unknowns/--no-unknowns", default=True, show_default=True, help=UNKNOWNS_HELP)
+@click.option("--with-unknown", "with_unknown", multiple=True, metavar="KEY",
+              help=WITH_UNKNOWN_HELP)
 @click.option("--top", type=click.IntRange(min=1), default=15, show_default=True,
               help="Rows of the table (and bars of the plot).")
 @click.option("--plot", "plot", metavar="FILE", default=None,
               help="Also draw the tornado chart to FILE (.png or .svg).")
 @network_options
-def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns: bool, top: int,
-                plot: str | None, opts: Options) -> None:
+def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns: bool,
+                with_unknown: tuple[str, ...], top: int, plot: str | None,
+                opts: Options) -> None:
     """Which uncertain number matters most: one-way tornado and Sobol indices.
 
     Each input goes to its low and high end with the others at their points (the tornado);
@@ -162,7 +184,8 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
     with progress_bar(None, "evaluating") as update:
         result = run_sensitivity(net, parsed.target, parsed.state, evidence=evidence,
                                  do=do, samples=samples if sobol else None, rng=seed,
-                                 unknowns=_active_unknowns(unknowns, resolved),
+                                 unknowns=_active_unknowns(_unknowns(unknowns, with_unknown),
+                                                           resolved),
                                  progress=update)
     written = None
     if plot:
@@ -187,13 +210,14 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
 def format_sensitivity(result, *, top: int = 15, under: list[str] | None = None,
                        title: str | None = None) -> list[str]:
     """The result of :func:`gmnet.analysis.sensitivity.sensitivity` as terminal lines."""
-    reaching = [r for r in result.rows if r.reaches_target]
-    rest = len(result.rows) - len(reaching)
+    reaching = [r for r in result.rows if r.moves_answer]
+    cancel = len(result.cancelling)
+    rest = len(result.rows) - len(reaching) - cancel
     how = (f"Sobol N={result.samples} ({result.evaluations:,} evaluations), seed {result.seed}"
            if result.samples else "one-way only")
     lines = [title or result.query, *(under or []),
              f"  point value {percent(result.point)}; {len(reaching)} of {len(result.rows)} "
-             f"uncertain inputs reach it; {how}", ""]
+             f"uncertain inputs can move it ({cancel} more reach it but cancel); {how}", ""]
     width = max([len(r.label) for r in reaching[:top]] + [5])
     header = (f"  {'input':<{width}}  {'range':>17}  {'at low':>7} {'at high':>7}  "
               + (f"{'S1':>5} {'±':>4}  {'ST':>5} {'±':>4}" if result.samples else ""))
@@ -206,6 +230,9 @@ def format_sensitivity(result, *, top: int = 15, under: list[str] | None = None,
         lines.append(line.rstrip())
     if len(reaching) > top:
         lines.append(f"  ... {len(reaching) - top} more (--top, or --json for all)")
+    if cancel:
+        lines.append(f"  {cancel} inputs reach this answer but cancel: changing one changes "
+                     "nothing (e.g. the pathway's inner split, a mitigation held off).")
     if rest:
         lines.append(f"  {rest} inputs cannot reach this answer (their indices are 0).")
     lines += ["", "  at low / at high: the answer with that input at the end of its range, "

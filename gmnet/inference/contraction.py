@@ -17,11 +17,11 @@ import numpy as np
 import opt_einsum as oe
 
 from gmnet.model.compiled import CompiledModel
+from gmnet.model.cpts import DRAW_LABEL
 
 __all__ = ["marginal", "scaled_marginal", "relevant_nodes", "contract_last", "DRAW_LABEL"]
 
 DRAW = 0
-DRAW_LABEL = "__draw__"
 
 
 def relevant_nodes(model: CompiledModel, keep: Iterable[str], evidence: Iterable[str]) -> set[str]:

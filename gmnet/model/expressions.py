@@ -13,7 +13,19 @@ Grammar
 - a scalar parameter: ``route_share``; an indexed parameter group: ``m_spec[spec_quality]``
   (indexed by a parent whose states are the group's keys) or ``m_spec['high']``
 - functions: ``min(a, b, ...)``, ``max(a, b, ...)``, ``clip(x, lo, hi)``, ``where(cond, a, b)``,
-  ``combine(base, m1, m2, ...)`` (the network's combination rule: relative risk or odds ratio)
+  ``combine(base, m1, m2, ...)`` (the network's combination rule: relative risk or odds ratio),
+  ``goal_factor(g, h, m_goal, m_harm, f)`` and ``harm_factor(g, h, m_goal, m_harm, f)`` (the split
+  of a modified product g x h between its two factors, see :func:`split_factors`)
+
+Combination rules
+-----------------
+- ``expanded_formula`` (default): the source document's expanded formulation. The modifiers
+  scale the product g x h (with P(capability) in front: P(M) x modifiers, capped where it would
+  pass P(capability transfers)); :func:`split_factors` says how the product is split between the
+  goal factor and the harm factor. ``combine`` is ``min(1, base x m ...)`` under this rule.
+- ``relative_risk``: the per-factor reading: each factor is scaled by its own modifiers and capped
+  at 1 on its own (the product then stays below the document's formula wherever a cap binds).
+- ``odds_ratio``: each factor's odds are multiplied by its modifiers; nothing ever caps.
 """
 
 from __future__ import annotations
@@ -29,8 +41,8 @@ import numpy as np
 __all__ = ["ExpressionError", "parse_expression", "ExpressionContext", "evaluate",
            "evaluate_compact", "names_used", "parameters_used"]
 
-FUNCTIONS = ("min", "max", "clip", "where", "combine")
-COMBINATION_RULES = ("relative_risk", "odds_ratio")
+FUNCTIONS = ("min", "max", "clip", "where", "combine", "goal_factor", "harm_factor")
+COMBINATION_RULES = ("expanded_formula", "relative_risk", "odds_ratio")
 
 
 class ExpressionError(Exception):
@@ -363,6 +375,11 @@ class _Walker:
             if len(arrays) != 3:
                 raise self.fail("clip(x, lo, hi) takes three arguments")
             return np.minimum(np.maximum(arrays[0], arrays[1]), arrays[2])
+        if name in ("goal_factor", "harm_factor"):
+            if len(arrays) != 5:
+                raise self.fail(f"{name}(g, h, m_goal, m_harm, f) takes five arguments")
+            goal, harm = split_factors(*arrays, rule=self.ctx.rule)
+            return goal if name == "goal_factor" else harm
         # combine(base, m1, ...)
         if not arrays:
             raise self.fail("combine(base, modifier, ...) needs a base probability")
@@ -384,7 +401,7 @@ def combine(base: np.ndarray, modifiers: Sequence[np.ndarray], *, rule: str) -> 
     for m in modifiers:
         factor = factor * m
     base = np.asarray(base, dtype=float)
-    if rule == "relative_risk":
+    if rule in ("relative_risk", "expanded_formula"):
         return np.minimum(1.0, base * factor)
     if rule == "odds_ratio":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -394,3 +411,45 @@ def combine(base: np.ndarray, modifiers: Sequence[np.ndarray], *, rule: str) -> 
         return np.where(base >= 1.0, 1.0, np.where(base <= 0.0, 0.0, p))
     raise ExpressionError(f"unknown combination rule {rule!r}; choose one of: "
                           + ", ".join(COMBINATION_RULES))
+
+
+def split_factors(g, h, m_goal, m_harm, f, *, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """The goal factor and the harm factor of a product g x h under modifiers, by ``rule``.
+
+    ``g`` and ``h`` are the two base probabilities (P(goal fails | capability) and
+    P(harm | goal fails)), ``m_goal`` and ``m_harm`` the modifiers that act on each, ``f`` a
+    relative-risk factor on the product (the mitigations' band factors, 1 for none).
+
+    - ``expanded_formula``: the product is min(1, g x m_goal x f x h x m_harm), the document's
+      expanded formula divided by P(capability transfers). Split: with g0 = g x m_goal x f and
+      h0 = h x m_harm, each factor is its own g0, h0 where neither passes 1; a factor that
+      would pass 1 stops at 1 and its excess moves to the other one (which stops at 1 too).
+    - ``relative_risk`` (per factor): min(1, g0) and min(1, h0); the product is smaller than the
+      formula wherever a cap binds.
+    - ``odds_ratio``: each factor's odds times its modifiers; ``f`` scales the goal factor after
+      (a band is a relative reduction of risk, so it stays one under every rule).
+
+    >>> [round(float(x), 4) for x in split_factors(0.75, 0.8207, 1.75, 1.0, 1.0,
+    ...                                            rule="expanded_formula")]
+    [1.0, 1.0]
+    >>> [round(float(x), 4) for x in split_factors(0.55, 0.7207, 2.45, 1.0, 1.0,
+    ...                                            rule="expanded_formula")]
+    [1.0, 0.9711]
+    >>> [round(float(x), 4) for x in split_factors(0.55, 0.7207, 2.45, 1.0, 1.0,
+    ...                                            rule="relative_risk")]
+    [1.0, 0.7207]
+    """
+    g, h, m_goal, m_harm, f = (np.asarray(x, dtype=float) for x in (g, h, m_goal, m_harm, f))
+    if rule == "odds_ratio":
+        return combine(g, [m_goal], rule=rule) * f, combine(h, [m_harm], rule=rule)
+    g0 = g * m_goal * f
+    h0 = h * m_harm
+    if rule == "relative_risk":
+        return np.minimum(1.0, g0), np.minimum(1.0, h0)
+    if rule != "expanded_formula":
+        raise ExpressionError(f"unknown combination rule {rule!r}; choose one of: "
+                              + ", ".join(COMBINATION_RULES))
+    both = np.minimum(1.0, g0 * h0)
+    goal = np.where(h0 > 1.0, both, np.minimum(1.0, g0))
+    harm = np.where(h0 > 1.0, 1.0, np.where(g0 > 1.0, both, h0))
+    return goal, harm

@@ -12,15 +12,14 @@ import networkx as nx
 import numpy as np
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
+from gmnet.model import cpts as _cpts
 from gmnet.model import schema, yaml_safe
 from gmnet.model.compiled import CompiledModel
+from gmnet.model.cpts import DRAW_LABEL
 from gmnet.model.expressions import (
     COMBINATION_RULES,
-    ExpressionContext,
     ExpressionError,
-    evaluate_compact,
     names_used,
-    parameters_used,
     parse_expression,
 )
 from gmnet.model.files import validate_shape
@@ -228,7 +227,13 @@ class Network:
         return Network(self._spec, path=self.path, parameters=params)
 
     def with_rule(self, rule: str) -> Network:
-        """A new network combining modifiers by ``rule`` ("relative_risk" or "odds_ratio")."""
+        """A new network combining modifiers by ``rule``.
+
+        ``"expanded_formula"`` (the bundled network's default: the modifiers scale the product,
+        as the document's expanded formulation writes it), ``"relative_risk"`` (each factor
+        scaled and capped at 1 on its own) or ``"odds_ratio"`` (each factor's odds scaled);
+        :func:`gmnet.model.expressions.split_factors` gives the arithmetic.
+        """
         if rule not in COMBINATION_RULES:
             raise UnknownNameError("combination rule", rule, COMBINATION_RULES)
         spec = self._spec.model_copy(
@@ -258,9 +263,9 @@ class Network:
         >>> net = load_network()
         >>> full = net.compile({"route_share": np.array([0.6, 0.9])})
         >>> part = net.compile({"route_share": np.array([0.6, 0.9])},
-        ...                    restrict={"shift_type": 3}, nodes=["goal_misgeneralizes"])
-        >>> bool(np.allclose(part.cpts["goal_misgeneralizes"],
-        ...      full.cpts["goal_misgeneralizes"][:, :, :, :, 3:4], atol=1e-15))
+        ...                    restrict={"spec_quality": 2}, nodes=["learned_objective"])
+        >>> bool(np.allclose(part.cpts["learned_objective"],
+        ...      full.cpts["learned_objective"][:, :, :, 2:3], atol=1e-15))
         True
         """
         if not values and restrict is None and nodes is None:
@@ -339,119 +344,32 @@ class Network:
         ``CPT = sum_k T * D`` (the CPT is affine in the route indicator). The pair is exact and
         far smaller than the CPT, whose grid multiplies every parent. Arguments as in
         :meth:`compile`; the draw axis label is
-        :data:`gmnet.inference.contraction.DRAW_LABEL`. Used by the batched engine.
+        :data:`gmnet.model.cpts.DRAW_LABEL`. Used by the batched engine.
         """
-        from gmnet.inference.contraction import DRAW_LABEL
-
         full, selection, only = self._prepare(values, restrict, nodes)
         problems: list[str] = []
         factored: dict[str, list] = {}
-        cpts = self._build_last(full, problems, check=False, restrict=selection, only=only,
-                                factored=factored)
+        built = self._build_last(full, problems, check=False, restrict=selection, only=only,
+                                 factored=factored)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
         out: list[tuple[np.ndarray, tuple[str, ...]]] = []
         for v in self.variables:
-            if v in cpts:
-                out.append((cpts[v], (*self._compiled.parents[v], v, DRAW_LABEL)))
+            if v in built:
+                out.append((built[v], (*self._compiled.parents[v], v, DRAW_LABEL)))
             elif v in factored:
                 out.extend(factored[v])
         return out
 
     def _parameters_for(self, variables: set[str], selection) -> set[str]:
-        groups = {g: list(self._spec.nodes[grp.index].states)
-                  for g, grp in self._spec.parameters.items()
-                  if grp.values is not None and grp.index in self._spec.nodes}
-        scalars = [g for g, grp in self._spec.parameters.items() if grp.values is None]
-        used: set[str] = set()
-        for var in variables:
-            node = self.node(var)
-            cpt = node.cpt
-            chosen = {p: [self._spec.nodes[p].states[i] for i in selection[p]]
-                      for p in node.parents if p in selection}
-            if cpt.kind in ("prior", "expression"):
-                for text in cpt.probabilities.values():
-                    if isinstance(text, str) and text.strip() != "rest":
-                        used |= parameters_used(text, groups, scalars, chosen)
-            elif cpt.kind == "calibrated_route":
-                texts = [cpt.target, cpt.route]
-                if isinstance(cpt.route_share, str):
-                    texts.append(cpt.route_share)
-                free_route = {p: s for p, s in chosen.items() if p not in cpt.route_parents}
-                for text in texts:
-                    used |= parameters_used(text, groups, scalars, free_route)
-                factor_nodes = _route_factor_nodes(self, var)
-                used |= self._parameters_for(
-                    factor_nodes, {k: v for k, v in selection.items() if k not in factor_nodes})
-        return {u for u in used if u in self._parameters}
+        return _cpts.parameters_for(self, variables, selection)
 
-    def _build_cpts(self, values: Mapping[str, np.ndarray], problems: list[str], *,
-                    check: bool = True, restrict: Mapping[str, tuple[int, ...]] | None = None,
-                    only: set[str] | None = None) -> dict[str, np.ndarray]:
-        """CPTs of shape (N, *parent states, states): views of :meth:`_build_last`'s arrays."""
-        last = self._build_last(values, problems, check=check, restrict=restrict, only=only)
-        return {v: np.moveaxis(a, -1, 0) for v, a in last.items()}
+    def _build_cpts(self, values: Mapping[str, np.ndarray], problems: list[str], **kw):
+        return _cpts.build_cpts(self, values, problems, **kw)
 
-    def _build_last(self, values: Mapping[str, np.ndarray], problems: list[str], *,
-                    check: bool = True, restrict: Mapping[str, tuple[int, ...]] | None = None,
-                    only: set[str] | None = None,
-                    factored: dict | None = None) -> dict[str, np.ndarray]:
-        """CPTs with the draw axis last, (*parent states, states, N): numpy's inner loops then
-        run over the draws, contiguous, which is what makes many draws fast.
+    def _build_last(self, values: Mapping[str, np.ndarray], problems: list[str], **kw):
+        return _cpts.build_last(self, values, problems, **kw)
 
-        With ``factored`` (a dict), calibrated-route nodes are not built as arrays but as two
-        smaller factors whose product over a hidden index is the CPT; they go into ``factored``
-        (node -> list of (array, labels)) instead of the result.
-        """
-        n = max(v.shape[0] for v in values.values()) if values else 1
-        scalars, groups = _group_values(self._spec, self._parameters, values)
-        selection = dict(restrict or {})
-        cpts: dict[str, np.ndarray] = {}
-
-        def route_support(factor_nodes: set[str]) -> dict[str, np.ndarray]:
-            # P(route | do(others)) needs the route's ancestors on all their states; the
-            # selection of the variables outside them (the node's other parents) still holds.
-            if factor_nodes <= set(cpts) and not factor_nodes & set(selection):
-                return cpts
-            return self._build_last(
-                values, problems, check=False,
-                restrict={k: v for k, v in selection.items() if k not in factor_nodes},
-                only=factor_nodes)
-
-        for var in self.variables:
-            if only is not None and var not in only:
-                continue
-            node = self._spec.nodes[var]
-            parents = [(p, self._spec.nodes[p].states) for p in node.parents]
-            ctx = ExpressionContext(parents, scalars, groups, self.rule,
-                                    {p: selection[p] for p in node.parents if p in selection}
-                                    or None)
-            where = f"node {var!r}: cpt"
-            try:
-                if factored is not None and node.cpt.kind == "calibrated_route":
-                    parts = _calibrated_route_cpt(var, node, ctx, n, cpts, self, route_support,
-                                                  factored=True)
-                    if isinstance(parts, list):
-                        if var in selection and len(selection[var]) != len(node.states):
-                            parts = [(np.take(a, list(selection[var]), axis=labels.index(var))
-                                      if var in labels else a, labels) for a, labels in parts]
-                        factored[var] = parts
-                        continue
-                    arr = parts
-                else:
-                    arr = _node_cpt(var, node, ctx, n, cpts, self, route_support)
-            except ExpressionError as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            except _CPTProblem as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            if var in selection and len(selection[var]) != len(node.states):
-                arr = arr[..., list(selection[var]), :]
-            if check:
-                _check_cpt(var, node, np.moveaxis(arr, -1, 0), problems, self._spec)
-            cpts[var] = arr
-        return cpts
 
 
 def _number(value: Any, where: str) -> float:
@@ -459,206 +377,6 @@ def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise InvalidArgumentError(f"{where}: expected a number, got {value!r}")
     return float(value)
-
-
-class _CPTProblem(Exception):
-    pass
-
-
-# ============================================================================ CPT kinds
-def _node_cpt(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
-              built: Mapping[str, np.ndarray], net: Network, route_support=None) -> np.ndarray:
-    """The CPT of ``var`` on the context's grid (its selected parent states), all own states,
-    draws last: shape (*grid, states, n)."""
-    states = node.states
-    grid = ctx.grid
-    cpt = node.cpt
-    if cpt.kind == "uniform":
-        return np.broadcast_to(np.float64(1.0 / len(states)), (*grid, len(states), n))
-    if cpt.kind == "table":
-        rows = np.asarray(cpt.rows, dtype=float)
-        full_grid = tuple(len(s) for _, s in ctx.parents)
-        expected = (int(np.prod(full_grid)) if full_grid else 1, len(states))
-        if rows.shape != expected:
-            raise _CPTProblem(
-                f"rows: expected {expected[0]} rows of {expected[1]} probabilities "
-                f"(one row per parent configuration), got shape {rows.shape}")
-        table = rows.reshape(*full_grid, len(states), 1)
-        for axis, (name, parent_states) in enumerate(ctx.parents):
-            kept = ctx.kept(name, parent_states)
-            if len(kept) != len(parent_states):
-                table = np.take(table, kept, axis=axis)
-        return np.broadcast_to(table, (*grid, len(states), n))
-    if cpt.kind in ("prior", "expression"):
-        return _expression_cpt(states, cpt.probabilities, ctx, n)
-    if cpt.kind == "calibrated_route":
-        return _calibrated_route_cpt(var, node, ctx, n, built, net, route_support)
-    raise _CPTProblem(f"unknown kind {cpt.kind!r}")  # pragma: no cover - schema forbids
-
-
-def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n) -> np.ndarray:
-    keys = list(probabilities)
-    missing = [s for s in states if s not in keys]
-    extra = [k for k in keys if k not in states]
-    if extra:
-        raise _CPTProblem(f"probabilities: {', '.join(map(repr, extra))} not a state; "
-                          f"states: {', '.join(states)}")
-    if missing:
-        raise _CPTProblem(f"probabilities: no entry for state(s) {', '.join(map(repr, missing))}")
-    rest = [k for k, v in probabilities.items() if isinstance(v, str) and v.strip() == "rest"]
-    if len(rest) > 1:
-        raise _CPTProblem("probabilities: only one state may be 'rest'")
-    grid = ctx.grid
-    out = np.empty((*grid, len(states), n))
-    for i, state in enumerate(states):
-        text = probabilities[state]
-        if state in rest:
-            continue
-        out[..., i, :] = evaluate_compact(str(text), ctx) if isinstance(text, str) else float(text)
-    if rest:
-        i = states.index(rest[0])
-        others = [j for j in range(len(states)) if j != i]
-        if len(others) == 1:
-            np.subtract(1.0, out[..., others[0], :], out=out[..., i, :])
-        else:
-            out[..., i, :] = 1.0 - out[..., others, :].sum(axis=-2)
-    return out
-
-
-def _route_factor_nodes(net: Network, var: str) -> set[str]:
-    """The nodes whose CPTs give P(route parents | do(other parents)) for a calibrated route."""
-    node = net.spec.nodes[var]
-    route_parents = [p for p in node.cpt.route_parents if p in net.spec.nodes]
-    others = {p for p in node.parents if p not in route_parents}
-    seen: set[str] = set()
-    stack = list(route_parents)
-    while stack:
-        v = stack.pop()
-        if v in seen or v not in net.spec.nodes:
-            continue
-        seen.add(v)
-        stack.extend(net.spec.nodes[v].parents)
-    return seen - others
-
-
-def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
-                          route_support=None, *, factored: bool = False):
-    """P(state | parents) = G + lambda * (d - dbar), which keeps the marginal at G exactly.
-
-    G is the target probability given the non-route parents Z; d is 1 on the route (e.g. a proxy
-    objective was learned and the spurious features shifted) and 0 elsewhere; dbar = P(route |
-    do(Z)), computed from the route parents' ancestors; lambda = share x the largest value that
-    keeps every entry in [0, 1]. With share 1 the route carries as much of G as it can.
-
-    Under a state selection (``ctx.selected``) the CPT is computed on every state of the route
-    parents (dbar sums over them) and the selected ones are kept at the end, so the result is
-    exactly the slice of the full CPT.
-    """
-    from gmnet.inference.contraction import DRAW_LABEL as _DRAW
-    from gmnet.inference.contraction import contract_last
-
-    cpt: schema.CalibratedRouteCPT = node.cpt
-    states = node.states
-    if len(states) != 2:
-        raise _CPTProblem("calibrated_route needs a node with exactly two states")
-    if cpt.state not in states:
-        raise _CPTProblem(f"state: {cpt.state!r} not a state; states: {', '.join(states)}")
-    route_parents = list(cpt.route_parents)
-    bad = [p for p in route_parents if p not in node.parents]
-    if bad:
-        raise _CPTProblem(f"route_parents: {', '.join(bad)} not among the parents")
-    used_target = names_used(cpt.target) & set(node.parents)
-    if used_target & set(route_parents):
-        raise _CPTProblem("target: must not depend on route parents "
-                          f"({', '.join(sorted(used_target & set(route_parents)))})")
-    selected = dict(ctx.selected or {})
-    route_selected = {p: selected.pop(p) for p in route_parents if p in selected}
-    if route_selected:
-        ctx = ExpressionContext(ctx.parents, ctx.scalars, ctx.groups, ctx.rule, selected or None)
-    # draws last; an axis an expression does not depend on stays of size 1
-    G = evaluate_compact(cpt.target, ctx)
-    d = evaluate_compact(cpt.route, ctx)
-    share = cpt.route_share
-    share_arr = (evaluate_compact(share, ctx) if isinstance(share, str)
-                 else np.full((1,) * (1 + len(ctx.grid)), float(share)))
-    # P(route parents | do(others)) from the ancestors of the route parents, others held fixed.
-    factor_nodes = _route_factor_nodes(net, var)
-    support = route_support(factor_nodes) if route_support is not None else built
-    free = sorted({p for v in factor_nodes for p in net.spec.nodes[v].parents
-                   if p not in factor_nodes}, key=node.parents.index)
-    operands: list = []
-    for v in net.variables:
-        if v in factor_nodes:
-            operands += [support[v], [*net.spec.nodes[v].parents, v, _DRAW]]
-    # the joint of free and route parents, laid out on the node's parent grid (parents not in
-    # `free` broadcast)
-    order = [p for p in node.parents if p in free or p in route_parents]
-    joint = contract_last(operands, [*order, _DRAW])
-    shape = [joint.shape[order.index(p)] if p in order else 1 for p in node.parents]
-    p_route_cfg = joint.reshape([*shape, joint.shape[-1]])
-    route_axes = tuple(node.parents.index(p) for p in route_parents)
-    # dbar = sum over the route parents of P(route parents | do(others)) * d
-    axes = list(range(len(node.parents) + 1))
-    dbar = np.einsum(p_route_cfg, axes, np.asarray(d, dtype=float), axes,
-                     [a for a in axes if a not in route_axes])
-    dbar = np.expand_dims(dbar, route_axes)
-    # lambda = share x min(G / dbar, (1 - G) / (1 - dbar)): a 0 denominator rules its bound out
-    # (fmin skips the NaN of 0/0), no finite bound leaves lambda 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lam = np.fmin(np.divide(G, dbar), np.divide(1.0 - G, 1.0 - dbar))
-    np.nan_to_num(lam, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    lam = lam * share_arr
-    offset = G - lam * dbar
-    if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
-        return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected)
-    # the one array on the whole grid: G + lambda * (d - dbar), clipped against rounding
-    p = G + lam * (d - dbar)
-    np.clip(p, 0.0, 1.0, out=p)
-    for p_name, kept in route_selected.items():
-        p = np.take(p, list(kept), axis=node.parents.index(p_name))
-    grid = tuple(len(kept) if name in route_selected else size
-                 for (name, _), size in zip(ctx.parents, ctx.grid, strict=True))
-    out = np.empty((*grid, 2, n))
-    i = states.index(cpt.state)
-    out[..., i, :] = p
-    np.subtract(1.0, out[..., i, :], out=out[..., 1 - i, :])
-    return out
-
-
-def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected):
-    """The calibrated-route CPT as three factors sharing a hidden index k in {0, 1, 2}.
-
-    p(state) = offset + slope * d with offset and slope free of the route parents and d free of
-    the others (as far as the expressions go). So CPT[s, others, route] = sum_k U[k, s]
-    V[k, others] W[k, route] with V = (1, offset, slope), W = (1, 1, d), U = ([s = other state],
-    +-1, +-1): exact, without the clip (which only ever removes rounding), and far smaller than
-    the CPT, whose grid multiplies the two groups of parents.
-    """
-    from gmnet.inference.contraction import DRAW_LABEL
-
-    hidden = f"{var}:route"
-    i = node.states.index(node.cpt.state)
-    parents = list(node.parents)
-    u = np.zeros((3, 2, 1))
-    u[0, 1 - i] = 1.0
-    u[1:, i] = 1.0
-    u[1:, 1 - i] = -1.0
-    keep_v = [a for a in range(len(parents)) if a not in route_axes]
-    shape = np.broadcast_shapes(offset.shape, slope.shape)
-    v = np.empty((3, *(shape[a] for a in keep_v), max(n, shape[-1])))
-    v[0] = 1.0
-    v[1] = np.squeeze(offset, axis=route_axes)
-    v[2] = np.squeeze(slope, axis=route_axes)
-    # W: the route indicator on the axes it depends on (others of size 1 are dropped)
-    d = np.asarray(d, dtype=float)
-    for p_name, kept in route_selected.items():
-        d = np.take(d, list(kept), axis=parents.index(p_name))
-    keep_w = [a for a in range(len(parents)) if d.shape[a] > 1 or a in route_axes]
-    d = d.reshape([d.shape[a] for a in keep_w] + [d.shape[-1]])
-    w = np.stack([np.ones_like(d), np.ones_like(d), d])
-    return [(u, (hidden, var, DRAW_LABEL)),
-            (v, (hidden, *(parents[a] for a in keep_v), DRAW_LABEL)),
-            (w, (hidden, *(parents[a] for a in keep_w), DRAW_LABEL))]
 
 
 # ============================================================================ checks
@@ -809,52 +527,6 @@ def _check_parameters(spec, params: Mapping[str, Parameter], problems: list[str]
                 problems.append(f"node {v!r}: cpt: expression {t!r} refers to unknown name "
                                 f"{name!r}{hint}; parents: {', '.join(node.parents) or 'none'}")
 
-
-def _check_cpt(var: str, node: schema.NodeSpec, arr: np.ndarray, problems: list[str],
-               spec: schema.NetworkFile) -> None:
-    states = {v: n.states for v, n in spec.nodes.items()}
-    where = f"node {var!r}: cpt"
-    if not np.all(np.isfinite(arr)):
-        problems.append(f"{where}: contains NaN or infinite probabilities")
-        return
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < -SUM_TOLERANCE or hi > 1 + SUM_TOLERANCE:
-        cfg = _worst_config(node, arr, (arr < -SUM_TOLERANCE) | (arr > 1 + SUM_TOLERANCE), states)
-        problems.append(f"{where}: probability {lo if lo < 0 else hi:.6g} outside [0, 1]{cfg}")
-    sums = arr.sum(axis=-1)
-    off = np.abs(sums - 1.0) > SUM_TOLERANCE
-    if np.any(off):
-        k = np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape)
-        cfg = _describe_config(node, k[1:], states)
-        problems.append(f"{where}: probabilities sum to {float(sums[k]):.6g}, not 1{cfg}")
-
-
-def _worst_config(node, arr, mask, states) -> str:
-    k = np.argwhere(mask)[0]
-    return _describe_config(node, tuple(k[1:-1]), states)
-
-
-def _describe_config(node, index, states) -> str:
-    if not node.parents:
-        return ""
-    pairs = [f"{p}={states[p][int(i)]}" for p, i in zip(node.parents, index, strict=False)]
-    return " (at " + ", ".join(pairs) + ")"
-
-
-def _group_values(spec: schema.NetworkFile, params: Mapping[str, Parameter],
-                  values: Mapping[str, np.ndarray]):
-    scalars: dict[str, np.ndarray] = {}
-    groups: dict[str, tuple[list[str], np.ndarray]] = {}
-    for gname, group in spec.parameters.items():
-        if group.values is not None and group.index in spec.nodes:
-            keys = list(spec.nodes[group.index].states)
-            cols = [np.asarray(values[f"{gname}.{k}"], dtype=float).reshape(-1) for k in keys]
-            n = max(c.shape[0] for c in cols)
-            # (N, keys) as a view of a (keys, N) array: each key's draws stay contiguous
-            groups[gname] = (keys, np.stack([np.broadcast_to(c, (n,)) for c in cols], axis=0).T)
-        elif gname in params:
-            scalars[gname] = np.asarray(values[gname], dtype=float).reshape(-1)
-    return scalars, groups
 
 
 # ============================================================================ loading

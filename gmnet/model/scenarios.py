@@ -16,9 +16,9 @@ restrictions, then evidence.
 >>> net = gmnet.load_network()
 >>> agents, evidence = apply_scenarios(net, ["autonomous_agents", "2026-2027"])
 >>> evidence
-{'spec_quality': 'low'}
+{'spec_quality': 'low', 'capability_level': 'human_level'}
 >>> [round(float(p), 3) for p in agents.cpt("shift_type")]
-[0.0, 0.0, 0.667, 0.333]
+[0.0, 0.0, 0.5, 0.5]
 """
 
 from __future__ import annotations
@@ -400,8 +400,10 @@ def apply(network: Network, *, scenario: str | Scenario | Iterable[str | Scenari
     >>> import gmnet
     >>> net, evidence = gmnet.apply(gmnet.load_network(), scenario=["game_ai", "2024-2025"],
     ...                             worldview="document-note")
-    >>> evidence, net.metadata["worldview"], net.metadata["scenarios"]
-    ({'spec_quality': 'high'}, 'document-note', ['game_ai', '2024-2025'])
+    >>> evidence
+    {'spec_quality': 'high', 'capability_level': 'human_level'}
+    >>> net.metadata["worldview"], net.metadata["scenarios"]
+    ('document-note', ['game_ai', '2024-2025'])
     """
     net = apply_worldview(network, worldview, catalog=worldviews)
     return apply_scenarios(net, scenario, catalog=scenarios)

@@ -134,7 +134,8 @@ class NodeSpec(_Strict):
 
 
 class Settings(_Strict):
-    combination_rule: Literal["relative_risk", "odds_ratio"] = "relative_risk"
+    combination_rule: Literal["expanded_formula", "relative_risk",
+                              "odds_ratio"] = "expanded_formula"
 
 
 class CalibrationTarget(_Strict):

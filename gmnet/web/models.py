@@ -165,7 +165,7 @@ class UncertaintyRequest(QueryRequest):
         0, ge=0, le=2**32 - 1, description="Seed for the draws: the same seed "
         "gives the same numbers.")
     unknowns: bool | list[Name] = Field(
-        True, description="Critical Unknowns to include: all that apply (true), none (false), "
+        True, description="Critical Unknowns to include: the default set (true), none (false), "
         "or their keys.")
     bins: StrictInt = Field(
         0, ge=0, le=200, description="Also return a histogram of the draws with "
@@ -184,7 +184,7 @@ class SensitivityRequest(QueryRequest):
         f"at most {MAX_SOBOL_SAMPLES}).")
     seed: StrictInt = Field(0, ge=0, le=2**32 - 1, description="Seed of the Sobol design.")
     unknowns: bool | list[Name] = Field(
-        True, description="Critical Unknowns to include: all that apply (true), none (false), "
+        True, description="Critical Unknowns to include: the default set (true), none (false), "
         "or their keys.")
 
     @field_validator("samples")
