@@ -39,6 +39,7 @@ from gmnet.display import percent, percent_interval
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
 from gmnet.inference.joint import joint_query
 from gmnet.inference.query import ENGINES, query, resolve_query
+from gmnet.inference.soft import soft_query
 from gmnet.model.network import Network, load_network
 from gmnet.model.question import Question, format_assignments, parse_question
 from gmnet.model.scenarios import Scenario, apply_scenarios, load_scenarios, merge_evidence
@@ -365,8 +366,9 @@ def answer(network: Network, question: Question, *, engine: str = "einsum",
             dist: dict[Any, float] = joint_query(r.network, q.targets, evidence=r.evidence,
                                                  do=r.do, engine=engine, soft=q.soft)
         else:
-            dist = query(r.network, q.target, evidence=r.evidence, do=r.do, engine=engine,
-                         soft=q.soft or None)
+            dist = (soft_query(r.network, q.target, soft=q.soft, evidence=r.evidence, do=r.do,
+                               engine=engine) if q.soft else
+                    query(r.network, q.target, evidence=r.evidence, do=r.do, engine=engine))
     except ImpossibleEvidenceError as exc:
         upstream = r.network.compiled.ancestors_of(set(r.evidence))
         held = {k: v for k, v in r.held.items() if k in upstream}

@@ -331,21 +331,14 @@ def batched_posterior(network: Network, target: str, *,
                       do: Mapping[str, str] | None = None,
                       values: Mapping[str, np.ndarray] | None = None,
                       free_do: Sequence[str] = (), chunk: int | None = None,
-                      progress: Progress | None = None, soft=None) -> np.ndarray:
+                      progress: Progress | None = None) -> np.ndarray:
     """P(target | evidence, do(...)) for N parameter draws: shape (N, *free cards, card).
 
     ``values`` maps parameter names to arrays of N draws (names left out keep their point
     value). Equal to :func:`gmnet.inference.query.posterior` on ``network.compile(values)``,
-    without ever building the full CPTs. ``soft``: soft evidence (see
-    :func:`gmnet.inference.soft.batched_soft_posterior`; not with ``free_do``).
+    without ever building the full CPTs. Soft evidence:
+    :func:`gmnet.inference.soft.batched_soft_posterior` (which builds on this).
     """
-    if soft:  # soft evidence (issue 19)
-        if free_do:
-            raise InvalidArgumentError("soft evidence cannot be combined with free_do")
-        from gmnet.inference.soft import batched_soft_posterior
-
-        return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
-                                      values=values, chunk=chunk, progress=progress)
     query = plan_query(network, target, evidence=evidence, do=do, free_do=free_do)
     return query.run(values, chunk=chunk, progress=progress)
 

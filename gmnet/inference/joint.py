@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
 from gmnet.inference.query import query
+from gmnet.inference.soft import soft_query
 
 __all__ = ["joint_query"]
 
@@ -48,7 +49,8 @@ def joint_query(network, targets: Sequence[str], *, evidence: Mapping[str, str] 
 
 def _chain(network, targets, evidence, do, engine, prefix, weight, out, soft=()) -> None:
     first, rest = targets[0], targets[1:]
-    dist = query(network, first, evidence=evidence, do=do, engine=engine, soft=soft or None)
+    dist = (soft_query(network, first, soft=soft, evidence=evidence, do=do, engine=engine)
+            if soft else query(network, first, evidence=evidence, do=do, engine=engine))
     for state, p in dist.items():
         key = (*prefix, state)
         if not rest:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
+from gmnet.errors import ImpossibleEvidenceError, UnknownNameError
 from gmnet.inference.contraction import marginal, scaled_marginal
+from gmnet.model.assignments import resolve_assignments, resolve_query
 from gmnet.model.compiled import CompiledModel
 
 if TYPE_CHECKING:
@@ -27,50 +28,12 @@ __all__ = ["query", "posterior", "resolve_assignments", "resolve_query", "ENGINE
 ENGINES = ("einsum", "pgmpy", "enumeration")
 
 
-def resolve_assignments(network: Network, assignments: Mapping[str, str] | None, *,
-                        what: str) -> dict[str, int]:
-    """Check variable and state names; map each variable to its state index."""
-    resolved: dict[str, int] = {}
-    if assignments is None:
-        return resolved
-    if not isinstance(assignments, Mapping):
-        raise InvalidArgumentError(f"{what} must be a mapping variable -> state, got "
-                                   f"{type(assignments).__name__}")
-    for var, state in assignments.items():
-        if var not in network.variables:
-            raise UnknownNameError("variable", str(var), network.variables, context=f"in {what}")
-        if not isinstance(state, str):
-            raise InvalidArgumentError(
-                f"{what}: the state of {var} must be a string, one of: "
-                f"{', '.join(network.states(var))}; got {state!r}")
-        resolved[var] = network.check_state(var, state)
-    return resolved
-
-
-def resolve_query(network: Network, evidence: Mapping[str, str] | None,
-                  do: Mapping[str, str] | None) -> tuple[dict[str, int], dict[str, int]]:
-    """Evidence and do() checked (names, states, no variable in both) as state indices."""
-    ev = resolve_assignments(network, evidence, what="evidence")
-    dd = resolve_assignments(network, do, what="do()")
-    both = sorted(set(ev) & set(dd))
-    if both:
-        raise InvalidArgumentError(
-            f"{both[0]} is both observed and intervened on; give it in evidence or in do(), "
-            "not both")
-    return ev, dd
-
-
 def query(network: Network, target: str, *, evidence: Mapping[str, str] | None = None,
-          do: Mapping[str, str] | None = None, engine: str = "einsum",
-          soft=None) -> dict[str, float]:
+          do: Mapping[str, str] | None = None, engine: str = "einsum") -> dict[str, float]:
     """P(target | evidence, do(...)) on ``network`` at its point values.
 
-    ``soft``: soft evidence (see :func:`gmnet.inference.soft.soft_query`).
+    Soft evidence: :func:`gmnet.inference.soft.soft_query` (which builds on this).
     """
-    if soft:
-        from gmnet.inference.soft import soft_query
-
-        return soft_query(network, target, soft=soft, evidence=evidence, do=do, engine=engine)
     if not isinstance(target, str) or target not in network.variables:
         raise UnknownNameError("variable", str(target), network.variables, context="as target")
     ev, dd = resolve_query(network, evidence, do)

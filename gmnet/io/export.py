@@ -95,7 +95,7 @@ def export_network(network: Network, path: str | Path, *, format: str | None = N
     side = sidecar_path(path) if sidecar else None
     _check_destination(path, side)
     if evidence:
-        from gmnet.inference.query import resolve_assignments
+        from gmnet.model.assignments import resolve_assignments
 
         resolve_assignments(network, evidence, what="evidence")
     model, renamed = _file_model(network, fmt)

@@ -15,7 +15,7 @@ from gmnet.io.importing import _safe_name, network_from_model, read_model
 from gmnet.io.registry import check_format, sidecar_path
 from gmnet.io.sidecar import read_sidecar, with_sidecar
 from gmnet.io.sidecar_hash import check_pair
-from gmnet.model.network import Network
+from gmnet.model.network import Network, register_foreign_readers
 
 __all__ = ["import_network", "load_foreign"]
 
@@ -98,3 +98,6 @@ def load_foreign(path: str | Path, *, format: str | None = None) -> Network:  # 
 
 
 _FOREIGN_CACHE: dict[tuple, Network] = {}
+
+
+register_foreign_readers(load=load_foreign, validate=import_network)

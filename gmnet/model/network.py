@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -580,10 +580,25 @@ def load_network(path_or_name: str | Path | None = None, *,
     path = _resolve(path_or_name)
     note_input(path, with_sidecar=format is not None or path.suffix.lower() in FOREIGN_EXTENSIONS)
     if format is not None or path.suffix.lower() in FOREIGN_EXTENSIONS:
-        from gmnet.io.formats import load_foreign
-
-        return load_foreign(path, format=format)
+        return _foreign("load")(path, format=format)
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
+
+
+#: How other tools' files are read. The io layer registers its importer here when it is
+#: imported (gmnet.io.importer), so the model layer reads them without importing io: the
+#: dependency points down, io -> model (docs/architecture.md).
+FOREIGN_READERS: dict[str, Callable[..., Network]] = {}
+
+
+def register_foreign_readers(*, load: Callable[..., Network],
+                             validate: Callable[..., Network]) -> None:
+    """Called by the io layer: ``load(path, format=)`` (cached) and ``validate(path)``."""
+    FOREIGN_READERS.update(load=load, validate=validate)
+
+
+def _foreign(kind: str) -> Callable[..., Network]:
+    # importing any part of gmnet imports the package, which imports io: always registered
+    return FOREIGN_READERS[kind]
 
 
 _CACHE: dict[tuple[str, int], Network] = {}
@@ -600,7 +615,5 @@ def validate_file(path: str | Path) -> Network:
     """Load and validate a network file; raises NetworkFileError listing every problem."""
     note_input(path, with_sidecar=Path(path).suffix.lower() in FOREIGN_EXTENSIONS)
     if Path(path).suffix.lower() in FOREIGN_EXTENSIONS:
-        from gmnet.io.formats import import_network
-
-        return import_network(path)
+        return _foreign("validate")(path)
     return network_from_dict(read_yaml(Path(path)), path=str(path))
