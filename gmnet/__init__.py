@@ -14,7 +14,7 @@ document's baseline, and the answer says so):
 
 >>> net = gmnet.load_network()
 >>> round(net.query("harm", evidence={"shift_type": "extreme"})["yes"], 4)
-0.1754
+0.2244
 """
 
 # first: Ctrl+C while the package loads is a clean exit for the gmnet command

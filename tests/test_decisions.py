@@ -217,7 +217,9 @@ def test_evppi_regression_is_never_negative_and_zero_without_signal():
 
 
 def test_evppi_on_the_bundled_network_is_bounded_by_evpi(bundled):
-    r = value_of_information(bundled, do=EXTREME, budget=7, samples=1500, rng=0, bootstrap=5)
+    # with every Critical Unknown drawn (interpretability feasibility is opt-in by default)
+    r = value_of_information(bundled, do=EXTREME, budget=7, samples=1500, rng=0, bootstrap=5,
+                             unknowns="all")
     assert r.evpi > 0
     assert all(0 <= p.evppi <= r.evpi + 1e-15 for p in r.parameters)
     top = r.parameters[0]

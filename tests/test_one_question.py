@@ -124,4 +124,4 @@ def test_the_prior_context_is_the_population_average():
     net = gmnet.load_network()
     assert prior.probability == net.query("harm", evidence={"shift_type": "extreme"})["yes"]
     assert prior.resolved.held == {}
-    assert round(prior.probability, 4) == 0.1754
+    assert round(prior.probability, 4) == 0.2244

@@ -21,7 +21,7 @@ policy:
 >>> a.resolved.held["capability_level"], a.resolved.held["ai_control"]
 ('human_level', 'off')
 >>> round(ask("P(harm=yes | shift_type=extreme)", context="prior").probability, 4)
-0.1754
+0.2244
 """
 
 from __future__ import annotations
@@ -400,7 +400,7 @@ def ask(question: str | Question, *, network: Network | str | Path | None = None
 
     >>> a = ask("P(harm=yes)", scenario="autonomous_agents")
     >>> round(a.probability, 3), a.resolved.scenarios
-    (0.375, ('autonomous_agents',))
+    (0.416, ('autonomous_agents',))
     """
     net = network if isinstance(network, Network) else load_network(network)
     scenarios = (scenario,) if isinstance(scenario, str) else tuple(scenario or ())

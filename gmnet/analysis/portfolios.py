@@ -339,7 +339,7 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
                                                            rng=_cost_seed(rng)))
     else:
         # the same computation as the point of portfolio_draws: the same numbers to the bit
-        from gmnet.analysis.uncertainty import _portfolio_columns
+        from gmnet.analysis.portfolio_draws import _portfolio_columns
         from gmnet.inference.batched import plan_query
 
         query = plan_query(network, target, evidence=question.evidence, do=question.do,

@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gmnet.analysis.influence import moving_inputs
-from gmnet.analysis.uncertainty import (
+from gmnet.analysis.uncertain_inputs import (
     UncertaintyModel,
     _check_samples,
-    _names,
-    _plan,
-    _query_text,
-    _seed_of,
     uncertainty_model,
 )
+from gmnet.analysis.uncertain_inputs import plan as _plan
+from gmnet.analysis.uncertain_inputs import query_text as _query_text
+from gmnet.analysis.uncertain_inputs import seed_of as _seed_of
+from gmnet.analysis.uncertain_inputs import state_names as _names
 from gmnet.errors import InvalidArgumentError
 from gmnet.random import as_generator
 

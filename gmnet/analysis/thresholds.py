@@ -91,7 +91,7 @@ class _Evaluator:
             or (parameter == "cost_weight")
 
     def risks(self, values: np.ndarray) -> np.ndarray:
-        from gmnet.analysis.uncertainty import _portfolio_columns
+        from gmnet.analysis.portfolio_draws import _portfolio_columns
 
         values = np.asarray(values, dtype=float).reshape(-1)
         if self.parameter in self.query.parameters:

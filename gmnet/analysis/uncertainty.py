@@ -16,25 +16,45 @@ needs, and the same seed always gives the same numbers.
 from __future__ import annotations
 
 import math
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gmnet.analysis.influence import moving_inputs
-from gmnet.errors import InvalidArgumentError, UnknownNameError
-from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
+from gmnet.errors import InvalidArgumentError
+from gmnet.inference.batched import plan_query
 from gmnet.io.atomic import check_destination
-from gmnet.model.schema import DECISION_UNITS
-from gmnet.random import as_generator
 
 if TYPE_CHECKING:
-    from gmnet.analysis.mitigations import MitigationComparison
     from gmnet.model.network import Network
+
+from gmnet.analysis.portfolio_draws import (  # re-exported: the public names live here too
+    ComparisonUncertainty,
+    PortfolioDraws,
+    comparison_uncertainty,
+    portfolio_draws,
+)
+from gmnet.analysis.uncertain_inputs import (
+    CRITICAL_UNKNOWNS,
+    DISTRIBUTIONS,
+    MAX_PORTFOLIO_ENTRIES,
+    MAX_SAMPLES,
+    QUANTILES,
+    CriticalUnknown,
+    Progress,  # re-exported: the public names live here too
+    UncertainInput,
+    UncertaintyModel,
+    _check_samples,
+    check_samples,
+    plan,
+    query_text,
+    seed_of,
+    state_names,
+    uncertainty_model,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -55,396 +75,6 @@ __all__ = [
     "MAX_SAMPLES",
     "MAX_PORTFOLIO_ENTRIES",
 ]
-
-DISTRIBUTIONS = ("pert", "log_uniform", "bernoulli")
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-PERT_WEIGHT = 4.0  # the classic PERT: mean = (low + 4 mode + high) / 6
-MAX_SAMPLES = 1_000_000  # the draws of ~50 inputs alone then take ~400 MB
-MAX_PORTFOLIO_ENTRIES = 20_000_000  # samples x portfolios: 160 MB per array of answers
-TIE = 1e-12  # differences of probabilities below this are floating-point noise
-
-Progress = Callable[[int], None]
-
-
-# ============================================================================ inputs
-@dataclass(frozen=True)
-class UncertainInput:
-    """One uncertain input: a ranged number of the network, or a Critical Unknown.
-
-    ``distribution`` is ``"pert"`` (Beta-PERT on [low, high] with mode ``point``),
-    ``"log_uniform"`` (uniform in log between low and high: no direction preferred) or
-    ``"bernoulli"`` (1 with probability ``probability``, else 0; ``low``/``high`` are 0/1).
-    ``point`` is the value that reproduces the network's own point answer.
-    """
-
-    name: str
-    label: str
-    distribution: str
-    low: float
-    point: float
-    high: float
-    unit: str
-    source: str
-    critical_unknown: bool = False
-    probability: float | None = None
-
-    @property
-    def pert_shape(self) -> tuple[float, float]:
-        """The Beta shape parameters (alpha, beta) of a PERT input."""
-        width = self.high - self.low
-        if width <= 0:
-            return 1.0, 1.0
-        alpha = 1.0 + PERT_WEIGHT * (self.point - self.low) / width
-        beta = 1.0 + PERT_WEIGHT * (self.high - self.point) / width
-        return alpha, beta
-
-    @property
-    def mean(self) -> float:
-        if self.distribution == "pert":
-            return (self.low + PERT_WEIGHT * self.point + self.high) / (PERT_WEIGHT + 2.0)
-        if self.distribution == "log_uniform":
-            a, b = math.log(self.low), math.log(self.high)
-            return (self.high - self.low) / (b - a)
-        return float(self.probability)
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` independent draws (exact: Beta variates for a PERT)."""
-        if self.distribution == "pert":
-            alpha, beta = self.pert_shape
-            return self.low + (self.high - self.low) * rng.beta(alpha, beta, size=n)
-        if self.distribution == "log_uniform":
-            return np.exp(rng.uniform(math.log(self.low), math.log(self.high), size=n))
-        return (rng.random(n) < self.probability).astype(float)
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        """The quantile function: maps uniform numbers in [0, 1] to this input's values.
-
-        Used for Sobol designs. A PERT uses a 4097-point table of the Beta CDF, inverted by
-        linear interpolation (error below 1e-4 of the range).
-        """
-        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
-        if self.distribution == "pert":
-            x, cdf = _beta_cdf_table(*self.pert_shape)
-            return self.low + (self.high - self.low) * np.interp(u, cdf, x)
-        if self.distribution == "log_uniform":
-            a, b = math.log(self.low), math.log(self.high)
-            return np.exp(a + u * (b - a))
-        return (u < self.probability).astype(float)
-
-    def to_dict(self) -> dict:
-        out = {"name": self.name, "label": self.label, "distribution": self.distribution,
-               "low": self.low, "point": self.point, "high": self.high, "unit": self.unit,
-               "source": self.source, "critical_unknown": self.critical_unknown}
-        if self.probability is not None:
-            out["probability"] = self.probability
-        return out
-
-
-@lru_cache(maxsize=256)
-def _beta_cdf_table(alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
-    from scipy.special import betainc
-
-    x = np.linspace(0.0, 1.0, 4097)
-    cdf = betainc(alpha, beta, x)
-    cdf[0], cdf[-1] = 0.0, 1.0
-    return x, cdf
-
-
-# ============================================================================ critical unknowns
-@dataclass(frozen=True)
-class CriticalUnknown:
-    """One of the source document's Critical Unknowns, as a transformation of the draws.
-
-    ``acts_on`` lists parameter names or whole groups (``p_goal_failure``); the unknown is
-    active on a network that has at least one of them. ``how`` is ``"scale"`` (multiply and
-    clip to the unit's bounds), ``"succeeds"`` (keep the drawn value where the draw succeeds,
-    else ``fallback``) or ``"replace"`` (the unknown's draw replaces the value).
-    """
-
-    key: str
-    label: str
-    distribution: str
-    low: float
-    high: float
-    point: float | None  # None: the replaced parameter's own point value
-    acts_on: tuple[str, ...]
-    how: str
-    description: str
-    source: str
-    probability: float | None = None
-    fallback: float = 1.0
-    default: bool = True  # in the default set (``unknowns=True``); else only when asked for
-
-    @property
-    def input_name(self) -> str:
-        return f"unknown:{self.key}"
-
-
-CRITICAL_UNKNOWNS: tuple[CriticalUnknown, ...] = (
-    CriticalUnknown(
-        key="llm_vs_rl_generalization",
-        label="Critical Unknown: LLM vs RL generalization",
-        distribution="pert", low=0.5, high=1.5, point=1.0,
-        acts_on=("p_goal_failure",), how="scale",
-        description=(
-            "One factor, shared by every shift type, multiplies the goal-failure estimates "
-            "(clipped to 1): the document's evidence comes from RL agents, and whether language "
-            "models misgeneralize goals as often is open. PERT on [0.5, 1.5], mode 1."),
-        source=("Critical Unknowns: LLM vs RL generalization, +-50% on estimates; assumption: "
-                "applied to P(goal fails | capability), the factor the RL evidence informs")),
-    CriticalUnknown(
-        key="interpretability_feasibility",
-        label="Critical Unknown: interpretability feasibility",
-        distribution="bernoulli", low=0.0, high=1.0, point=1.0, probability=0.5,
-        acts_on=("m_alignment.interpretability_verified", "m_interpretability_verification"),
-        how="succeeds", fallback=1.0, default=False,
-        description=(
-            "Interpretability-based verification delivers its multiplier (0.4x in the document) "
-            "only if it turns out to be feasible; otherwise it changes nothing (1.0x). Feasible "
-            "with probability 0.5 in each draw, one draw shared by every interpretability "
-            "lever."),
-        source=("Critical Unknowns: interpretability feasibility, 0.4x if successful; "
-                "assumption: success probability 0.5 (the document gives none)")),
-    CriticalUnknown(
-        key="superhuman_capability_effects",
-        label="Critical Unknown: superhuman capability effects",
-        distribution="log_uniform", low=1.0 / 3.0, high=3.0, point=None,
-        acts_on=("m_capability.superhuman",), how="replace", default=False,
-        description=(
-            "The document cannot say whether superhuman capability makes a misgeneralized goal "
-            "more or less harmful. Its multiplier ranges over [1/3, 3], uniform in log, so "
-            "raising and lowering the risk are equally likely; it replaces the network's "
-            "range [2, 3]. Its point stays the network's 3.0x."),
-        source=("Critical Unknowns: superhuman capability effects, direction unknown; "
-                "assumption: log-uniform on [1/3, 3]")),
-)
-
-
-def _unknown_targets(network: Network, unknown: CriticalUnknown) -> list[str]:
-    names = []
-    for entry in unknown.acts_on:
-        if entry in network.parameters:
-            names.append(entry)
-        else:
-            names += [n for n, p in network.parameters.items() if p.group == entry]
-    return names
-
-
-# ============================================================================ the model
-@dataclass(frozen=True)
-class UncertaintyModel:
-    """The uncertain inputs of a network and how they map to its parameters.
-
-    Build it with :func:`uncertainty_model`. ``inputs`` are the ranged parameters (PERT) and the
-    active Critical Unknowns; :meth:`parameter_values` turns draws of the inputs into values of
-    the network's parameters (the unknowns transform them).
-    """
-
-    network: Network
-    inputs: tuple[UncertainInput, ...]
-    unknowns: tuple[CriticalUnknown, ...]
-    targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # unknown -> params
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(i.name for i in self.inputs)
-
-    def input(self, name: str) -> UncertainInput:
-        for i in self.inputs:
-            if i.name == name:
-                return i
-        raise UnknownNameError("uncertain input", name, self.names)
-
-    def points(self) -> dict[str, float]:
-        """Every input at its point: the network's own answer."""
-        return {i.name: i.point for i in self.inputs}
-
-    def inputs_for(self, parameters: Iterable[str]) -> list[str]:
-        """The inputs that can change any of ``parameters``, in model order."""
-        wanted = set(parameters)
-        out = []
-        for i in self.inputs:
-            if i.critical_unknown:
-                if wanted & set(self.targets.get(i.name, ())):
-                    out.append(i.name)
-            elif i.name in wanted:
-                out.append(i.name)
-        return out
-
-    def sample(self, samples: int, *, rng: int | np.random.Generator | None = None,
-               names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
-        """``samples`` draws of the inputs ``names`` (default: all), one stream per input."""
-        samples = _check_samples(samples)
-        base = int(as_generator(rng).integers(0, 2**63 - 1))
-        chosen = self.names if names is None else tuple(names)
-        items = [self.input(name) for name in chosen]
-
-        def draw(item: UncertainInput) -> np.ndarray:
-            stream = np.random.default_rng(np.random.SeedSequence(
-                entropy=base, spawn_key=(zlib.crc32(item.name.encode("utf-8")),)))
-            return item.sample(samples, stream)
-
-        # independent streams: threads (numpy releases the GIL) change nothing but the time
-        if samples * len(items) >= 1_000_000 and default_workers() > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(default_workers()) as pool:
-                return dict(zip(chosen, pool.map(draw, items), strict=True))
-        return {item.name: draw(item) for item in items}
-
-    def parameter_values(self, draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Network parameter values from draws of (some of) the inputs.
-
-        Inputs left out stay at their points; parameters no input touches keep their point
-        value (and are left out of the result).
-        """
-        params = self.network.parameters
-        values: dict[str, np.ndarray] = {}
-        for i in self.inputs:
-            if not i.critical_unknown and i.name in draws:
-                values[i.name] = np.asarray(draws[i.name], dtype=float)
-        for unknown in self.unknowns:
-            name = unknown.input_name
-            if name not in draws:
-                continue
-            u = np.asarray(draws[name], dtype=float)
-            for target in self.targets[name]:
-                base = values.get(target, np.asarray([params[target].value]))
-                if unknown.how == "scale":
-                    scaled = base * u
-                    unit = params[target].unit
-                    hi = 1.0 if unit in ("probability", "fraction") else np.inf
-                    values[target] = np.clip(scaled, 0.0, hi)
-                elif unknown.how == "succeeds":
-                    values[target] = np.where(u > 0.5, base, unknown.fallback)
-                else:  # replace
-                    values[target] = np.broadcast_to(u, np.broadcast_shapes(u.shape, base.shape))
-        return values
-
-    def to_dict(self) -> dict:
-        return {"network": self.network.name,
-                "inputs": [i.to_dict() for i in self.inputs],
-                "critical_unknowns": [{"key": u.key, "label": u.label,
-                                       "description": u.description, "source": u.source,
-                                       "acts_on": list(self.targets[u.input_name])}
-                                      for u in self.unknowns]}
-
-
-def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True,
-                      interpretability_success: float | None = None) -> UncertaintyModel:
-    """The uncertain inputs of ``network``.
-
-    Parameters
-    ----------
-    network
-        Any network; its ranged parameters become PERT inputs (a parameter without a range
-        stays fixed: give it one with ``network.with_parameters``).
-    unknowns
-        ``True`` (default): the default Critical Unknowns that apply to the network (one
-        whose parameters it has): LLM vs RL generalization. ``"all"``: every one that applies,
-        adding interpretability feasibility (success with probability 0.5) and superhuman
-        capability effects (direction unknown, log-uniform 1/3x-3x), which are off by default:
-        the document's numbers assume interpretability works (0.4x "if successful") and the
-        Key Modifying Factors give superhuman capability its direction (docs/uncertainty.md).
-        ``False``: none; or the keys of those to use (see :data:`CRITICAL_UNKNOWNS`), which
-        must apply.
-    interpretability_success
-        Probability that interpretability works, for the interpretability-feasibility unknown
-        (default 0.5).
-
-    Examples
-    --------
-    >>> import gmnet
-    >>> model = uncertainty_model(gmnet.load_network())
-    >>> model.input("m_spec.low").distribution, model.input("m_spec.low").pert_shape
-    ('pert', (3.0, 3.0))
-    >>> [u.key for u in model.unknowns]
-    ['llm_vs_rl_generalization']
-    >>> [u.key for u in uncertainty_model(gmnet.load_network(), unknowns="all").unknowns]
-    ['llm_vs_rl_generalization', 'interpretability_feasibility', 'superhuman_capability_effects']
-    """
-    chosen = _choose_unknowns(network, unknowns)
-    if interpretability_success is not None:
-        p = float(interpretability_success)
-        if not 0.0 <= p <= 1.0:
-            raise InvalidArgumentError(
-                f"interpretability_success must be a probability in [0, 1], got {p}")
-        chosen = [u if u.key != "interpretability_feasibility" else
-                  CriticalUnknown(**{**u.__dict__, "probability": p}) for u in chosen]
-    targets = {u.input_name: tuple(_unknown_targets(network, u)) for u in chosen}
-    replaced = {t for u in chosen if u.how == "replace" for t in targets[u.input_name]}
-    inputs: list[UncertainInput] = []
-    for p in network.parameters.values():
-        # costs and the cost weight belong to the decision analyses, which draw them
-        # themselves (gmnet.analysis.portfolios.member_cost_draws): no CPT reads them
-        if not p.ranged or p.name in replaced or p.unit in DECISION_UNITS:
-            continue
-        inputs.append(UncertainInput(
-            p.name, p.name, "pert", float(p.low), float(p.value), float(p.high), p.unit,
-            p.source))
-    for u in chosen:
-        point = u.point
-        if point is None:  # a replacement keeps the replaced number's point
-            point = float(network.parameters[targets[u.input_name][0]].value)
-            if not u.low <= point <= u.high:
-                point = min(max(point, u.low), u.high)
-        inputs.append(UncertainInput(
-            u.input_name, u.label, u.distribution, u.low, float(point), u.high,
-            "multiplier" if u.distribution != "bernoulli" else "indicator", u.source,
-            critical_unknown=True, probability=u.probability))
-    return UncertaintyModel(network, tuple(inputs), tuple(chosen), targets)
-
-
-def _choose_unknowns(network: Network, unknowns) -> list[CriticalUnknown]:
-    known = {u.key: u for u in CRITICAL_UNKNOWNS}
-    if unknowns is True:
-        return [u for u in CRITICAL_UNKNOWNS if u.default and _unknown_targets(network, u)]
-    if unknowns == "all":
-        return [u for u in CRITICAL_UNKNOWNS if _unknown_targets(network, u)]
-    if unknowns is False or unknowns is None:
-        return []
-    if isinstance(unknowns, str):
-        unknowns = [unknowns]
-    chosen = []
-    for key in unknowns:
-        if key not in known:
-            raise UnknownNameError("critical unknown", str(key), list(known))
-        if not _unknown_targets(network, known[key]):
-            raise InvalidArgumentError(
-                f"critical unknown {key!r} acts on {', '.join(known[key].acts_on)}, which "
-                f"network {network.name!r} does not have")
-        if known[key] not in chosen:
-            chosen.append(known[key])
-    return [u for u in CRITICAL_UNKNOWNS if u in chosen]
-
-
-def check_samples(samples, *, portfolios: int = 1) -> int:
-    """``samples`` as an int, or an error saying what is allowed.
-
-    At most :data:`MAX_SAMPLES` draws; with ``portfolios`` answers per draw (every mitigation
-    portfolio at once), at most :data:`MAX_PORTFOLIO_ENTRIES` answers in all. Call it before a
-    long computation, so a bad count fails at once.
-
-    >>> check_samples(1000, portfolios=512)
-    1000
-    """
-    samples = _check_samples(samples)
-    entries = samples * portfolios
-    if entries > MAX_PORTFOLIO_ENTRIES:
-        raise InvalidArgumentError(
-            f"{samples:,} samples x {portfolios:,} portfolios is {entries:,} answers, more "
-            f"than {MAX_PORTFOLIO_ENTRIES:,}; use at most "
-            f"{MAX_PORTFOLIO_ENTRIES // portfolios:,} samples")
-    return samples
-
-
-def _check_samples(samples) -> int:
-    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
-        raise InvalidArgumentError(f"samples must be a positive whole number, got {samples!r}")
-    if samples > MAX_SAMPLES:
-        raise InvalidArgumentError(f"samples must be at most {MAX_SAMPLES:,}, got {samples:,}")
-    return int(samples)
-
 
 # ============================================================================ one query
 @dataclass(frozen=True)
@@ -467,7 +97,7 @@ class UncertaintyResult:
 
     @property
     def query(self) -> str:
-        return _query_text(self.target, self.state, self.evidence, self.do, self.soft)
+        return query_text(self.target, self.state, self.evidence, self.do, self.soft)
 
     @property
     def mean(self) -> float:
@@ -581,7 +211,7 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     True
     """
     samples = _check_samples(samples)
-    query, state_index, state = _plan(network, target, state, evidence, do)
+    query, state_index, state = plan(network, target, state, evidence, do)
     model = uncertainty_model(network, unknowns=unknowns)
     if soft:  # soft evidence (issue 19): its nodes' ancestors matter too, so draw every input
         from gmnet.inference.soft import batched_soft_posterior
@@ -609,8 +239,8 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
         answers = np.full(samples, answers[0])
     point = float(run({})[0, state_index])
     return UncertaintyResult(
-        network.name, target, state, _names(network, query.evidence),
-        _names(network, query.do), samples, _seed_of(rng),
+        network.name, target, state, state_names(network, query.evidence),
+        state_names(network, query.do), samples, seed_of(rng),
         tuple(u.key for u in model.unknowns), moving, point, answers, cancelling,
         tuple(str(f) for f in _soft_terms(soft)))
 
@@ -620,198 +250,6 @@ def _soft_terms(soft) -> tuple:
 
     return as_findings(soft)
 
-
-def _plan(network, target, state, evidence, do) -> tuple[BatchedQuery, int, str]:
-    query = plan_query(network, target, evidence=evidence, do=do)
-    states = network.states(target)
-    if state is None:
-        state = states[0]
-    index = network.check_state(target, state)
-    return query, index, state
-
-
-def _names(network, assignment: Mapping[str, int]) -> dict[str, str]:
-    return {v: network.states(v)[i] for v, i in assignment.items()}
-
-
-def _seed_of(rng) -> int | None:
-    return int(rng) if isinstance(rng, int | np.integer) and not isinstance(rng, bool) else None
-
-
-def _query_text(target, state, evidence, do, soft=()) -> str:
-    parts = [f"{k}={v}" for k, v in evidence.items()] + [str(f) for f in soft]
-    if do:
-        parts.append("do(" + ", ".join(f"{k}={v}" for k, v in do.items()) + ")")
-    return f"P({target}={state}" + (" | " + ", ".join(parts) if parts else "") + ")"
-
-
-# ============================================================================ every portfolio
-@dataclass(frozen=True)
-class PortfolioDraws:
-    """P(target=state | evidence, do(context, portfolio)) for every portfolio and draw.
-
-    ``values`` has shape (N, 2**k): column ``i`` is the portfolio with ``mitigations[j]`` on
-    exactly when bit ``j`` of ``i`` is set (the convention of
-    :func:`gmnet.analysis.mitigations.portfolio_index`). ``point`` is the same at the point
-    values, shape (2**k,).
-    """
-
-    mitigations: tuple[str, ...]
-    values: np.ndarray = field(repr=False)
-    point: np.ndarray = field(repr=False)
-    samples: int = 0
-    unknowns: tuple[str, ...] = ()
-
-
-def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequence[str], *,
-                    evidence: Mapping[str, str] | None = None,
-                    do: Mapping[str, str] | None = None, samples: int = 10_000,
-                    rng: int | np.random.Generator | None = None,
-                    unknowns: bool | Iterable[str] = True, chunk: int | None = None,
-                    progress: Progress | None = None) -> PortfolioDraws:
-    """Every mitigation portfolio under N draws of the uncertain numbers, in one contraction.
-
-    The mitigation nodes are cut from their parents like any do(), but keep their axes free,
-    so each chunk of draws is one contraction for all 2**k portfolios; the draws are shared by
-    every portfolio (paired), which is what makes "A beats B in 80% of draws" meaningful.
-
-    Each mitigation needs states ``on`` and ``off``.
-
-    >>> import gmnet
-    >>> net = gmnet.load_network()
-    >>> d = portfolio_draws(net, "harm", "yes", ["ai_control", "human_override"],
-    ...                     do={"shift_type": "extreme"}, samples=500, rng=0)
-    >>> d.values.shape, bool((d.values[:, 1] <= d.values[:, 0]).all())
-    ((500, 4), True)
-    """
-    names = list(mitigations)
-    check_samples(samples, portfolios=2 ** len(names))
-    for m in names:
-        states = network.states(m)
-        if "on" not in states or "off" not in states:
-            raise InvalidArgumentError(
-                f"mitigation {m!r} has states {', '.join(states)}; a portfolio needs the "
-                "states 'on' and 'off'")
-    query = plan_query(network, target, evidence=evidence, do=do, free_do=names)
-    index = network.check_state(target, state)
-    model = uncertainty_model(network, unknowns=unknowns)
-    needed = model.inputs_for(query.parameters)
-    values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
-    draws = _portfolio_columns(network, names, query.run(values, chunk=chunk,
-                                                         progress=progress)[..., index])
-    samples = _check_samples(samples)
-    if draws.shape[0] != samples:  # nothing uncertain reaches the answer
-        draws = np.repeat(draws, samples, axis=0)
-    point = _portfolio_columns(network, names, query.run({})[..., index])[0]
-    return PortfolioDraws(tuple(names), draws, point, samples,
-                          tuple(u.key for u in model.unknowns))
-
-
-def _portfolio_columns(network, names, answers: np.ndarray) -> np.ndarray:
-    """(N, card_1, ..., card_k) -> (N, 2**k) with bit j set when names[j] is on."""
-    n = answers.shape[0]
-    for axis, m in enumerate(names, start=1):
-        states = network.states(m)
-        answers = np.take(answers, [states.index("off"), states.index("on")], axis=axis)
-    # reversed axes so that a C-order reshape puts names[j] on bit j
-    order = [0] + list(range(len(names), 0, -1))
-    return np.ascontiguousarray(answers.transpose(order)).reshape(n, 2 ** len(names))
-
-
-# ============================================================================ compare with draws
-@dataclass(frozen=True)
-class ComparisonUncertainty:
-    """Intervals for a mitigation comparison, from paired draws of every portfolio.
-
-    ``portfolios`` maps a portfolio row name to its (5%, 95%) interval of P(target);
-    ``mitigations`` maps a mitigation to the intervals of its reduction alone, its marginal
-    value (added last) and its Shapley value; ``beats`` lists, for adjacent rows of each of the
-    comparison's tables, the share of draws in which the upper row beats the lower one
-    (``p_a_beats_b``) and in which they tie (``p_tie``).
-    """
-
-    samples: int
-    seed: int | None
-    unknowns: tuple[str, ...]
-    level: float
-    portfolios: dict[str, tuple[float, float]]
-    mitigations: dict[str, dict[str, tuple[float, float]]]
-    beats: dict[str, list[dict]]
-    draws: PortfolioDraws = field(repr=False)
-
-    def to_dict(self) -> dict:
-        return {"samples": self.samples, "seed": self.seed,
-                "critical_unknowns": list(self.unknowns), "level": self.level,
-                "portfolios": {k: list(v) for k, v in self.portfolios.items()},
-                "mitigations": {k: {m: list(iv) for m, iv in v.items()}
-                                for k, v in self.mitigations.items()},
-                "beats": self.beats}
-
-
-    def to_frame(self):
-        """One row per portfolio with its interval, as a pandas DataFrame."""
-        from gmnet.analysis.frames import comparison_uncertainty_frame
-
-        return comparison_uncertainty_frame(self)
-
-def comparison_uncertainty(network: Network, comparison: MitigationComparison, *,
-                           samples: int = 10_000, rng: int | np.random.Generator | None = None,
-                           unknowns: bool | Iterable[str] = True, level: float = 0.9,
-                           chunk: int | None = None,
-                           progress: Progress | None = None) -> ComparisonUncertainty:
-    """Intervals and pairwise odds for a :func:`gmnet.compare_mitigations` result.
-
-    The comparison's own evidence and do() (its context included) are kept; every portfolio
-    is evaluated on the same draws.
-    """
-    from gmnet.analysis.mitigations import portfolio_index, shapley_values
-
-    if not 0.0 < level < 1.0:
-        raise InvalidArgumentError(f"level must lie strictly between 0 and 1, got {level}")
-    names = list(comparison.names)
-    draws = portfolio_draws(network, comparison.target, comparison.state, names,
-                            evidence=comparison.evidence, do=comparison.do, samples=samples,
-                            rng=rng, unknowns=unknowns, chunk=chunk, progress=progress)
-    p = draws.values
-    q = ((1 - level) / 2, (1 + level) / 2)
-
-    def interval(x) -> tuple[float, float]:
-        lo, hi = np.quantile(x, q)
-        return float(lo), float(hi)
-
-    portfolios = {row.name: interval(p[:, portfolio_index(names, row.members)])
-                  for row in comparison.portfolios}
-    reduction = p[:, :1] - p
-    shapley = shapley_values(reduction)
-    full = (1 << len(names)) - 1
-    per_mitigation: dict[str, dict[str, np.ndarray]] = {}
-    for i, m in enumerate(names):
-        per_mitigation[m] = {"alone": reduction[:, 1 << i],
-                             "marginal": p[:, full & ~(1 << i)] - p[:, full],
-                             "shapley": shapley[:, i]}
-    mitigations = {m: {k: interval(v) for k, v in values.items()}
-                   for m, values in per_mitigation.items()}
-    beats: dict[str, list[dict]] = {"mitigations": [], "portfolios": []}
-    ordered = [v.name for v in comparison.values]
-    for a, b in zip(ordered, ordered[1:], strict=False):
-        diff = per_mitigation[a]["shapley"] - per_mitigation[b]["shapley"]
-        beats["mitigations"].append({"a": a, "b": b, "by": "larger Shapley value",
-                                     **_odds(diff)})
-    rows = sorted((r for r in comparison.portfolios if r.kind != "mitigation"),
-                  key=lambda r: (-r.absolute_reduction, r.name))
-    for a, b in zip(rows, rows[1:], strict=False):
-        pa = p[:, portfolio_index(names, a.members)]
-        pb = p[:, portfolio_index(names, b.members)]
-        beats["portfolios"].append({"a": a.name, "b": b.name, "by": "lower probability",
-                                    **_odds(pb - pa)})
-    return ComparisonUncertainty(draws.samples, _seed_of(rng), draws.unknowns, level,
-                                 portfolios, mitigations, beats, draws)
-
-
-def _odds(diff: np.ndarray) -> dict[str, float]:
-    """Share of draws in which A beats B (``diff`` > 0) and in which they tie (floating-point
-    noise, below 1e-12, counts as a tie)."""
-    return {"p_a_beats_b": float(np.mean(diff > TIE)), "p_tie": float(np.mean(np.abs(diff) <= TIE))}
 
 
 # ============================================================================ plot paths

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from gmnet.analysis.uncertainty import CRITICAL_UNKNOWNS, CriticalUnknown, _unknown_targets
+from gmnet.analysis.uncertain_inputs import CRITICAL_UNKNOWNS, CriticalUnknown, _unknown_targets
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.model.network import Network
 

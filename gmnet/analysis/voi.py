@@ -315,7 +315,8 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
     rng, unknowns, bootstrap
         Seed, Critical Unknowns to include, bootstrap replicates for the standard errors.
     """
-    from gmnet.analysis.uncertainty import _portfolio_columns, uncertainty_model
+    from gmnet.analysis.portfolio_draws import _portfolio_columns
+    from gmnet.analysis.uncertain_inputs import uncertainty_model
     from gmnet.inference.batched import plan_query
 
     question = baseline_question(network, target=target, state=state, evidence=evidence,

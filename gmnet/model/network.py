@@ -170,7 +170,7 @@ class Network:
 
         >>> net = load_network()
         >>> round(net.query("harm", evidence={"shift_type": "extreme"})["yes"], 4)
-        0.1754
+        0.2244
         """
         # The model layer's one upward import (docs/architecture.md): the headline method
         # forwards to the one question path, with nothing held.

@@ -226,7 +226,7 @@ def draw(network: Network, query: str | ParsedQuery | None = None, *,
     >>> import gmnet
     >>> d = draw(gmnet.load_network(), "P(harm | shift_type=extreme)")  # the plain network
     >>> round(d.target_distribution["yes"], 4)
-    0.1754
+    0.2244
     """
     from gmnet.query_text import ParsedQuery, parse_query
 
