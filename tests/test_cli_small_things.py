@@ -60,10 +60,10 @@ def test_show_cpt_json_gives_the_table(capsys):
     code, out, _ = _run(capsys, "show", "harm", "--cpt", "--json")
     assert code == 0
     cpt = json.loads(out)["cpt"]
-    assert cpt["parents"] == ["goal_misgeneralizes", "shift_type", "capability_level",
-                              "containment"]
+    assert cpt["parents"] == ["goal_misgeneralizes", "containment", "harm_if_failed"]
     assert cpt["states"] == ["yes", "no"]
-    assert len(cpt["rows"]) == 2 * 4 * 3 * 2
+    assert len(cpt["rows"]) == 2 * 2 * 2
+    assert cpt["rows"][0]["probabilities"] == {"yes": 0.0, "no": 1.0}  # contained: no harm
     first = cpt["rows"][0]
     assert set(first["parents"]) == set(cpt["parents"])
     assert sum(first["probabilities"].values()) == pytest.approx(1.0)

@@ -157,10 +157,13 @@ ALIAS_BOMB = "".join(
     [f"  l0: &l0 [{', '.join(['x'] * 10)}]\n"]
     + [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9)])
 
+# the line of the bundled file where P(capability transfers | superficial) is written
+_LINE = next(i for i, line in enumerate(SOURCE.splitlines(), 1) if "value: 0.85," in line)
+
 HOSTILE = {
     "duplicate value": (
         SOURCE.replace("superficial: {value: 0.85,", "superficial: {value: 0.1, value: 0.85,", 1),
-        "key 'value' is given twice in one mapping (lines 22 and 22)"),
+        f"key 'value' is given twice in one mapping (lines {_LINE} and {_LINE})"),
     "duplicate name": (
         SOURCE.replace("name: goal_misgeneralization\n",
                        "name: goal_misgeneralization\nname: other\n", 1),
@@ -172,7 +175,7 @@ HOSTILE = {
     "circular alias": (SOURCE.replace("metadata:\n", "metadata:\n  loop: &loop [1, *loop]\n", 1),
                        "an alias refers to the value that contains it (a circular alias)"),
     "5000-digit integer": (SOURCE.replace("value: 0.85,", "value: " + "9" * 5000 + ",", 1),
-                           "line 22: an integer with 5000 digits; the limit is 60"),
+                           f"line {_LINE}: an integer with 5000 digits; the limit is 60"),
     "10k nested lists": (SOURCE + "\nextra: " + "[" * 10000 + "]" * 10000 + "\n",
                          "values nested too deeply (the limit is 64 levels)"),
     "not YAML": ("name: [unclosed\n", "not valid YAML at line 2"),

@@ -344,9 +344,14 @@ def test_the_brief_numbers_are_gmnet_ask_numbers(report_html):
     assert percent(head.probability) == "15.8%"
     # the what-ifs: the three changes that lower P(harm) most, then the two that raise it most
     rows = re.findall(r"<code>do\((\w+)=(\w+)\)</code></td><td[^>]*>(.*?)</td>", brief)
-    assert [(n, s) for n, s, _ in rows] == [
-        ("shift_type", "superficial"), ("alignment_method", "interpretability_verified"),
-        ("capability_level", "below_human"), ("shift_type", "extreme"), ("spec_quality", "low")]
+    # asked independently: every other state of every context node the headline leaves open
+    net = gmnet.load_network()
+    held = gmnet.ask("P(harm=yes)").held
+    tried = {(v, s): gmnet.ask(f"P(harm=yes | do({v}={s}))").probability
+             for v in net.variables if net.node(v).role == "context"
+             for s in net.states(v) if held.get(v) != s}
+    order = sorted(tried, key=tried.get)
+    assert [(n, s) for n, s, _ in rows] == order[:3] + order[::-1][:2]
     for node, state, cell in rows:
         expected = gmnet.with_interval(gmnet.ask(f"P(harm=yes | do({node}={state}))"),
                                        samples=200, seed=1)
@@ -374,7 +379,7 @@ def test_a_scenario_report_starts_its_what_ifs_from_the_scenario():
     brief = _section(text, "brief")
     head = gmnet.with_interval(gmnet.ask("P(harm=yes)", scenario=scenarios), samples=100, seed=2)
     assert f'<div class="headline-number">{gmnet.display.percent(head.probability)}</div>' \
-        in brief and round(head.probability, 3) == 0.455
+        in brief and round(head.probability, 3) == 0.5
     rows = re.findall(r"<code>do\((\w+)=(\w+)\)</code></td><td[^>]*>(.*?)</td>", brief)
     assert rows and {n for n, _, _ in rows} <= {"training_diversity", "alignment_method"}
     for node, state, cell in rows:  # no extreme shift, no specification the scenario observes
@@ -384,7 +389,8 @@ def test_a_scenario_report_starts_its_what_ifs_from_the_scenario():
         assert cell == _cell(expected), (node, state)
     # the mitigation chart asks the same question: its no-mitigation line is the headline
     plain = html.unescape(brief)
-    assert "the line is no mitigation (45.5%, the headline)" in plain
+    assert f"the line is no mitigation ({gmnet.display.percent(head.probability)}, the " \
+        "headline)" in plain
     assert "differ" not in plain
     # and the appendix's what-if table starts from the scenario too
     section = html.unescape(_section(text, "what_if"))

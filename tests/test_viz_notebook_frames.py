@@ -27,12 +27,14 @@ def test_table_is_the_cpt_with_labelled_rows_and_columns(network):
     assert frame.attrs["formula"] == ["P(yes) = p_capability_transfer[shift_type]",
                                       "P(no) = 1 - P(yes)"]
     harm = network.table("harm")
-    assert harm.index.names == ["goal_misgeneralizes", "shift_type", "capability_level",
-                                "containment"]
-    row = harm.loc[("yes", "extreme", "human_level", "uncontained")]
-    assert row["yes"] == pytest.approx(0.8207407407407408)  # the core table's implied 82.1%
-    assert harm.loc[("yes", "extreme", "human_level", "contained"), "yes"] == 0.0
-    assert (harm.sum(axis=1) - 1).abs().max() < 1e-12
+    assert harm.index.names == ["goal_misgeneralizes", "containment", "harm_if_failed"]
+    assert harm.loc[("yes", "uncontained", "yes"), "yes"] == 1.0
+    assert harm.loc[("yes", "contained", "yes"), "yes"] == 0.0
+    factor = network.table("harm_if_failed")  # the harm factor, the core table's implied 82.1%
+    row = factor.loc[("extreme", "medium", "moderate", "standard", "human_level", "off", "off",
+                      "off")]
+    assert row["yes"] == pytest.approx(0.277 / (0.45 * 0.75), abs=1e-12)
+    assert (factor.sum(axis=1) - 1).abs().max() < 1e-12
     root = network.table("shift_type")
     assert list(root.index) == ["prior"] and root.iloc[0].tolist() == [0.25] * 4
 

@@ -331,7 +331,7 @@ def test_screenshots_at_desktop_and_phone_size(page, tmp_path):
     page.screenshot(path=str(phone), full_page=True)
     print(f"screenshot: {phone}")
     # the node sheet on a phone: the source of every number is within the screen
-    page.locator("#diagram g.node[data-node=harm]").click()
+    page.locator("#diagram g.node[data-node=harm_if_failed]").click()  # the harm factor
     sheet = page.locator("#details")
     assert sheet.is_visible()
     sources = page.evaluate("""() => [...document.querySelectorAll('#details td.src')].map(

@@ -101,11 +101,11 @@ footer { margin-top: 3em; color: var(--muted); font-size: .85em; }
   section#diagram { page: wide; }
   section.appendix { break-before: page; page-break-before: always; }
   section.brief .subtitle { margin: 0; }
-  section.brief { font-size: .95em; }
+  section.brief { font-size: .9em; }
   section.brief h3 { margin: .6em 0 .2em; }
   section.brief table { margin: .3em 0 .4em; }
   section.brief th, section.brief td { padding: .2em .5em; }
-  section.brief img.figure { max-width: 135mm; max-height: 84mm; width: auto; }
+  section.brief img.figure { max-width: 125mm; max-height: 74mm; width: auto; }
   section.brief .caption { margin: .1em 0 0; }
   img.figure { max-width: 165mm; max-height: 120mm; width: auto; margin: .3em auto; }
   .params td { font-size: .8em; padding: .15em .4em; }

@@ -118,7 +118,7 @@ def document_domain_ranges() -> dict[tuple[str, str], str]:
     range text}: the Current Risk column for the current period, the 2027 Projection for the
     next one."""
     try:
-        from gmnet.analysis.audit import CURRENT_PERIOD, DOMAINS, PROJECTION_PERIOD
+        from gmnet.analysis.audit.document import CURRENT_PERIOD, DOMAINS, PROJECTION_PERIOD
     except ImportError:  # pragma: no cover - a version without the audit
         return {}
     out = {}

@@ -7,9 +7,9 @@ numbers as a pandas DataFrame (one row per node and state).
 >>> import gmnet
 >>> view = posteriors(gmnet.load_network(), "P(harm | shift_type=extreme)")
 >>> round(view["harm"]["yes"], 3)
-0.175
+0.224
 >>> view.to_frame().loc[("harm", "yes"), "probability"].round(3)
-np.float64(0.175)
+np.float64(0.224)
 """
 
 from __future__ import annotations
