@@ -10,7 +10,8 @@ import numpy as np
 
 from gmnet.errors import InvalidArgumentError
 from gmnet.model import schema
-from gmnet.model.network import Network, _collect_parameters
+from gmnet.model.checks import _collect_parameters
+from gmnet.model.network import Network
 from gmnet.model.soft_evidence import VIRTUAL_STATES
 
 __all__ = ["with_virtual_children"]
