@@ -224,7 +224,8 @@ def run(report_path: str | None, no_report: bool, opts: Options) -> None:
                    "report": str(written) if written else None})
         return
     echo(f"{net.title}: Detailed Risk Assessment by Shift Type, reproduced "
-         f"(neutral context, rule {net.rule}){_under(opts)}")
+         f"(the document's baseline: neutral modifiers, every mitigation off; rule "
+         f"{net.rule}){_under(opts)}")
     echo(f"{'shift type':<12} {'P(cap)':>8} {'P(goal|cap)':>12} {'P(harm|fail)':>13} "
          f"{'P(M)':>8} {'document':>9}")
     for r in rows:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gmnet.analysis.uncertainty import MAX_SAMPLES
-from gmnet.cli.common import Options, echo, emit_json, network_options, section_progress
+from gmnet.cli.common import Options, _pairs, echo, emit_json, network_options, section_progress
 from gmnet.display import percent
 from gmnet.errors import InvalidArgumentError
 from gmnet.model.soft_evidence import refuse_soft
@@ -17,16 +17,8 @@ _ASSIGNMENT_HELP = "VAR=STATE; repeat the option for several."
 
 
 def _assignments(pairs: tuple[str, ...], option: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        var, sep, state = pair.partition("=")
-        if not sep or not var.strip() or not state.strip():
-            raise InvalidArgumentError(f"{option} {pair!r}: write it as VAR=STATE, e.g. "
-                                       f"{option} shift_type=extreme")
-        if var.strip() in out:
-            raise InvalidArgumentError(f"{option}: {var.strip()} is given twice")
-        out[var.strip()] = state.strip()
-    return out
+    """--evidence / --do pairs (one parser with --set and --unknown: cli.common)."""
+    return _pairs(pairs, option, "VAR=STATE", "shift_type=extreme")
 
 
 def _check_out(out: str | None) -> Path | None:
