@@ -285,9 +285,12 @@ def test_ctrl_c_while_loading_exits_130_with_one_line(tmp_path):
 
 
 def test_ctrl_c_during_a_long_analysis_leaves_no_file(tmp_path):
-    proc = _spawn(["uncertainty", "P(harm)", "--samples", "1000000", "--plot", "u.svg"],
-                  tmp_path)
-    time.sleep(3.0)  # past the imports, inside the draws (which take far longer)
+    # the population question (--context prior) reaches every uncertain number: a million
+    # draws of it take far longer than the 3 s before the interrupt (at the baseline only a
+    # few numbers can move P(harm), and the run would be over before Ctrl+C)
+    proc = _spawn(["uncertainty", "P(harm)", "--context", "prior", "--samples", "1000000",
+                   "--plot", "u.svg"], tmp_path)
+    time.sleep(3.0)  # past the imports, inside the draws
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (proc.returncode, err)
