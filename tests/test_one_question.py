@@ -125,3 +125,21 @@ def test_the_prior_context_is_the_population_average():
     assert prior.probability == net.query("harm", evidence={"shift_type": "extreme"})["yes"]
     assert prior.resolved.held == {}
     assert round(prior.probability, 4) == 0.2244
+
+
+def test_the_mitigation_plot_asks_the_same_question(capsys, tmp_path, expected):
+    """`gmnet plot mitigations` compares on the question path: its no-mitigation line is the
+    answer (and under --context prior, the prior comparison's)."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "m.svg"
+    plot = cli_json(capsys, "plot", "mitigations", "-o", str(out), "-q", TEXT, "-n", "50",
+                    *OPTIONS)
+    assert plot["data"]["baseline"] == pytest.approx(expected.probability, abs=1e-12)
+    assert plot["caption"].startswith("context: baseline; held at the document's baseline: ")
+    prior = cli_json(capsys, "plot", "mitigations", "-o", str(out), "--context", "prior",
+                     "-q", "P(harm=yes | shift_type=extreme)", "-n", "50")
+    comparison, _ = gmnet.compare_question(
+        gmnet.load_network(),
+        gmnet.parse_question("P(harm=yes | shift_type=extreme)", context="prior"))
+    assert prior["data"]["baseline"] == pytest.approx(comparison.baseline, abs=1e-12)
+    assert prior["caption"].startswith("context: prior; nothing held")

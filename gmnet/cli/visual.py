@@ -194,6 +194,11 @@ def plot(kind: str, out: str, rows: str, columns: str, query_text: str | None, t
         question = charts.Question(q.target, q.state or "", dict(resolved.evidence),
                                    dict(resolved.do), q.text, held=tuple(resolved.held))
         caption = "; ".join(resolved.assumptions())
+    elif kind == "mitigations":  # the comparison asks the question itself (compare_question)
+        net, evidence = base, {}
+        question = opts.question(query_text) if query_text else opts.question_for(target, state)
+        if question.state is None:
+            question = question.replace(states=(state,))
     else:
         resolved = opts.resolve(opts.question_for(target))
         net, evidence = resolved.network, resolved.scenario_evidence

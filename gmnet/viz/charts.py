@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.model.question import Question as AskedQuestion
 from gmnet.viz.chart_base import _NEEDS, CHART_KINDS, Chart, _held, _label, available
 from gmnet.viz.figures import result_caption, tornado_figure, uncertainty_figure
 from gmnet.viz.grids import _domains, _heatmap, document_domain_ranges, scenario_grid
@@ -172,7 +173,8 @@ def chart(kind: str, network: Network, *, evidence: Mapping[str, str] | None = N
     if kind == "domains":
         return _domains(network, evidence, target, state, caption)
     if kind == "mitigations":
-        return _mitigations(network, evidence, target, state, samples, rng, caption)
+        return _mitigations(network, evidence, target, state, samples, rng, caption,
+                            question if isinstance(question, AskedQuestion) else None)
     question = _as_question(network, question, evidence, target, state)
     if kind == "uncertainty":
         return _uncertainty(network, question, samples or 2000, rng, caption)
@@ -218,11 +220,23 @@ def _question_caption(network: Network, question: Question, caption: str | None,
     return figure_caption(network, evidence=question.evidence, do=do, held=held, note=note)
 
 
-def _mitigations(network, evidence, target, state, samples, rng, caption=None) -> Chart:
+def _mitigations(network, evidence, target, state, samples, rng, caption=None,
+                 asked: AskedQuestion | None = None) -> Chart:
+    """With ``asked`` (a :class:`gmnet.model.question.Question` about ``network`` as loaded),
+    the comparison is asked on the one question path (its scenarios, worldview, context policy
+    and numbers; the caption is its assumptions); otherwise at the neutral context."""
+    from gmnet.analysis.compare import compare_question
     from gmnet.analysis.mitigations import compare_mitigations
     from gmnet.viz.plots import interval_bars
 
-    result = compare_mitigations(network, evidence=evidence, target=target, state=state)
+    if asked is not None:
+        result, resolved = compare_question(network, asked)
+        network, evidence = resolved.network, dict(resolved.evidence)
+        target, state = asked.target, asked.state or state
+        if caption is None:
+            caption = "; ".join(resolved.assumptions())
+    else:
+        result = compare_mitigations(network, evidence=evidence, target=target, state=state)
     intervals: dict[str, tuple[float, float]] = {}
     data = result.to_dict()
     if samples and available("uncertainty"):

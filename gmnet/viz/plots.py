@@ -338,8 +338,10 @@ def interval_bars(rows: Sequence[tuple[str, float, float | None, float | None]],
         for yi, (_label, v, lo, hi) in zip(y, items, strict=True):
             if lo is not None:
                 any_interval = True
-                ax.errorbar(v, yi, xerr=[[v - lo], [hi - v]], fmt="none", ecolor="#222222",
-                            elinewidth=1, capsize=3)
+                # the whisker spans the interval itself: the point value can lie outside the
+                # central 90% of skewed draws (a negative error bar is matplotlib's ValueError)
+                ax.errorbar((lo + hi) / 2, yi, xerr=(hi - lo) / 2, fmt="none",
+                            ecolor="#222222", elinewidth=1, capsize=3)
             text = fmt(v) + (f" [{fmt(lo)}, {fmt(hi)}]" if lo is not None else "")
             # a column right of the axes: x in axes units, y in data units
             ax.annotate(text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(6, 0),
