@@ -200,7 +200,7 @@ def mitigation_chart(ctx: _Context):
 def _mitigation_chart(ctx: _Context):
     from gmnet.analysis.compare import compare_question
     from gmnet.analysis.uncertainty import comparison_uncertainty
-    from gmnet.viz.charts import Chart
+    from gmnet.viz.charts import Chart, mitigation_rows
     from gmnet.viz.plots import interval_bars
 
     result, resolved = compare_question(ctx.base, ctx.question("P(harm=yes)"))
@@ -210,26 +210,7 @@ def _mitigation_chart(ctx: _Context):
     intervals = spread.portfolios
 
     outside: list[str] = []  # bars whose point lies outside its interval: no whisker drawn
-
-    def row(label, name, value):
-        low, high = intervals.get(name, (None, None))
-        if low is not None and not low <= value <= high:
-            outside.append(f"{label} {_pct(value)} [{_pct(low)}, {_pct(high)}]")
-            low = high = None
-        return (label, value, low, high)
-
-    rows, groups = [], []
-    for layer in result.layers:
-        alone = sorted((v for v in result.values if v.mitigation.layer == layer),
-                       key=lambda v: v.probability_alone)
-        for value in alone:
-            rows.append(row(value.mitigation.label, value.name, value.probability_alone))
-            groups.append(layer)
-        if len(alone) > 1:
-            rows.append(row(f"whole {layer} layer", layer, result.portfolio(layer).probability))
-            groups.append(layer)
-    rows.append(row("all mitigations", "all", result.all_on))
-    groups.append("all")
+    rows, groups = mitigation_rows(result, intervals, outside=outside)
     where = f" ({ctx.label})" if ctx.label else ""
     fig = interval_bars(rows, baseline=result.baseline, groups=groups,
                         title=f"P(harm=yes){where} with each mitigation, each layer and all "

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gmnet.display import percent
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
 from gmnet.model.question import Question as AskedQuestion
 from gmnet.viz.chart_base import _NEEDS, CHART_KINDS, Chart, _held, _label, available
@@ -220,6 +221,36 @@ def _question_caption(network: Network, question: Question, caption: str | None,
     return figure_caption(network, evidence=question.evidence, do=do, held=held, note=note)
 
 
+def mitigation_rows(result, intervals: Mapping[str, tuple[float, float]], *,
+                    outside: list[str] | None = None) -> tuple[list[tuple], list[str]]:
+    """The mitigation chart's bars, layer by layer (each mitigation alone, best first; the
+    whole layer; all of them): rows ``(label, value, low, high)`` and each row's group.
+
+    With ``outside`` (a list), a bar whose point lies outside its interval gets no interval
+    and is named in the list instead (the report says so under its figure).
+    """
+    def row(label, name, value):
+        low, high = intervals.get(name, (None, None))
+        if outside is not None and low is not None and not low <= value <= high:
+            outside.append(f"{label} {percent(value)} [{percent(low)}, {percent(high)}]")
+            low = high = None
+        return (label, value, low, high)
+
+    rows, groups = [], []
+    for layer in result.layers:
+        alone = sorted((v for v in result.values if v.mitigation.layer == layer),
+                       key=lambda v: v.probability_alone)
+        for value in alone:
+            rows.append(row(value.mitigation.label, value.name, value.probability_alone))
+            groups.append(layer)
+        if len(alone) > 1:
+            rows.append(row(f"whole {layer} layer", layer, result.portfolio(layer).probability))
+            groups.append(layer)
+    rows.append(row("all mitigations", "all", result.all_on))
+    groups.append("all")
+    return rows, groups
+
+
 def _mitigations(network, evidence, target, state, samples, rng, caption=None,
                  asked: AskedQuestion | None = None) -> Chart:
     """With ``asked`` (a :class:`gmnet.model.question.Question` about ``network`` as loaded),
@@ -246,22 +277,7 @@ def _mitigations(network, evidence, target, state, samples, rng, caption=None,
         intervals = spread.portfolios
         data["uncertainty"] = spread.to_dict()
 
-    def row(label, name, value):
-        low, high = intervals.get(name, (None, None))
-        return (label, value, low, high)
-
-    rows, groups = [], []
-    for layer in result.layers:
-        alone = sorted((v for v in result.values if v.mitigation.layer == layer),
-                       key=lambda v: v.probability_alone)
-        for value in alone:
-            rows.append(row(value.mitigation.label, value.name, value.probability_alone))
-            groups.append(layer)
-        if len(alone) > 1:
-            rows.append(row(f"whole {layer} layer", layer, result.portfolio(layer).probability))
-            groups.append(layer)
-    rows.append(row("all mitigations", "all", result.all_on))
-    groups.append("all")
+    rows, groups = mitigation_rows(result, intervals)
     what = f"P({target}={state})"
     band = " (bars: 90% of parameter draws)" if intervals else ""
     if caption is None:
