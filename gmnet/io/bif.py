@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from gmnet.io.parsed import FileFormatError, ParsedNetwork, numbers
+from gmnet.io.parsed import FileFormatError, ParsedNetwork, numbers, quoted_tokens, unquote
 
 __all__ = ["parse_bif"]
 
@@ -38,19 +38,10 @@ _TOKEN = re.compile(
 def _tokens(text: str) -> list[str]:
     """Words and punctuation; a quoted name is marked with a leading NUL (NUL characters are
     refused before parsing) so that it is never taken for punctuation or a keyword."""
-    out: list[str] = []
-    append = out.append
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "w" or kind == "p":
-            append(m.group(kind))
-        elif kind == "q":
-            append("\x00" + m.group("q"))
-    return out
+    return quoted_tokens(_TOKEN, text)
 
 
-def _name(tok: str) -> str:
-    return tok[1:] if tok.startswith("\x00") else tok
+_name = unquote
 
 
 class _Cursor:

@@ -22,7 +22,14 @@ import re
 
 import numpy as np
 
-from gmnet.io.parsed import FileFormatError, ParsedNetwork, numbers, percent_rows
+from gmnet.io.parsed import (
+    FileFormatError,
+    ParsedNetwork,
+    numbers,
+    percent_rows,
+    quoted_tokens,
+    unquote,
+)
 
 __all__ = ["parse_net", "hugin_tokens"]
 
@@ -33,18 +40,10 @@ _UNSUPPORTED = ("decision", "utility", "continuous", "function", "class", "insta
 def hugin_tokens(text: str) -> list[str]:
     """Tokens of a Hugin-style text: quoted strings carry a leading NUL (refused in input), so
     a string is never taken for a keyword or punctuation."""
-    out: list[str] = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind in ("w", "p"):
-            out.append(m.group(kind))
-        elif kind == "q":
-            out.append("\x00" + m.group("q"))
-    return out
+    return quoted_tokens(_TOKEN, text)
 
 
-def _name(tok: str) -> str:
-    return tok[1:] if tok.startswith("\x00") else tok
+_name = unquote
 
 
 class _Reader:

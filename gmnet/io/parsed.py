@@ -17,7 +17,7 @@ import numpy as np
 from gmnet.model.compiled import CompiledModel
 
 __all__ = ["FileFormatError", "ParsedNetwork", "to_model", "numbers", "percent_rows",
-           "topological"]
+           "topological", "quoted_tokens", "unquote"]
 
 
 class FileFormatError(ValueError):
@@ -133,3 +133,22 @@ def percent_rows(name: str, table: np.ndarray, notes: list[str], *, tolerance: f
         notes.append(f"the table of {name} is in percent (rows sum to 100); divided by 100")
         return table / 100.0
     return table
+
+
+def quoted_tokens(pattern: re.Pattern, text: str) -> list[str]:
+    """Tokens of a text by ``pattern``'s groups ``w`` (word), ``p`` (punctuation) and ``q``
+    (quoted string): a quoted string carries a leading NUL (refused in input before parsing),
+    so that it is never taken for punctuation or a keyword (BIF and Hugin NET)."""
+    out: list[str] = []
+    for m in pattern.finditer(text):
+        kind = m.lastgroup
+        if kind in ("w", "p"):
+            out.append(m.group(kind))
+        elif kind == "q":
+            out.append("\x00" + m.group("q"))
+    return out
+
+
+def unquote(token: str) -> str:
+    """A token as a name (a quoted string without its NUL mark)."""
+    return token[1:] if token.startswith("\x00") else token
