@@ -26,7 +26,14 @@ import re
 
 import numpy as np
 
-from gmnet.io.parsed import FileFormatError, ParsedNetwork, numbers, quoted_tokens, unquote
+from gmnet.io.parsed import (
+    FileFormatError,
+    ParsedNetwork,
+    TokenCursor,
+    numbers,
+    quoted_tokens,
+    unquote,
+)
 
 __all__ = ["parse_bif"]
 
@@ -44,25 +51,7 @@ def _tokens(text: str) -> list[str]:
 _name = unquote
 
 
-class _Cursor:
-    def __init__(self, tokens: list[str]):
-        self.tokens = tokens
-        self.pos = 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self, what: str) -> str:
-        if self.pos >= len(self.tokens):
-            raise FileFormatError(f"the file ends where {what} was expected")
-        self.pos += 1
-        return self.tokens[self.pos - 1]
-
-    def expect(self, token: str, where: str) -> None:
-        got = self.take(f"'{token}' {where}")
-        if got != token:
-            raise FileFormatError(f"expected '{token}' {where}, got {_name(got)[:40]!r}")
-
+class _Cursor(TokenCursor):
     def until(self, stop: str, where: str) -> list[str]:
         """The tokens up to (not including) ``stop``, which is consumed."""
         try:

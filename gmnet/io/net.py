@@ -25,6 +25,7 @@ import numpy as np
 from gmnet.io.parsed import (
     FileFormatError,
     ParsedNetwork,
+    TokenCursor,
     numbers,
     percent_rows,
     quoted_tokens,
@@ -46,22 +47,7 @@ def hugin_tokens(text: str) -> list[str]:
 _name = unquote
 
 
-class _Reader:
-    def __init__(self, tokens: list[str]):
-        self.tokens = tokens
-        self.pos = 0
-
-    def take(self, what: str) -> str:
-        if self.pos >= len(self.tokens):
-            raise FileFormatError(f"the file ends where {what} was expected")
-        self.pos += 1
-        return self.tokens[self.pos - 1]
-
-    def expect(self, token: str, where: str) -> None:
-        got = self.take(f"'{token}' {where}")
-        if got != token:
-            raise FileFormatError(f"expected '{token}' {where}, got {_name(got)[:40]!r}")
-
+class _Reader(TokenCursor):
     def value(self, where: str):
         """One attribute value up to its ';': a word, or a (nested) parenthesised list."""
         tok = self.take(f"a value {where}")

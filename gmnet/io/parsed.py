@@ -17,7 +17,7 @@ import numpy as np
 from gmnet.model.compiled import CompiledModel
 
 __all__ = ["FileFormatError", "ParsedNetwork", "to_model", "numbers", "percent_rows",
-           "topological", "quoted_tokens", "unquote"]
+           "topological", "quoted_tokens", "unquote", "TokenCursor"]
 
 
 class FileFormatError(ValueError):
@@ -152,3 +152,26 @@ def quoted_tokens(pattern: re.Pattern, text: str) -> list[str]:
 def unquote(token: str) -> str:
     """A token as a name (a quoted string without its NUL mark)."""
     return token[1:] if token.startswith("\x00") else token
+
+
+class TokenCursor:
+    """A position in a token list (:func:`quoted_tokens`): take one, or expect a given one,
+    with an error naming what was expected where the file ends or differs."""
+
+    def __init__(self, tokens: list[str]):
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, what: str) -> str:
+        if self.pos >= len(self.tokens):
+            raise FileFormatError(f"the file ends where {what} was expected")
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def expect(self, token: str, where: str) -> None:
+        got = self.take(f"'{token}' {where}")
+        if got != token:
+            raise FileFormatError(f"expected '{token}' {where}, got {unquote(got)[:40]!r}")
