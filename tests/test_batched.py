@@ -384,3 +384,92 @@ def test_every_path_search_runs_with_the_installed_opt_einsum():
         assert len(steps) == len(specs) - 1 and steps[-1][1].endswith("->az")
     model_marginal = contraction._expression(("ab",), ("a",), ((3, 4),))  # optimize="auto"
     assert model_marginal(np.ones((3, 4))).tolist() == [4.0, 4.0, 4.0]
+
+
+# ============================================================================ one-state plans
+def and_network() -> gmnet.Network:
+    """a, b -> c = a AND b (a parameter-free 0/1 CPT) -> d: P(d=s0) needs c=s0, so a=b=s0."""
+    def ranged(v):
+        return {"value": v, "range": [v - 0.1, v + 0.1], "source": "assumption: test"}
+    return network_from_dict({
+        "name": "and", "parameters": {"qa": {"unit": "probability", **ranged(0.3)},
+                                      "qb": {"unit": "probability", **ranged(0.6)},
+                                      "qd": {"unit": "probability", "index": "c",
+                                             "values": {"s0": ranged(0.7), "s1": ranged(0.2)}}},
+        "nodes": {
+            "a": {"states": ["s0", "s1"], "cpt": {"kind": "prior",
+                                                  "probabilities": {"s0": "qa", "s1": "rest"}}},
+            "b": {"states": ["s0", "s1", "s2"], "cpt": {"kind": "prior", "probabilities": {
+                "s0": "qb", "s1": "0.5 * (1 - qb)", "s2": "rest"}}},
+            "c": {"states": ["s0", "s1"], "parents": ["a", "b"], "cpt": {
+                "kind": "expression", "probabilities": {
+                    "s0": "where((a == 's0') & (b == 's0'), 1, 0)", "s1": "rest"}}},
+            "d": {"states": ["s0", "s1"], "parents": ["c"], "cpt": {
+                "kind": "expression", "probabilities": {"s0": "qd[c]", "s1": "rest"}}},
+        }})
+
+
+def test_one_state_plan_prunes_what_a_parameter_free_cpt_rules_out():
+    network = and_network()
+    q = plan_query(network, "c", state="s0")
+    assert q.support == {"a": (0,), "b": (0,)}
+    values = ranged_draws(network, 7, 3)
+    got = q.run(values)
+    assert got.shape == (7, 1)
+    np.testing.assert_allclose(got[:, 0], values["qa"] * values["qb"], rtol=0, atol=1e-15)
+    # d's CPT reads parameters: nothing upstream of it is pruned by d, only by c
+    q = plan_query(network, "d", state="s0")
+    assert q.support == {}
+    expected = pgmpy_answer(network, values, "d", {}, {})[:, 0]
+    np.testing.assert_allclose(q.run(values)[:, 0], expected, rtol=0, atol=TOLERANCE)
+
+
+def test_one_state_plan_of_harm_fixes_the_failure_pathway(net):
+    full, one = plan_query(net, "harm"), plan_query(net, "harm", state="yes")
+    named = {v: tuple(net.states(v)[i] for i in kept) for v, kept in one.support.items()}
+    assert named == {"goal_misgeneralizes": ("yes",), "containment": ("uncontained",),
+                     "harm_if_failed": ("yes",), "capability_transfer": ("yes",),
+                     "learned_objective": ("proxy",), "spurious_features_shifted": ("yes",)}
+    assert one.parameters == full.parameters
+    assert one.draw_size * 2 == full.draw_size
+
+
+@pytest.mark.parametrize("target, evidence, do", BUNDLED_QUERIES)
+def test_one_state_plans_equal_the_distribution(net, target, evidence, do):
+    values = ranged_draws(net, 9, zlib.crc32(repr((do, evidence, target)).encode()))
+    whole = batched_posterior(net, target, evidence=evidence, do=do, values=values)
+    for i, state in enumerate(net.states(target)):
+        got = plan_query(net, target, evidence=evidence, do=do, state=state).run(values, chunk=4)
+        assert got.shape == (9, 1)
+        np.testing.assert_allclose(got[:, 0], whole[:, i], rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_state_plans_on_random_networks(seed):
+    network = random_network(seed)
+    values = ranged_draws(network, 5, seed + 100)
+    for target, evidence, do in random_queries(network, seed + 7, 4):
+        try:
+            expected = pgmpy_answer(network, values, target, evidence, do)
+        except ImpossibleEvidenceError:
+            continue
+        for i, state in enumerate(network.states(target)):
+            got = plan_query(network, target, evidence=evidence, do=do, state=state).run(values)
+            np.testing.assert_allclose(got[:, 0], expected[:, i], rtol=0, atol=TOLERANCE)
+
+
+def test_one_state_plan_with_the_target_set_or_a_free_intervention(net):
+    q = plan_query(net, "shift_type", do={"shift_type": "extreme"}, state="extreme")
+    assert q.run({}).tolist() == [[1.0]]
+    q = plan_query(net, "shift_type", do={"shift_type": "extreme"}, state="moderate")
+    assert q.run({}).tolist() == [[0.0]]
+    values = ranged_draws(net, 4, 11)
+    free = ["ai_control", "human_override"]
+    whole = batched_posterior(net, "harm", do={"shift_type": "extreme"}, free_do=free,
+                              values=values)
+    one = plan_query(net, "harm", do={"shift_type": "extreme"}, free_do=free, state="yes")
+    got = one.run(values)
+    assert got.shape == (4, 2, 2, 1)
+    np.testing.assert_allclose(got[..., 0], whole[..., 0], rtol=0, atol=TOLERANCE)
+    with pytest.raises(UnknownNameError, match="unknown state 'maybe' for harm; choose one of"):
+        plan_query(net, "harm", state="maybe")

@@ -73,8 +73,9 @@ def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequ
             raise InvalidArgumentError(
                 f"mitigation {m!r} has states {', '.join(states)}; a portfolio needs the "
                 "states 'on' and 'off'")
-    query = plan_query(network, target, evidence=evidence, do=do, free_do=names)
-    index = network.check_state(target, state)
+    network.check_state(target, state)
+    query = plan_query(network, target, evidence=evidence, do=do, free_do=names, state=state)
+    index = 0  # the query answers P(target=state) alone
     model = uncertainty_model(network, unknowns=unknowns)
     needed = model.inputs_for(query.parameters)
     values = model.parameter_values(model.sample(samples, rng=rng, names=needed))

@@ -416,12 +416,13 @@ def _check_samples(samples) -> int:
 
 
 def plan(network, target, state, evidence, do) -> tuple[BatchedQuery, int, str]:
-    query = plan_query(network, target, evidence=evidence, do=do)
+    """(the query planned for P(target=state | ...) alone, its answer's column, the state)."""
     states = network.states(target)
     if state is None:
         state = states[0]
-    index = network.check_state(target, state)
-    return query, index, state
+    network.check_state(target, state)
+    query = plan_query(network, target, evidence=evidence, do=do, state=state)
+    return query, 0, state
 
 
 def state_names(network, assignment: Mapping[str, int]) -> dict[str, str]:

@@ -223,9 +223,12 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
         needed = model.inputs_for(reach)
         values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
 
+        full_index = network.check_state(target, state)
+
         def run(vals, progress=None):
             return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
-                                          values=vals, chunk=chunk, progress=progress)
+                                          values=vals, chunk=chunk, progress=progress
+                                          )[:, full_index:full_index + 1]
         moving, cancelling = tuple(needed), ()
     else:
         needed = model.inputs_for(query.parameters)

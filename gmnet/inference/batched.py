@@ -118,18 +118,31 @@ class BatchedQuery:
     nodes: frozenset[str]
     parameters: frozenset[str]
     draw_size: int  # entries of the largest factor, per draw
-    support: Mapping[str, tuple[int, ...]]  # roots whose prior rules some states out
+    # variables whose other states have probability 0 whatever the draws: roots whose fixed
+    # prior rules states out, and states a parameter-free CPT gives 0 (see _prune)
+    support: Mapping[str, tuple[int, ...]]
+    state: int | None = None  # planned for P(target = this state) alone
+
+    @property
+    def target_fixed(self) -> bool:
+        """The CPTs are built with the target at :attr:`state` alone (no evidence to divide by:
+        the joint P(target=state, do) is the answer)."""
+        return self.state is not None and not self.evidence and self.target not in self.do
 
     @property
     def restrict(self) -> dict[str, int | tuple[int, ...]]:
-        """What the CPTs are built on: the observed and set states, and the roots' support."""
-        return {**self.support, **self.evidence, **self.do}
+        """What the CPTs are built on: the observed and set states, and the states that can
+        have a positive probability."""
+        fixed = {self.target: self.state} if self.target_fixed else {}
+        return {**self.support, **self.evidence, **self.do, **fixed}
 
     @property
     def output_shape(self) -> tuple[int, ...]:
-        """Shape of one draw's answer: the free intervened variables, then the target."""
+        """Shape of one draw's answer: the free intervened variables, then the target's states
+        (its one planned state, with ``state=``)."""
         net = self.network
-        return (*(len(net.states(v)) for v in self.free_do), len(net.states(self.target)))
+        card = 1 if self.state is not None else len(net.states(self.target))
+        return (*(len(net.states(v)) for v in self.free_do), card)
 
     def chunk_size(self, chunk: int | None = None) -> int:
         """Draws per chunk: ``chunk`` (default 16,384), lowered so the largest factor fits."""
@@ -186,11 +199,20 @@ class BatchedQuery:
             # the answer is certain; the evidence must still be possible
             self._check_possible(self._contract(values, size, keep_target=False, effort=effort))
             answer = np.zeros((size, *self.output_shape))
-            answer[..., fixed] = 1.0
+            if self.state is None:
+                answer[..., fixed] = 1.0
+            elif self.state == fixed:
+                answer[...] = 1.0
             return answer
+        if self.target_fixed:
+            # nothing observed: P(target=state | do) is the joint itself, built with the target
+            # at that state alone (and every state a parameter-free CPT then rules out pruned)
+            return self._contract(values, size, effort=effort)
         joint = self._contract(values, size, effort=effort)
         total = joint.sum(axis=-1, keepdims=True)
         self._check_possible(total)
+        if self.state is not None:
+            return joint[..., self.state:self.state + 1] / total
         return joint / total
 
     def _contract(self, values: Mapping[str, np.ndarray], n: int, *,
@@ -206,14 +228,16 @@ class BatchedQuery:
             kept = [label for label, size in zip(labels[:-1], arr.shape[:-1], strict=True)
                     if size != 1]
             operands += [arr[(*index, slice(None))], [*kept, DRAW]]
-        out = [*self.free_do] + ([self.target] if keep_target else [])
+        one_state = keep_target and self.target_fixed  # the target's axis has size 1
+        out = [*self.free_do] + ([self.target] if keep_target and not one_state else [])
         present = {label for sub in operands[1::2] for label in sub}
         for v in out:
             if v not in present:  # e.g. a free intervention that cannot reach the target
                 operands += [np.ones((len(net.states(v)), 1)), [v, DRAW]]
         result = contract_last(operands, [*out, DRAW], draws_hint=effort or n)
         result = np.broadcast_to(result, (*result.shape[:-1], n))
-        return np.moveaxis(result, -1, 0)
+        result = np.moveaxis(result, -1, 0)
+        return result[..., None] if one_state else result
 
     def _check_possible(self, total: np.ndarray) -> None:
         if np.all(total > 0):
@@ -231,11 +255,18 @@ class BatchedQuery:
 
 def plan_query(network: Network, target: str, *, evidence: Mapping[str, str] | None = None,
                do: Mapping[str, str] | None = None,
-               free_do: Sequence[str] = ()) -> BatchedQuery:
+               free_do: Sequence[str] = (), state: str | None = None) -> BatchedQuery:
     """Plan P(target | evidence, do(...)) for batched evaluation.
 
     ``free_do`` names variables that are intervened on in every combination of their states at
     once: they are cut from their parents and their axes stay in the answer.
+
+    ``state`` plans for P(target = state | ...) alone: :meth:`BatchedQuery.run` then returns
+    that one column (last axis of size 1). With nothing observed the CPTs are built with the
+    target at that state, and every state that a parameter-free CPT (a logical AND, a uniform
+    prior) then gives probability 0 is dropped before any draw is computed: for P(harm=yes)
+    that fixes the whole failure pathway at its failing states. Exact, and far less work than
+    the whole distribution.
 
     >>> import gmnet, numpy as np
     >>> net = gmnet.load_network()
@@ -267,11 +298,13 @@ def plan_query(network: Network, target: str, *, evidence: Mapping[str, str] | N
             "intervention takes every state of its variable")
     if len(set(free)) != len(free):
         raise InvalidArgumentError("free_do lists a variable twice")
+    index = None if state is None else network.check_state(target, state)
+    fixed = {target: index} if index is not None and not ev and target not in dd else {}
     return BatchedQuery(network, target, ev, dd, tuple(free),
-                        *_plan_nodes(network, target, ev, dd, tuple(free)))
+                        *_plan_nodes(network, target, ev, dd, tuple(free), fixed), state=index)
 
 
-def _plan_nodes(network, target, evidence, do, free_do):
+def _plan_nodes(network, target, evidence, do, free_do, fixed=None):
     cut = set(do) | set(free_do)
     # ancestors of the target and the evidence in the cut graph: barren nodes drop out
     needed: set[str] = set()
@@ -291,7 +324,10 @@ def _plan_nodes(network, target, evidence, do, free_do):
         kept = _prior_support(network, v)
         if kept is not None and len(kept) < len(network.states(v)):
             support[v] = kept
-    restrict = {**support, **evidence, **do}
+    outputs = set(free_do) | ({target} if not fixed else set())
+    support.update(_prune(network, nodes, {**support, **evidence, **do, **(fixed or {})},
+                          outputs))
+    restrict = {**support, **evidence, **do, **(fixed or {})}
     parameters = frozenset(network.parameters_for(nodes, restrict=restrict))
 
     def size_of(a):
@@ -311,6 +347,47 @@ def _plan_nodes(network, target, evidence, do, free_do):
             cells = int(np.prod([size_of(a) for a in family]))
         size = max(size, cells)
     return nodes, parameters, size, support
+
+
+def _prune(network, nodes, restrict, outputs) -> dict[str, tuple[int, ...]]:
+    """States that parameter-free CPTs rule out, whatever the draws: variable -> states kept.
+
+    A CPT that reads no parameter (a deterministic AND, a 0/1 table, a uniform prior) is the
+    same in every draw. Where it is 0 for every configuration with ``x = s``, the whole joint
+    is 0 there, so state ``s`` of ``x`` can be dropped from every factor: exactly the answer,
+    with less to compute. Built once at planning on the current restriction (one draw),
+    repeated until nothing more drops (fixing the target ``harm=yes`` drops ``no``-states of
+    its parents, which then drop states of theirs). Outputs (the free interventions, an
+    unfixed target) and variables already at one state are left alone.
+    """
+    restrict = dict(restrict)
+    pruned: dict[str, tuple[int, ...]] = {}
+    constant = [v for v in network.variables if v in nodes
+                and network.node(v).cpt.kind != "calibrated_route"
+                and not network.parameters_for([v], restrict=restrict)]
+    changed = True
+    while changed:
+        changed = False
+        for v in constant:
+            for arr, labels in network.compile_factors({}, restrict=restrict, nodes=[v]):
+                nonzero = np.asarray(arr)[..., 0] != 0
+                for axis, var in enumerate(labels[:-1]):
+                    if var in outputs or var not in network.variables:
+                        continue
+                    current = restrict.get(var)
+                    if current is None:
+                        current = tuple(range(len(network.states(var))))
+                    elif isinstance(current, int | np.integer):
+                        continue
+                    if len(current) <= 1:
+                        continue
+                    others = tuple(a for a in range(nonzero.ndim) if a != axis)
+                    alive = np.any(nonzero, axis=others) if others else nonzero
+                    kept = tuple(current[i] for i in np.flatnonzero(alive))
+                    if kept and len(kept) < len(current):  # none left: impossible; said later
+                        restrict[var] = pruned[var] = kept
+                        changed = True
+    return pruned
 
 
 def _prior_support(network, v) -> tuple[int, ...] | None:
