@@ -473,3 +473,26 @@ def test_one_state_plan_with_the_target_set_or_a_free_intervention(net):
     np.testing.assert_allclose(got[..., 0], whole[..., 0], rtol=0, atol=TOLERANCE)
     with pytest.raises(UnknownNameError, match="unknown state 'maybe' for harm; choose one of"):
         plan_query(net, "harm", state="maybe")
+
+
+def test_observed_roots_are_computed_as_set_and_still_checked(net):
+    from gmnet.model.scenarios import apply
+
+    evidence = {"spec_quality": "low", "shift_type": "extreme", "behavior_alarm": "quiet"}
+    q = plan_query(net, "harm", evidence=evidence, state="yes")
+    assert dict(q.observed_roots) == {"spec_quality": 2, "shift_type": 3}
+    assert not q.target_fixed  # the alarm is observed below the target's parents
+    q = plan_query(net, "harm", evidence={"spec_quality": "low", "shift_type": "extreme"},
+                   state="yes")
+    assert q.target_fixed and "spec_quality" not in q.nodes
+    values = ranged_draws(net, 5, 8)
+    expected = pgmpy_answer(net, values, "harm", evidence, {})
+    got = plan_query(net, "harm", evidence=evidence, state="yes").run(values)
+    np.testing.assert_allclose(got[:, 0], expected[:, 0], rtol=0, atol=TOLERANCE)
+    # a root whose prior rules the observed state out is still impossible evidence
+    scenario_net, _ = apply(net, scenario="autonomous_agents")
+    for state in (None, "yes"):
+        q = plan_query(scenario_net, "harm", evidence={"shift_type": "superficial"},
+                       state=state)
+        with pytest.raises(ImpossibleEvidenceError, match=r"\(shift_type=superficial\)"):
+            q.run(values)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -122,12 +122,17 @@ class BatchedQuery:
     # prior rules states out, and states a parameter-free CPT gives 0 (see _prune)
     support: Mapping[str, tuple[int, ...]]
     state: int | None = None  # planned for P(target = this state) alone
+    # observed variables whose parents are all set (roots, above all): observing one is the
+    # same as setting it for everything downstream, so it is computed as a do() (its own
+    # probability, divided out anyway, is only checked to be positive)
+    observed_roots: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def target_fixed(self) -> bool:
         """The CPTs are built with the target at :attr:`state` alone (no evidence to divide by:
         the joint P(target=state, do) is the answer)."""
-        return self.state is not None and not self.evidence and self.target not in self.do
+        return (self.state is not None and self.target not in self.do
+                and all(v in self.observed_roots for v in self.evidence))
 
     @property
     def restrict(self) -> dict[str, int | tuple[int, ...]]:
@@ -204,6 +209,7 @@ class BatchedQuery:
             elif self.state == fixed:
                 answer[...] = 1.0
             return answer
+        self._check_roots(values)
         if self.target_fixed:
             # nothing observed: P(target=state | do) is the joint itself, built with the target
             # at that state alone (and every state a parameter-free CPT then rules out pruned)
@@ -238,6 +244,15 @@ class BatchedQuery:
         result = np.broadcast_to(result, (*result.shape[:-1], n))
         result = np.moveaxis(result, -1, 0)
         return result[..., None] if one_state else result
+
+    def _check_roots(self, values: Mapping[str, np.ndarray]) -> None:
+        """Observed roots (computed as set): each must have a positive probability."""
+        if not self.observed_roots:
+            return
+        for arr, _ in self.network.compile_factors(values, restrict=self.restrict,
+                                                   nodes=self.observed_roots):
+            if not np.all(arr > 0):
+                self._check_possible(np.zeros((1, *(1 for _ in self.free_do))))
 
     def _check_possible(self, total: np.ndarray) -> None:
         if np.all(total > 0):
@@ -299,9 +314,17 @@ def plan_query(network: Network, target: str, *, evidence: Mapping[str, str] | N
     if len(set(free)) != len(free):
         raise InvalidArgumentError("free_do lists a variable twice")
     index = None if state is None else network.check_state(target, state)
-    fixed = {target: index} if index is not None and not ev and target not in dd else {}
-    return BatchedQuery(network, target, ev, dd, tuple(free),
-                        *_plan_nodes(network, target, ev, dd, tuple(free), fixed), state=index)
+    roots = {v: i for v, i in ev.items()
+             if v != target and all(p in dd or p in free for p in network.parents(v))}
+    left = {v: i for v, i in ev.items() if v not in roots}
+    fixed = {target: index} if index is not None and not left and target not in dd else {}
+    nodes, parameters, size, support = _plan_nodes(network, target, left, {**dd, **roots},
+                                                   tuple(free), fixed)
+    if roots:  # their probability is checked, so their parameters are read
+        parameters = parameters | frozenset(network.parameters_for(
+            roots, restrict={**support, **ev, **dd}))
+    return BatchedQuery(network, target, ev, dd, tuple(free), nodes, parameters, size, support,
+                        state=index, observed_roots=roots)
 
 
 def _plan_nodes(network, target, evidence, do, free_do, fixed=None):

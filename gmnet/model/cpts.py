@@ -23,6 +23,7 @@ from gmnet.model.expressions import (
     parameters_used,
 )
 from gmnet.model.parameters import Parameter
+from gmnet.model.shared_eval import SharedEvaluation
 
 __all__ = ["DRAW_LABEL", "CPTProblem", "build_cpts", "build_last", "parameters_for",
            "check_cpt", "group_values", "contract_draws_last"]
@@ -98,16 +99,24 @@ def build_cpts(net, values: Mapping[str, np.ndarray], problems: list[str], *,
 def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
                 check: bool = True, restrict: Mapping[str, tuple[int, ...]] | None = None,
                 only: set[str] | None = None,
-                factored: dict | None = None) -> dict[str, np.ndarray]:
+                factored: dict | None = None,
+                shared: SharedEvaluation | bool | None = None) -> dict[str, np.ndarray]:
     """CPTs with the draw axis last, (*parent states, states, N): numpy's inner loops then
     run over the draws, contiguous, which is what makes many draws fast.
 
     With ``factored`` (a dict), calibrated-route nodes are not built as arrays but as two
     smaller factors whose product over a hidden index is the CPT; they go into ``factored``
     (node -> list of (array, labels)) instead of the result.
+
+    With ``shared`` (True, or a :class:`SharedEvaluation` to go on with), the expressions of
+    all the nodes are evaluated on one set of axes, each repeated function call once
+    (:mod:`gmnet.model.shared_eval`): the same numbers, less work when CPTs share pieces.
     """
     n = max(v.shape[0] for v in values.values()) if values else 1
     scalars, groups = group_values(net.spec, net.parameters, values)
+    if shared is True:
+        shared = SharedEvaluation([(v, net.spec.nodes[v].states) for v in net.variables],
+                                  scalars, groups, net.rule)
     selection = dict(restrict or {})
     cpts: dict[str, np.ndarray] = {}
 
@@ -117,10 +126,9 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
         if factor_nodes <= set(cpts) and not factor_nodes & set(selection):
             return cpts
         return build_last(
-                net,
-            values, problems, check=False,
+            net, values, problems, check=False,
             restrict={k: v for k, v in selection.items() if k not in factor_nodes},
-            only=factor_nodes)
+            only=factor_nodes, shared=shared or None)
 
     for var in net.variables:
         if only is not None and var not in only:
@@ -129,7 +137,7 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
         parents = [(p, net.spec.nodes[p].states) for p in node.parents]
         ctx = ExpressionContext(parents, scalars, groups, net.rule,
                                 {p: selection[p] for p in node.parents if p in selection}
-                                or None)
+                                or None, shared or None)
         where = f"node {var!r}: cpt"
         try:
             if factored is not None and node.cpt.kind == "calibrated_route":
@@ -142,16 +150,17 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
                     factored[var] = parts
                     continue
                 arr = parts
+                if var in selection and len(selection[var]) != len(node.states):
+                    arr = arr[..., list(selection[var]), :]
             else:
-                arr = _node_cpt(var, node, ctx, n, cpts, net, route_support)
+                arr = _node_cpt(var, node, ctx, n, cpts, net, route_support,
+                                kept=selection.get(var), compact=shared is not None)
         except ExpressionError as exc:
             problems.append(f"{where}: {exc}")
             continue
         except CPTProblem as exc:
             problems.append(f"{where}: {exc}")
             continue
-        if var in selection and len(selection[var]) != len(node.states):
-            arr = arr[..., list(selection[var]), :]
         if check:
             check_cpt(var, node, np.moveaxis(arr, -1, 0), problems, net.spec)
         cpts[var] = arr
@@ -164,9 +173,23 @@ class CPTProblem(Exception):
 
 # ============================================================================ CPT kinds
 def _node_cpt(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
-              built: Mapping[str, np.ndarray], net, route_support=None) -> np.ndarray:
-    """The CPT of ``var`` on the context's grid (its selected parent states), all own states,
-    draws last: shape (*grid, states, n)."""
+              built: Mapping[str, np.ndarray], net, route_support=None, kept=None,
+              compact: bool = False) -> np.ndarray:
+    """The CPT of ``var`` on the context's grid (its selected parent states), its own states
+    ``kept`` (default all), draws last: shape (*grid, kept states, n); with ``compact`` a CPT
+    that is the same in every draw has a draw axis of 1."""
+    states = node.states
+    cpt = node.cpt
+    if cpt.kind in ("prior", "expression"):
+        return _expression_cpt(states, cpt.probabilities, ctx, n, kept, compact)
+    arr = _node_cpt_all(var, node, ctx, 1 if compact else n, built, net, route_support)
+    if kept is not None and len(kept) != len(states):
+        arr = arr[..., list(kept), :]
+    return arr
+
+
+def _node_cpt_all(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
+                  built: Mapping[str, np.ndarray], net, route_support=None) -> np.ndarray:
     states = node.states
     grid = ctx.grid
     cpt = node.cpt
@@ -193,7 +216,14 @@ def _node_cpt(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
     raise CPTProblem(f"unknown kind {cpt.kind!r}")  # pragma: no cover - schema forbids
 
 
-def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n) -> np.ndarray:
+def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n, kept=None,
+                    compact: bool = False) -> np.ndarray:
+    """The CPT's columns for the states ``kept`` (default all), draws last: (*grid, kept, n).
+
+    Only what the kept states need is evaluated (a 'rest' state needs the others). With
+    ``compact`` the draw axis is as long as the expressions make it: 1 for a CPT that reads no
+    varying parameter, which then broadcasts against the draws instead of being copied N times.
+    """
     keys = list(probabilities)
     missing = [s for s in states if s not in keys]
     extra = [k for k in keys if k not in states]
@@ -206,19 +236,28 @@ def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n) -> np.ndar
     if len(rest) > 1:
         raise CPTProblem("probabilities: only one state may be 'rest'")
     grid = ctx.grid
-    out = np.empty((*grid, len(states), n))
-    for i, state in enumerate(states):
-        text = probabilities[state]
-        if state in rest:
-            continue
-        out[..., i, :] = evaluate_compact(str(text), ctx) if isinstance(text, str) else float(text)
-    if rest:
-        i = states.index(rest[0])
-        others = [j for j in range(len(states)) if j != i]
+    wanted = list(range(len(states))) if kept is None else [int(i) for i in kept]
+    rest_i = states.index(rest[0]) if rest else None
+    others = [j for j in range(len(states)) if j != rest_i]
+    needed = set(wanted) | (set(others) if rest_i in wanted else set())
+    columns: dict[int, np.ndarray] = {}
+    for i in sorted(needed - {rest_i}):
+        text = probabilities[states[i]]
+        columns[i] = (evaluate_compact(str(text), ctx) if isinstance(text, str)
+                      else np.full((1,) * (len(grid) + 1), float(text)))
+    if rest_i in needed:
         if len(others) == 1:
-            np.subtract(1.0, out[..., others[0], :], out=out[..., i, :])
+            columns[rest_i] = np.subtract(1.0, columns[others[0]])
         else:
-            out[..., i, :] = 1.0 - out[..., others, :].sum(axis=-2)
+            total = np.broadcast_to(columns[others[0]], np.broadcast_shapes(
+                *(columns[j].shape for j in others))).copy()
+            for j in others[1:]:
+                total += columns[j]
+            columns[rest_i] = 1.0 - total
+    draws = max(c.shape[-1] for c in columns.values()) if compact else n
+    out = np.empty((*grid, len(wanted), draws))
+    for k, i in enumerate(wanted):
+        out[..., k, :] = columns[i]
     return out
 
 
@@ -269,7 +308,8 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     selected = dict(ctx.selected or {})
     route_selected = {p: selected.pop(p) for p in route_parents if p in selected}
     if route_selected:
-        ctx = ExpressionContext(ctx.parents, ctx.scalars, ctx.groups, ctx.rule, selected or None)
+        ctx = ExpressionContext(ctx.parents, ctx.scalars, ctx.groups, ctx.rule, selected or None,
+                                ctx.shared)
     # draws last; an axis an expression does not depend on stays of size 1
     G = evaluate_compact(cpt.target, ctx)
     d = evaluate_compact(cpt.route, ctx)

@@ -182,6 +182,8 @@ class ExpressionContext:
     groups: Mapping[str, tuple[Sequence[str], np.ndarray]]
     rule: str = "relative_risk"
     selected: Mapping[str, Sequence[int]] | None = None
+    # a gmnet.model.shared_eval.SharedEvaluation: evaluate there, sharing repeated calls
+    shared: object | None = None
 
     def kept(self, parent: str, states: Sequence[str]) -> list[int]:
         """The state indices of ``parent`` on its grid axis."""
@@ -229,6 +231,8 @@ def evaluate_compact(text: str, ctx: ExpressionContext) -> np.ndarray:
     draws last and contiguous lets numpy's inner loops run over the draws: the batched engine
     builds its CPTs this way.
     """
+    if ctx.shared is not None:
+        return ctx.shared.evaluate(text, ctx)  # type: ignore[attr-defined]
     tree = parse_expression(text)
     grid = ctx.grid
     ndim = 1 + len(grid)
@@ -313,7 +317,8 @@ class _Walker:
         if isinstance(node.op, ast.BitAnd | ast.BitOr):
             a, b = self.as_bool(left), self.as_bool(right)
             return (a & b) if isinstance(node.op, ast.BitAnd) else (a | b)
-        a, b = self.as_array(left).astype(float), self.as_array(right).astype(float)
+        a = self.as_array(left).astype(float, copy=False)
+        b = self.as_array(right).astype(float, copy=False)
         if isinstance(node.op, ast.Add):
             return a + b
         if isinstance(node.op, ast.Sub):
@@ -327,7 +332,7 @@ class _Walker:
         operand = self.visit(node.operand)
         if isinstance(node.op, ast.Invert | ast.Not):
             return ~self.as_bool(operand)
-        value = self.as_array(operand).astype(float)
+        value = self.as_array(operand).astype(float, copy=False)
         return -value if isinstance(node.op, ast.USub) else value
 
     def visit_BoolOp(self, node: ast.BoolOp):
@@ -362,7 +367,7 @@ class _Walker:
                 raise self.fail("where(condition, if_true, if_false) takes three arguments")
             cond = self.as_bool(args[0])
             return np.where(cond, self.as_array(args[1]), self.as_array(args[2]))
-        arrays = [self.as_array(a).astype(float) for a in args]
+        arrays = [self.as_array(a).astype(float, copy=False) for a in args]
         if name in ("min", "max"):
             if not arrays:
                 raise self.fail(f"{name}() needs at least one argument")

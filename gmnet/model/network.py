@@ -354,7 +354,7 @@ class Network:
         problems: list[str] = []
         factored: dict[str, list] = {}
         built = self._build_last(full, problems, check=False, restrict=selection, only=only,
-                                 factored=factored)
+                                 shared=True, factored=factored)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
         out: list[tuple[np.ndarray, tuple[str, ...]]] = []
