@@ -496,3 +496,26 @@ def test_observed_roots_are_computed_as_set_and_still_checked(net):
                        state=state)
         with pytest.raises(ImpossibleEvidenceError, match=r"\(shift_type=superficial\)"):
             q.run(values)
+
+
+def test_plans_are_reused_per_network_and_question(net):
+    q = plan_query(net, "harm", evidence={"shift_type": "extreme"}, state="yes")
+    assert plan_query(net, "harm", evidence={"shift_type": "extreme"}, state="yes") is q
+    assert plan_query(net, "harm", evidence={"shift_type": "moderate"}, state="yes") is not q
+    assert plan_query(net, "harm", evidence={"shift_type": "extreme"}) is not q
+    other = net.with_parameters({"route_share": 0.5})
+    assert plan_query(other, "harm", evidence={"shift_type": "extreme"}, state="yes") is not q
+
+
+def test_chunks_stay_in_cache_but_not_too_small(net):
+    from gmnet.inference import batched
+
+    for q in (plan_query(net, "harm"), plan_query(net, "harm", state="yes"),
+              plan_query(net, "harm", do={"shift_type": "extreme"}, state="yes")):
+        size = q.chunk_size()
+        assert size * q.draw_size <= batched.CHUNK_BUDGET_ENTRIES
+        assert size >= min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)
+        assert size == min(batched.DEFAULT_CHUNK, max(
+            batched.CHUNK_CACHE_ENTRIES // q.draw_size,
+            min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)))
+    assert plan_query(net, "harm", state="yes").chunk_size(chunk=10) == 10

@@ -118,9 +118,15 @@ _ALLOWED_NODES = (
 
 def names_used(text: str) -> set[str]:
     """Every bare name an expression refers to (parents and parameters), functions excluded."""
+    return set(_names_used(text))
+
+
+@lru_cache(maxsize=4096)
+def _names_used(text: str) -> frozenset[str]:
     tree = parse_expression(text)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+    return frozenset(n.id for n in ast.walk(tree)
+                     if isinstance(n, ast.Name) and id(n) not in called)
 
 
 def parameters_used(text: str, groups: Mapping[str, Sequence[str]], scalars: Iterable[str],
