@@ -410,3 +410,24 @@ def test_reaching_is_not_moving(net):
                  "ai_control_reduction"):
         assert name in result.cancelling
     assert result.to_dict()["reached_but_cancel"] == list(result.cancelling)
+
+
+def test_long_runs_are_drawn_in_blocks_with_the_same_numbers(monkeypatch):
+    import gmnet
+    from gmnet.analysis import uncertainty as module
+    from gmnet.analysis.uncertainty import uncertainty, uncertainty_model
+
+    net = gmnet.load_network()
+    whole = uncertainty(net, "harm", "yes", evidence={"shift_type": "extreme"}, samples=1000,
+                        rng=4)
+    monkeypatch.setattr(module, "SAMPLE_BLOCK", 300)  # 4 blocks, the last one short
+    blocks = uncertainty(net, "harm", "yes", evidence={"shift_type": "extreme"}, samples=1000,
+                         rng=4)
+    assert np.array_equal(whole.draws, blocks.draws)
+    model = uncertainty_model(net)
+    names = list(model.names[:5])
+    streams = model.streams(rng=9, names=names)
+    taken = [streams.take(n) for n in (3, 400, 97)]
+    at_once = model.sample(500, rng=9, names=names)
+    for name in names:
+        assert np.array_equal(np.concatenate([t[name] for t in taken]), at_once[name])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -243,22 +243,17 @@ class UncertaintyModel:
                names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """``samples`` draws of the inputs ``names`` (default: all), one stream per input."""
         samples = _check_samples(samples)
+        return self.streams(rng=rng, names=names).take(samples)
+
+    def streams(self, *, rng: int | np.random.Generator | None = None,
+                names: Iterable[str] | None = None) -> InputStreams:
+        """The inputs' random streams, to draw from block by block: ``take(n)`` gives the next
+        ``n`` draws of each, and blocks taken one after another are exactly the draws
+        :meth:`sample` gives at once (each input draws from its own stream in order), so a
+        long run need not hold every draw in memory."""
         base = int(as_generator(rng).integers(0, 2**63 - 1))
         chosen = self.names if names is None else tuple(names)
-        items = [self.input(name) for name in chosen]
-
-        def draw(item: UncertainInput) -> np.ndarray:
-            stream = np.random.default_rng(np.random.SeedSequence(
-                entropy=base, spawn_key=(zlib.crc32(item.name.encode("utf-8")),)))
-            return item.sample(samples, stream)
-
-        # independent streams: threads (numpy releases the GIL) change nothing but the time
-        if samples * len(items) >= 1_000_000 and default_workers() > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(default_workers()) as pool:
-                return dict(zip(chosen, pool.map(draw, items), strict=True))
-        return {item.name: draw(item) for item in items}
+        return InputStreams([self.input(name) for name in chosen], base)
 
     def parameter_values(self, draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Network parameter values from draws of (some of) the inputs.
@@ -296,6 +291,33 @@ class UncertaintyModel:
                                        "description": u.description, "source": u.source,
                                        "acts_on": list(self.targets[u.input_name])}
                                       for u in self.unknowns]}
+
+
+class InputStreams:
+    """One random stream per uncertain input (see :meth:`UncertaintyModel.streams`)."""
+
+    def __init__(self, items: Sequence[UncertainInput], base: int):
+        self.items = list(items)
+        self.generators = [np.random.default_rng(np.random.SeedSequence(
+            entropy=base, spawn_key=(zlib.crc32(item.name.encode("utf-8")),)))
+            for item in self.items]
+
+    def take(self, samples: int) -> dict[str, np.ndarray]:
+        """The next ``samples`` draws of every input."""
+        pairs = list(zip(self.items, self.generators, strict=True))
+
+        def draw(pair) -> np.ndarray:
+            item, stream = pair
+            return item.sample(samples, stream)
+
+        # independent streams: threads (numpy releases the GIL) change nothing but the time
+        if samples * len(pairs) >= 1_000_000 and default_workers() > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(default_workers()) as pool:
+                return {item.name: arr for item, arr in
+                        zip(self.items, pool.map(draw, pairs), strict=True)}
+        return {item.name: draw(pair) for item, pair in zip(self.items, pairs, strict=True)}
 
 
 def uncertainty_model(network: Network, *, unknowns: bool | Iterable[str] = True,
