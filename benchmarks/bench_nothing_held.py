@@ -87,6 +87,7 @@ def main(argv=None) -> list[dict]:
     r["peak_mb"] = r["peak_rss_mb"]
     r.update(loops(args.loop_draws))
     r["ratio"] = r["pyagrum"]["per_draw"] / r["per_draw"]
+    r["pgmpy_per_draw"], r["baseline"] = r["pyagrum"]["per_draw"], "pyAgrum"
     return finish([r], rss_mb(), args.json, show)
 
 
