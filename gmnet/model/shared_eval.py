@@ -21,48 +21,24 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
 import numpy as np
 
-from gmnet.model.expressions import (
-    ExpressionContext,
-    ExpressionError,
-    _StateIndex,
-    _Walker,
-    parse_expression,
-    split_factors,
+from gmnet.model.expression_program import (
+    _SPLIT,
+    Program,
+    _annotated,
+    _LazySplit,
+    compile_expression,
 )
+from gmnet.model.expressions import ExpressionContext, ExpressionError, _StateIndex, _Walker
 
 __all__ = ["SharedEvaluation"]
 
-_SPLIT = ("goal_factor", "harm_factor")
-
-
-@lru_cache(maxsize=1024)
-def _annotated(text: str) -> tuple[ast.Expression, dict[int, tuple[str, frozenset[str]]]]:
-    """The parsed tree and, for each call in it, (its text, the bare names below it).
-
-    The tree is the one :func:`parse_expression` caches; this entry holds a reference to it,
-    so the node ids used as keys stay valid as long as the entry lives.
-    """
-    tree = parse_expression(text)
-    keys: dict[int, tuple[str, frozenset[str]]] = {}
-
-    def annotate(node: ast.AST) -> None:
-        called = {id(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
-        names = frozenset(n.id for n in ast.walk(node)
-                          if isinstance(n, ast.Name) and id(n) not in called)
-        keys[id(node)] = (ast.dump(node), names)
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            annotate(node)
-            if isinstance(node.func, ast.Name) and node.func.id in _SPLIT:
-                for arg in node.args:
-                    if id(arg) not in keys:
-                        annotate(arg)
-    return tree, keys
+# Compiled programs, per (expression, its node's parents and states kept, the axes): the
+# bundled network's plans need a few dozen; a bound keeps many different networks in check.
+MAX_PROGRAMS = 4096
+_PROGRAMS: dict[tuple, Program | None] = {}
 
 
 class SharedEvaluation:
@@ -82,10 +58,34 @@ class SharedEvaluation:
         self.scalars, self.groups, self.rule = scalars, groups, rule
         self.memo: dict[tuple, object] = {}
         self.hits = 0
+        self._layout = (tuple(self.position.items()), frozenset(scalars),
+                        tuple(sorted((g, tuple(keys)) for g, (keys, _) in groups.items())),
+                        rule)
 
     def evaluate(self, text: str, ctx: ExpressionContext) -> np.ndarray:
         """``text`` on ``ctx``'s parents, draws last, compact: as
         :func:`gmnet.model.expressions.evaluate_compact`."""
+        program = self._program(text, ctx)
+        if program is not None:
+            return program.run(self)
+        return self._walk(text, ctx)
+
+    def _program(self, text: str, ctx: ExpressionContext) -> Program | None:
+        parents = tuple((name, tuple(states), tuple(ctx.kept(name, states)))
+                        for name, states in ctx.parents)
+        key = (text, parents, self._layout)
+        try:
+            return _PROGRAMS[key]
+        except KeyError:
+            pass
+        position, scalars, groups, rule = self._layout
+        program = compile_expression(text, parents, position, scalars, groups, rule)
+        if len(_PROGRAMS) >= MAX_PROGRAMS:
+            _PROGRAMS.clear()
+        _PROGRAMS[key] = program
+        return program
+
+    def _walk(self, text: str, ctx: ExpressionContext) -> np.ndarray:
         tree, keys = _annotated(text)
         kept = {name: tuple(ctx.kept(name, states)) for name, states in ctx.parents}
         parents = {name: _StateIndex(name, states, self.position[name], self.ndim,
@@ -140,37 +140,3 @@ class _SharedWalker(_Walker):
         return value
 
 
-class _LazySplit:
-    """:func:`gmnet.model.expressions.split_factors` computing only the factors asked for,
-    with the pieces both share (g0, h0, their product) computed once."""
-
-    def __init__(self, args, rule: str):
-        self.args, self.rule = args, rule
-        self._goal = self._harm = None
-        self._parts: tuple | None = None
-
-    def _pieces(self):
-        if self._parts is None:
-            g, h, m_goal, m_harm, f = self.args
-            g0 = g * m_goal * f
-            h0 = h * m_harm
-            self._parts = (g0, h0, np.minimum(1.0, g0 * h0), h0 > 1.0)
-        return self._parts
-
-    def goal(self):
-        if self._goal is None:
-            if self.rule != "expanded_formula":
-                self._goal, self._harm = split_factors(*self.args, rule=self.rule)
-            else:
-                g0, _, both, over = self._pieces()
-                self._goal = np.where(over, both, np.minimum(1.0, g0))
-        return self._goal
-
-    def harm(self):
-        if self._harm is None:
-            if self.rule != "expanded_formula":
-                self._goal, self._harm = split_factors(*self.args, rule=self.rule)
-            else:
-                g0, h0, both, over = self._pieces()
-                self._harm = np.where(over, 1.0, np.where(g0 > 1.0, both, h0))
-        return self._harm
