@@ -178,7 +178,8 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
                 do: Mapping[str, str] | None = None, samples: int = 10_000,
                 rng: int | np.random.Generator | None = None,
                 unknowns: bool | Iterable[str] = True, chunk: int | None = None,
-                progress: Progress | None = None, soft=None) -> UncertaintyResult:
+                progress: Progress | None = None, soft=None,
+                scheduler=None) -> UncertaintyResult:
     """Propagate the uncertain numbers to P(target=state | evidence, do(...)).
 
     Parameters
@@ -200,6 +201,9 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     soft
         Soft evidence (see :func:`gmnet.inference.soft.soft_query`); a fixed marginal holds
         in every draw.
+    scheduler
+        A ``dask.distributed.Client`` or scheduler address: the draws are computed on that Dask
+        cluster, with the same numbers (docs/distributed.md). None: on this machine.
 
     Examples
     --------
@@ -223,18 +227,19 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
         needed = model.inputs_for(reach)
         values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
 
-        def run(vals, progress=None):
+        def run(vals, progress=None, scheduler=None):
             return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
-                                          values=vals, chunk=chunk, progress=progress)
+                                          values=vals, chunk=chunk, progress=progress,
+                                          scheduler=scheduler)
         moving, cancelling = tuple(needed), ()
     else:
         needed = model.inputs_for(query.parameters)
         moving, cancelling = moving_inputs(model, query, state_index, needed)
         values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
 
-        def run(vals, progress=None):
-            return query.run(vals, chunk=chunk, progress=progress)
-    answers = run(values, progress)[:, state_index]
+        def run(vals, progress=None, scheduler=None):
+            return query.run(vals, chunk=chunk, progress=progress, scheduler=scheduler)
+    answers = run(values, progress, scheduler)[:, state_index]
     if answers.shape[0] != samples:  # nothing uncertain reaches the answer
         answers = np.full(samples, answers[0])
     point = float(run({})[0, state_index])
