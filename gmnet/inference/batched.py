@@ -150,7 +150,8 @@ class BatchedQuery:
         computed the same way whichever thread takes it, so the numbers never depend on it.
         ``scheduler`` (a ``dask.distributed.Client`` or a scheduler address such as
         ``"tcp://10.0.0.5:8786"``) computes the chunks on a Dask cluster instead, with the same
-        numbers (:mod:`gmnet.inference.distributed`, docs/distributed.md).
+        numbers (:mod:`gmnet.inference.distributed`, docs/distributed.md); ``workers`` is then
+        not used.
         """
         values = dict(values or {})
         n = _draw_count(values)
@@ -159,7 +160,9 @@ class BatchedQuery:
         if scheduler is not None:
             from gmnet.inference.distributed import run_on_cluster
 
-            return run_on_cluster(self, relevant, n, step, scheduler, progress=progress)
+            return run_on_cluster(self, lambda start: {
+                k: _slice(v, start, start + step) for k, v in relevant.items()},
+                n, step, scheduler, progress=progress)
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
 

@@ -85,12 +85,13 @@ def connect(scheduler: Any, *, what: str = "scheduler",
     return client
 
 
-def run_on_cluster(plan: BatchedQuery, values: Mapping[str, np.ndarray], n: int, step: int,
-                   scheduler: Any, *, progress: Callable[[int], None] | None = None
-                   ) -> np.ndarray:
+def run_on_cluster(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]], n: int,
+                   step: int, scheduler: Any, *,
+                   progress: Callable[[int], None] | None = None) -> np.ndarray:
     """``plan``'s answer for ``n`` draws in chunks of ``step``, computed on a Dask cluster.
 
-    ``values`` holds only the parameters the answer can depend on (arrays of ``n`` or 1 draws).
+    ``part(start)`` gives the chunk of draws from ``start``: the values of the parameters the
+    answer can depend on (arrays of ``step`` or fewer draws, or of 1).
     ``scheduler`` is a ``dask.distributed.Client`` or an address (a Client is then connected
     for this run and closed after it). ``progress`` is called with each chunk's draws as it
     comes back. Returns what :meth:`BatchedQuery.run` returns locally, in the same order.
@@ -98,16 +99,14 @@ def run_on_cluster(plan: BatchedQuery, values: Mapping[str, np.ndarray], n: int,
     owned = not _is_client(scheduler)
     client = connect(scheduler)
     try:
-        return _run(client, plan, values, n, step, progress)
+        return _run(client, plan, part, n, step, progress)
     finally:
         if owned:
             client.close()
 
 
-def _run(client, plan, values, n, step, progress) -> np.ndarray:
+def _run(client, plan, part, n, step, progress) -> np.ndarray:
     from distributed import as_completed
-
-    from gmnet.inference.batched import _slice
 
     _check_versions(client)
     out = np.empty((n, *plan.output_shape))
@@ -120,8 +119,8 @@ def _run(client, plan, values, n, step, progress) -> np.ndarray:
 
     def submit(start: int) -> None:
         size = min(step, n - start)
-        part = {k: _slice(v, start, start + step) for k, v in values.items()}
-        [data] = client.scatter([part], hash=False)  # straight to a worker, not the scheduler
+        # the draws as data of their own, not inside the task's message
+        [data] = client.scatter([dict(part(start))], hash=False)
         future = client.submit(_answer_chunk, shipped, data, size, n, pure=False)
         placed[future.key] = (start, size, future, data)
         running.add(future)
