@@ -208,3 +208,63 @@ def test_python_scheduler_of_the_wrong_kind(net):
     query = plan_query(net, "harm")
     with pytest.raises(InvalidArgumentError, match="scheduler must be a scheduler address"):
         query.run({}, scheduler=8786)
+
+
+@pytest.fixture()
+def in_process_cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as lc, Client(lc, set_as_default=False) as client:
+        yield client
+
+
+def test_workers_with_another_gmnet_version_are_refused(in_process_cluster, monkeypatch, net):
+    monkeypatch.setattr(distributed, "_worker_version", lambda: "0.0.1")
+    query = plan_query(net, "harm")
+    with pytest.raises(InvalidArgumentError,
+                       match=r"the Dask workers run gmnet 0\.0\.1, this machine .*install gmnet"):
+        query.run({"m_spec.low": np.array([2.0, 2.5])}, scheduler=in_process_cluster)
+
+
+def test_workers_without_gmnet_are_named(in_process_cluster, monkeypatch, net):
+    def missing():
+        raise ModuleNotFoundError("No module named 'gmnet'")
+
+    monkeypatch.setattr(distributed, "_worker_version", missing)
+    query = plan_query(net, "harm")
+    with pytest.raises(InvalidArgumentError,
+                       match=r"workers cannot run gmnet \(ModuleNotFoundError: No module named"):
+        query.run({"m_spec.low": np.array([2.0, 2.5])}, scheduler=in_process_cluster)
+
+
+HASH_PROBE = """
+import hashlib
+import gmnet
+from gmnet.analysis.uncertain_inputs import uncertainty_model
+from gmnet.inference import contraction
+from gmnet.inference.batched import plan_query
+
+contraction.THOROUGH_PATH_FLOPS = 0  # the thorough (random-greedy) order search, always
+net = gmnet.load_network()
+query = plan_query(net, "harm")
+model = uncertainty_model(net)
+values = model.parameter_values(model.sample(1500, rng=0, names=model.inputs_for(query.parameters)))
+print(hashlib.sha1(query.run(values, workers=1).tobytes()).hexdigest())
+"""
+
+
+def test_the_same_bits_in_every_process():
+    """A worker is another process, with its own string hashing: the contraction order (and so
+    every bit of the answer) must not depend on it."""
+    import os
+    import subprocess
+
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", HASH_PROBE], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1, digests
