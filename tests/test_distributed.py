@@ -19,7 +19,7 @@ from gmnet.analysis.uncertainty import uncertainty
 from gmnet.analysis.voi import value_of_information
 from gmnet.cli import main
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError
-from gmnet.inference import distributed
+from gmnet.inference import cluster as runner
 from gmnet.inference.batched import plan_query
 from gmnet.model.network import network_from_dict
 
@@ -188,11 +188,11 @@ def test_something_else_listening_is_named(capsys):
 def test_a_scheduler_without_workers_is_an_error_not_a_hang(monkeypatch):
     from distributed import LocalCluster
 
-    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", 0.5)
     with LocalCluster(n_workers=0, processes=False, protocol="tcp",
                       dashboard_address=":0") as empty:
         with pytest.raises(InvalidArgumentError, match=r"has no workers .*`dask worker tcp://"):
-            distributed.connect(empty.scheduler_address)
+            runner.connect(empty.scheduler_address)
 
 
 def test_dask_missing_is_a_clear_error(capsys, monkeypatch):
@@ -220,7 +220,7 @@ def in_process_cluster():
 
 
 def test_workers_with_another_gmnet_version_are_refused(in_process_cluster, monkeypatch, net):
-    monkeypatch.setattr(distributed, "_worker_version", lambda: "0.0.1")
+    monkeypatch.setattr(runner, "_worker_version", lambda: "0.0.1")
     query = plan_query(net, "harm")
     with pytest.raises(InvalidArgumentError,
                        match=r"the Dask workers run gmnet 0\.0\.1, this machine .*install gmnet"):
@@ -231,7 +231,7 @@ def test_workers_without_gmnet_are_named(in_process_cluster, monkeypatch, net):
     def missing():
         raise ModuleNotFoundError("No module named 'gmnet'")
 
-    monkeypatch.setattr(distributed, "_worker_version", missing)
+    monkeypatch.setattr(runner, "_worker_version", missing)
     query = plan_query(net, "harm")
     with pytest.raises(InvalidArgumentError,
                        match=r"workers cannot run gmnet \(ModuleNotFoundError: No module named"):

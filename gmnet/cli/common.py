@@ -147,7 +147,7 @@ def scheduler_option(func: Callable) -> Callable:
     def wrapper(*args, scheduler: str | None = None, **kwargs):
         if scheduler is None:
             return func(*args, scheduler=None, **kwargs)
-        from gmnet.inference.distributed import connect
+        from gmnet.inference.cluster import connect
 
         client = connect(scheduler, what="--scheduler")
         try:

@@ -150,7 +150,7 @@ class BatchedQuery:
         computed the same way whichever thread takes it, so the numbers never depend on it.
         ``scheduler`` (a ``dask.distributed.Client`` or a scheduler address such as
         ``"tcp://10.0.0.5:8786"``) computes the chunks on a Dask cluster instead, with the same
-        numbers (:mod:`gmnet.inference.distributed`, docs/distributed.md); ``workers`` is then
+        numbers (:mod:`gmnet.inference.cluster`, docs/distributed.md); ``workers`` is then
         not used.
         """
         values = dict(values or {})
@@ -158,7 +158,7 @@ class BatchedQuery:
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         step = self.chunk_size(chunk)
         if scheduler is not None:
-            from gmnet.inference.distributed import run_on_cluster
+            from gmnet.inference.cluster import run_on_cluster
 
             return run_on_cluster(self, lambda start: {
                 k: _slice(v, start, start + step) for k, v in relevant.items()},
