@@ -56,7 +56,7 @@ def test_uncertainty_on_the_cluster_equals_local(cluster, net):
 
     client, _ = cluster
     seen: list[int] = []
-    kwargs = dict(evidence={"shift_type": "extreme"}, samples=3000, rng=5, chunk=600)
+    kwargs = dict(evidence={"shift_type": "extreme"}, samples=2000, rng=5, chunk=400)
     here = uncertainty(net, "harm", "yes", **kwargs)
     with get_task_stream(client) as stream:
         there = uncertainty(net, "harm", "yes", **kwargs, scheduler=client,
@@ -64,9 +64,9 @@ def test_uncertainty_on_the_cluster_equals_local(cluster, net):
     chunks = [t for t in stream.data if str(t["key"]).startswith("_answer_chunk-")]
     assert len(chunks) == len(seen)  # every chunk was computed by a worker
     assert {t["worker"] for t in chunks} <= set(client.nthreads())
-    assert here.draws.shape == (3000,)
+    assert here.draws.shape == (2000,)
     assert np.array_equal(here.draws, there.draws)
-    assert sum(seen) == 3000 and len(seen) >= 5  # progress per chunk, as chunks come back
+    assert sum(seen) == 2000 and len(seen) == 5  # progress per chunk, as chunks come back
     assert here.point == there.point
 
 
@@ -81,10 +81,10 @@ def test_portfolio_draws_on_the_cluster_equal_local(cluster, net):
 
 def test_sobol_on_the_cluster_equals_local(cluster, net):
     client, _ = cluster
-    kwargs = dict(do={"shift_type": "extreme"}, samples=64, rng=2, chunk=1024)
+    kwargs = dict(do={"shift_type": "extreme"}, samples=32, rng=2, chunk=512)
     here = sensitivity(net, "harm", "yes", **kwargs)
     there = sensitivity(net, "harm", "yes", **kwargs, scheduler=client)
-    assert here.sobol_draws is not None and here.sobol_draws.size > 1024
+    assert here.sobol_draws is not None and here.sobol_draws.size > 512
     assert np.array_equal(here.sobol_draws, there.sobol_draws)
     assert [(r.name, r.st, r.low, r.high) for r in here.rows] == \
         [(r.name, r.st, r.low, r.high) for r in there.rows]
@@ -239,18 +239,12 @@ def test_workers_without_gmnet_are_named(in_process_cluster, monkeypatch, net):
 
 
 HASH_PROBE = """
-import hashlib
 import gmnet
-from gmnet.analysis.uncertain_inputs import uncertainty_model
 from gmnet.inference import contraction
 from gmnet.inference.batched import plan_query
 
 contraction.THOROUGH_PATH_FLOPS = 0  # the thorough (random-greedy) order search, always
-net = gmnet.load_network()
-query = plan_query(net, "harm")
-model = uncertainty_model(net)
-values = model.parameter_values(model.sample(1500, rng=0, names=model.inputs_for(query.parameters)))
-print(hashlib.sha1(query.run(values, workers=1).tobytes()).hexdigest())
+print([x.hex() for x in plan_query(gmnet.load_network(), "harm").run({})[0]])
 """
 
 

@@ -42,6 +42,8 @@ __all__ = ["connect", "run_on_cluster", "CONNECT_TIMEOUT", "CHUNKS_PER_THREAD"]
 CONNECT_TIMEOUT = 10.0
 # Chunks in flight per worker thread: enough to keep every thread busy while answers travel.
 CHUNKS_PER_THREAD = 2
+# Chunks between two looks at how many worker threads there are (a cluster may grow or shrink).
+_RECOUNT_EVERY = 16
 
 _SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 _INSTALL = "pip install 'gmnet[dask]' (Dask's distributed scheduler)"
@@ -112,7 +114,6 @@ def _run(client, plan, part, n, step, progress) -> np.ndarray:
     out = np.empty((n, *plan.output_shape))
     # the plan travels once to every worker; each chunk's task then refers to it by key
     shipped = client.scatter(plan, broadcast=True, hash=False)
-    threads = max(1, sum(client.nthreads().values()))
     starts = iter(range(0, n, step))
     placed: dict = {}
     running = as_completed(loop=client.loop)
@@ -125,10 +126,14 @@ def _run(client, plan, part, n, step, progress) -> np.ndarray:
         placed[future.key] = (start, size, future, data)
         running.add(future)
 
+    def window() -> int:
+        return CHUNKS_PER_THREAD * max(1, sum(client.nthreads().values()))
+
     try:
-        for start in itertools.islice(starts, CHUNKS_PER_THREAD * threads):
+        for start in itertools.islice(starts, window()):
             submit(start)
-        for future in running:
+        limit = len(placed)
+        for done, future in enumerate(running, start=1):
             start, size, _, data = placed.pop(future.key)
             try:
                 out[start:start + size] = future.result()
@@ -140,8 +145,9 @@ def _run(client, plan, part, n, step, progress) -> np.ndarray:
                     f"{type(exc).__name__}: {exc}") from exc
             future.release()
             data.release()
-            following = next(starts, None)
-            if following is not None:
+            if done % _RECOUNT_EVERY == 0:
+                limit = window()
+            for following in itertools.islice(starts, max(0, limit - len(placed))):
                 submit(following)
             if progress is not None:
                 progress(size)
@@ -251,7 +257,7 @@ def _silence_unraisable() -> Iterator[None]:
 
 
 def _check_workers(client, what: str, timeout: float | None) -> None:
-    if client.scheduler_info().get("workers"):
+    if client.nthreads():
         return
     wait = CONNECT_TIMEOUT if timeout is None else float(timeout)
     try:
