@@ -49,14 +49,16 @@ def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequ
                     do: Mapping[str, str] | None = None, samples: int = 10_000,
                     rng: int | np.random.Generator | None = None,
                     unknowns: bool | Iterable[str] = True, chunk: int | None = None,
-                    progress: Progress | None = None) -> PortfolioDraws:
+                    progress: Progress | None = None, scheduler=None) -> PortfolioDraws:
     """Every mitigation portfolio under N draws of the uncertain numbers, in one contraction.
 
     The mitigation nodes are cut from their parents like any do(), but keep their axes free,
     so each chunk of draws is one contraction for all 2**k portfolios; the draws are shared by
     every portfolio (paired), which is what makes "A beats B in 80% of draws" meaningful.
 
-    Each mitigation needs states ``on`` and ``off``.
+    Each mitigation needs states ``on`` and ``off``. ``scheduler`` (a
+    ``dask.distributed.Client`` or address) computes the draws on a Dask cluster, with the same
+    numbers (docs/distributed.md).
 
     >>> import gmnet
     >>> net = gmnet.load_network()
@@ -80,7 +82,8 @@ def portfolio_draws(network: Network, target: str, state: str, mitigations: Sequ
     needed = model.inputs_for(query.parameters)
     values = model.parameter_values(model.sample(samples, rng=rng, names=needed))
     draws = _portfolio_columns(network, names, query.run(values, chunk=chunk,
-                                                         progress=progress)[..., index])
+                                                         progress=progress,
+                                                         scheduler=scheduler)[..., index])
     samples = _check_samples(samples)
     if draws.shape[0] != samples:  # nothing uncertain reaches the answer
         draws = np.repeat(draws, samples, axis=0)
@@ -139,12 +142,12 @@ class ComparisonUncertainty:
 def comparison_uncertainty(network: Network, comparison: MitigationComparison, *,
                            samples: int = 10_000, rng: int | np.random.Generator | None = None,
                            unknowns: bool | Iterable[str] = True, level: float = 0.9,
-                           chunk: int | None = None,
-                           progress: Progress | None = None) -> ComparisonUncertainty:
+                           chunk: int | None = None, progress: Progress | None = None,
+                           scheduler=None) -> ComparisonUncertainty:
     """Intervals and pairwise odds for a :func:`gmnet.compare_mitigations` result.
 
     The comparison's own evidence and do() (its context included) are kept; every portfolio
-    is evaluated on the same draws.
+    is evaluated on the same draws. ``scheduler``: as in :func:`portfolio_draws`.
     """
     from gmnet.analysis.mitigations import portfolio_index, shapley_values
 
@@ -153,7 +156,8 @@ def comparison_uncertainty(network: Network, comparison: MitigationComparison, *
     names = list(comparison.names)
     draws = portfolio_draws(network, comparison.target, comparison.state, names,
                             evidence=comparison.evidence, do=comparison.do, samples=samples,
-                            rng=rng, unknowns=unknowns, chunk=chunk, progress=progress)
+                            rng=rng, unknowns=unknowns, chunk=chunk, progress=progress,
+                            scheduler=scheduler)
     p = draws.values
     q = ((1 - level) / 2, (1 + level) / 2)
 

@@ -282,7 +282,8 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
                        max_size: int | None = None, samples: int = 2000,
                        rng: int | np.random.Generator | None = 0,
                        unknowns: bool | Iterable[str] = True,
-                       chunk: int | None = None, progress=None) -> PortfolioAnalysis:
+                       chunk: int | None = None, progress=None,
+                       scheduler=None) -> PortfolioAnalysis:
     """Every mitigation portfolio with its cost and risk, the frontier and the best.
 
     Parameters
@@ -299,8 +300,8 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
         P(harm) per unit of cost (default: the network's ``cost_weight``, else 0).
     samples
         Paired draws for the intervals and p_best (0: point values only).
-    rng, unknowns, chunk, progress
-        As in :func:`gmnet.portfolio_draws`.
+    rng, unknowns, chunk, progress, scheduler
+        As in :func:`gmnet.portfolio_draws` (``scheduler``: a Dask cluster, docs/distributed.md).
 
     Examples
     --------
@@ -332,7 +333,7 @@ def portfolio_analysis(network: Network, *, target: str = "harm", state: str = "
 
         pd_ = portfolio_draws(network, target, state, names, evidence=question.evidence,
                               do=question.do, samples=samples, rng=rng, unknowns=unknowns,
-                              chunk=chunk, progress=progress)
+                              chunk=chunk, progress=progress, scheduler=scheduler)
         risks, draws, used_unknowns = pd_.point, pd_.values, pd_.unknowns
         if weight > 0:
             cost_draws = portfolio_costs(member_cost_draws(network, names, samples,

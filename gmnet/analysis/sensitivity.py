@@ -202,7 +202,7 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
                 rng: int | np.random.Generator | None = None,
                 unknowns: bool | Iterable[str] = True, conf_level: float = 0.95,
                 num_resamples: int = 100, chunk: int | None = None,
-                progress: Progress | None = None) -> SensitivityResult:
+                progress: Progress | None = None, scheduler=None) -> SensitivityResult:
     """One-way (tornado) and Sobol sensitivity of P(target=state | evidence, do(...)).
 
     Parameters
@@ -221,6 +221,9 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
         Confidence level and bootstrap resamples of the Sobol intervals.
     chunk, progress
         Passed to the batched engine; ``progress`` counts evaluated rows.
+    scheduler
+        A ``dask.distributed.Client`` or scheduler address: the rows are evaluated on that Dask
+        cluster, with the same numbers (docs/distributed.md). None: on this machine.
 
     Examples
     --------
@@ -256,7 +259,7 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
         values = model.parameter_values(draws)
         if not values:
             return np.full(count, point)
-        out = query.run(values, chunk=chunk, progress=progress)[:, index]
+        out = query.run(values, chunk=chunk, progress=progress, scheduler=scheduler)[:, index]
         return np.broadcast_to(out, (count,)) if out.shape[0] == 1 else out
 
     low, high = _one_way(model, relevant, answer)

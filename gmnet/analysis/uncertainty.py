@@ -183,7 +183,8 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
                 do: Mapping[str, str] | None = None, samples: int = 10_000,
                 rng: int | np.random.Generator | None = None,
                 unknowns: bool | Iterable[str] = True, chunk: int | None = None,
-                progress: Progress | None = None, soft=None) -> UncertaintyResult:
+                progress: Progress | None = None, soft=None,
+                scheduler=None) -> UncertaintyResult:
     """Propagate the uncertain numbers to P(target=state | evidence, do(...)).
 
     Parameters
@@ -205,6 +206,9 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     soft
         Soft evidence (see :func:`gmnet.inference.soft.soft_query`); a fixed marginal holds
         in every draw.
+    scheduler
+        A ``dask.distributed.Client`` or scheduler address: the draws are computed on that Dask
+        cluster, with the same numbers (docs/distributed.md). None: on this machine.
 
     Examples
     --------
@@ -229,17 +233,17 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
 
         full_index = network.check_state(target, state)
 
-        def run(vals, progress=None):
+        def run(vals, progress=None, scheduler=None):
             return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
-                                          values=vals, chunk=chunk, progress=progress
-                                          )[:, full_index:full_index + 1]
+                                          values=vals, chunk=chunk, progress=progress,
+                                          scheduler=scheduler)[:, full_index:full_index + 1]
         moving, cancelling = tuple(needed), ()
     else:
         needed = model.inputs_for(query.parameters)
         moving, cancelling = moving_inputs(model, query, state_index, needed)
 
-        def run(vals, progress=None):
-            return query.run(vals, chunk=chunk, progress=progress)
+        def run(vals, progress=None, scheduler=None):
+            return query.run(vals, chunk=chunk, progress=progress, scheduler=scheduler)
     # drawn and answered block by block: memory stays bounded whatever ``samples`` is, and
     # the draws are exactly those of drawing them all at once (one stream per input)
     streams = model.streams(rng=rng, names=needed)
@@ -247,7 +251,7 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     for start in range(0, samples, SAMPLE_BLOCK):
         size = min(SAMPLE_BLOCK, samples - start)
         answers[start:start + size] = run(model.parameter_values(streams.take(size)),
-                                          progress)[:, state_index]
+                                          progress, scheduler)[:, state_index]
     point = float(run({})[0, state_index])
     return UncertaintyResult(
         network.name, target, state, state_names(network, query.evidence),

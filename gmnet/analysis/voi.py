@@ -296,7 +296,7 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
                          samples: int = 4000,
                          rng: int | None = 0, unknowns: bool | Iterable[str] = True,
                          bootstrap: int = 30, chunk: int | None = None,
-                         progress=None) -> VoiResult:
+                         progress=None, scheduler=None) -> VoiResult:
     """Observation VOI (exact) and EVPPI/EVPI of the portfolio decision.
 
     Parameters
@@ -314,6 +314,9 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
         Paired draws for EVPI and EVPPI (0: observations only).
     rng, unknowns, bootstrap
         Seed, Critical Unknowns to include, bootstrap replicates for the standard errors.
+    chunk, progress, scheduler
+        Passed to the batched engine; ``scheduler`` (a ``dask.distributed.Client`` or address)
+        computes the draws on a Dask cluster, with the same numbers (docs/distributed.md).
     """
     from gmnet.analysis.portfolio_draws import _portfolio_columns
     from gmnet.analysis.uncertain_inputs import uncertainty_model
@@ -350,7 +353,8 @@ def value_of_information(network: Network, *, target: str = "harm", state: str =
         needed = model.inputs_for(query.parameters)
         draws = model.sample(samples, rng=rng, names=needed)
         risk = _portfolio_columns(network, names, query.run(
-            model.parameter_values(draws), chunk=chunk, progress=progress)[..., s])
+            model.parameter_values(draws), chunk=chunk, progress=progress,
+            scheduler=scheduler)[..., s])
         if risk.shape[0] != samples:
             risk = np.repeat(risk, samples, axis=0)
         cost_inputs: list[str] = []

@@ -17,8 +17,8 @@ from gmnet.io.jsonsafe import json_safe
 from gmnet.model.network import Network, load_network
 from gmnet.model.question import CONTEXT_POLICIES, Question, parse_question
 
-__all__ = ["network_options", "Options", "emit_json", "fmt_p", "echo", "progress_bar",
-           "section_progress"]
+__all__ = ["network_options", "scheduler_option", "Options", "emit_json", "fmt_p", "echo",
+           "progress_bar", "section_progress"]
 
 
 @dataclass
@@ -136,6 +136,31 @@ def network_options(func: Callable) -> Callable:
     for decorator, _ in EXTRA_OPTIONS:
         wrapped = decorator(wrapped)
     return wrapped
+
+
+def scheduler_option(func: Callable) -> Callable:
+    """Add --scheduler ADDRESS to a command that draws: its chunks then run on that Dask
+    cluster. The command gets ``scheduler``: None, or a connected Client (closed afterwards);
+    a bad address, or Dask missing, is a one-line error before anything is computed."""
+
+    @functools.wraps(func)
+    def wrapper(*args, scheduler: str | None = None, **kwargs):
+        if scheduler is None:
+            return func(*args, scheduler=None, **kwargs)
+        from gmnet.inference.cluster import connect
+
+        client = connect(scheduler, what="--scheduler")
+        try:
+            return func(*args, scheduler=client, **kwargs)
+        finally:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    return click.option(
+        "--scheduler", "scheduler", metavar="ADDRESS", default=None,
+        help="Compute the draws on a Dask cluster: the address `dask scheduler` printed, e.g. "
+             "tcp://10.0.0.5:8786 (needs gmnet[dask]; the same numbers as here; "
+             "docs/distributed.md).")(wrapper)
 
 
 def emit_json(payload: Any) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
+from gmnet.cli.common import (
+    Options,
+    echo,
+    emit_json,
+    network_options,
+    progress_bar,
+    scheduler_option,
+)
 from gmnet.cli.mitigations import _parse_given, _parse_target
 from gmnet.errors import InvalidArgumentError
 from gmnet.model.scenarios import merge_evidence
@@ -81,9 +88,10 @@ SEED = click.option("--seed", type=click.IntRange(min=0), default=0, show_defaul
 @SEED
 @click.option("--all", "show_all", is_flag=True,
               help="List every portfolio, not only the frontier (JSON always lists all).")
+@scheduler_option
 @network_options
 def portfolios(given, target, budget, cost_weight, max_size, samples, seed, show_all,
-               opts: Options) -> None:
+               opts: Options, scheduler=None) -> None:
     """Every mitigation portfolio: cost, risk, the Pareto frontier and the best under --budget.
 
     Asked at the baseline: context nodes not given are held at the document's neutral levels,
@@ -95,7 +103,7 @@ def portfolios(given, target, budget, cost_weight, max_size, samples, seed, show
     with progress_bar(samples or None, "drawing") as update:
         result = portfolio_analysis(net, **q, budget=budget, cost_weight=cost_weight,
                                     max_size=max_size, samples=samples, rng=seed,
-                                    progress=update)
+                                    progress=update, scheduler=scheduler)
     if opts.json:
         emit_json(result.to_dict())
         return
@@ -146,9 +154,10 @@ def format_portfolios(result, *, show_all: bool = False) -> list[str]:
 @SEED
 @click.option("--top", type=click.IntRange(min=1), default=12, show_default=True,
               help="Rows shown per table.")
+@scheduler_option
 @network_options
 def voi(given, target, budget, cost_weight, max_size, portfolio, samples, seed, top,
-        opts: Options) -> None:
+        opts: Options, scheduler=None) -> None:
     """Value of information: which observation, number or Critical Unknown is worth resolving.
 
     Observations: exact expected entropy (and variance) reduction of the target. Numbers:
@@ -162,7 +171,8 @@ def voi(given, target, budget, cost_weight, max_size, portfolio, samples, seed, 
     with progress_bar(samples or None, "drawing") as update:
         result = value_of_information(net, **q, portfolio=chosen, budget=budget,
                                       cost_weight=cost_weight, max_size=max_size,
-                                      samples=samples, rng=seed, progress=update)
+                                      samples=samples, rng=seed, progress=update,
+                                      scheduler=scheduler)
     if opts.json:
         emit_json(result.to_dict())
         return

@@ -6,7 +6,14 @@ import click
 
 from gmnet.analysis.compare import compare_question
 from gmnet.analysis.mitigations import MitigationComparison
-from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
+from gmnet.cli.common import (
+    Options,
+    echo,
+    emit_json,
+    network_options,
+    progress_bar,
+    scheduler_option,
+)
 from gmnet.display import percent
 from gmnet.errors import QuerySyntaxError
 from gmnet.query_text import parse_query
@@ -48,9 +55,10 @@ def _parse_target(text: str) -> tuple[str, str]:
                    "the share of paired draws in which it beats the next (docs/uncertainty.md).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed for --samples.")
+@scheduler_option
 @network_options
 def compare(given: str | None, target: str, all_portfolios: bool,
-            samples: int | None, seed: int, opts: Options) -> None:
+            samples: int | None, seed: int, opts: Options, scheduler=None) -> None:
     """Compare mitigation portfolios by intervention: alone, by layer, marginal, Shapley.
 
     Every portfolio switches its mitigations on and all others off with do(): the answers say
@@ -68,7 +76,8 @@ def compare(given: str | None, target: str, all_portfolios: bool,
         from gmnet.analysis.uncertainty import comparison_uncertainty
 
         with progress_bar(samples, "drawing") as update:
-            unc = comparison_uncertainty(net, result, samples=samples, rng=seed, progress=update)
+            unc = comparison_uncertainty(net, result, samples=samples, rng=seed, progress=update,
+                                         scheduler=scheduler)
     if opts.json:
         p = resolved.provenance()
         emit_json({**result.to_dict(all_portfolios=all_portfolios), **applied,

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from gmnet.analysis.uncertainty import MAX_SAMPLES
-from gmnet.cli.common import Options, echo, emit_json, network_options, progress_bar
+from gmnet.cli.common import (
+    Options,
+    echo,
+    emit_json,
+    network_options,
+    progress_bar,
+    scheduler_option,
+)
 from gmnet.display import percent
 from gmnet.model.soft_evidence import refuse_soft
 
@@ -73,10 +80,11 @@ def _under(resolved) -> list[str]:
               help="Also draw the histogram to FILE (.png or .svg).")
 @click.option("--bins", type=click.IntRange(min=2, max=200), default=12, show_default=True,
               help="Bins of the terminal histogram.")
+@scheduler_option
 @network_options
 def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool,
                 with_unknown: tuple[str, ...], plot: str | None, bins: int,
-                opts: Options) -> None:
+                opts: Options, scheduler=None) -> None:
     """The band around an answer: every ranged number drawn from its distribution.
 
     QUERY is written like "P(harm=yes | shift_type=extreme, do(ai_control=on))"; without a
@@ -94,7 +102,7 @@ def uncertainty(query_text: str, samples: int, seed: int, unknowns: bool,
                                  do=do, samples=samples, rng=seed,
                                  unknowns=_active_unknowns(_unknowns(unknowns, with_unknown),
                                                            resolved),
-                                 progress=update, soft=parsed.soft)
+                                 progress=update, soft=parsed.soft, scheduler=scheduler)
     written = None
     if plot:
         from gmnet.viz.charts import uncertainty_figure
@@ -164,10 +172,11 @@ def format_uncertainty(result, *, bins: int = 12, under: list[str] | None = None
               help="Rows of the table (and bars of the plot).")
 @click.option("--plot", "plot", metavar="FILE", default=None,
               help="Also draw the tornado chart to FILE (.png or .svg).")
+@scheduler_option
 @network_options
 def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns: bool,
                 with_unknown: tuple[str, ...], top: int, plot: str | None,
-                opts: Options) -> None:
+                opts: Options, scheduler=None) -> None:
     """Which uncertain number matters most: one-way tornado and Sobol indices.
 
     Each input goes to its low and high end with the others at their points (the tornado);
@@ -186,7 +195,7 @@ def sensitivity(query_text: str, samples: int, seed: int, sobol: bool, unknowns:
                                  do=do, samples=samples if sobol else None, rng=seed,
                                  unknowns=_active_unknowns(_unknowns(unknowns, with_unknown),
                                                            resolved),
-                                 progress=update)
+                                 progress=update, scheduler=scheduler)
     written = None
     if plot:
         from gmnet.viz.charts import tornado_figure

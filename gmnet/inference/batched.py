@@ -168,7 +168,8 @@ class BatchedQuery:
         return max(1, min(chunk, fits))
 
     def run(self, values: Mapping[str, np.ndarray] | None = None, *, chunk: int | None = None,
-            progress: Progress | None = None, workers: int | None = None) -> np.ndarray:
+            progress: Progress | None = None, workers: int | None = None,
+            scheduler=None) -> np.ndarray:
         """P(target | evidence, do) for every draw: shape (N, *free_do cards, card(target)).
 
         ``values`` maps parameter names to arrays of shape (N,) (or (1,)); names left out keep
@@ -176,11 +177,21 @@ class BatchedQuery:
         chunk. ``workers`` threads share the chunks (default: one per core, at most
         :data:`MAX_WORKERS`); numpy releases the GIL while it computes, and every chunk is
         computed the same way whichever thread takes it, so the numbers never depend on it.
+        ``scheduler`` (a ``dask.distributed.Client`` or a scheduler address such as
+        ``"tcp://10.0.0.5:8786"``) computes the chunks on a Dask cluster instead, with the same
+        numbers (:mod:`gmnet.inference.cluster`, docs/distributed.md); ``workers`` is then
+        not used.
         """
         values = dict(values or {})
         n = _draw_count(values)
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         step = self.chunk_size(chunk)
+        if scheduler is not None:
+            from gmnet.inference.cluster import run_on_cluster
+
+            return run_on_cluster(self, lambda start: {
+                k: _slice(v, start, start + step) for k, v in relevant.items()},
+                n, step, scheduler, progress=progress)
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
 

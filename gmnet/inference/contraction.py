@@ -181,12 +181,34 @@ def contract_last(operands: Sequence, out: Sequence[Hashable], *,
 THOROUGH_PATH_FLOPS = 2e9
 
 
+def _search(subs: tuple, out: str, shapes: list, optimizer) -> list:
+    """opt_einsum's pairwise path for ``subs -> out``, the same in every process.
+
+    opt_einsum's searches walk sets of the index labels; with one-letter string labels that
+    order follows Python's per-process string hashing (PYTHONHASHSEED), so two processes (two
+    runs of a command, or a Dask worker and the machine that asked) could choose different
+    orders, whose sums differ in the last bit. Integer labels hash alike in every process.
+    """
+    if len(subs) <= 2:
+        return [tuple(range(len(subs)))]
+    ids = {c: i for i, c in enumerate(dict.fromkeys("".join(subs) + out))}
+    size: dict[int, int] = {}
+    for sub, shape in zip(subs, shapes, strict=True):
+        for c, n in zip(sub, shape, strict=True):
+            size[ids[c]] = max(size.get(ids[c], 1), int(n))
+    inputs = [frozenset(ids[c] for c in sub) for sub in subs]
+    search = (optimizer if isinstance(optimizer, oe.paths.PathOptimizer)
+              else oe.paths.get_path_fn(optimizer))
+    return list(search(inputs, frozenset(ids[c] for c in out), size, None))
+
+
 @lru_cache(maxsize=1024)
 def _program_cost(subs: tuple, out: str, dims: tuple) -> float:
     """Multiply-adds per draw of the greedy path."""
     shapes = [(*d, 1) for d in dims]
+    path = _search(subs, out, shapes, "greedy")
     _, info = oe.contract_path(",".join(subs) + "->" + out, *shapes, shapes=True,
-                               optimize="greedy")
+                               optimize=path)
     return float(info.opt_cost)
 
 
@@ -205,8 +227,7 @@ def _pairwise_program(subs: tuple, out: str, dims: tuple, draw: str, thorough: b
     # repeatable paths, but the caller's random state must survive it
     state = random.getstate()
     try:
-        path, _ = oe.contract_path(",".join(subs) + "->" + out, *shapes, shapes=True,
-                                   optimize=optimizer)
+        path = _search(subs, out, shapes, optimizer)
     finally:
         random.setstate(state)
     live = list(subs)

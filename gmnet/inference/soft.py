@@ -158,7 +158,8 @@ def batched_soft_posterior(network: Network, target: str, *, soft,
                            evidence: Mapping[str, str] | None = None,
                            do: Mapping[str, str] | None = None,
                            values: Mapping[str, np.ndarray] | None = None,
-                           chunk: int | None = None, progress=None) -> np.ndarray:
+                           chunk: int | None = None, progress=None,
+                           scheduler=None) -> np.ndarray:
     """:func:`gmnet.inference.batched.batched_posterior` with soft evidence: (N, card(target)).
 
     The findings become virtual children of a new network (the given one is unchanged); for
@@ -171,7 +172,7 @@ def batched_soft_posterior(network: Network, target: str, *, soft,
     findings = resolve_soft(network.compiled.states, soft, observed=ev_idx, intervened=dd_idx)
     if not findings:
         return plan_query(network, target, evidence=evidence, do=do).run(
-            values, chunk=chunk, progress=progress)
+            values, chunk=chunk, progress=progress, scheduler=scheduler)
     virtual, made = with_virtual_children(network, {f.node: np.ones(len(f.values))
                                                     for f in findings})
     values = dict(values or {})
@@ -190,7 +191,8 @@ def batched_soft_posterior(network: Network, target: str, *, soft,
             seen[child] = "observed"
         ev = {**(evidence or {}), **seen}
         return plan_query(virtual, node, evidence=ev, do=do).run(draws, chunk=chunk,
-                                                                 progress=progress)
+                                                                 progress=progress,
+                                                                 scheduler=scheduler)
 
     weights = soft_likelihoods(findings, lambda node, w: run(node, w))
     return run(target, weights, progress)

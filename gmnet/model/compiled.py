@@ -32,6 +32,11 @@ class CompiledModel:
         object.__setattr__(self, "parents", MappingProxyType(dict(self.parents)))
         object.__setattr__(self, "cpts", MappingProxyType(dict(self.cpts)))
 
+    def __reduce__(self):
+        # read-only views do not pickle; the plain dicts do, and __post_init__ wraps them again
+        return (type(self), (self.variables, dict(self.states), dict(self.parents),
+                             dict(self.cpts), self.intervened))
+
     @property
     def draws(self) -> int:
         return next(iter(self.cpts.values())).shape[0]
