@@ -135,7 +135,7 @@ def sobol_indices(y: np.ndarray, inputs: int, *, seed: int, num_resamples: int =
     return SobolIndices(s1, s1_conf, st, st_conf, variance)
 
 
-def _mean_std(y: np.ndarray, rows: int = 1 << 16) -> tuple[float, float]:
+def _mean_std(y: np.ndarray, rows: int = 1 << 12) -> tuple[float, float]:
     """Mean and (population) standard deviation of every entry, without a copy of ``y``."""
     mean = float(y.mean())
     squares = sum(float(np.sum((y[i:i + rows] - mean) ** 2)) for i in range(0, len(y), rows))
