@@ -24,7 +24,7 @@ import numpy as np
 __all__ = ["base_blocks", "saltelli_rows", "sobol_indices", "SobolIndices", "BOOTSTRAP_BLOCK"]
 
 EPS = float(np.finfo(float).eps)
-# entries of one gathered block of bootstrap answers (8 bytes each): 2 MB
+# entries of one block of the bootstrap (8 bytes each): 2 MB
 BOOTSTRAP_BLOCK = 1 << 18
 
 
@@ -145,31 +145,53 @@ def _mean_std(y: np.ndarray, rows: int = 1 << 12) -> tuple[float, float]:
 def _bootstrap(y: np.ndarray, cols: list[int], n: int, seed: int, resamples: int, block: int,
                norm_) -> tuple[np.ndarray, np.ndarray]:
     """(resamples, len(cols)) bootstrap estimates of S1 and ST, SALib's way: resample k takes
-    the base rows ``r[:, k]`` of ``r = default_rng(seed).integers(n, size=(n, resamples))``."""
-    rng = np.random.default_rng(seed)
-    take = np.array([0, y.shape[1] - 1] + [1 + j for j in cols])
-    rows = max(1, block // (resamples * take.size))
-    total = np.zeros(resamples)
-    squares = np.zeros(resamples)
-    first = np.zeros((resamples, len(cols)))
-    second = np.zeros((resamples, len(cols)))
+    the base rows ``r[:, k]`` of ``r = default_rng(seed).integers(n, size=(n, resamples))``.
+
+    ``r`` is drawn a block of rows at a time and kept only as counts (how often resample k
+    takes base row i: one byte each); every resample's sums are then one matrix product per
+    block of base rows.
+    """
+    counts = _resample_counts(n, seed, resamples, block)
+    k = len(cols)
+    take = [1 + j for j in cols]
+    sums = np.zeros((resamples, 4 + 2 * k))
     low, high = np.inf, -np.inf
+    rows = max(1, block // (resamples + 4 + 2 * k))
     for start in range(0, n, rows):
-        r = rng.integers(n, size=(min(rows, n - start), resamples))
-        g = norm_(y[r[..., None], take])  # (rows, resamples, 2 + len(cols))
-        a, b, ab = g[..., 0], g[..., 1], g[..., 2:]
-        total += a.sum(axis=0) + b.sum(axis=0)
-        squares += np.einsum("ij,ij->j", a, a) + np.einsum("ij,ij->j", b, b)
-        low = min(low, float(a.min()), float(b.min()))
-        high = max(high, float(a.max()), float(b.max()))
-        diff = ab - a[..., None]
-        first += np.einsum("ijk,ij->jk", diff, b)
-        second += np.einsum("ijk,ijk->jk", diff, diff)
+        part = slice(start, start + rows)
+        a, b = norm_(y[part, 0]), norm_(y[part, -1])
+        diff = norm_(y[part, take]) - a[:, None]
+        terms = np.column_stack([a, a * a, b, b * b, b[:, None] * diff, diff * diff])
+        weights = counts[part]
+        sums += weights.T.astype(float) @ terms
+        picked = weights.any(axis=1)
+        if picked.any():
+            low = min(low, float(a[picked].min()), float(b[picked].min()))
+            high = max(high, float(a[picked].max()), float(b[picked].max()))
     if high - low <= EPS:  # SALib: every resample's A and B constant, the estimates 0
-        return np.zeros_like(first), np.zeros_like(second)
-    mean = total / (2 * n)
-    var = (squares / (2 * n) - mean ** 2)[:, None]
+        return np.zeros((resamples, k)), np.zeros((resamples, k))
+    mean = (sums[:, 0] + sums[:, 2]) / (2 * n)
+    var = ((sums[:, 1] + sums[:, 3]) / (2 * n) - mean ** 2)[:, None]
+    first, second = sums[:, 4:4 + k] / n, 0.5 * sums[:, 4 + k:] / n
     ok = var > EPS
-    s1 = np.divide(first / n, var, out=np.zeros_like(first), where=ok)
-    st = np.divide(0.5 * second / n, var, out=np.zeros_like(second), where=ok)
-    return s1, st
+    return (np.divide(first, var, out=np.zeros_like(first), where=ok),
+            np.divide(second, var, out=np.zeros_like(second), where=ok))
+
+
+def _resample_counts(n: int, seed: int, resamples: int, block: int) -> np.ndarray:
+    """(n, resamples) counts: how often resample k of SALib's bootstrap takes base row i."""
+    step = max(1, block // resamples)
+    columns = np.arange(resamples)
+    # a count is about Poisson(1): one byte holds it but for odds far below 1e-300; a count
+    # that overflowed shows in the column sums, and then the next size is used
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        rng = np.random.default_rng(seed)
+        counts = np.zeros((n, resamples), dtype=dtype)
+        flat = counts.reshape(-1)
+        for start in range(0, n, step):
+            r = rng.integers(n, size=(min(step, n - start), resamples))
+            np.add.at(flat, (r * resamples + columns).reshape(-1), 1)
+        taken = sum(counts[i:i + step].sum(axis=0, dtype=np.int64) for i in range(0, n, step))
+        if (taken == n).all():
+            break
+    return counts
