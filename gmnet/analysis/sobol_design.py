@@ -11,7 +11,8 @@ held.
 :func:`sobol_indices` computes SALib's estimators from those answers (``SALib.analyze.sobol``:
 Saltelli 2010 for the first order, Jansen for the total order, both normalised by the variance of
 the A and B answers) with SALib's bootstrap intervals, drawing the same resampling indices but a
-block of them at a time: its memory does not grow with the number of resamples times N.
+block of them at a time and keeping only how often each resample takes each base row (a byte
+each, where SALib holds N x resamples indices and resampled copies of every column).
 """
 
 from __future__ import annotations
@@ -90,14 +91,16 @@ def sobol_indices(y: np.ndarray, inputs: int, *, seed: int, num_resamples: int =
         The inputs whose AB answers may differ from A's (default: all). The others have S1, ST
         and their intervals exactly 0, as SALib gives them, without being resampled.
     block
-        Entries of a gathered block of resampled answers.
+        Entries (8 bytes each) of one block of the bootstrap's work: its resampling indices, or
+        its base rows' terms times the resamples. The numbers do not depend on it.
 
     Returns
     -------
     SobolIndices
         Equal to ``SALib.analyze.sobol.analyze(..., calc_second_order=False)`` with the same
         seed to rounding (about 1e-15): SALib's bootstrap draws ``rng.integers(N, size=(N,
-        num_resamples))``; here the same rows are drawn a block at a time.
+        num_resamples))``; here the same indices are drawn a block of rows at a time and kept
+        as counts, one byte per base row and resample.
     """
     from scipy.stats import norm
 
