@@ -1,13 +1,18 @@
-"""Sobol indices over every ranged parameter (and the Critical Unknowns) with N = 1024, against
+"""Sobol indices over every ranged parameter (and the Critical Unknowns) with N = 8192, against
 the pgmpy loop (one query per design row, measured on a few hundred rows and scaled).
 
-    python benchmarks/bench_sobol.py [--samples 1024] [--json]
+Also reports where the time goes (the batched engine, making the design's blocks, the indices
+and their bootstrap) and the process's peak resident memory after each question.
+
+    python benchmarks/bench_sobol.py [--samples 8192] [--repeats 1] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -23,12 +28,56 @@ from _common import (  # noqa: E402
     workload,
 )
 
+from gmnet.analysis import sensitivity as sensitivity_module  # noqa: E402
 from gmnet.analysis.sensitivity import sensitivity  # noqa: E402
 from gmnet.analysis.uncertainty import uncertainty_model  # noqa: E402
 from gmnet.inference.query import resolve_assignments  # noqa: E402
 
+# the parts of a run, timed separately: engine (every block of rows through the batched query),
+# design (the blocks' uniform numbers and parameter values), analysis (indices and bootstrap)
+PARTS = {"answers": "engine", "base_blocks": "design", "block_values": "design",
+         "sobol_indices": "analysis"}
 
-def measure(portfolio: bool, samples: int) -> dict:
+
+def split(fn):
+    """Run ``fn`` with the parts of :data:`PARTS` timed: (its result, seconds per part)."""
+    spent = dict.fromkeys(PARTS.values(), 0.0)
+    originals = {name: getattr(sensitivity_module, name) for name in PARTS}
+
+    def timing(name, original):
+        if name == "base_blocks":  # a generator: time each block it makes
+            def blocks(*args, **kwargs):
+                it = original(*args, **kwargs)
+                while True:
+                    start = time.perf_counter()
+                    try:
+                        item = next(it)
+                    except StopIteration:
+                        return
+                    finally:
+                        spent["design"] += time.perf_counter() - start
+                    yield item
+            return blocks
+
+        def timed_part(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[PARTS[name]] += time.perf_counter() - start
+        return timed_part
+
+    for name, original in originals.items():
+        setattr(sensitivity_module, name, timing(name, original))
+    try:
+        result = fn()
+    finally:
+        for name, original in originals.items():
+            setattr(sensitivity_module, name, original)
+    return result, spent
+
+
+def measure(portfolio: bool, samples: int, repeats: int = 1) -> dict:
     """The batched engine's part (run before pgmpy is ever imported)."""
     net, evidence, do = workload(portfolio)
 
@@ -36,8 +85,11 @@ def measure(portfolio: bool, samples: int) -> dict:
         return sensitivity(net, "harm", "yes", evidence=evidence, do=do, samples=samples,
                            rng=SEED)
 
-    times = timed(batched, repeats=2)
-    result = batched()
+    times = timed(batched, repeats=repeats)
+    start = time.perf_counter()
+    result, parts = split(batched)
+    parts["total"] = time.perf_counter() - start
+    parts["other"] = parts["total"] - sum(parts[k] for k in ("engine", "design", "analysis"))
     memory = peak_mb(batched)
     rows = samples * (len(result.rows) + 2)
     return {
@@ -51,6 +103,9 @@ def measure(portfolio: bool, samples: int) -> dict:
         "evaluations": result.evaluations, "seconds": times["best"],
         "seconds_median": times["median"], "seconds_cold": times["cold"],
         "cpu_seconds": times["cpu_best"], "per_draw": times["best"] / rows, "peak_mb": memory,
+        "parts": parts,
+        # peak resident memory of this process so far (the questions measured before included)
+        "process_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "top": result.rows[0].name, "top_st": result.rows[0].st, "_run": (net, evidence, do),
     }
 
@@ -72,9 +127,14 @@ def compare_pgmpy(r: dict, pgmpy_draws: int = 200) -> dict:
 
 def show(r: dict) -> None:
     print(r["question"])
+    parts = r["parts"]
     print(f"  batched engine: {fmt_time(r['seconds'])} (median {fmt_time(r['seconds_median'])}, "
           f"first call {fmt_time(r['seconds_cold'])}, CPU {fmt_time(r['cpu_seconds'])}), "
-          f"SALib sampling and analysis included; peak memory {r['peak_mb']:.0f} MB")
+          f"design and analysis included; peak memory {r['peak_mb']:.0f} MB (tracemalloc), "
+          f"process {r['process_rss_mb']:.0f} MB resident")
+    print(f"  one run of {fmt_time(parts['total'])}: engine {fmt_time(parts['engine'])}, design "
+          f"{fmt_time(parts['design'])}, indices and bootstrap {fmt_time(parts['analysis'])}, "
+          f"other {fmt_time(parts['other'])} (moving-input check, point, assembling)")
     print(f"  pgmpy loop:     {fmt_time(r['pgmpy_per_draw'])} per row -> "
           f"{fmt_time(r['pgmpy_scaled_seconds'])} for {r['rows']:,} rows (scaled)")
     print(f"  ratio {r['ratio']:,.0f}x; most important input: {r['top']} (ST {r['top_st']:.2f})")
@@ -82,10 +142,12 @@ def show(r: dict) -> None:
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=1024)
+    parser.add_argument("--samples", type=int, default=8192)
+    parser.add_argument("--repeats", type=int, default=1, help="warm runs timed (best kept)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    results = [measure(True, args.samples), measure(False, args.samples)]
+    results = [measure(True, args.samples, args.repeats),
+               measure(False, args.samples, args.repeats)]
     engine_rss = rss_mb()  # before pgmpy is imported
     results = [compare_pgmpy(r) for r in results]
     return finish(results, engine_rss, args.json, show)

@@ -137,13 +137,14 @@ def test_cli_sensitivity(capsys, tmp_path):
 def test_sobol_design_is_bounded_before_anything_runs(net, monkeypatch):
     from gmnet.analysis import sensitivity as module
 
-    assert module.max_sobol_samples(57) == 8192  # 8192 x 59 x 57 = 27.5 million numbers
-    assert module.max_sobol_samples(2) == 2**22  # 2**22 x 4 x 2 = 33.6 million
+    # the answers are held (one number per design row), the design never is
+    assert module.max_sobol_samples(57) == 2**18  # 2**18 x 59 = 15.5 million rows
+    assert module.max_sobol_samples(2) == 2**19  # the sample limit, 10**6, binds first
     monkeypatch.setattr(module, "_one_way", None)  # anything computed would now fail
     with pytest.raises(InvalidArgumentError,
-                       match=r"Sobol samples 32,768 over 49 inputs is a design of 1,671,168 rows"
-                             r" x 49 numbers, more than 50,000,000; use at most 16,384"):
-        sensitivity(net, "harm", "yes", samples=32768)
+                       match=r"Sobol samples 524,288 over 49 inputs is a design of 26,738,688 "
+                             r"rows, more than 16,777,216; use at most 262,144"):
+        sensitivity(net, "harm", "yes", samples=2**19)
 
 
 def test_cli_plot_path_is_checked_before_the_analysis(capsys, tmp_path, monkeypatch):

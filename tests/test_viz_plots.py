@@ -223,4 +223,4 @@ def test_sobol_chart_keeps_its_design_within_memory(net, monkeypatch):
     monkeypatch.setattr(sensitivity_module, "sensitivity", fake)
     with pytest.raises(gmnet.InvalidArgumentError, match="stop here"):
         charts.chart("sobol", net, samples=1_000_000)
-    assert seen["samples"] == sensitivity_module.max_sobol_samples(49) == 16384  # 49 inputs
+    assert seen["samples"] == sensitivity_module.max_sobol_samples(49) == 262144  # 49 inputs

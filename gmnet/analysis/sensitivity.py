@@ -5,27 +5,32 @@ every ranged number and the Critical Unknowns):
 
 - **one-way** (tornado): each input at its low and at its high end, every other at its point
   value. Cheap and easy to read, but blind to interactions.
-- **global** (Sobol, via SALib): every input varies over its distribution at once. The
+- **global** (Sobol, SALib's method): every input varies over its distribution at once. The
   first-order index S1 is the share of the answer's variance an input explains on its own; the
   total-order index ST adds its interactions with the others. An input that cannot reach the
-  answer has both exactly 0. Confidence intervals come from SALib's bootstrap.
+  answer has both exactly 0. Confidence intervals come from SALib's bootstrap (reimplemented
+  a block at a time: the same numbers, SALib itself is not needed).
 
-Both run on the batched engine: a Sobol design of N (d + 2) rows is one batched query. Rows that
-only differ in inputs the query cannot depend on are not evaluated twice.
+Both run on one planned batched query. The Sobol design (SALib's, N (d + 2) rows) is made and
+evaluated a block of base rows at a time (:mod:`gmnet.analysis.sobol_design`), so only its
+answers are held, never the design; rows that only differ in inputs the query cannot depend on
+are not evaluated twice.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gmnet.analysis.influence import moving_inputs
+from gmnet.analysis.sobol_design import base_blocks, sobol_indices
 from gmnet.analysis.uncertain_inputs import (
+    MAX_SAMPLES,
     UncertaintyModel,
     _check_samples,
     uncertainty_model,
@@ -38,28 +43,36 @@ from gmnet.errors import InvalidArgumentError
 from gmnet.random import as_generator
 
 if TYPE_CHECKING:
+    from gmnet.inference.batched import BatchedQuery
     from gmnet.model.network import Network
 
-__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity",
-           "max_sobol_samples", "MAX_SOBOL_ENTRIES"]
+__all__ = ["SensitivityRow", "SensitivityResult", "sensitivity", "answers",
+           "max_sobol_samples", "MAX_SOBOL_ROWS", "DESIGN_BLOCK_ROWS"]
 
 Progress = Callable[[int], None]
+# the answers of one block of rows, from its parameter values and its number of rows
+Evaluate = Callable[[Mapping[str, np.ndarray], int], np.ndarray]
 
-# A Sobol design of base size N over d inputs is N (d + 2) rows of d numbers: at most this many
-# (400 MB), the bound the uncertainty draws keep too.
-MAX_SOBOL_ENTRIES = 50_000_000
+# A Sobol design of base size N over d inputs has N (d + 2) rows. It is never held (see
+# DESIGN_BLOCK_ROWS), but its answers are, one number per row: at most this many (128 MB).
+MAX_SOBOL_ROWS = 1 << 24
+# Rows evaluated per block of the design: the block's parameter values take about 0.5 KB per row
+# (30 MB), and a block spans a few of the engine's chunks, which its threads share. (Twice as
+# many rows: the same time, twice the memory; N = 8192 over 49 inputs peaked at 112 MB traced
+# with this, 222 MB with twice, 106 MB with half.)
+DESIGN_BLOCK_ROWS = 1 << 16
 
 
 def max_sobol_samples(inputs: int) -> int:
-    """The largest Sobol base size N (a power of 2) whose design over ``inputs`` inputs stays
-    within :data:`MAX_SOBOL_ENTRIES` numbers.
+    """The largest Sobol base size N (a power of 2, at most the sample limit) whose design over
+    ``inputs`` inputs stays within :data:`MAX_SOBOL_ROWS` rows.
 
-    >>> max_sobol_samples(57)
-    8192
+    >>> max_sobol_samples(57), max_sobol_samples(2)
+    (262144, 524288)
     """
     d = max(int(inputs), 1)
     n = 1
-    while 2 * n * (d + 2) * d <= MAX_SOBOL_ENTRIES:
+    while 2 * n * (d + 2) <= MAX_SOBOL_ROWS and 2 * n <= MAX_SAMPLES:
         n *= 2
     return n
 
@@ -202,7 +215,8 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
                 rng: int | np.random.Generator | None = None,
                 unknowns: bool | Iterable[str] = True, conf_level: float = 0.95,
                 num_resamples: int = 100, chunk: int | None = None,
-                progress: Progress | None = None, scheduler=None) -> SensitivityResult:
+                progress: Progress | None = None, scheduler=None,
+                block: int | None = None) -> SensitivityResult:
     """One-way (tornado) and Sobol sensitivity of P(target=state | evidence, do(...)).
 
     Parameters
@@ -211,19 +225,23 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
         The question, as in :func:`gmnet.analysis.uncertainty.uncertainty`.
     samples
         Sobol base sample size N, a power of 2 (default 1024); the design has N (d + 2) rows for
-        d inputs. ``None`` runs the one-way analysis only.
+        d inputs, at most :data:`MAX_SOBOL_ROWS`. ``None`` runs the one-way analysis only.
     rng
         Seed of the Sobol design (scrambling) and of the bootstrap.
     unknowns
         Which Critical Unknowns to include (see
         :func:`gmnet.analysis.uncertainty.uncertainty_model`).
     conf_level, num_resamples
-        Confidence level and bootstrap resamples of the Sobol intervals.
+        Confidence level and bootstrap resamples (at least 2) of the Sobol intervals.
     chunk, progress
         Passed to the batched engine; ``progress`` counts evaluated rows.
     scheduler
         A ``dask.distributed.Client`` or scheduler address: the rows are evaluated on that Dask
         cluster, with the same numbers (docs/distributed.md). None: on this machine.
+    block
+        Base rows per block of the Sobol design, a power of 2 (default: about
+        :data:`DESIGN_BLOCK_ROWS` evaluated rows per block). Memory grows with it; the numbers
+        do not depend on it.
 
     Examples
     --------
@@ -242,27 +260,30 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
         if samples & (samples - 1):
             raise InvalidArgumentError(
                 f"Sobol samples must be a power of 2 (e.g. 512, 1024, 2048), got {samples}")
+    if isinstance(num_resamples, bool) or not isinstance(num_resamples, int | np.integer) \
+            or num_resamples < 2:
+        raise InvalidArgumentError(
+            f"num_resamples must be a whole number of at least 2, got {num_resamples!r}")
+    if block is not None and (isinstance(block, bool) or not isinstance(block, int | np.integer)
+                              or block < 1 or block & (block - 1)):
+        raise InvalidArgumentError(
+            f"block must be a power of 2 (base rows of the Sobol design), got {block!r}")
     query, index, state = _plan(network, target, state, evidence, do)
     model = uncertainty_model(network, unknowns=unknowns)
     if samples is not None and model.inputs and samples > max_sobol_samples(len(model.inputs)):
         d = len(model.inputs)
         raise InvalidArgumentError(
             f"Sobol samples {samples:,} over {d} inputs is a design of {samples * (d + 2):,} "
-            f"rows x {d} numbers, more than {MAX_SOBOL_ENTRIES:,}; use at most "
-            f"{max_sobol_samples(d):,} (a power of 2)")
+            f"rows, more than {MAX_SOBOL_ROWS:,}; use at most {max_sobol_samples(d):,} "
+            "(a power of 2)")
     relevant = set(model.inputs_for(query.parameters))
+    # one plan for everything below: the moving-input check, the tornado and the Sobol design
     moving, _ = moving_inputs(model, query, index, [i.name for i in model.inputs
                                                     if i.name in relevant])
     point = float(query.run({})[0, index])
-
-    def answer(draws: Mapping[str, np.ndarray], count: int) -> np.ndarray:
-        values = model.parameter_values(draws)
-        if not values:
-            return np.full(count, point)
-        out = query.run(values, chunk=chunk, progress=progress, scheduler=scheduler)[:, index]
-        return np.broadcast_to(out, (count,)) if out.shape[0] == 1 else out
-
-    low, high = _one_way(model, relevant, answer)
+    evaluate = partial(answers, query, index, point, chunk=chunk, progress=progress,
+                       scheduler=scheduler)
+    low, high = _one_way(model, relevant, evaluate)
     evaluations = 2 * len(relevant)
     s1 = s1c = st = stc = None
     variance = None
@@ -270,7 +291,7 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
     seed = _seed_of(rng)
     if samples is not None and model.inputs:
         s1, s1c, st, stc, variance, sobol_y, used = _sobol(
-            model, relevant, answer, samples, rng, conf_level, num_resamples)
+            model, relevant, evaluate, samples, rng, conf_level, num_resamples, block)
         evaluations += used
     rows = []
     for i, item in enumerate(model.inputs):
@@ -289,7 +310,23 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
         tuple(u.key for u in model.unknowns), conf_level, variance, sobol_y)
 
 
-def _one_way(model: UncertaintyModel, relevant: set[str], answer):
+def answers(query: BatchedQuery, index: int, point: float, values: Mapping[str, np.ndarray],
+            count: int, *, chunk: int | None = None,
+            progress: Progress | None = None, scheduler=None) -> np.ndarray:
+    """P(target=state) for one block of ``count`` rows: the work of a sensitivity analysis.
+
+    ``values`` are the block's parameter values (arrays of ``count``; none: every row is the
+    point answer ``point``), ``index`` the state's position in ``query``'s answer. Every
+    block (the tornado's rows, each block of the Sobol design) goes through here, so running
+    blocks elsewhere is a change of this function alone.
+    """
+    if not values:
+        return np.full(count, point)
+    out = query.run(values, chunk=chunk, progress=progress, scheduler=scheduler)[:, index]
+    return np.broadcast_to(out, (count,)) if out.shape[0] == 1 else out
+
+
+def _one_way(model: UncertaintyModel, relevant: set[str], evaluate: Evaluate):
     """The answer with each relevant input at its low and at its high end."""
     names = [i.name for i in model.inputs if i.name in relevant]
     if not names:
@@ -302,54 +339,65 @@ def _one_way(model: UncertaintyModel, relevant: set[str], answer):
         column[2 * j] = item.low
         column[2 * j + 1] = item.high
         draws[name] = column
-    out = answer(draws, count)
+    out = evaluate(model.parameter_values(draws), count)
     low = {name: out[2 * j] for j, name in enumerate(names)}
     high = {name: out[2 * j + 1] for j, name in enumerate(names)}
     return low, high
 
 
-def _sobol(model: UncertaintyModel, relevant: set[str], answer, samples: int, rng,
-           conf_level: float, num_resamples: int):
-    try:
-        from SALib.analyze import sobol as sobol_analyze
-        from SALib.sample import sobol as sobol_sample
-    except ImportError as exc:  # pragma: no cover - SALib is in the analysis extra
-        raise InvalidArgumentError(
-            "Sobol indices need SALib: pip install 'gmnet[analysis]' (or pip install SALib)"
-        ) from exc
+def _sobol(model: UncertaintyModel, relevant: set[str], evaluate: Evaluate, samples: int,
+           rng, conf_level: float, num_resamples: int, block: int | None):
+    """Sobol indices from a Saltelli design made and evaluated a block of base rows at a time.
+
+    Returns (S1, S1_conf, ST, ST_conf, variance, answers in SALib's layout, rows evaluated).
+    """
     names = list(model.names)
     d = len(names)
-    problem = {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
     # SALib treats seed 0 as "no seed"; draw a positive one from ours
     seed = int(as_generator(rng).integers(1, 2**31 - 1))
-    design = sobol_sample.sample(problem, samples, calc_second_order=False, scramble=True,
-                                 seed=seed)
-    step = d + 2
-    n = samples
-    # rows: A, AB_1..AB_d, B per base sample; AB_i equals A wherever input i cannot reach the
-    # answer, so only A, B and the relevant AB_i are evaluated
-    blocks = [0, step - 1] + [1 + i for i, name in enumerate(names) if name in relevant]
-    rows = np.concatenate([np.arange(b, n * step, step) for b in blocks])
-    draws = {name: model.input(name).ppf(design[rows, i])
-             for i, name in enumerate(names) if name in relevant}
-    y_rows = answer(draws, rows.size)
-    y = np.empty(n * step)
-    a_values = y_rows[:n]
-    for j, b in enumerate(blocks):
-        y[b::step] = y_rows[j * n:(j + 1) * n]
-    for i, name in enumerate(names):
-        if name not in relevant:
-            y[1 + i::step] = a_values
-    variance = float(np.var(np.r_[y[0::step], y[step - 1::step]]))
-    if variance <= np.finfo(float).eps ** 2 or np.ptp(y) <= np.finfo(float).eps:
-        zeros = np.zeros(d)
-        return zeros, zeros, zeros, zeros, 0.0, y, rows.size
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = sobol_analyze.analyze(problem, y, calc_second_order=False,
-                                       num_resamples=num_resamples, conf_level=conf_level,
-                                       print_to_console=False, seed=seed)
-    return (np.asarray(result["S1"]), np.asarray(result["S1_conf"]), np.asarray(result["ST"]),
-            np.asarray(result["ST_conf"]), variance, y, rows.size)
+    # AB_i equals A wherever input i cannot reach the answer: only A, B and the relevant AB_i
+    # are evaluated
+    cols = [i for i, name in enumerate(names) if name in relevant]
+    others = [i for i in range(d) if i not in set(cols)]
+    if block is None:
+        block = design_block(len(cols))
+    y = np.empty((samples, d + 2))
+    for start, a, b in base_blocks(d, samples, seed, block):
+        n = a.shape[0]
+        out = evaluate(block_values(model, names, cols, a, b), n * (2 + len(cols)))
+        out = out.reshape(2 + len(cols), n)
+        rows = y[start:start + n]
+        rows[:, 0], rows[:, -1] = out[0], out[1]
+        rows[:, [1 + i for i in cols]] = out[2:].T
+        rows[:, [1 + i for i in others]] = out[0][:, None]
+    result = sobol_indices(y, d, seed=seed, num_resamples=num_resamples,
+                           conf_level=conf_level, columns=cols)
+    return (result.s1, result.s1_conf, result.st, result.st_conf, result.variance,
+            y.reshape(-1), samples * (2 + len(cols)))
 
 
+def design_block(evaluated: int) -> int:
+    """Base rows per block of a Sobol design whose base rows each evaluate ``2 + evaluated``
+    rows: the largest power of 2 keeping a block within :data:`DESIGN_BLOCK_ROWS` rows."""
+    per_row = 2 + max(int(evaluated), 0)
+    block = 1
+    while 2 * block * per_row <= DESIGN_BLOCK_ROWS:
+        block *= 2
+    return block
+
+
+def block_values(model: UncertaintyModel, names: list[str], cols: list[int], a: np.ndarray,
+                 b: np.ndarray) -> dict[str, np.ndarray]:
+    """Parameter values of one block of a Saltelli design: its rows A, then B, then AB_i for
+    each input i in ``cols`` (A with input i from B), each ``len(a)`` rows; inputs outside
+    ``cols`` stay at their points."""
+    n = a.shape[0]
+    draws = {}
+    for pos, i in enumerate(cols):
+        item = model.input(names[i])
+        at_a, at_b = item.ppf(a[:, i]), item.ppf(b[:, i])
+        column = np.tile(at_a, 2 + len(cols))
+        column[n:2 * n] = at_b
+        column[(2 + pos) * n:(3 + pos) * n] = at_b
+        draws[names[i]] = column
+    return model.parameter_values(draws)
