@@ -6,6 +6,11 @@ resolves the request as a :class:`gmnet.model.question.Question` by
 and runs computations in a small thread pool with a time limit: a request still waiting for a
 worker when its time is up gets 503, one whose computation runs past it gets 504, and other
 requests go on (the event loop never computes). :class:`Asked` is a request so resolved.
+
+:meth:`Server.respond` is the fast path of the computing endpoints: the names are checked on
+the event loop, then one job in the pool resolves, computes and encodes the JSON body, which
+is kept in a bounded cache of answers (:mod:`gmnet.web.cache`) and served again, without
+touching the pool, to the same request.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.responses import Response
+
 from gmnet.analysis.ask import Resolved, resolve
 from gmnet.analysis.audit import audit as audit_network
 from gmnet.errors import GmnetError, UnknownNameError
 from gmnet.model.network import Network
 from gmnet.model.question import Question
+from gmnet.web.cache import ResponseCache
 from gmnet.web.describe import default_target
 from gmnet.web.errors import ApiError, blame, field_of_question, message_of, status_of
 from gmnet.web.models import Situation
@@ -86,6 +94,7 @@ class Server:
     timeout: float
     workers: int
     cache: dict[tuple, Any] = field(default_factory=dict)  # resolved questions, audits
+    answers: ResponseCache = field(default_factory=ResponseCache)  # encoded response bodies
     lock: threading.Lock = field(default_factory=threading.Lock)
     _executor: ThreadPoolExecutor | None = None
 
@@ -118,11 +127,11 @@ class Server:
                            "network")
         return self.networks[name]
 
-    async def resolve(self, request: Situation, *, target: str | None = None,
-                      state: str | None = None, with_target: bool = False) -> Asked:
-        """The request as a :class:`Question`, resolved by :func:`gmnet.analysis.ask.resolve`
-        (the path every surface takes; in the thread pool: a new combination compiles a
-        network, so resolutions are cached)."""
+    def question_of(self, request: Situation, *, target: str | None = None,
+                    state: str | None = None,
+                    with_target: bool = False) -> tuple[Network, Question]:
+        """The request's network and its :class:`Question`, every name checked (422 / 404
+        naming the field otherwise); cheap, so it runs on the event loop."""
         base = self.network(request.network)
         if with_target:
             target, state = _target(base, target, state)
@@ -142,8 +151,44 @@ class Server:
         question = Question(target, state, dict(request.evidence), dict(request.do),
                             tuple(request.scenario), request.worldview, request.context,
                             dict(request.parameters), dict(request.fixed_unknowns))
+        return base, question
+
+    async def resolve(self, request: Situation, *, target: str | None = None,
+                      state: str | None = None, with_target: bool = False) -> Asked:
+        """The request as a :class:`Question`, resolved by :func:`gmnet.analysis.ask.resolve`
+        (the path every surface takes; in the thread pool: a new combination compiles a
+        network, so resolutions are cached)."""
+        base, question = self.question_of(request, target=target, state=state,
+                                          with_target=with_target)
         resolved = await self.run(self.resolved, base.name, question)
         return Asked(resolved)
+
+    async def respond(self, endpoint: str, request: Situation,
+                      compute: Callable[[Asked], Any], encode: Callable[[Any], bytes], *,
+                      target: str | None = None, state: str | None = None,
+                      with_target: bool = False,
+                      media_type: str = "application/json") -> Response:
+        """The response to ``request``: from the cache of answers if the same request was
+        answered before, else one job in the pool that resolves the question, computes
+        (``compute(asked)``) and encodes the body (``encode(result)``), which is then kept.
+
+        A library error is reported with the request field it names, as by :meth:`ask`."""
+        base, question = self.question_of(request, target=target, state=state,
+                                          with_target=with_target)
+        key = (endpoint, base.name, type(request).__name__, request.model_dump_json())
+        body = self.answers.get(key)
+        if body is None:
+            def job() -> bytes:
+                asked = Asked(self.resolved(base.name, question))
+                try:
+                    return encode(compute(asked))
+                except GmnetError as exc:
+                    raise ApiError(status_of(exc), message_of(exc),
+                                   field_of_question(exc, question)) from exc
+
+            body = await self.run(job)
+            self.answers.put(key, body)
+        return Response(body, media_type=media_type)
 
     def resolved(self, name: str, question: Question) -> Resolved:
         """``question`` resolved on network ``name`` (cached: networks are never changed)."""
