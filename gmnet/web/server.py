@@ -29,6 +29,7 @@ from gmnet.analysis.audit import audit as audit_network
 from gmnet.errors import GmnetError, UnknownNameError
 from gmnet.model.network import Network
 from gmnet.model.question import Question
+from gmnet.web.answers import ENDPOINTS, body_of
 from gmnet.web.cache import ResponseCache
 from gmnet.web.describe import default_target
 from gmnet.web.errors import ApiError, blame, field_of_question, message_of, status_of
@@ -95,6 +96,7 @@ class Server:
     workers: int
     cache: dict[tuple, Any] = field(default_factory=dict)  # resolved questions, audits
     answers: ResponseCache = field(default_factory=ResponseCache)  # encoded response bodies
+    processes: Any = None  # a gmnet.web.processes.ComputeProcesses, or None: threads compute
     lock: threading.Lock = field(default_factory=threading.Lock)
     _executor: ThreadPoolExecutor | None = None
 
@@ -112,6 +114,8 @@ class Server:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+        if self.processes is not None:
+            self.processes.shutdown()
 
     @property
     def default(self) -> Network:
@@ -163,32 +167,27 @@ class Server:
         resolved = await self.run(self.resolved, base.name, question)
         return Asked(resolved)
 
-    async def respond(self, endpoint: str, request: Situation,
-                      compute: Callable[[Asked], Any], encode: Callable[[Any], bytes], *,
-                      target: str | None = None, state: str | None = None,
-                      with_target: bool = False,
-                      media_type: str = "application/json") -> Response:
-        """The response to ``request``: from the cache of answers if the same request was
-        answered before, else one job in the pool that resolves the question, computes
-        (``compute(asked)``) and encodes the body (``encode(result)``), which is then kept.
+    async def respond(self, name: str, request: Situation) -> Response:
+        """The response of computing endpoint ``name`` (:data:`gmnet.web.answers.ENDPOINTS`)
+        to ``request``: from the cache of answers if the same request was answered before,
+        else one job (in the pool of processes if there is one, else in the thread pool) that
+        resolves the question, computes and encodes the body, which is then kept.
 
         A library error is reported with the request field it names, as by :meth:`ask`."""
-        base, question = self.question_of(request, target=target, state=state,
-                                          with_target=with_target)
-        key = (endpoint, base.name, type(request).__name__, request.model_dump_json())
+        endpoint = ENDPOINTS[name]
+        base, question = self.question_of(
+            request, target=getattr(request, "target", None),
+            state=getattr(request, "state", None), with_target=endpoint.with_target)
+        text = request.model_dump_json()
+        key = (name, base.name, text)
         body = self.answers.get(key)
         if body is None:
-            def job() -> bytes:
-                asked = Asked(self.resolved(base.name, question))
-                try:
-                    return encode(compute(asked))
-                except GmnetError as exc:
-                    raise ApiError(status_of(exc), message_of(exc),
-                                   field_of_question(exc, question)) from exc
-
-            body = await self.run(job)
+            if self.processes is not None:
+                body = await self.processes.run(self.timeout, name, text)
+            else:
+                body = await self.run(body_of, self, name, request, base.name, question)
             self.answers.put(key, body)
-        return Response(body, media_type=media_type)
+        return Response(body, media_type=endpoint.media_type)
 
     def resolved(self, name: str, question: Question) -> Resolved:
         """``question`` resolved on network ``name`` (cached: networks are never changed)."""
