@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -197,9 +198,50 @@ def _numbers(value):
             yield from _numbers(v)
 
 
+class LeanConnection:
+    """A keep-alive HTTP/1.1 connection that sends JSON POSTs and reads ``Content-Length``
+    bodies, and nothing else: a load generator that takes a small share of the CPUs it shares
+    with the server (httpx takes about 2 ms of CPU per request, as much as a query's
+    computation)."""
+
+    def __init__(self, base: str):
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode("latin-1") + body)
+        try:
+            lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+            status = int(lines[0].split()[1])
+            headers = dict(line.split(b":", 1) for line in lines[1:] if b":" in line)
+            length = int(headers[next(k for k in headers if k.lower() == b"content-length")])
+            payload = await self.reader.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionError, StopIteration, ValueError):
+            await self.close()
+            raise
+        if any(k.lower() == b"connection" and v.strip().lower() == b"close"
+               for k, v in headers.items()):
+            await self.close()
+        return status, payload
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
 async def run_load(base: str, requests: list[tuple[str, dict]], *, clients: int,
-                   timeout: float) -> dict:
-    """Send ``requests`` from ``clients`` concurrent clients; latencies and errors."""
+                   timeout: float, lean: bool = True) -> dict:
+    """Send ``requests`` from ``clients`` concurrent clients (lean ones, or httpx); latencies
+    and errors."""
     queue: asyncio.Queue = asyncio.Queue()
     for item in requests:
         queue.put_nowait(item)
@@ -208,25 +250,42 @@ async def run_load(base: str, requests: list[tuple[str, dict]], *, clients: int,
     statuses: Counter = Counter()
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=timeout) as http:
+        async with contextlib.AsyncExitStack() as stack:
+            if lean:
+                connection = LeanConnection(base)
+                stack.push_async_callback(connection.close)
+            else:
+                http = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=base, timeout=timeout))
             while True:
                 try:
                     path, body = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                data = json.dumps(body).encode("utf-8")
                 begun = time.perf_counter()
                 try:
-                    r = await http.post(path, json=body)
-                except httpx.HTTPError as exc:
+                    if lean:
+                        status, content = await asyncio.wait_for(connection.post(path, data),
+                                                                 timeout)
+                    else:
+                        r = await http.post(path, content=data,
+                                            headers={"content-type": "application/json"})
+                        status, content = r.status_code, r.content
+                except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, TimeoutError,
+                        ValueError, StopIteration) as exc:
                     errors.append(f"{path}: {type(exc).__name__}: {exc}")
                     statuses["transport error"] += 1
+                    if lean:
+                        await connection.close()
                     continue
                 latencies[path].append(time.perf_counter() - begun)
-                statuses[r.status_code] += 1
-                if r.status_code != 200:
-                    errors.append(f"{path} {json.dumps(body)} -> {r.status_code} {r.text[:200]}")
+                statuses[status] += 1
+                if status != 200:
+                    errors.append(f"{path} {json.dumps(body)} -> {status} "
+                                  f"{content[:200].decode('utf-8', 'replace')}")
                     continue
-                problem = check(path, r.json())
+                problem = check(path, json.loads(content))
                 if problem:
                     errors.append(f"{path} {json.dumps(body)}: {problem}")
 
@@ -317,7 +376,7 @@ def measure(args: argparse.Namespace, mix: dict[str, float], *, tree: Path | Non
                                               "do": {}}, timeout=args.timeout + 5)
         server_cpu, client_cpu = cpu_seconds(proc.pid), cpu_seconds()
         result = asyncio.run(run_load(base, requests, clients=args.clients,
-                                      timeout=args.timeout + 5))
+                                      timeout=args.timeout + 5, lean=args.client == "lean"))
         server_cpu, client_cpu = cpu_seconds(proc.pid) - server_cpu, cpu_seconds() - client_cpu
         alive = httpx.get(f"{base}/api/health", timeout=10).status_code == 200
     finally:
@@ -391,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--network", default=None, help="network to serve (default: bundled)")
     parser.add_argument("--server", choices=["gmnet", "uvicorn"], default="gmnet",
                         help="start it with `gmnet serve` (default) or uvicorn's command line")
+    parser.add_argument("--client", choices=["lean", "httpx"], default="lean",
+                        help="the load's clients: a minimal HTTP/1.1 client (default: little "
+                        "CPU taken from the server) or httpx")
     parser.add_argument("--baseline", metavar="TREE", type=Path, default=None,
                         help="also measure the server of this gmnet source tree (pure-Python "
                         "event loop and HTTP parser) on the same requests, and print ratios")
@@ -420,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
             run.pop("requests_sent")
     report = {
         "machine": {**machine(), "load_average_1min_before": load_before},
-        "settings": {"server": args.server, "requests": args.requests, "clients": args.clients,
+        "settings": {"server": args.server, "client": args.client,
+                     "requests": args.requests, "clients": args.clients,
                      "server_workers": args.workers, "uncertainty_samples": args.samples,
                      "mix": mix, "seed": args.seed, "repeat": args.repeat,
                      "distinct_requests": distinct,
