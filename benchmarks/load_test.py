@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
               f"processes share the CPUs)")
         started = "gmnet serve" if args.server == "gmnet" else "uvicorn's command line"
         print(f"load: {args.requests} requests ({distinct} distinct) from {args.clients} "
-              f"concurrent clients, server ({started}) with {args.workers} computing threads; "
+              f"concurrent clients, server ({started}) with {args.workers} computing workers; "
               f"uncertainty: {report['settings']['uncertainty_endpoint']} ({args.samples} draws "
               f"each)")
         if before is not None:
