@@ -62,13 +62,14 @@ PLAIN = "import sys; sys.modules['uvloop'] = None; sys.modules['httptools'] = No
 
 
 def start_server(*, workers: int, timeout: float, network: str | None,
-                 server: str = "gmnet", tree: Path | None = None,
-                 plain: bool = False) -> tuple[subprocess.Popen, str]:
+                 server: str = "gmnet", tree: Path | None = None, plain: bool = False,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     """The server in a subprocess; returns it and its base URL.
 
     ``server="gmnet"``: ``gmnet serve --port 0``, what users run. ``server="uvicorn"``: uvicorn's
     own command line on the app factory (uvicorn binds the socket itself). ``tree``: the gmnet
-    source tree to run (default: this one); ``plain``: without uvloop and httptools.
+    source tree to run (default: this one); ``plain``: without uvloop and httptools; ``extra``:
+    more options of ``gmnet serve``.
     """
     root = Path(tree) if tree is not None else ROOT
     env = {**os.environ, "PYTHONPATH": str(root)}
@@ -91,6 +92,7 @@ def start_server(*, workers: int, timeout: float, network: str | None,
                 "--timeout", str(timeout)]
         if network:
             args += ["--network", network]
+        args += list(extra)
         cmd = ([sys.executable, "-c", prefix + "import sys; from gmnet.cli import main; "
                 "sys.argv = ['gmnet', *sys.argv[1:]]; main()", *args] if plain
                else [*GMNET, *args])
@@ -361,7 +363,8 @@ def measure(args: argparse.Namespace, mix: dict[str, float], *, tree: Path | Non
     """One server (this tree's, or ``tree``'s) under the load; its figures, and the requests
     (planned on this server when not given)."""
     proc, base = start_server(workers=args.workers, timeout=args.timeout, network=args.network,
-                              server=args.server, tree=tree, plain=plain)
+                              server=args.server, tree=tree, plain=plain,
+                              extra=() if tree is not None else tuple(args.serve_option))
     try:
         paths = httpx.get(f"{base}/openapi.json", timeout=30).json()["paths"]
         has_uncertainty = "/api/uncertainty" in paths
@@ -456,8 +459,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="TREE", type=Path, default=None,
                         help="also measure the server of this gmnet source tree (pure-Python "
                         "event loop and HTTP parser) on the same requests, and print ratios")
+    parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
+                        help="an option for this tree's `gmnet serve`, e.g. "
+                        "--serve-option=--compute=threads (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    if args.serve_option and args.server != "gmnet":
+        parser.error("--serve-option needs --server gmnet")
     if not 1 <= args.requests <= 1_000_000 or not 1 <= args.clients <= 256:
         parser.error("--requests must be in [1, 1000000] and --clients in [1, 256]")
     if not 0 <= args.repeat < 1:
@@ -482,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             run.pop("requests_sent")
     report = {
         "machine": {**machine(), "load_average_1min_before": load_before},
-        "settings": {"server": args.server, "client": args.client,
+        "settings": {"server": args.server, "serve_options": args.serve_option,
+                     "client": args.client,
                      "requests": args.requests, "clients": args.clients,
                      "server_workers": args.workers, "uncertainty_samples": args.samples,
                      "mix": mix, "seed": args.seed, "repeat": args.repeat,

@@ -164,7 +164,7 @@ def test_worker_processes_answer_the_same_bytes_and_replace_a_dead_one(uncached)
         bad = client.post("/api/query", json={**PLAIN, "worldview": "no_such_view"})
         assert bad.status_code == 404 and bad.json()["field"] == "worldview"
         pool = app.state.gmnet.processes
-        (pid,) = {p.pid for p in pool.start()._processes.values()}
+        (pid,) = pool.pids()
         os.kill(pid, signal.SIGKILL)
         lost = client.post("/api/query", json=PLAIN)
         assert lost.status_code == 503, lost.text

@@ -3,27 +3,29 @@
 Python runs one thread at a time in a process, so a server whose event loop and computing
 threads share one process uses about one core, however many the machine has. With
 :class:`ComputeProcesses` the computing endpoints (:data:`gmnet.web.answers.ENDPOINTS`) run in
-a small pool of worker processes instead: each loads the server's networks itself (by the
-names or paths the server was started with), and is sent only the endpoint's name and the
-validated request as JSON; it sends back the encoded body. The event loop's process checks
-names, keeps the cache of answers and the time limits: a request still waiting for a process
-when its time is up gets 503, one whose computation runs past it gets 504 (the process
-finishes it unseen), as with threads. A worker process that dies is replaced; the requests it
-held get 503.
+a few worker processes instead: each loads the server's networks itself (by the names or paths
+the server was started with), and is sent only the endpoint's name and the validated request
+as JSON, over a pipe of its own that the event loop reads directly (no thread in between); it
+sends back the encoded body. The event loop's process checks names, keeps the cache of answers
+and the time limits: a request still waiting for a free process when its time is up gets 503,
+one whose computation runs past it gets 504 (the process finishes it unseen and is then free
+again), as with threads. A worker process that dies is replaced; the request it held gets 503.
 
 Worker processes are started (``spawn``, never ``fork``: the server has threads) when the app
-starts, ignore Ctrl+C (the server stops them), and exit with the server.
+starts, ignore Ctrl+C (the server stops them), and exit when the server closes their pipes.
+Needs an event loop that can watch pipes (every loop on Linux and macOS; on Windows use
+threads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
-import os
+import pickle
 import signal
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,6 @@ _SERVER: Any = None  # in a worker process: its own gmnet.web.server.Server
 def _start(refs: list[str | None], timeout: float) -> None:
     """A worker process's start: load the networks (as the server did), compile them."""
     global _SERVER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group
     from gmnet.model.network import load_network
     from gmnet.web.server import Server
 
@@ -48,10 +49,6 @@ def _start(refs: list[str | None], timeout: float) -> None:
         net.compiled  # noqa: B018 - compile now, not in a request
         networks[net.name] = net
     _SERVER = Server(networks, timeout, 1)
-
-
-def _ready() -> int:
-    return os.getpid()
 
 
 def _work(name: str, text: str) -> bytes:
@@ -64,8 +61,40 @@ def _work(name: str, text: str) -> bytes:
     return body_of(_SERVER, name, request, base.name, question)
 
 
+def _serve(conn: Connection, refs: list[str | None], timeout: float) -> None:
+    """A worker process: answer ``(name, text)`` messages until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group
+    _start(refs, timeout)
+    while True:
+        try:
+            name, text = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[bool, Any] = (True, _work(name, text))
+        except Exception as exc:  # noqa: BLE001 - every error goes back to the request
+            reply = (False, exc)
+        try:
+            data = pickle.dumps(reply)
+        except Exception:  # noqa: BLE001 - an error that does not pickle
+            data = pickle.dumps((False, RuntimeError(f"{type(reply[1]).__name__}: "
+                                                     f"{reply[1]}")))
+        try:
+            conn.send_bytes(data)
+        except OSError:
+            return
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any
+    conn: Connection
+    job: asyncio.Future | None = None
+    alive: bool = True
+
+
 class ComputeProcesses:
-    """A pool of ``count`` worker processes that compute the computing endpoints' answers.
+    """``count`` worker processes that compute the computing endpoints' answers.
 
     Parameters
     ----------
@@ -75,56 +104,115 @@ class ComputeProcesses:
     count
         Worker processes.
     timeout
-        The server's time limit of one computation (also told to the workers' own checks).
+        The server's time limit of one computation.
     """
 
     def __init__(self, refs: list[str | Path | None], count: int, timeout: float):
         self.refs = [str(r) if isinstance(r, Path) else r for r in refs]
         self.count = count
         self.timeout = timeout
-        self._executor: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self.workers: list[_Worker] = []
+        self._idle: asyncio.Queue | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def start(self) -> ProcessPoolExecutor:
-        """The pool (started now if it is not running), each worker asked to start."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.count, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start, initargs=(self.refs, self.timeout))
-                for _ in range(self.count):
-                    self._executor.submit(_ready)
-            return self._executor
+    # ------------------------------------------------------------------ processes
+    def start(self) -> None:
+        """Start the worker processes (in the running event loop), if not yet started."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop and self.workers:
+            return
+        self.shutdown()
+        self._loop, self._idle = loop, asyncio.Queue()
+        for _ in range(self.count):
+            self._spawn()
 
-    def _lost(self, executor: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._executor is executor:
-                self._executor = None
-        executor.shutdown(wait=False, cancel_futures=True)
+    def _spawn(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(target=_serve, args=(theirs, self.refs, self.timeout),
+                                  name="gmnet-web-compute", daemon=True)
+        process.start()
+        theirs.close()
+        worker = _Worker(process, ours)
+        self.workers.append(worker)
+        self._loop.add_reader(ours.fileno(), self._readable, worker)
+        self._idle.put_nowait(worker)
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (those alive)."""
+        return [w.process.pid for w in self.workers if w.alive]
+
+    def _readable(self, worker: _Worker) -> None:
+        try:
+            ok, value = pickle.loads(worker.conn.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self._lost(worker)
+            return
+        job, worker.job = worker.job, None
+        if job is not None and not job.done():
+            job.set_result((ok, value))
+        self._idle.put_nowait(worker)  # free again (also after a reply nobody waited for)
+
+    def _lost(self, worker: _Worker) -> None:
+        """A worker process died: its request gets 503, a new process takes its place."""
+        if not worker.alive:
+            return
+        worker.alive = False
+        self._close(worker)
+        self.workers.remove(worker)
+        if worker.job is not None and not worker.job.done():
+            worker.job.set_exception(ApiError(
+                503, "a computing process stopped while answering; try again shortly"))
+        self._spawn()
+
+    def _close(self, worker: _Worker) -> None:
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(worker.conn.fileno())
+        with contextlib.suppress(OSError):
+            worker.conn.close()
 
     def shutdown(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        """Stop every worker process (closing its pipe ends it; a busy one is terminated)."""
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.alive = False
+            self._close(worker)
+        for worker in workers:
+            worker.process.join(timeout=1)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                worker.process.join(timeout=1)
 
+    # ------------------------------------------------------------------ requests
     async def run(self, timeout: float, name: str, text: str) -> bytes:
         """Endpoint ``name``'s body for request JSON ``text``, within ``timeout`` seconds."""
-        executor = self.start()
-        try:
-            future = executor.submit(_work, name, text)
-        except (BrokenProcessPool, RuntimeError):
-            self._lost(executor)
-            raise ApiError(503, "a computing process stopped; try again shortly") from None
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=timeout)
-        except TimeoutError:
-            if future.cancelled() or not future.running():  # never reached a process
+        self.start()
+        loop = self._loop
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                worker = await asyncio.wait_for(self._idle.get(),
+                                                timeout=max(deadline - loop.time(), 0))
+            except TimeoutError:
                 raise ApiError(503, f"the server is busy: no worker was free within "
                                f"{timeout:g} s; try again shortly") from None
+            if worker.alive:
+                break
+        job = loop.create_future()
+        worker.job = job
+        try:
+            worker.conn.send_bytes(pickle.dumps((name, text)))
+        except OSError:
+            self._lost(worker)
+            raise ApiError(503, "a computing process stopped; try again shortly") from None
+        try:
+            ok, value = await asyncio.wait_for(asyncio.shield(job),
+                                               timeout=max(deadline - loop.time(), 0.001))
+        except TimeoutError:
+            if worker.job is job:
+                worker.job = None  # its reply, when it comes, only frees the worker
             raise ApiError(504, f"the computation took longer than the time limit of "
                            f"{timeout:g} s; ask for fewer samples") from None
-        except BrokenProcessPool:
-            self._lost(executor)
-            raise ApiError(503, "a computing process stopped while answering; try again "
-                           "shortly") from None
+        if ok:
+            return value
+        raise value
