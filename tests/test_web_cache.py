@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import time
 
 import pytest
 
@@ -133,7 +134,8 @@ def test_the_cache_of_a_server_is_bounded():
 
 
 def test_health_tells_where_answers_are_computed(cached):
-    assert cached.get("/api/health").json()["compute"] == {"in": "threads", "workers": 2}
+    assert cached.get("/api/health").json()["compute"] == {"in": "threads", "workers": 2,
+                                                             "ready": 2}
 
 
 # ============================================================================ worker processes
@@ -150,11 +152,25 @@ def test_processes_need_networks_by_name_or_path():
         create_app(compute="cores")
 
 
+def _ready(client, count: int, deadline: float = 120.0) -> dict:
+    """Health once ``count`` worker processes are ready (they load the networks first)."""
+    end = time.monotonic() + deadline
+    while True:
+        compute = client.get("/api/health").json()["compute"]
+        if compute["ready"] >= count or time.monotonic() > end:
+            return compute
+        time.sleep(0.1)
+
+
 def test_worker_processes_answer_the_same_bytes_and_replace_a_dead_one(uncached):
     app = create_app(compute="processes", workers=1, cache_entries=0)
     with TestClient(app, base_url=BASE) as client:
-        assert client.get("/api/health").json()["compute"] == {"in": "processes",
-                                                               "workers": 1}
+        first = client.post("/api/query", json=PLAIN)  # at once: in threads while they start
+        assert first.status_code == 200
+        assert first.content == uncached.post("/api/query", json=PLAIN).content
+        assert _ready(client, 1) == {"in": "processes", "workers": 1, "ready": 1}
+        pool = app.state.gmnet.processes
+        (pid,) = pool.pids()
         for path, body in [("/api/query", PLAIN), ("/api/query", VARIANTS["set"]),
                            ("/api/uncertainty", {**PLAIN, "samples": 200, "seed": 9}),
                            ("/api/compare", PLAIN)]:
@@ -163,12 +179,15 @@ def test_worker_processes_answer_the_same_bytes_and_replace_a_dead_one(uncached)
             assert r.content == uncached.post(path, json=body).content
         bad = client.post("/api/query", json={**PLAIN, "worldview": "no_such_view"})
         assert bad.status_code == 404 and bad.json()["field"] == "worldview"
-        pool = app.state.gmnet.processes
-        (pid,) = pool.pids()
+        assert pool.pids() == [pid]  # every answer above came from that one process
         os.kill(pid, signal.SIGKILL)
-        lost = client.post("/api/query", json=PLAIN)
-        assert lost.status_code == 503, lost.text
-        assert "computing process stopped" in lost.json()["error"]
-        again = client.post("/api/query", json=PLAIN)  # a new pool of processes
+        end = time.monotonic() + 60
+        while pool.pids() == [pid] and time.monotonic() < end:  # the server sees its pipe close
+            time.sleep(0.05)
+        assert pool.pids() != [pid]
+        again = client.post("/api/query", json=PLAIN)
         assert again.status_code == 200
         assert again.content == uncached.post("/api/query", json=PLAIN).content
+        assert _ready(client, 1)["ready"] == 1
+        (new,) = pool.pids()
+        assert new != pid

@@ -6,10 +6,12 @@ threads share one process uses about one core, however many the machine has. Wit
 a few worker processes instead: each loads the server's networks itself (by the names or paths
 the server was started with), and is sent only the endpoint's name and the validated request
 as JSON, over a pipe of its own that the event loop reads directly (no thread in between); it
-sends back the encoded body. The event loop's process checks names, keeps the cache of answers
-and the time limits: a request still waiting for a free process when its time is up gets 503,
-one whose computation runs past it gets 504 (the process finishes it unseen and is then free
-again), as with threads. A worker process that dies is replaced; the request it held gets 503.
+sends back the encoded body. Until a worker process has loaded the networks (a few seconds
+after the server starts, or after one died), the server computes in its threads as without
+them. The event loop's process checks names, keeps the cache of answers and the time limits:
+a request still waiting for a free process when its time is up gets 503, one whose
+computation runs past it gets 504 (the process finishes it unseen and is then free again), as
+with threads. A worker process that dies is replaced; the request it held gets 503.
 
 Worker processes are started (``spawn``, never ``fork``: the server has threads) when the app
 starts, ignore Ctrl+C (the server stops them), and exit when the server closes their pipes.
@@ -65,6 +67,10 @@ def _serve(conn: Connection, refs: list[str | None], timeout: float) -> None:
     """A worker process: answer ``(name, text)`` messages until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group
     _start(refs, timeout)
+    try:
+        conn.send_bytes(pickle.dumps((True, b"ready")))
+    except OSError:
+        return
     while True:
         try:
             name, text = pickle.loads(conn.recv_bytes())
@@ -91,6 +97,7 @@ class _Worker:
     conn: Connection
     job: asyncio.Future | None = None
     alive: bool = True
+    ready: bool = False  # its networks loaded
 
 
 class ComputeProcesses:
@@ -136,7 +143,10 @@ class ComputeProcesses:
         worker = _Worker(process, ours)
         self.workers.append(worker)
         self._loop.add_reader(ours.fileno(), self._readable, worker)
-        self._idle.put_nowait(worker)
+
+    def ready(self) -> int:
+        """How many worker processes have loaded their networks and take requests."""
+        return sum(w.ready and w.alive for w in self.workers)
 
     def pids(self) -> list[int]:
         """The worker processes' ids (those alive)."""
@@ -147,6 +157,10 @@ class ComputeProcesses:
             ok, value = pickle.loads(worker.conn.recv_bytes())
         except (EOFError, OSError, pickle.UnpicklingError):
             self._lost(worker)
+            return
+        if not worker.ready:  # its first message: networks loaded
+            worker.ready = True
+            self._idle.put_nowait(worker)
             return
         job, worker.job = worker.job, None
         if job is not None and not job.done():

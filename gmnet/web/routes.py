@@ -61,7 +61,9 @@ def install_routes(app: FastAPI, server: Server) -> None:  # noqa: C901 - one pl
         return {"status": "ok", "networks": list(server.networks),
                 "limits": {"max_samples": MAX_SAMPLES, "timeout_seconds": server.timeout},
                 "compute": {"in": "processes" if server.processes is not None else "threads",
-                            "workers": server.workers},
+                            "workers": server.workers,
+                            "ready": (server.processes.ready() if server.processes is not None
+                                      else server.workers)},
                 "cache": server.answers.stats()}
 
     # ------------------------------------------------------------------ networks

@@ -170,7 +170,7 @@ class Server:
     async def respond(self, name: str, request: Situation) -> Response:
         """The response of computing endpoint ``name`` (:data:`gmnet.web.answers.ENDPOINTS`)
         to ``request``: from the cache of answers if the same request was answered before,
-        else one job (in the pool of processes if there is one, else in the thread pool) that
+        else one job (in a worker process if there are any ready, else in the thread pool) that
         resolves the question, computes and encodes the body, which is then kept.
 
         A library error is reported with the request field it names, as by :meth:`ask`."""
@@ -183,6 +183,8 @@ class Server:
         body = self.answers.get(key)
         if body is None:
             if self.processes is not None:
+                self.processes.start()
+            if self.processes is not None and self.processes.ready():
                 body = await self.processes.run(self.timeout, name, text)
             else:
                 body = await self.run(body_of, self, name, request, base.name, question)
