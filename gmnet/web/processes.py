@@ -26,6 +26,7 @@ import contextlib
 import multiprocessing
 import pickle
 import signal
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -66,6 +67,8 @@ def _work(name: str, text: str) -> bytes:
 def _serve(conn: Connection, refs: list[str | None], timeout: float) -> None:
     """A worker process: answer ``(name, text)`` messages until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked at the start
     _start(refs, timeout)
     try:
         conn.send_bytes(pickle.dumps((True, b"ready")))
@@ -89,6 +92,22 @@ def _serve(conn: Connection, refs: list[str | None], timeout: float) -> None:
             conn.send_bytes(data)
         except OSError:
             return
+
+
+@contextlib.contextmanager
+def _no_interrupt():
+    """SIGINT blocked in this thread meanwhile (a process started now inherits the block)."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # it unblocks SIGINT when it starts: start it first
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @dataclass(eq=False)
@@ -138,7 +157,8 @@ class ComputeProcesses:
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(target=_serve, args=(theirs, self.refs, self.timeout),
                                   name="gmnet-web-compute", daemon=True)
-        process.start()
+        with _no_interrupt():  # the child starts with Ctrl+C blocked (no traceback mid-import)
+            process.start()
         theirs.close()
         worker = _Worker(process, ours)
         self.workers.append(worker)
@@ -191,9 +211,11 @@ class ComputeProcesses:
         for worker in workers:
             worker.alive = False
             self._close(worker)
+        end = time.monotonic() + 1.0  # a second in all for them to see their pipes close
         for worker in workers:
-            worker.process.join(timeout=1)
-            if worker.process.is_alive():
+            worker.process.join(timeout=max(end - time.monotonic(), 0))
+        for worker in workers:
+            if worker.process.is_alive():  # busy, or still loading
                 worker.process.terminate()
                 worker.process.join(timeout=1)
 
