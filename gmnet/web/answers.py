@@ -25,6 +25,7 @@ from gmnet.errors import GmnetError
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.question import Question
 from gmnet.viz.diagram import draw, node_marginals
+from gmnet.web.asked import Asked
 from gmnet.web.errors import ApiError, field_of_question, message_of, status_of
 from gmnet.web.models import (
     CompareRequest,
@@ -39,7 +40,7 @@ from gmnet.web.models import (
 )
 
 if TYPE_CHECKING:
-    from gmnet.web.server import Asked, Server
+    from gmnet.web.server import Server
 
 __all__ = ["Endpoint", "ENDPOINTS", "body_of"]
 
@@ -124,8 +125,6 @@ def body_of(server: Server, name: str, request: Situation, base: str,
             question: Question) -> bytes:
     """The body of endpoint ``name``'s response to ``request`` (whose question on network
     ``base`` is ``question``); a library error becomes an :class:`ApiError` naming the field."""
-    from gmnet.web.server import Asked
-
     endpoint = ENDPOINTS[name]
     asked = Asked(server.resolved(base, question))
     try:
