@@ -105,15 +105,19 @@ def start_server(*, workers: int, timeout: float, network: str | None,
             raise SystemExit(f"the server did not start: {line.strip()} "
                              f"{proc.stderr.read()[:500]}")
         base = match.group(1)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                return proc, base
+            health = httpx.get(f"{base}/api/health", timeout=2)
         except httpx.TransportError:
             time.sleep(0.1)
+            continue
+        compute = health.json().get("compute", {}) if health.status_code == 200 else None
+        if compute is not None and compute.get("ready", 0) >= compute.get("workers", 0):
+            return proc, base  # and its worker processes (if any) have loaded the networks
+        time.sleep(0.1)
     stop_server(proc)
-    raise SystemExit(f"the server at {base} did not answer /api/health within 60 s")
+    raise SystemExit(f"the server at {base} was not ready (/api/health) within 120 s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
