@@ -9,6 +9,7 @@ import click
 
 from gmnet.cli.common import echo
 from gmnet.errors import GmnetError, InvalidArgumentError
+from gmnet.web.cache import DEFAULT_CACHE_ENTRIES
 from gmnet.web.connections import (
     BACKLOG,
     DEFAULT_HEADER_TIMEOUT,
@@ -33,7 +34,15 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Time limit of one request's computation, in seconds.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Threads that compute answers.")
+              help="Processes (or threads, with --compute threads) that compute answers.")
+@click.option("--compute", type=click.Choice(["processes", "threads"]), default="processes",
+              show_default=True,
+              help="Compute the questions, comparisons, uncertainty, sensitivity and diagrams "
+                   "in worker processes (every core works) or in threads of the server's "
+                   "process (one core; less memory).")
+@click.option("--cache", "cache_entries", default=DEFAULT_CACHE_ENTRIES, show_default=True,
+              type=click.IntRange(0, 1_000_000),
+              help="Answers kept to serve the same request again (0: none).")
 @click.option("--access-log", is_flag=True, help="Log every request.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
               help="Also accept requests whose Host header is NAME (repeatable), e.g. the "
@@ -48,8 +57,8 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
               help="Seconds a connection has to send its request head (or the next part of "
                    "its body) before it is closed.")
 def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, timeout: float,
-          workers: int, access_log: bool, allow_hosts: tuple[str, ...], max_connections: int,
-          header_timeout: float) -> None:
+          workers: int, compute: str, cache_entries: int, access_log: bool,
+          allow_hosts: tuple[str, ...], max_connections: int, header_timeout: float) -> None:
     """Explore what-ifs in a local web page: the diagram with live probabilities, scenarios,
     worldviews, mitigations, P(harm) with its uncertainty band.
 
@@ -65,7 +74,7 @@ def serve(host: str, port: int, networks: tuple[str, ...], open_browser: bool, t
     loopback = _is_loopback(host)
     allowed = allowed_hosts(host, allow_hosts)
     app = create_app(list(networks) or None, timeout=timeout, workers=workers,
-                     allowed_hosts=allowed)
+                     allowed_hosts=allowed, compute=compute, cache_entries=cache_entries)
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

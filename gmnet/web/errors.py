@@ -50,6 +50,9 @@ class ApiError(Exception):
         self.field = field
         self.detail = detail
 
+    def __reduce__(self):  # raised in a worker process, re-raised in the server's
+        return (type(self), (self.status, self.message, self.field, self.detail))
+
     def body(self) -> dict:
         out: dict[str, Any] = {"error": self.message, "field": self.field}
         if self.detail is not None:

@@ -7,6 +7,7 @@ variables and states are checked against the network by the endpoint (they depen
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    TypeAdapter,
     field_validator,
 )
 
@@ -38,6 +40,7 @@ __all__ = [
     "NetworkDescription",
     "NetworkSummary",
     "ErrorBody",
+    "json_body",
 ]
 
 #: The most parameter draws one request may ask for.
@@ -241,3 +244,15 @@ class ErrorBody(BaseModel):
     field: str | None = Field(None, description="The request field at fault, e.g. "
         "`evidence.shift_type`, when one is.")
     detail: Any | None = None
+
+
+@cache
+def _adapter(kind: Any) -> TypeAdapter:
+    return TypeAdapter(kind)
+
+
+def json_body(kind: Any, value: Any) -> bytes:
+    """``value`` as the JSON body FastAPI sends for an endpoint whose response type is ``kind``
+    (validated as that type, then encoded by pydantic: the same bytes)."""
+    adapter = _adapter(kind)
+    return adapter.dump_json(adapter.validate_python(value), by_alias=True)

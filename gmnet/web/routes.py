@@ -17,17 +17,10 @@ from typing import Annotated
 from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, Response
 
-from gmnet.analysis.ask import answer
-from gmnet.analysis.compare import compare_question
-from gmnet.analysis.sensitivity import sensitivity as sensitivity_of
-from gmnet.analysis.uncertainty import comparison_uncertainty
-from gmnet.analysis.uncertainty import uncertainty as uncertainty_of
-from gmnet.analysis.unknowns import drawn_unknowns
 from gmnet.analysis.whatif import core_table
 from gmnet.io.jsonsafe import json_safe
 from gmnet.model.scenarios import KINDS, load_scenarios
 from gmnet.model.worldviews import load_worldviews, worldview_diff
-from gmnet.viz.diagram import draw, node_marginals
 from gmnet.web.describe import describe_network
 from gmnet.web.errors import blame
 from gmnet.web.models import (
@@ -63,9 +56,15 @@ def install_routes(app: FastAPI, server: Server) -> None:  # noqa: C901 - one pl
 
     @app.get("/api/health", tags=["server"])
     async def health() -> dict:
-        """Liveness, the networks served and the limits."""
+        """Liveness, the networks served, the limits, where answers are computed and the
+        cache of answers (entries, bytes, hits, misses, bounds)."""
         return {"status": "ok", "networks": list(server.networks),
-                "limits": {"max_samples": MAX_SAMPLES, "timeout_seconds": server.timeout}}
+                "limits": {"max_samples": MAX_SAMPLES, "timeout_seconds": server.timeout},
+                "compute": {"in": "processes" if server.processes is not None else "threads",
+                            "workers": server.workers,
+                            "ready": (server.processes.ready() if server.processes is not None
+                                      else server.workers)},
+                "cache": server.answers.stats()}
 
     # ------------------------------------------------------------------ networks
     @app.get("/api/networks", tags=["network"])
@@ -134,79 +133,38 @@ def install_routes(app: FastAPI, server: Server) -> None:  # noqa: C901 - one pl
                         "rows": [r.to_dict() for r in rows]})
 
     # ------------------------------------------------------------------ questions
-    @app.post("/api/query", tags=["questions"])
-    async def query(request: QueryRequest) -> QueryResponse:
+    # The computing endpoints answer through server.respond (their work is in
+    # gmnet.web.answers): names checked on the event loop, then one job resolves, computes and
+    # encodes; the body is kept in the cache of answers.
+    @app.post("/api/query", tags=["questions"], response_model=QueryResponse)
+    async def query(request: QueryRequest) -> Response:
         """P(target | evidence, do(...)) at the network's point values, exact."""
-        s = await server.resolve(request, target=request.target, state=request.state,
-                                 with_target=True)
-        result = await server.ask(s, answer, s.network, s.question, resolved=s.resolved)
-        out = result.to_dict()
-        return QueryResponse(query=out["query"], target=s.target, state=s.state,
-                             probability=out["probability"], distribution=out["distribution"],
-                             set=out["set"], unknowns=out["unknowns"],
-                             statement=out["statement"], **s.echo())
+        return await server.respond("query", request)
 
-    @app.post("/api/marginals", tags=["questions"])
-    async def marginals(request: Situation) -> MarginalsResponse:
+    @app.post("/api/marginals", tags=["questions"], response_model=MarginalsResponse)
+    async def marginals(request: Situation) -> Response:
         """Every node's distribution given the evidence and interventions."""
-        s = await server.resolve(request)
-        result = await server.ask(s, node_marginals, s.network, s.evidence, s.do)
-        return MarginalsResponse(marginals=result, **s.echo())
+        return await server.respond("marginals", request)
 
-    @app.post("/api/compare", tags=["mitigations"])
-    async def compare(request: CompareRequest) -> dict:
+    @app.post("/api/compare", tags=["mitigations"], response_model=dict)
+    async def compare(request: CompareRequest) -> Response:
         """Every mitigation portfolio by intervention (``gmnet compare``): the result of
         :func:`gmnet.compare_mitigations` as a dict."""
-        s = await server.resolve(request, target=request.target, state=request.state,
-                                 with_target=True)
-        base = server.network(request.network)
+        return await server.respond("compare", request)
 
-        def compare_with_draws():
-            result, _ = compare_question(base, s.question)
-            if not request.samples:
-                return result, None
-            return result, comparison_uncertainty(s.network, result, samples=request.samples,
-                                                  rng=request.seed)
-
-        result, draws = await server.ask(s, compare_with_draws)
-        out = {**result.to_dict(all_portfolios=request.all_portfolios),
-               **{k: v for k, v in s.echo().items() if k not in ("do", "evidence")},
-               "query": s.question.text}
-        if draws is not None:
-            out["uncertainty"] = draws.to_dict()
-        return json_safe(out)
-
-    @app.post("/api/uncertainty", tags=["uncertainty"])
-    async def uncertainty(request: UncertaintyRequest) -> dict:
+    @app.post("/api/uncertainty", tags=["uncertainty"], response_model=dict)
+    async def uncertainty(request: UncertaintyRequest) -> Response:
         """The distribution of P(target=state | evidence, do(...)) when every ranged number is
         drawn from its range (``gmnet uncertainty``): point value, mean, median, quantiles,
         90% interval; a histogram if ``bins`` is given."""
-        s = await server.resolve(request, target=request.target, state=request.state,
-                                 with_target=True)
-        result = await server.ask(s, uncertainty_of, s.network, s.target, s.state,
-                                  evidence=s.evidence, do=s.do, samples=request.samples,
-                                  rng=request.seed,
-                                  unknowns=drawn_unknowns(request.unknowns, s.resolved.unknowns))
-        out = {**result.to_dict(), **s.echo(), "query": s.question.text,
-               "computed_as": result.query}
-        if request.bins:
-            counts, edges = result.histogram(request.bins)
-            out["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
-        return json_safe(out)
+        return await server.respond("uncertainty", request)
 
-    @app.post("/api/sensitivity", tags=["uncertainty"])
-    async def sensitivity(request: SensitivityRequest) -> dict:
+    @app.post("/api/sensitivity", tags=["uncertainty"], response_model=dict)
+    async def sensitivity(request: SensitivityRequest) -> Response:
         """Which uncertain numbers matter most (``gmnet sensitivity``): each one's one-way
         swing and, with ``method: sobol``, its first- and total-order Sobol indices; the
         answer in words in ``summary``."""
-        s = await server.resolve(request, target=request.target, state=request.state,
-                                 with_target=True)
-        result = await server.ask(
-            s, sensitivity_of, s.network, s.target, s.state, evidence=s.evidence, do=s.do,
-            samples=request.samples if request.method == "sobol" else None, rng=request.seed,
-            unknowns=drawn_unknowns(request.unknowns, s.resolved.unknowns))
-        return json_safe({**result.to_dict(), "method": request.method, **s.echo(),
-                          "query": s.question.text, "computed_as": result.query})
+        return await server.respond("sensitivity", request)
 
     @app.post("/api/diagram", tags=["questions"], response_class=Response,
               responses={200: {"content": {"image/svg+xml": {}},
@@ -214,11 +172,4 @@ def install_routes(app: FastAPI, server: Server) -> None:  # noqa: C901 - one pl
     async def diagram(request: DiagramRequest) -> Response:
         """The causal pathway diagram as SVG, every node showing its probabilities under the
         question; the target stands out, observed and intervened nodes are marked."""
-        s = await server.resolve(request, target=request.target, state=request.state,
-                                 with_target=True)
-
-        def svg() -> str:
-            return draw(s.network, s.parsed(), title=request.title).svg()
-
-        text = await server.ask(s, svg)
-        return Response(text, media_type="image/svg+xml")
+        return await server.respond("diagram", request)

@@ -6,6 +6,11 @@ resolves the request as a :class:`gmnet.model.question.Question` by
 and runs computations in a small thread pool with a time limit: a request still waiting for a
 worker when its time is up gets 503, one whose computation runs past it gets 504, and other
 requests go on (the event loop never computes). :class:`Asked` is a request so resolved.
+
+:meth:`Server.respond` is the fast path of the computing endpoints: the names are checked on
+the event loop, then one job in the pool resolves, computes and encodes the JSON body, which
+is kept in a bounded cache of answers (:mod:`gmnet.web.cache`) and served again, without
+touching the pool, to the same request.
 """
 
 from __future__ import annotations
@@ -17,11 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.responses import Response
+
 from gmnet.analysis.ask import Resolved, resolve
 from gmnet.analysis.audit import audit as audit_network
 from gmnet.errors import GmnetError, UnknownNameError
 from gmnet.model.network import Network
 from gmnet.model.question import Question
+from gmnet.web.answers import ENDPOINTS, body_of
+from gmnet.web.asked import Asked
+from gmnet.web.cache import ResponseCache
 from gmnet.web.describe import default_target
 from gmnet.web.errors import ApiError, blame, field_of_question, message_of, status_of
 from gmnet.web.models import Situation
@@ -29,52 +39,6 @@ from gmnet.web.models import Situation
 __all__ = ["Server", "Asked"]
 
 _CACHE_SIZE = 32
-
-
-@dataclass
-class Asked:
-    """A request's question resolved against the network (the Question path)."""
-
-    resolved: Resolved
-
-    @property
-    def network(self) -> Network:
-        return self.resolved.network
-
-    @property
-    def evidence(self) -> dict[str, str]:
-        return self.resolved.evidence
-
-    @property
-    def do(self) -> dict[str, str]:
-        return self.resolved.do
-
-    @property
-    def question(self) -> Question:
-        return self.resolved.question
-
-    @property
-    def target(self) -> str:
-        return self.question.target
-
-    @property
-    def state(self) -> str:
-        return self.question.state or ""
-
-    @property
-    def worldview(self) -> str | None:
-        return self.question.worldview
-
-    def parsed(self) -> Question:
-        """The question as computed: its evidence (the scenarios' included) and do() (what the
-        context policy held included)."""
-        return self.question.replace(evidence=self.evidence, do=self.do)
-
-    def echo(self) -> dict[str, Any]:
-        p = self.resolved.provenance()
-        return {"network": p["network"], "evidence": p["evidence"], "do": p["do"],
-                "scenario": p["scenario"], "worldview": self.worldview, "context": p["context"],
-                "held": p["held"], "assumptions": p["assumptions"]}
 
 
 @dataclass
@@ -86,6 +50,8 @@ class Server:
     timeout: float
     workers: int
     cache: dict[tuple, Any] = field(default_factory=dict)  # resolved questions, audits
+    answers: ResponseCache = field(default_factory=ResponseCache)  # encoded response bodies
+    processes: Any = None  # a gmnet.web.processes.ComputeProcesses, or None: threads compute
     lock: threading.Lock = field(default_factory=threading.Lock)
     _executor: ThreadPoolExecutor | None = None
 
@@ -103,6 +69,8 @@ class Server:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+        if self.processes is not None:
+            self.processes.shutdown()
 
     @property
     def default(self) -> Network:
@@ -118,11 +86,11 @@ class Server:
                            "network")
         return self.networks[name]
 
-    async def resolve(self, request: Situation, *, target: str | None = None,
-                      state: str | None = None, with_target: bool = False) -> Asked:
-        """The request as a :class:`Question`, resolved by :func:`gmnet.analysis.ask.resolve`
-        (the path every surface takes; in the thread pool: a new combination compiles a
-        network, so resolutions are cached)."""
+    def question_of(self, request: Situation, *, target: str | None = None,
+                    state: str | None = None,
+                    with_target: bool = False) -> tuple[Network, Question]:
+        """The request's network and its :class:`Question`, every name checked (422 / 404
+        naming the field otherwise); cheap, so it runs on the event loop."""
         base = self.network(request.network)
         if with_target:
             target, state = _target(base, target, state)
@@ -142,8 +110,41 @@ class Server:
         question = Question(target, state, dict(request.evidence), dict(request.do),
                             tuple(request.scenario), request.worldview, request.context,
                             dict(request.parameters), dict(request.fixed_unknowns))
+        return base, question
+
+    async def resolve(self, request: Situation, *, target: str | None = None,
+                      state: str | None = None, with_target: bool = False) -> Asked:
+        """The request as a :class:`Question`, resolved by :func:`gmnet.analysis.ask.resolve`
+        (the path every surface takes; in the thread pool: a new combination compiles a
+        network, so resolutions are cached)."""
+        base, question = self.question_of(request, target=target, state=state,
+                                          with_target=with_target)
         resolved = await self.run(self.resolved, base.name, question)
         return Asked(resolved)
+
+    async def respond(self, name: str, request: Situation) -> Response:
+        """The response of computing endpoint ``name`` (:data:`gmnet.web.answers.ENDPOINTS`)
+        to ``request``: from the cache of answers if the same request was answered before,
+        else one job (in a worker process if there are any ready, else in the thread pool) that
+        resolves the question, computes and encodes the body, which is then kept.
+
+        A library error is reported with the request field it names, as by :meth:`ask`."""
+        endpoint = ENDPOINTS[name]
+        base, question = self.question_of(
+            request, target=getattr(request, "target", None),
+            state=getattr(request, "state", None), with_target=endpoint.with_target)
+        text = request.model_dump_json()
+        key = (name, base.name, text)
+        body = self.answers.get(key)
+        if body is None:
+            if self.processes is not None:
+                self.processes.start()
+            if self.processes is not None and self.processes.ready():
+                body = await self.processes.run(self.timeout, name, text)
+            else:
+                body = await self.run(body_of, self, name, request, base.name, question)
+            self.answers.put(key, body)
+        return Response(body, media_type=endpoint.media_type)
 
     def resolved(self, name: str, question: Question) -> Resolved:
         """``question`` resolved on network ``name`` (cached: networks are never changed)."""
