@@ -431,3 +431,29 @@ def test_long_runs_are_drawn_in_blocks_with_the_same_numbers(monkeypatch):
     at_once = model.sample(500, rng=9, names=names)
     for name in names:
         assert np.array_equal(np.concatenate([t[name] for t in taken]), at_once[name])
+
+
+def test_moving_inputs_are_kept_per_question_inputs_and_seed(monkeypatch):
+    import gmnet
+    from gmnet.analysis import influence
+    from gmnet.analysis.uncertainty import uncertainty_model
+    from gmnet.inference.batched import plan_query
+
+    net = gmnet.load_network()
+    model = uncertainty_model(net)
+    q = plan_query(net, "harm", evidence={"shift_type": "extreme"}, state="yes")
+    names = model.inputs_for(q.parameters)
+    runs = []
+    real = influence._moving_inputs
+    monkeypatch.setattr(influence, "_moving_inputs",
+                        lambda *a: runs.append(a) or real(*a))
+    monkeypatch.setattr(influence, "_MOVING", {})
+    first = influence.moving_inputs(model, q, 0, names)
+    assert influence.moving_inputs(model, q, 0, names) == first and len(runs) == 1
+    influence.moving_inputs(model, q, 0, names, rng=1)  # another seed: computed again
+    influence.moving_inputs(model, q, 0, names[:3])  # other inputs: again
+    other = net.with_parameters({"route_share": 0.5})
+    q2 = plan_query(other, "harm", evidence={"shift_type": "extreme"}, state="yes")
+    influence.moving_inputs(uncertainty_model(other), q2, 0, names)  # another network: again
+    assert len(runs) == 4
+    assert first[0] and set(first[0]) | set(first[1]) == set(names)

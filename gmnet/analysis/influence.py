@@ -36,6 +36,28 @@ def moving_inputs(model, query, state_index: int, names: Sequence[str], *, rng=0
     names = list(names)
     if not names:
         return (), ()
+    if not isinstance(rng, int):
+        return _moving_inputs(model, query, state_index, names, rng, tolerance)
+    # the same question, inputs and seed always give the same answer: kept, so a server or a
+    # notebook asking again does not run the design again (the plan is kept with it, so its id
+    # cannot be reused while the entry lives)
+    key = (id(query), state_index, tuple(names), model.inputs, model.unknowns,
+           id(model.network), rng, tolerance)
+    hit = _MOVING.get(key)
+    if hit is not None and hit[0] is query and hit[1] is model.network:
+        return hit[2]
+    found = _moving_inputs(model, query, state_index, names, rng, tolerance)
+    if len(_MOVING) >= MOVING_CACHE:
+        _MOVING.clear()
+    _MOVING[key] = (query, model.network, found)
+    return found
+
+
+MOVING_CACHE = 256
+_MOVING: dict[tuple, tuple] = {}
+
+
+def _moving_inputs(model, query, state_index, names, rng, tolerance):
     items = [model.input(n) for n in names]
     points = np.array([float(i.point) for i in items])
     lows = np.array([float(i.low) for i in items])

@@ -26,6 +26,7 @@ import sys
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -271,10 +272,26 @@ class BatchedQuery:
         """Observed roots (computed as set): each must have a positive probability."""
         if not self.observed_roots:
             return
-        for arr, _ in self.network.compile_factors(values, restrict=self.restrict,
-                                                   nodes=self.observed_roots):
-            if not np.all(arr > 0):
-                self._check_possible(np.zeros((1, *(1 for _ in self.free_do))))
+        fixed_ok, varying = self._root_checks
+        if not fixed_ok:
+            self._check_possible(np.zeros((1, *(1 for _ in self.free_do))))
+        if varying:
+            for arr, _ in self.network.compile_factors(values, restrict=self.restrict,
+                                                       nodes=varying):
+                if not np.all(arr > 0):
+                    self._check_possible(np.zeros((1, *(1 for _ in self.free_do))))
+
+    @cached_property
+    def _root_checks(self) -> tuple[bool, frozenset[str]]:
+        """(the observed roots whose CPT reads no parameter are possible, checked once; the
+        roots whose CPT reads parameters, checked per chunk)."""
+        restrict = self.restrict
+        varying = frozenset(v for v in self.observed_roots
+                            if self.network.parameters_for([v], restrict=restrict))
+        fixed = set(self.observed_roots) - varying
+        ok = all(np.all(arr > 0) for arr, _ in (
+            self.network.compile_factors({}, restrict=restrict, nodes=fixed) if fixed else ()))
+        return bool(ok), varying
 
     def _check_possible(self, total: np.ndarray) -> None:
         if np.all(total > 0):

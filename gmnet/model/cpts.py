@@ -100,7 +100,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
                 check: bool = True, restrict: Mapping[str, tuple[int, ...]] | None = None,
                 only: set[str] | None = None,
                 factored: dict | None = None,
-                shared: SharedEvaluation | bool | None = None) -> dict[str, np.ndarray]:
+                shared: SharedEvaluation | bool | None = None,
+                grouped: tuple | None = None) -> dict[str, np.ndarray]:
     """CPTs with the draw axis last, (*parent states, states, N): numpy's inner loops then
     run over the draws, contiguous, which is what makes many draws fast.
 
@@ -113,7 +114,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
     (:mod:`gmnet.model.shared_eval`): the same numbers, less work when CPTs share pieces.
     """
     n = max(v.shape[0] for v in values.values()) if values else 1
-    scalars, groups = group_values(net.spec, net.parameters, values)
+    # ``grouped``: the (scalars, groups) of these same values, when the caller has them
+    scalars, groups = grouped or group_values(net.spec, net.parameters, values)
     if shared is True:
         shared = SharedEvaluation([(v, net.spec.nodes[v].states) for v in net.variables],
                                   scalars, groups, net.rule)
@@ -128,7 +130,7 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
         return build_last(
             net, values, problems, check=False,
             restrict={k: v for k, v in selection.items() if k not in factor_nodes},
-            only=factor_nodes, shared=shared or None)
+            only=factor_nodes, shared=shared or None, grouped=(scalars, groups))
 
     for var in net.variables:
         if only is not None and var not in only:
