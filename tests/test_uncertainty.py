@@ -454,6 +454,7 @@ def test_moving_inputs_are_kept_per_question_inputs_and_seed(monkeypatch):
     influence.moving_inputs(model, q, 0, names[:3])  # other inputs: again
     other = net.with_parameters({"route_share": 0.5})
     q2 = plan_query(other, "harm", evidence={"shift_type": "extreme"}, state="yes")
-    influence.moving_inputs(uncertainty_model(other), q2, 0, names)  # another network: again
+    other_model = uncertainty_model(other)  # another network: again
+    influence.moving_inputs(other_model, q2, 0, other_model.inputs_for(q2.parameters))
     assert len(runs) == 4
     assert first[0] and set(first[0]) | set(first[1]) == set(names)
