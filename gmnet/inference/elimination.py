@@ -90,16 +90,27 @@ def eliminate(arrays: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]],
     factors = list(factors.values())
     joint = _contract(factors, keep, draws) if factors else np.ones(
         (draws,) + tuple(cards[k] for k in keep))
-    joint, scale = _rescaled(joint)
+    joint, scale = _rescaled(joint, always=True)
     if joint.shape[0] != draws:
         joint = np.broadcast_to(joint, (draws,) + joint.shape[1:]).copy()
     return joint, np.broadcast_to(log_scale + scale, (draws,)).copy()
 
 
-def _rescaled(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# An intermediate factor whose largest entry per draw lies within 2**-SAFE_EXPONENT ..
+# 2**SAFE_EXPONENT is left as it is (a power-of-two scaling is exact either way, so the answer is
+# the same to the last bit): only factors drifting towards under- or overflow are rescaled.
+SAFE_EXPONENT = 100
+
+
+def _rescaled(arr: np.ndarray, *, always: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``arr`` times the power of two that brings its largest entry per draw into [0.5, 1),
-    and minus that power (0 where the draw's entries are all 0: the factor stays 0). Exact."""
+    and minus that power (0 where the draw's entries are all 0: the factor stays 0). Exact.
+
+    Unless ``always``, a factor whose largest entries are all within 2**+-SAFE_EXPONENT comes
+    back unscaled (exponent 0)."""
     top = arr.copy() if arr.ndim == 1 else arr.max(axis=tuple(range(1, arr.ndim)))
+    if not always and top.size and bool(np.all((top >= _SAFE_LOW) & (top <= _SAFE_HIGH))):
+        return arr, np.zeros(top.shape, dtype=np.int64)
     _, exponent = np.frexp(top)
     exponent = exponent.astype(np.int64)
     if not exponent.any():
@@ -143,7 +154,12 @@ def _contract(factors: list[tuple[np.ndarray, tuple[str, ...]]], out: tuple[str,
     return acc
 
 
-def _spec(scopes: list[tuple[str, ...]], out: tuple[str, ...]) -> str:
+def _spec(scopes, out: tuple[str, ...]) -> str:
+    return _spec_of(tuple(tuple(s) for s in scopes), tuple(out))
+
+
+@lru_cache(maxsize=8192)
+def _spec_of(scopes: tuple[tuple[str, ...], ...], out: tuple[str, ...]) -> str:
     letters: dict[str, str] = {}
     for scope in [*scopes, out]:
         for v in scope:
@@ -158,6 +174,7 @@ def _spec(scopes: list[tuple[str, ...]], out: tuple[str, ...]) -> str:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_SAFE_LOW, _SAFE_HIGH = 2.0 ** -SAFE_EXPONENT, 2.0 ** SAFE_EXPONENT
 
 
 @lru_cache(maxsize=512)
