@@ -13,6 +13,11 @@ from gmnet.model.shared_eval import SharedEvaluation
 from tests.test_batched import random_network, ranged_draws
 
 
+def indexed_by(network):
+    return {g: grp.index for g, grp in network.spec.parameters.items()
+            if grp.values is not None and grp.index in network.spec.nodes}
+
+
 def expressions(network):
     """(node, text) of every expression a CPT of ``network`` evaluates."""
     for v in network.variables:
@@ -54,7 +59,7 @@ def test_shared_and_compiled_evaluation_equal_the_walker_bit_for_bit(which):
     checked = 0
     for v, ctx, scalars, groups in contexts(network, values, rng):
         shared = SharedEvaluation([(u, network.states(u)) for u in network.variables],
-                                  scalars, groups, network.rule)
+                                  scalars, groups, network.rule, indexed_by(network))
         for text in texts.get(v, []):
             expected = evaluate_compact(text, ctx)
             with_shared = ExpressionContext(ctx.parents, ctx.scalars, ctx.groups, ctx.rule,
@@ -73,20 +78,22 @@ def test_every_bundled_expression_compiles_and_shares_its_repeated_calls():
     values = {k: np.asarray([p.value]) for k, p in network.parameters.items()}
     scalars, groups = group_values(network.spec, network.parameters, values)
     shared = SharedEvaluation([(u, network.states(u)) for u in network.variables],
-                              scalars, groups, network.rule)
-    position, names, group_keys, rule = shared._layout
+                              scalars, groups, network.rule, indexed_by(network))
+    position, names, group_keys, rule, literal = shared._layout
     for v, text in expressions(network):
         parents = tuple((p, tuple(network.states(p)), tuple(range(len(network.states(p)))))
                         for p in network.parents(v))
-        assert compile_expression(text, parents, position, names, group_keys, rule) is not None
+        assert compile_expression(text, parents, position, names, group_keys, rule,
+                                  literal) is not None
     # the largest goal factor over the shift types: written in two nodes, computed once
     for v in ("learned_objective", "spurious_features_shifted"):
         parents = [(p, network.states(p)) for p in network.parents(v)]
         ctx = ExpressionContext(parents, scalars, groups, network.rule, None, shared)
         for _, text in [e for e in expressions(network) if e[0] == v]:
             evaluate_compact(text, ctx)
-    # four literal shift types (shared by both nodes) and the node's own shift type
-    assert sum(k[0] == "split" for k in shared.memo) == 5
+    # the four literal shift types are slices of the split indexed by the shift type, which
+    # the shifted-features node computes anyway: one split in all
+    assert sum(k[0] == "split" for k in shared.memo) == 1
     maxima = [k for k in shared.memo if k[0].startswith("Call(func=Name(id='max'")]
     assert len(maxima) == 2  # the largest goal factor, and it floored at 1e-300
 

@@ -116,10 +116,12 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
     n = max(v.shape[0] for v in values.values()) if values else 1
     # ``grouped``: the (scalars, groups) of these same values, when the caller has them
     scalars, groups = grouped or group_values(net.spec, net.parameters, values)
-    if shared is True:
-        shared = SharedEvaluation([(v, net.spec.nodes[v].states) for v in net.variables],
-                                  scalars, groups, net.rule)
     selection = dict(restrict or {})
+    if shared is True:
+        indexed_by = {g: grp.index for g, grp in net.spec.parameters.items()
+                      if grp.values is not None and grp.index in net.spec.nodes}
+        shared = SharedEvaluation([(v, net.spec.nodes[v].states) for v in net.variables],
+                                  scalars, groups, net.rule, indexed_by, selection)
     cpts: dict[str, np.ndarray] = {}
 
     def route_support(factor_nodes: set[str]) -> dict[str, np.ndarray]:

@@ -90,17 +90,19 @@ class Program:
 
 
 def compile_expression(text: str, parents: tuple, position: tuple, scalars: frozenset,
-                       groups: tuple, rule: str) -> Program | None:
+                       groups: tuple, rule: str, literal: tuple = ()) -> Program | None:
     """The program of ``text`` for a node whose ``parents`` are ((name, states, kept), ...),
     on the shared axes ``position`` ((name, axis), ...); ``groups`` is ((group, keys), ...).
-    None: evaluate with the walker."""
+    ``literal`` is ((group, variable, states, kept), ...) for the groups indexed by a variable
+    (see :meth:`_Compiler._as_slice`). None: evaluate with the walker."""
     tree, keys = _annotated(text)
     ndim = len(position) + 1
     where = dict(position)
     indices = {name: _StateIndex(name, states, where[name], ndim, kept)
                for name, states, kept in parents}
     kept = {name: tuple(k) for name, _, k in parents}
-    compiler = _Compiler(ndim, indices, kept, scalars, dict(groups), rule, keys)
+    compiler = _Compiler(ndim, indices, kept, scalars, dict(groups), rule, dict(keys),
+                         where, {g: (v, tuple(st), tuple(k)) for g, v, st, k in literal})
     try:
         dynamic, value = compiler.compile(tree.body)
     except Unsupported:
@@ -116,9 +118,14 @@ Fn = Callable[[Any], Any]
 
 
 class _Compiler:
-    def __init__(self, ndim, indices, kept, scalars, groups, rule, keys):
+    def __init__(self, ndim, indices, kept, scalars, groups, rule, keys, where=None,
+                 literal=None):
         self.ndim, self.indices, self.kept = ndim, indices, kept
         self.scalars, self.groups, self.rule, self.keys = scalars, groups, rule, keys
+        self.where, self.literal = where or {}, literal or {}
+        # the trees _as_slice makes, alive while compiling: ``keys`` is by id, and an id is
+        # only unique among live objects
+        self.made: list[ast.AST] = []
 
     # ------------------------------------------------------------------ helpers
     def compile(self, node: ast.AST) -> tuple[bool, Any]:
@@ -247,9 +254,53 @@ class _Compiler:
         fa, fb = self.operand(dl, left), self.operand(dr, right)
         return True, lambda env: fn(fa(env), fb(env))
 
+    def _as_slice(self, node: ast.Call):
+        """A call that reads its groups at one literal key of one variable X (the goal factor
+        of ``p_goal_failure['extreme']``, ``p_harm_given_failure['extreme']``, ...) is the slice
+        at that state of the same call indexed by X (``p_goal_failure[shift_type]``, ...), which
+        another node computes anyway: computed once with X on the states it keeps, and sliced.
+        The same operations on the same numbers, so the same values to the last bit. None when
+        the call is not of that form (or X does not keep the state)."""
+        subscripts = [n for n in ast.walk(node) if isinstance(n, ast.Subscript)
+                      and isinstance(n.value, ast.Name) and n.value.id in self.literal
+                      and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)]
+        if not subscripts:
+            return None
+        variables = {self.literal[n.value.id][0] for n in subscripts}
+        keys = {n.slice.value for n in subscripts}
+        if len(variables) != 1 or len(keys) != 1:
+            return None
+        (x,), (key,) = variables, keys
+        _, states, kept = self.literal[subscripts[0].value.id]
+        if x in self.indices or x not in self.where or key not in states \
+                or states.index(key) not in kept \
+                or any(isinstance(n, ast.Name) and n.id == x for n in ast.walk(node)):
+            return None
+        at = kept.index(states.index(key))
+        indexed = _with_index(node, {id(n) for n in subscripts}, x)
+        self.made.append(indexed)
+        child = _Compiler(self.ndim, {**self.indices, x: _StateIndex(
+            x, states, self.where[x], self.ndim, kept)}, {**self.kept, x: kept}, self.scalars,
+            self.groups, self.rule, self.keys, self.where, self.literal)
+        child.made = self.made
+        dynamic, whole = child.c_Call(indexed)
+        axis = self.where[x]
+        cut = (slice(None),) * axis + (slice(at, at + 1),)
+
+        def take(value):
+            value = np.asarray(value)
+            return value[cut] if value.ndim > axis and value.shape[axis] > 1 else value
+        if not dynamic:
+            return False, take(whole)
+        return True, self._memo(node, lambda env: take(whole(env)))
+
     def c_Call(self, node):
         if not isinstance(node.func, ast.Name):
             raise Unsupported("call")
+        if self.literal:
+            sliced = self._as_slice(node)
+            if sliced is not None:
+                return sliced
         name = node.func.id
         compiled = [self.compile(a) for a in node.args]
         dynamic = any(d for d, _ in compiled)
@@ -312,8 +363,10 @@ class _Compiler:
 
     def _key(self, node) -> tuple:
         entry = self.keys.get(id(node))
-        if entry is None:
-            raise Unsupported("no key")
+        if entry is None:  # a node made by _as_slice: described here
+            called = {id(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
+            entry = self.keys[id(node)] = (ast.dump(node), frozenset(
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in called))
         dump, names = entry
         return dump, tuple(sorted((n, self.kept[n]) for n in names if n in self.kept))
 
@@ -330,6 +383,22 @@ class _Compiler:
                 memo[key] = value
             return value
         return shared
+
+
+def _with_index(node, chosen: set[int], variable: str):
+    """A copy of ``node`` (never changed) whose subscripts ``chosen`` (by id) are indexed by
+    ``variable`` instead of their literal key."""
+    if isinstance(node, ast.AST):
+        if id(node) in chosen:
+            return ast.Subscript(value=_with_index(node.value, chosen, variable),
+                                 slice=ast.Name(id=variable, ctx=ast.Load()), ctx=ast.Load())
+        new = type(node)()
+        for name, value in ast.iter_fields(node):
+            setattr(new, name, _with_index(value, chosen, variable))
+        return new
+    if isinstance(node, list):
+        return [_with_index(v, chosen, variable) for v in node]
+    return node
 
 
 def _divide(a, b):

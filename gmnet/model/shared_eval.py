@@ -51,16 +51,25 @@ class SharedEvaluation:
 
     def __init__(self, variables: Sequence[tuple[str, Sequence[str]]],
                  scalars: Mapping[str, np.ndarray],
-                 groups: Mapping[str, tuple[Sequence[str], np.ndarray]], rule: str):
+                 groups: Mapping[str, tuple[Sequence[str], np.ndarray]], rule: str,
+                 indexed_by: Mapping[str, str] | None = None,
+                 selection: Mapping[str, Sequence[int]] | None = None):
         self.position = {name: i for i, (name, _) in enumerate(variables)}
         self.states = {name: list(states) for name, states in variables}
         self.ndim = len(self.position) + 1
         self.scalars, self.groups, self.rule = scalars, groups, rule
         self.memo: dict[tuple, object] = {}
         self.hits = 0
+        # groups indexed by a variable, with the states the build keeps of it: a call at one
+        # literal key is then a slice of the call indexed by the variable (expression_program)
+        selection = selection or {}
+        literal = tuple(sorted(
+            (g, v, tuple(self.states[v]),
+             tuple(selection.get(v, range(len(self.states[v])))))
+            for g, v in (indexed_by or {}).items() if g in groups and v in self.states))
         self._layout = (tuple(self.position.items()), frozenset(scalars),
                         tuple(sorted((g, tuple(keys)) for g, (keys, _) in groups.items())),
-                        rule)
+                        rule, literal)
 
     def evaluate(self, text: str, ctx: ExpressionContext) -> np.ndarray:
         """``text`` on ``ctx``'s parents, draws last, compact: as
@@ -78,8 +87,8 @@ class SharedEvaluation:
             return _PROGRAMS[key]
         except KeyError:
             pass
-        position, scalars, groups, rule = self._layout
-        program = compile_expression(text, parents, position, scalars, groups, rule)
+        position, scalars, groups, rule, literal = self._layout
+        program = compile_expression(text, parents, position, scalars, groups, rule, literal)
         if len(_PROGRAMS) >= MAX_PROGRAMS:
             _PROGRAMS.clear()
         _PROGRAMS[key] = program
