@@ -274,9 +274,29 @@ def _spawn(args, cwd):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _wait_until_loading_numpy(proc, timeout=30.0):
+    """Until the child has mapped numpy's core module: gmnet's interrupt hook (the package's
+    first import) is installed and the package is still loading. A fixed sleep could land in
+    Python's own start-up on a busy machine, where no hook can exist yet."""
+    maps = f"/proc/{proc.pid}/maps"
+    if not os.path.exists(maps):  # pragma: no cover - not Linux
+        time.sleep(0.15)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with open(maps) as f:
+                if "_multiarray_umath" in f.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.005)
+
+
 def test_ctrl_c_while_loading_exits_130_with_one_line(tmp_path):
     proc = _spawn(["report", "--out", "r.html"], tmp_path)
-    time.sleep(0.15)  # still importing the package
+    _wait_until_loading_numpy(proc)  # still importing the package
+    assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (proc.returncode, err)
