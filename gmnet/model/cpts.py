@@ -213,8 +213,6 @@ def _node_cpt_all(var, node: schema.NodeSpec, ctx: ExpressionContext, n: int,
             if len(kept) != len(parent_states):
                 table = np.take(table, kept, axis=axis)
         return np.broadcast_to(table, (*grid, len(states), n))
-    if cpt.kind in ("prior", "expression"):
-        return _expression_cpt(states, cpt.probabilities, ctx, n)
     if cpt.kind == "calibrated_route":
         return _calibrated_route_cpt(var, node, ctx, n, built, net, route_support)
     raise CPTProblem(f"unknown kind {cpt.kind!r}")  # pragma: no cover - schema forbids

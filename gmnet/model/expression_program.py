@@ -414,9 +414,11 @@ class _LazySplit:
     with the pieces both share (g0, h0, their product) computed once."""
 
     def __init__(self, args, rule: str):
-        self.args, self.rule = args, rule
+        self.args = args
         self._goal = self._harm = None
         self._parts: tuple | None = None
+        if rule != "expanded_formula":  # the other rules share nothing: both at once
+            self._goal, self._harm = split_factors(*args, rule=rule)
 
     def _pieces(self):
         if self._parts is None:
@@ -428,18 +430,12 @@ class _LazySplit:
 
     def goal(self):
         if self._goal is None:
-            if self.rule != "expanded_formula":
-                self._goal, self._harm = split_factors(*self.args, rule=self.rule)
-            else:
-                g0, _, both, over = self._pieces()
-                self._goal = np.where(over, both, np.minimum(1.0, g0))
+            g0, _, both, over = self._pieces()
+            self._goal = np.where(over, both, np.minimum(1.0, g0))
         return self._goal
 
     def harm(self):
         if self._harm is None:
-            if self.rule != "expanded_formula":
-                self._goal, self._harm = split_factors(*self.args, rule=self.rule)
-            else:
-                g0, h0, both, over = self._pieces()
-                self._harm = np.where(over, 1.0, np.where(g0 > 1.0, both, h0))
+            g0, h0, both, over = self._pieces()
+            self._harm = np.where(over, 1.0, np.where(g0 > 1.0, both, h0))
         return self._harm

@@ -59,7 +59,6 @@ class SharedEvaluation:
         self.ndim = len(self.position) + 1
         self.scalars, self.groups, self.rule = scalars, groups, rule
         self.memo: dict[tuple, object] = {}
-        self.hits = 0
         # groups indexed by a variable, with the states the build keeps of it: a call at one
         # literal key is then a slice of the call indexed by the variable (expression_program)
         selection = selection or {}
@@ -128,7 +127,6 @@ class _SharedWalker(_Walker):
         key = self._key(node)
         memo = self.shared.memo
         if key in memo:
-            self.shared.hits += 1
             return memo[key]
         name = node.func.id
         if name in _SPLIT and len(node.args) == 5:
@@ -138,8 +136,6 @@ class _SharedWalker(_Walker):
                 args = [self.as_array(self.visit(a)).astype(float, copy=False)
                         for a in node.args]
                 split = memo[split_key] = _LazySplit(args, self.ctx.rule)
-            else:
-                self.shared.hits += 1
             value = split.goal() if name == "goal_factor" else split.harm()
         else:
             value = super().visit_Call(node)
