@@ -16,6 +16,7 @@ import numpy as np
 
 import gmnet
 from gmnet.analysis.mitigations import mitigations_of
+from gmnet.inference.interop import fill_pyagrum, to_pyagrum
 from gmnet.model.scenarios import apply
 
 SEED = 20240601
@@ -134,27 +135,11 @@ class PyAgrumLoop:
         import pyagrum as gum
 
         self.gum, self.model = gum, model
-        self.bn = gum.BayesNet()
-        for v in model.variables:
-            var = gum.LabelizedVariable(v, v, 0)
-            for s in model.states[v]:
-                var.addLabel(s)
-            self.bn.add(var)
-        for v in model.variables:
-            for p in model.parents[v]:
-                self.bn.addArc(p, v)
-        # pyAgrum lays a CPT out over its variables in reverse order of cpt.names
-        self.orders = {}
-        for v in model.variables:
-            names = self.bn.cpt(v).names
-            parents = list(model.parents[v])
-            self.orders[v] = [parents.index(p) for p in reversed(names[1:])] + [len(parents)]
+        self.bn = to_pyagrum(model)
         self.target, self.state, self.evidence = target, state, dict(evidence)
 
     def query(self, draw: int) -> float:
-        for v in self.model.variables:
-            arr = np.asarray(self.model.cpts[v][draw], dtype=float)
-            self.bn.cpt(v).fillWith(np.transpose(arr, self.orders[v]).reshape(-1).tolist())
+        fill_pyagrum(self.bn, self.model, draw)
         ie = self.gum.LazyPropagation(self.bn)
         if self.evidence:
             ie.setEvidence(self.evidence)
