@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,24 @@ def net():
 def toy():
     return {name: gmnet.load_network(TOY_DIR / f"{name}.yaml")
             for name in ("chain", "fork", "collider")}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright, for the browser tests (each module skips itself
+    first when Playwright is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Debian's chromium is not installed ({CHROMIUM} is missing); `make test` "
+                    "installs it (its system-deps target: apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

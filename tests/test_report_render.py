@@ -5,38 +5,21 @@ temporary folder."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 pytest.importorskip("playwright", reason="the browser tests need playwright: make test installs it")
 
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 import gmnet  # noqa: E402
 from gmnet.model.question import Question  # noqa: E402
 from gmnet.report import build_report  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 #: The full report at 2,000 draws prints on 15 pages (the brief, then the appendix: overview and
 #: core table, the diagram on a landscape page, what-ifs, mitigations, uncertainty,
 #: sensitivity, the audit, every number); the bound leaves room for small layout changes.
 MAX_PAGES = 22  # the audit alone (23 inconsistencies, band coverage) takes 6-7 pages
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Debian's chromium is not installed ({CHROMIUM} is missing); `make test` "
-                    "installs it (its system-deps target: apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

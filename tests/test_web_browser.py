@@ -4,7 +4,6 @@ download). The numbers the page shows must equal the API's."""
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
@@ -16,16 +15,11 @@ pytest.importorskip("playwright", reason="the browser tests need playwright: mak
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 import gmnet  # noqa: E402
 from gmnet.display import percent  # noqa: E402
 from gmnet.web import create_app  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 MITIGATIONS = ("adversarial_training", "objective_specification", "interpretability_verification",
                "behavior_monitoring", "objective_probing", "anomaly_detection", "ai_control",
                "emergency_shutdown", "human_override")
@@ -58,17 +52,6 @@ def base_url():
     """The app with the bundled network."""
     with serving(create_app()) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Debian's chromium is not installed ({CHROMIUM} is missing); `make test` "
-                    "installs it (its system-deps target: apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
