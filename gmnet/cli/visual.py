@@ -61,8 +61,8 @@ def draw(out: str | None, fmt: str | None, query_text: str | None, evidence: tup
     observed and intervened nodes are marked, and the target stands out. Needs Graphviz's dot
     program for svg, png and pdf (Debian package graphviz); .dot files need nothing.
     """
-    from gmnet.viz.diagram import diagram_format
     from gmnet.viz.diagram import draw as draw_network
+    from gmnet.viz.file_formats import diagram_format
 
     path = _check_out(out)
     fmt = diagram_format(path, fmt) if path else (fmt or "dot")

@@ -24,6 +24,7 @@ import numpy as np
 from gmnet.analysis.ask import Answer
 from gmnet.analysis.marginals import node_marginals
 from gmnet.errors import GmnetError, InvalidArgumentError, UnknownNameError
+from gmnet.viz.file_formats import FORMATS, diagram_format, format_from_suffix
 from gmnet.viz.pathway_layout import context_shortcuts as _context_shortcuts
 from gmnet.viz.pathway_layout import is_phased as _is_phased
 from gmnet.viz.pathway_layout import levels as _levels
@@ -34,9 +35,9 @@ if TYPE_CHECKING:
     from gmnet.model.network import Network
     from gmnet.query_text import ParsedQuery
 
-__all__ = ["Diagram", "draw", "node_marginals", "FORMATS", "DotNotFoundError"]
+__all__ = ["Diagram", "draw", "node_marginals", "FORMATS", "DotNotFoundError",
+           "format_from_suffix"]
 
-FORMATS = ("svg", "png", "pdf", "dot")
 
 # Phases in the source document's order, with the cluster titles and background colours.
 _PHASES = {
@@ -140,50 +141,6 @@ class Diagram:
     def __repr__(self) -> str:
         what = f", target={self.target!r}" if self.target else ""
         return f"<Diagram of {self.network_name!r}{what}>"
-
-
-def format_from_suffix(path: str | Path) -> str:
-    """``svg``/``png``/``pdf``/``dot`` from a file name (``.gv`` counts as dot)."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    suffix = "dot" if suffix == "gv" else suffix
-    if suffix not in FORMATS:
-        raise InvalidArgumentError(
-            f"cannot tell the diagram format from {str(path)!r}; end the file name with one of: "
-            + ", ".join("." + f for f in FORMATS))
-    return suffix
-
-
-# file name endings that say what a file is: a format contradicting one of them is a mistake
-KNOWN_SUFFIXES = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "gv": "dot",
-                  "jpg": "jpg", "jpeg": "jpg", "gif": "gif", "bmp": "bmp", "tif": "tiff",
-                  "tiff": "tiff", "webp": "webp", "eps": "eps", "ps": "ps", "html": "html",
-                  "htm": "html", "json": "json", "txt": "txt"}
-
-
-def suffix_format(path: str | Path) -> str | None:
-    """What a file name's ending says the file is (``x.png`` -> ``png``), or None."""
-    return KNOWN_SUFFIXES.get(Path(path).suffix.lower().lstrip("."))
-
-
-def check_format_matches(fmt: str, path: str | Path) -> None:
-    """Raise if ``fmt`` contradicts the ending of ``path`` (SVG bytes in ``x.png``)."""
-    said = suffix_format(path)
-    if said is not None and said != fmt:
-        wanted = Path(path).with_suffix("." + fmt).name
-        raise InvalidArgumentError(
-            f"format {fmt} contradicts the file name {str(path)!r} (a .{said} file); leave "
-            f"the format out to write {said}, or name the file {wanted}")
-
-
-def diagram_format(path: str | Path, format: str | None = None) -> str:  # noqa: A002
-    """The format to write ``path`` in: ``format`` if given (it must agree with the file
-    name's ending, when that ending names a format), else the one the ending names."""
-    if format is None:
-        return format_from_suffix(path)
-    if format not in FORMATS:
-        raise UnknownNameError("diagram format", str(format), FORMATS)
-    check_format_matches(format, path)
-    return format
 
 
 def draw(network: Network, query: str | ParsedQuery | None = None, *,

@@ -83,7 +83,7 @@ def save_figure(figure: Figure, path: str | Path, *, format: str | None = None, 
         raise UnknownNameError("figure format", fmt or str(path), FIGURE_FORMATS,
                                context=f"(from {str(path)!r})")
     if format is not None:
-        from gmnet.viz.diagram import check_format_matches
+        from gmnet.viz.file_formats import check_format_matches
 
         check_format_matches(fmt, path)
     with _styled(), atomic_path(path, suffix="." + fmt) as tmp:
