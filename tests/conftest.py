@@ -8,6 +8,16 @@ import gmnet
 TOY_DIR = Path(__file__).parent / "networks"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kernel_cache(tmp_path_factory):
+    """Compiled loops (gmnet.model.expression_kernel) go to one directory of this run, never
+    to the user's cache; subprocesses (the CLI, the server) inherit it."""
+    path = tmp_path_factory.getbasetemp() / "gmnet-cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GMNET_CACHE_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def net():
     return gmnet.load_network()

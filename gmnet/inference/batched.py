@@ -56,6 +56,12 @@ MIN_CHUNK = 256
 
 MAX_WORKERS = 4
 
+# A run of at least this many entries (draws x the largest factor's entries per draw) compiles
+# the loops its expressions need (gmnet.model.expression_kernel; about a second each, once per
+# machine: they are kept on disk); a smaller one uses only those already compiled. 2^28: the
+# nothing-held question from about 100,000 draws (some 4 s on numpy).
+FUSED_RUN_ENTRIES = 1 << 28
+
 # With glibc's defaults, the arrays of each chunk (up to ~16 MB) are either mapped afresh or
 # carved from a heap whose freed top goes straight back to the kernel: either way every chunk
 # faults its pages in again, one 4 KB page at a time (`gmnet uncertainty "P(harm=yes)"
@@ -249,7 +255,9 @@ class BatchedQuery:
                   keep_target: bool = True, effort: int | None = None) -> np.ndarray:
         """Unnormalised P(free_do..., target, evidence) for one chunk: (n, *output_shape)."""
         net = self.network
-        factors = net.compile_factors(values, restrict=self.restrict, nodes=self.nodes)
+        fused = (effort or n) * self.draw_size >= FUSED_RUN_ENTRIES
+        factors = net.compile_factors(values, restrict=self.restrict, nodes=self.nodes,
+                                      fused=fused)
         operands: list = []
         for arr, labels in factors:
             # an axis of size 1 is a variable fixed to one state, or one the factor does not

@@ -101,7 +101,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
                 only: set[str] | None = None,
                 factored: dict | None = None,
                 shared: SharedEvaluation | bool | None = None,
-                grouped: tuple | None = None) -> dict[str, np.ndarray]:
+                grouped: tuple | None = None,
+                fused: bool | None = None) -> dict[str, np.ndarray]:
     """CPTs with the draw axis last, (*parent states, states, N): numpy's inner loops then
     run over the draws, contiguous, which is what makes many draws fast.
 
@@ -112,6 +113,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
     With ``shared`` (True, or a :class:`SharedEvaluation` to go on with), the expressions of
     all the nodes are evaluated on one set of axes, each repeated function call once
     (:mod:`gmnet.model.shared_eval`): the same numbers, less work when CPTs share pieces.
+    ``fused`` (with ``shared``) lets it use compiled loops (:mod:`gmnet.model.expression_kernel`):
+    None never, False only those already compiled, True (a large run) any.
     """
     n = max(v.shape[0] for v in values.values()) if values else 1
     # ``grouped``: the (scalars, groups) of these same values, when the caller has them
@@ -121,7 +124,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
         indexed_by = {g: grp.index for g, grp in net.spec.parameters.items()
                       if grp.values is not None and grp.index in net.spec.nodes}
         shared = SharedEvaluation([(v, net.spec.nodes[v].states) for v in net.variables],
-                                  scalars, groups, net.rule, indexed_by, selection)
+                                  scalars, groups, net.rule, indexed_by, selection,
+                                  fused=fused)
     cpts: dict[str, np.ndarray] = {}
 
     def route_support(factor_nodes: set[str]) -> dict[str, np.ndarray]:

@@ -338,7 +338,7 @@ class Network:
 
     def compile_factors(self, values: Mapping[str, np.ndarray] | None = None, *,
                         restrict: Mapping[str, int | Sequence[int]] | None = None,
-                        nodes: Iterable[str] | None = None
+                        nodes: Iterable[str] | None = None, fused: bool | None = None
                         ) -> list[tuple[np.ndarray, tuple[str, ...]]]:
         """The CPTs of ``nodes`` as factors for a batched contraction, draws on the LAST axis.
 
@@ -348,13 +348,14 @@ class Network:
         ``CPT = sum_k T * D`` (the CPT is affine in the route indicator). The pair is exact and
         far smaller than the CPT, whose grid multiplies every parent. Arguments as in
         :meth:`compile`; the draw axis label is
-        :data:`gmnet.model.cpts.DRAW_LABEL`. Used by the batched engine.
+        :data:`gmnet.model.cpts.DRAW_LABEL`. Used by the batched engine, which says with
+        ``fused`` where compiled loops may build them (:func:`gmnet.model.cpts.build_last`).
         """
         full, selection, only = self._prepare(values, restrict, nodes)
         problems: list[str] = []
         factored: dict[str, list] = {}
         built = self._build_last(full, problems, check=False, restrict=selection, only=only,
-                                 shared=True, factored=factored)
+                                 shared=True, factored=factored, fused=fused)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
         out: list[tuple[np.ndarray, tuple[str, ...]]] = []

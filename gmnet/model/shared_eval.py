@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from gmnet.model.expression_kernel import fused_kernel, wanted
 from gmnet.model.expression_program import (
     _SPLIT,
     Program,
@@ -53,12 +54,18 @@ class SharedEvaluation:
                  scalars: Mapping[str, np.ndarray],
                  groups: Mapping[str, tuple[Sequence[str], np.ndarray]], rule: str,
                  indexed_by: Mapping[str, str] | None = None,
-                 selection: Mapping[str, Sequence[int]] | None = None):
+                 selection: Mapping[str, Sequence[int]] | None = None,
+                 fused: bool | None = None):
         self.position = {name: i for i, (name, _) in enumerate(variables)}
         self.states = {name: list(states) for name, states in variables}
         self.ndim = len(self.position) + 1
         self.scalars, self.groups, self.rule = scalars, groups, rule
         self.memo: dict[tuple, object] = {}
+        # compiled loops (gmnet.model.expression_kernel) where they repay themselves: None
+        # never, False where already compiled, True (a large run) also where not yet
+        self.fused = fused
+        self.draws = max([np.asarray(v).reshape(-1).shape[0] for v in scalars.values()]
+                         + [np.asarray(v).shape[0] for _, v in groups.values()] + [1])
         # groups indexed by a variable, with the states the build keeps of it: a call at one
         # literal key is then a slice of the call indexed by the variable (expression_program)
         selection = selection or {}
@@ -73,10 +80,26 @@ class SharedEvaluation:
     def evaluate(self, text: str, ctx: ExpressionContext) -> np.ndarray:
         """``text`` on ``ctx``'s parents, draws last, compact: as
         :func:`gmnet.model.expressions.evaluate_compact`."""
+        if self.fused is not None:
+            value = self._fused(text, ctx)
+            if value is not None:
+                return value
         program = self._program(text, ctx)
         if program is not None:
             return program.run(self)
         return self._walk(text, ctx)
+
+    def _fused(self, text: str, ctx: ExpressionContext) -> np.ndarray | None:
+        parents = tuple((name, tuple(states), tuple(ctx.kept(name, states)))
+                        for name, states in ctx.parents)
+        _, scalars, groups, rule, _ = self._layout
+        kernel = fused_kernel(text, parents, scalars, groups, rule)
+        if kernel is None:
+            return None
+        entries = int(np.prod(kernel.shape(self.draws)))
+        if not wanted(kernel, entries, bool(self.fused), self.scalars, self.groups):
+            return None
+        return kernel.run(self.scalars, self.groups)
 
     def _program(self, text: str, ctx: ExpressionContext) -> Program | None:
         parents = tuple((name, tuple(states), tuple(ctx.kept(name, states)))

@@ -1,0 +1,221 @@
+"""A CPT expression compiled to one machine-code loop (numba): the batched engine's fused path.
+
+:mod:`gmnet.model.expression_program` evaluates an expression one numpy operation at a time:
+every operation reads and writes a whole array of (grid cells x draws), so an expression of a
+few dozen operations streams a few dozen arrays through memory. Here the same expression is
+written as Python source for ONE loop nest (the parents the expression reads, then the draws,
+innermost and contiguous), every operation a scalar one on registers, and compiled by numba:
+the goal and harm factors of the expanded formula over the 2,592 cells of the nothing-held
+question take about 1-3 us a draw instead of 23-31 (``benchmarks/probe_fused_kernel.py``).
+
+The numbers are the same to the last bit: each scalar operation is the one numpy applies to
+each element, in the same order (``(g * m_goal) * f``, ``minimum(1.0, x)``, the split's
+branches), with numpy's handling of division by zero (``error_model="numpy"``) and of NaN in
+``minimum``/``maximum``; LLVM is not allowed to reassociate or fuse (no ``fastmath``).
+``tests/test_expression_kernel.py`` checks every expression of the bundled and of random
+networks against the tree walker with ``numpy.array_equal``.
+
+Compiling costs about a second per kernel, so kernels are used only where they repay it
+(:func:`wanted`): by default for large runs, or when the kernel is already compiled. Compiled
+kernels are kept on disk (numba's cache, in ``$GMNET_CACHE_DIR`` or ``~/.cache/gmnet``), so a
+later process loads them in milliseconds. numba is optional (``pip install 'gmnet[fast]'``);
+without it, or with ``GMNET_KERNELS=off``, everything runs on numpy as before, with the same
+numbers. ``GMNET_KERNELS=on`` uses a kernel for every expression that reads a parameter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from gmnet.model.kernel_source import Generator, Unsupported, generate
+
+__all__ = ["available", "mode", "fused_kernel", "FusedKernel", "cache_dir"]
+
+# an expression's output below this many entries (cells x draws) is left to numpy: its
+# arithmetic costs less than the call
+MIN_ENTRIES = 1 << 15
+
+_lock = threading.RLock()
+_numba = None  # the module, once imported; False: not installed
+_KERNELS: dict[tuple, FusedKernel | None] = {}
+MAX_KERNELS = 512
+
+
+def mode() -> str:
+    """``GMNET_KERNELS``: ``auto`` (default), ``on`` or ``off``."""
+    value = os.environ.get("GMNET_KERNELS", "auto").strip().lower()
+    return value if value in ("auto", "on", "off") else "auto"
+
+
+def available() -> bool:
+    """numba can be imported (imported on the first call, about half a second)."""
+    global _numba
+    if _numba is None:
+        with _lock:
+            if _numba is None:
+                try:
+                    import numba
+                except Exception:  # missing, or broken for this numpy
+                    _numba = False
+                else:
+                    _numba = numba
+    return _numba is not False
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are kept: ``$GMNET_CACHE_DIR/kernels`` or
+    ``$XDG_CACHE_HOME/gmnet/kernels`` (default ``~/.cache/gmnet/kernels``)."""
+    base = os.environ.get("GMNET_CACHE_DIR")
+    if base:
+        root = Path(base)
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gmnet"
+    return root / "kernels"
+
+
+class FusedKernel:
+    """One compiled expression: ``run(scalars, groups)`` gives what
+    :func:`gmnet.model.expressions.evaluate_compact` gives, draws last, compact.
+
+    The source depends on which parameters vary (an array of N draws, read at ``[i]``) and
+    which are one number (``[0]``); one compiled loop is kept per such pattern.
+    """
+
+    def __init__(self, gen: Generator, looped: tuple[int, ...], kept: tuple[tuple[int, ...], ...],
+                 nparents: int, rule: str):
+        self.gen, self.looped, self.nparents, self.rule = gen, looped, nparents, rule
+        self.params = tuple(gen.params)
+        self.kept = tuple(np.asarray(k, dtype=np.int64) for k in kept)
+        self._sources: dict[tuple[bool, ...], tuple[str, str]] = {}
+        self._fns: dict[tuple[bool, ...], object] = {}
+        self._on_disk: dict[tuple[bool, ...], bool] = {}
+
+    def shape(self, n: int) -> tuple[int, ...]:
+        dims = [1] * self.nparents
+        for axis, k in zip(self.looped, self.kept, strict=True):
+            dims[axis] = len(k)
+        return (*dims, n)
+
+    def arrays(self, scalars, groups) -> tuple[list[np.ndarray], tuple[bool, ...], int]:
+        args: list = []
+        varying = []
+        n = 1
+        for kind, name, _ in self.params:
+            if kind == "s":
+                arr = np.ascontiguousarray(np.asarray(scalars[name], dtype=float).reshape(-1))
+                length = arr.shape[0]
+            else:
+                arr = np.ascontiguousarray(np.asarray(groups[name][1], dtype=float).T)
+                length = arr.shape[1]
+            n = max(n, length)
+            args.append(arr)
+            varying.append(length > 1)
+        return args, tuple(varying), n
+
+    def source(self, varying: tuple[bool, ...]) -> tuple[str, str]:
+        """(source, digest) of the loop for this pattern of varying parameters."""
+        if varying not in self._sources:
+            text = self.gen.source(self.looped, varying, self.rule)
+            self._sources[varying] = (text, hashlib.sha256(text.encode()).hexdigest()[:20])
+        return self._sources[varying]
+
+    def compiled(self, varying: tuple[bool, ...]):
+        fn = self._fns.get(varying)
+        if fn is None:
+            with _lock:
+                fn = self._fns.get(varying)
+                if fn is None:
+                    fn = self._fns[varying] = _load(*self.source(varying))
+        return fn
+
+    def run(self, scalars, groups) -> np.ndarray:
+        args, varying, n = self.arrays(scalars, groups)
+        out = np.empty(self.shape(n))
+        self.compiled(varying)(out, *self.kept, *args)
+        return out
+
+    def is_cached(self, scalars, groups) -> bool:
+        """Compiled in this process, or in the disk cache (loading is then cheap)."""
+        _, varying, _ = self.arrays(scalars, groups)
+        if varying in self._fns:
+            return True
+        found = self._on_disk.get(varying)
+        if found is None:  # looked up once per process (a glob of the cache directory)
+            digest = self.source(varying)[1]
+            folder = cache_dir() / "__pycache__"
+            found = self._on_disk[varying] = folder.is_dir() and any(
+                folder.glob(f"gmnet_kernel_{digest}.*.nbi"))
+        return found
+
+
+def fused_kernel(text: str, parents: tuple, scalars: frozenset, groups: tuple,
+                 rule: str) -> FusedKernel | None:
+    """The kernel of ``text`` for a node whose ``parents`` are ((name, states, kept), ...);
+    ``groups`` is ((group, keys), ...). None: not compiled (numpy evaluates it)."""
+    key = (text, parents, scalars, groups, rule)
+    with _lock:
+        if key in _KERNELS:
+            return _KERNELS[key]
+    try:
+        gen, looped = generate(text, parents, scalars, dict(groups), rule)
+    except Unsupported:
+        kernel = None
+    else:
+        kernel = FusedKernel(gen, looped, tuple(tuple(parents[a][2]) for a in looped),
+                             len(parents), rule)
+    with _lock:
+        if len(_KERNELS) >= MAX_KERNELS:
+            _KERNELS.clear()
+        _KERNELS[key] = kernel
+    return kernel
+
+
+def wanted(kernel: FusedKernel | None, entries: int, large_run: bool, scalars=None,
+           groups=None) -> bool:
+    """Use ``kernel`` for an output of ``entries`` (cells x draws) in a run that is
+    ``large_run`` (see :data:`gmnet.inference.batched.FUSED_RUN_ENTRIES`)?"""
+    if kernel is None or entries < MIN_ENTRIES:
+        return False
+    setting = mode()
+    if setting == "off":
+        return False
+    if setting == "auto" and not large_run and not kernel.is_cached(scalars, groups):
+        return False
+    return available()  # numba is imported only here, once a kernel is wanted
+
+
+# ================================================================ loading
+def _load(source: str, digest: str):
+    """The compiled ``kernel`` of ``source``: from a module file in the cache directory (numba
+    keeps its machine code beside it), or, where that cannot be written, from memory."""
+    if not available():  # pragma: no cover - callers check first
+        raise RuntimeError("numba is not installed")
+    name = f"gmnet_kernel_{digest}"
+    folder = cache_dir()
+    path = folder / f"{name}.py"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != source:
+            tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            tmp.write_text(source)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover
+            raise OSError(path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    except OSError:
+        namespace: dict = {}
+        exec(compile(source.replace("cache=True", "cache=False"), name, "exec"),
+             namespace)
+        return namespace["kernel"]
+    return module.kernel
+

@@ -1,0 +1,347 @@
+"""The source of a compiled loop (:mod:`gmnet.model.expression_kernel`): an expression's syntax
+tree written as scalar Python for numba, one loop nest over the parents it reads and, innermost,
+the draws.
+
+Each distinct subexpression becomes one temporary, computed at the shallowest loop level its
+parents allow: what does not depend on a parent is computed once for all its states, as a
+vector over the draws (numpy's broadcasting does the same), and the loop over the parent that
+fewest pieces depend on is innermost. Each scalar operation is the one numpy applies to each
+element, in the same order, so the numbers are the same to the last bit.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from gmnet.model.expressions import parse_expression
+
+__all__ = ["Unsupported", "generate", "Generator"]
+
+
+class Unsupported(Exception):
+    """Not compiled: numpy evaluates it (and reports any problem)."""
+
+
+# Scalar versions of what numpy does element by element, written without branches so that
+# LLVM vectorises the loops over the draws; the generated module defines them itself, so that
+# numba's disk cache (keyed by that module's source) never holds a stale copy.
+_HELPERS = """
+@numba.njit(inline="always")
+def _minimum(a, b):
+    # numpy.minimum: NaN if either is NaN, else the smaller
+    r = a if not (a > b) else b
+    return r if b == b else b
+
+
+@numba.njit(inline="always")
+def _maximum(a, b):
+    r = a if not (a < b) else b
+    return r if b == b else b
+"""
+
+_RULE_HELPERS = {
+    # gmnet.model.expressions.split_factors and combine, one element at a time
+    "expanded_formula": """
+@numba.njit(inline="always")
+def _goal(g, h, mg, mh, f):
+    g0 = g * mg * f
+    h0 = h * mh
+    both = _minimum(1.0, g0 * h0)
+    return both if h0 > 1.0 else _minimum(1.0, g0)
+
+
+@numba.njit(inline="always")
+def _harm(g, h, mg, mh, f):
+    g0 = g * mg * f
+    h0 = h * mh
+    both = _minimum(1.0, g0 * h0)
+    return 1.0 if h0 > 1.0 else (both if g0 > 1.0 else h0)
+
+
+@numba.njit(inline="always")
+def _combine(base, factor):
+    return _minimum(1.0, base * factor)
+""",
+    "relative_risk": """
+@numba.njit(inline="always")
+def _goal(g, h, mg, mh, f):
+    return _minimum(1.0, g * mg * f)
+
+
+@numba.njit(inline="always")
+def _harm(g, h, mg, mh, f):
+    return _minimum(1.0, h * mh)
+
+
+@numba.njit(inline="always")
+def _combine(base, factor):
+    return _minimum(1.0, base * factor)
+""",
+    "odds_ratio": """
+@numba.njit(inline="always")
+def _combine(base, factor):
+    odds = base / (1.0 - base) * factor
+    p = odds / (1.0 + odds)
+    return 1.0 if base >= 1.0 else (0.0 if base <= 0.0 else p)
+
+
+@numba.njit(inline="always")
+def _goal(g, h, mg, mh, f):
+    return _combine(g, 1.0 * mg) * f
+
+
+@numba.njit(inline="always")
+def _harm(g, h, mg, mh, f):
+    return _combine(h, 1.0 * mh)
+""",
+}
+
+_REF = re.compile(r"@(\d+)@")
+
+
+def generate(text, parents, scalars, groups, rule) -> tuple[Generator, tuple[int, ...]]:
+    """The generator of ``text`` (its :meth:`Generator.source` writes the loop) and the
+    order of the parents looped over, outermost first."""
+    if rule not in _RULE_HELPERS:
+        raise Unsupported(rule)
+    tree = parse_expression(text)
+    gen = Generator(parents, scalars, groups)
+    value = gen.visit(tree.body)
+    if value.kind in ("state", "str"):
+        raise Unsupported("not a number")
+    if not gen.params:
+        raise Unsupported("reads no parameter: computed once by numpy")
+    gen.final = gen.as_float(value)
+    # loops: the axis fewest pieces depend on innermost, so that what does not depend on it is
+    # computed once for all its states (one vector over the draws, a level up)
+    uses = {a: sum(a in t.deps for t in gen.temps) for a in gen.looped}
+    looped = tuple(sorted(gen.looped, key=lambda a: (-uses[a], a)))
+    return gen, looped
+
+
+class _Value:
+    __slots__ = ("code", "kind", "deps")
+
+    def __init__(self, code: str, kind: str, deps: frozenset = frozenset()):
+        # kind: f (a number), b (a condition), state (a parent), str (a quoted state or key)
+        self.code, self.kind, self.deps = code, kind, deps
+
+
+class _Temp:
+    __slots__ = ("code", "deps")
+
+    def __init__(self, code: str, deps: frozenset):
+        self.code, self.deps = code, deps
+
+
+class Generator:
+    """AST -> scalar Python source, one temporary per distinct subexpression, each computed at
+    the shallowest loop level its parents allow."""
+
+    def __init__(self, parents, scalars, groups):
+        self.axis = {name: a for a, (name, _, _) in enumerate(parents)}
+        self.states = {name: list(states) for name, states, _ in parents}
+        self.nparents = len(parents)
+        self.scalars, self.groups = scalars, groups
+        self.looped: set[int] = set()
+        self.params: list[tuple[str, str, str]] = []  # (kind s|g, name, variable)
+        self._param_index: dict[tuple[str, str], int] = {}
+        self.temps: list[_Temp] = []
+        self._temp_index: dict[str, int] = {}
+        self.final: _Value | None = None
+
+    # ------------------------------------------------------------ building
+    def visit(self, node) -> _Value:
+        method = getattr(self, "v_" + type(node).__name__, None)
+        if method is None:
+            raise Unsupported(type(node).__name__)
+        return method(node)
+
+    def temp(self, node, code: str, deps: frozenset) -> _Value:
+        key = ast.dump(node)
+        index = self._temp_index.get(key)
+        if index is None:
+            index = self._temp_index[key] = len(self.temps)
+            self.temps.append(_Temp(code, deps))
+        return _Value(f"@{index}@", "f", deps)
+
+    def as_float(self, v: _Value) -> _Value:
+        if v.kind == "b":
+            return _Value(f"(1.0 if {v.code} else 0.0)", "f", v.deps)
+        if v.kind != "f":
+            raise Unsupported("not a number")
+        return v
+
+    def as_bool(self, v: _Value) -> _Value:
+        if v.kind != "b":
+            raise Unsupported("not a condition")
+        return v
+
+    def param(self, kind: str, name: str) -> int:
+        key = (kind, name)
+        if key not in self._param_index:
+            self._param_index[key] = len(self.params)
+            self.params.append((kind, name, f"P{len(self.params)}"))
+        return self._param_index[key]
+
+    def v_Constant(self, node):
+        if isinstance(node.value, str):
+            return _Value(node.value, "str")
+        return _Value(repr(float(node.value)), "f")
+
+    def v_Name(self, node):
+        name = node.id
+        if name in self.axis:
+            return _Value(name, "state")
+        if name in self.scalars:
+            j = self.param("s", name)
+            return self.temp(node, f"P{j}[#{j}#]", frozenset())
+        raise Unsupported(name)
+
+    def v_Subscript(self, node):
+        if not isinstance(node.value, ast.Name) or node.value.id not in self.groups:
+            raise Unsupported("subscript")
+        group = node.value.id
+        keys = list(self.groups[group])
+        index = self.visit(node.slice)
+        j = self.param("g", group)
+        if index.kind == "str":
+            if index.code not in keys:
+                raise Unsupported("key")
+            return self.temp(node, f"P{j}[{keys.index(index.code)}, #{j}#]", frozenset())
+        if index.kind == "state":
+            if keys != self.states[index.code]:
+                raise Unsupported("keys")
+            axis = self.axis[index.code]
+            self.looped.add(axis)
+            return self.temp(node, f"P{j}[s{axis}, #{j}#]", frozenset({axis}))
+        raise Unsupported("index")
+
+    def v_Compare(self, node):
+        if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+            raise Unsupported("comparison")
+        left, right = self.visit(node.left), self.visit(node.comparators[0])
+        if right.kind == "state" and left.kind == "str":
+            left, right = right, left
+        if not (left.kind == "state" and right.kind == "str"):
+            raise Unsupported("comparison")
+        if right.code not in self.states[left.code]:
+            raise Unsupported("state")
+        axis = self.axis[left.code]
+        self.looped.add(axis)
+        op = "==" if isinstance(node.ops[0], ast.Eq) else "!="
+        return _Value(f"(s{axis} {op} {self.states[left.code].index(right.code)})", "b",
+                      frozenset({axis}))
+
+    def v_BoolOp(self, node):
+        values = [self.as_bool(self.visit(v)) for v in node.values]
+        word = " and " if isinstance(node.op, ast.And) else " or "
+        return _Value("(" + word.join(v.code for v in values) + ")", "b",
+                      frozenset().union(*(v.deps for v in values)))
+
+    def v_UnaryOp(self, node):
+        v = self.visit(node.operand)
+        if isinstance(node.op, ast.Invert | ast.Not):
+            v = self.as_bool(v)
+            return _Value(f"(not {v.code})", "b", v.deps)
+        v = self.as_float(v)
+        if isinstance(node.op, ast.USub):
+            return self.temp(node, f"(-{v.code})", v.deps)
+        return v
+
+    def v_BinOp(self, node):
+        left, right = self.visit(node.left), self.visit(node.right)
+        op = node.op
+        if isinstance(op, ast.BitAnd | ast.BitOr):
+            a, b = self.as_bool(left), self.as_bool(right)
+            word = "and" if isinstance(op, ast.BitAnd) else "or"
+            return _Value(f"({a.code} {word} {b.code})", "b", a.deps | b.deps)
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}.get(type(op))
+        if symbol is None:
+            raise Unsupported("operator")
+        a, b = self.as_float(left), self.as_float(right)
+        return self.temp(node, f"({a.code} {symbol} {b.code})", a.deps | b.deps)
+
+    def v_Call(self, node):
+        if not isinstance(node.func, ast.Name):
+            raise Unsupported("call")
+        name = node.func.id
+        args = [self.visit(a) for a in node.args]
+        deps = frozenset().union(*(a.deps for a in args)) if args else frozenset()
+        if name == "where":
+            if len(args) != 3:
+                raise Unsupported("where")
+            cond, a, b = self.as_bool(args[0]), args[1], args[2]
+            if a.kind == "b" and b.kind == "b":
+                return _Value(f"({a.code} if {cond.code} else {b.code})", "b", deps)
+            a, b = self.as_float(a), self.as_float(b)
+            return self.temp(node, f"({a.code} if {cond.code} else {b.code})", deps)
+        floats = [self.as_float(a).code for a in args]
+        if name in ("min", "max"):
+            if not floats:
+                raise Unsupported(name)
+            fn = "_minimum" if name == "min" else "_maximum"
+            out = floats[0]
+            for f in floats[1:]:
+                out = f"{fn}({out}, {f})"
+            return self.temp(node, out, deps)
+        if name == "clip":
+            if len(floats) != 3:
+                raise Unsupported("clip")
+            return self.temp(node, f"_minimum(_maximum({floats[0]}, {floats[1]}), {floats[2]})",
+                             deps)
+        if name in ("goal_factor", "harm_factor"):
+            if len(floats) != 5:
+                raise Unsupported(name)
+            fn = "_goal" if name == "goal_factor" else "_harm"
+            return self.temp(node, f"{fn}({', '.join(floats)})", deps)
+        if name == "combine":
+            if not floats:
+                raise Unsupported("combine")
+            factor = "1.0"
+            for m in floats[1:]:
+                factor = f"({factor} * {m})"
+            return self.temp(node, f"_combine({floats[0]}, {factor})", deps)
+        raise Unsupported(name)
+
+    # ------------------------------------------------------------ writing
+    def source(self, looped: tuple[int, ...], varying: tuple[bool, ...], rule: str) -> str:
+        depth = len(looped)
+        level = [max((looped.index(a) + 1 for a in t.deps), default=0) for t in self.temps]
+
+        def fill(code: str, at: int) -> str:
+            code = re.sub(r"#(\d+)#", lambda m: "i" if varying[int(m.group(1))] else "0", code)
+            return _REF.sub(lambda m: f"t{m.group(1)}[i]" if level[int(m.group(1))] < depth
+                            else f"t{m.group(1)}", code)
+
+        args = ["out", *(f"K{a}" for a in looped), *(var for _, _, var in self.params)]
+        lines = ["import numba", "import numpy as np", _HELPERS, _RULE_HELPERS[rule], "",
+                 '@numba.njit(cache=True, nogil=True, error_model="numpy")',
+                 f"def kernel({', '.join(args)}):", "    n = out.shape[-1]"]
+        lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level) if lv < depth]
+
+        def block(at: int, indent: str) -> list[str]:
+            body = []
+            for k, lv in enumerate(level):
+                if lv == at:
+                    target = f"t{k}[i]" if lv < depth else f"t{k}"
+                    body.append(f"{target} = {fill(self.temps[k].code, at)}")
+            if at == depth:
+                index = ", ".join(f"a{a}" if a in looped else "0"
+                                  for a in range(self.nparents))
+                body.append(f"out[{index + ', ' if index else ''}i] = "
+                            f"{fill(self.final.code, at)}")
+            if not body:
+                return []
+            return [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
+
+        indent = "    "
+        lines += block(0, indent)
+        for d, a in enumerate(looped, start=1):
+            lines.append(f"{indent}for a{a} in range(K{a}.shape[0]):")
+            indent += "    "
+            lines.append(f"{indent}s{a} = K{a}[a{a}]")
+            lines += block(d, indent)
+        lines.append("    return 0")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,180 @@
+"""The compiled loops (gmnet.model.expression_kernel) against the tree walker, bit for bit: every
+expression of the bundled networks under selections, each combination rule, NaN and division by
+zero; the engine's answers with and without them; the cache on disk; the fallbacks."""
+
+import numpy as np
+import pytest
+
+import gmnet
+from gmnet.model import expression_kernel as ek
+from gmnet.model.cpts import group_values
+from gmnet.model.expressions import COMBINATION_RULES, ExpressionContext, evaluate_compact
+from tests.test_batched import random_network, ranged_draws
+from tests.test_shared_eval import contexts, expressions
+
+pytest.importorskip("numba")
+
+
+def kernel_for(network, v, text, ctx, rule=None):
+    parents = tuple((p, tuple(s), tuple(ctx.kept(p, s))) for p, s in ctx.parents)
+    groups = tuple(sorted((g, tuple(keys)) for g, (keys, _) in ctx.groups.items()))
+    return ek.fused_kernel(text, parents, frozenset(ctx.scalars), groups, rule or ctx.rule)
+
+
+def assert_same(got, expected):
+    shape = np.broadcast_shapes(expected.shape, got.shape)
+    assert got.shape[-1] == expected.shape[-1]  # compact where numpy is compact
+    assert np.array_equal(np.broadcast_to(got, shape), np.broadcast_to(expected, shape),
+                          equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["goal_misgeneralization", "reward_hacking"])
+def test_every_bundled_expression_compiles_and_equals_the_walker_bit_for_bit(name):
+    network = gmnet.load_network(name)
+    # some parameters drawn (read at [i]), the others one number (read at [0])
+    values = {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
+              **ranged_draws(network, 7, 3)}
+    rng = np.random.default_rng(11)
+    texts: dict[str, list[str]] = {}
+    for v, text in expressions(network):
+        texts.setdefault(v, []).append(text)
+    compiled = 0
+    for v, ctx, _, _ in contexts(network, values, rng):
+        for text in texts.get(v, []):
+            kernel = kernel_for(network, v, text, ctx)
+            if kernel is None:  # reads no parameter: numpy computes it once
+                assert not any(isinstance(x, np.ndarray) and x.shape[-1] > 1
+                               for x in [evaluate_compact(text, ctx)])
+                continue
+            assert_same(kernel.run(ctx.scalars, ctx.groups), evaluate_compact(text, ctx))
+            compiled += 1
+    assert compiled >= 5
+
+
+@pytest.mark.parametrize("rule", COMBINATION_RULES)
+def test_each_combination_rule_equals_the_walker(rule):
+    network = gmnet.load_network()
+    values = {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
+              **ranged_draws(network, 9, 4)}
+    # push some factors past 1 so that every branch of the split is taken
+    values["m_spec.low"] = np.linspace(0.5, 4.0, 9)
+    scalars, groups = group_values(network.spec, network.parameters, values)
+    for v in ("spurious_features_shifted", "harm_if_failed", "learned_objective"):
+        parents = [(p, network.states(p)) for p in network.parents(v)]
+        ctx = ExpressionContext(parents, scalars, groups, rule)
+        for node, text in expressions(network):
+            if node == v:
+                kernel = kernel_for(network, v, text, ctx)
+                if kernel is not None:
+                    assert_same(kernel.run(scalars, groups), evaluate_compact(text, ctx))
+
+
+def test_nan_and_division_by_zero_as_numpy_has_them():
+    parents = (("x", ("a", "b"), (0, 1)),)
+    text = "min(r / s, where(x == 'a', t, 1)) + max(t, r) - clip(r / s, 0, 1)"
+    kernel = ek.fused_kernel(text, parents, frozenset({"r", "s", "t"}), (), "relative_risk")
+    scalars = {"r": np.array([1.0, 0.0, -1.0, np.nan, 2.0]),
+               "s": np.array([0.0, 0.0, 0.0, 1.0, 4.0]),
+               "t": np.array([np.nan, 0.5, 3.0, 0.2, np.inf])}
+    ctx = ExpressionContext([("x", ["a", "b"])], scalars, {}, "relative_risk")
+    with np.errstate(all="ignore"):
+        expected = evaluate_compact(text, ctx)
+    got = kernel.run(scalars, {})
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.isnan(got).any() and np.isinf(expected).sum() == np.isinf(got).sum()
+
+
+def test_the_engine_gives_the_same_answers_with_and_without_the_compiled_loops(monkeypatch):
+    network = gmnet.load_network()
+    values = {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
+              **ranged_draws(network, 300, 5)}
+    questions = [dict(), dict(evidence={"spec_quality": "low", "shift_type": "extreme"}),
+                 dict(do={"ai_control": "on"})]
+    for kw in questions:
+        q = gmnet.plan_query(network, "harm", state="yes", **kw)
+        monkeypatch.setenv("GMNET_KERNELS", "off")
+        plain = q.run(values, chunk=64)
+        monkeypatch.setenv("GMNET_KERNELS", "on")
+        fused = q.run(values, chunk=64)
+        assert np.array_equal(plain, fused)
+    # a random network too (its own expressions, selections and rules)
+    other = random_network(3)
+    draws = {**{k: np.asarray([p.value]) for k, p in other.parameters.items()},
+             **ranged_draws(other, 200, 6)}
+    target = other.variables[-1]
+    q = gmnet.plan_query(other, target)
+    monkeypatch.setenv("GMNET_KERNELS", "off")
+    plain = q.run(draws, chunk=50)
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    assert np.array_equal(q.run(draws, chunk=50), plain)
+
+
+def test_kernels_are_kept_on_disk_and_used_by_later_runs_of_any_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("GMNET_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ek, "_KERNELS", {})
+    network = gmnet.load_network()
+    values = {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
+              **ranged_draws(network, 50, 8)}
+    scalars, groups = group_values(network.spec, network.parameters, values)
+    v = "spurious_features_shifted"
+    ctx = ExpressionContext([(p, network.states(p)) for p in network.parents(v)], scalars,
+                            groups, network.rule)
+    text = next(t for node, t in expressions(network) if node == v)
+    kernel = kernel_for(network, v, text, ctx)
+    assert not kernel.is_cached(scalars, groups)
+    # "auto": a small run does not compile, a large one does
+    assert not ek.wanted(kernel, 1 << 20, False, scalars, groups)
+    assert ek.wanted(kernel, 1 << 20, True, scalars, groups)
+    kernel.run(scalars, groups)
+    assert kernel.is_cached(scalars, groups)
+    files = sorted(p.name for p in (tmp_path / "kernels").iterdir())
+    assert any(f.startswith("gmnet_kernel_") and f.endswith(".py") for f in files)
+    assert list((tmp_path / "kernels" / "__pycache__").glob("gmnet_kernel_*.nbi"))
+    # another process would find it: a fresh kernel object (nothing compiled in memory)
+    monkeypatch.setattr(ek, "_KERNELS", {})
+    again = kernel_for(network, v, text, ctx)
+    assert again is not kernel and again.is_cached(scalars, groups)
+    assert ek.wanted(again, 1 << 20, False, scalars, groups)
+    # too small an output is never worth a call
+    assert not ek.wanted(again, ek.MIN_ENTRIES - 1, True, scalars, groups)
+
+
+def test_an_unwritable_cache_compiles_in_memory(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("GMNET_CACHE_DIR", str(blocked))
+    parents = (("x", ("a", "b"), (0, 1)),)
+    kernel = ek.fused_kernel("where(x == 'b', r * 2, r)", parents, frozenset({"r"}), (),
+                             "relative_risk")
+    out = kernel.run({"r": np.array([0.25, 0.5])}, {})
+    assert out.tolist() == [[0.25, 0.5], [0.5, 1.0]]
+    assert blocked.read_text() == "not a directory"
+
+
+def test_off_or_without_numba_numpy_does_everything(monkeypatch):
+    network = gmnet.load_network()
+    values = {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
+              **ranged_draws(network, 100, 9)}
+    q = gmnet.plan_query(network, "harm", state="yes")
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    expected = q.run(values, chunk=50)
+    calls = []
+    monkeypatch.setattr(ek.FusedKernel, "run", lambda self, *a: calls.append(1))
+    monkeypatch.setenv("GMNET_KERNELS", "off")
+    assert np.array_equal(q.run(values, chunk=50), expected)
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    monkeypatch.setattr(ek, "_numba", False)  # as if numba were not installed
+    assert not ek.available()
+    assert np.array_equal(q.run(values, chunk=50), expected)
+    assert calls == []
+
+
+def test_what_does_not_compile_is_left_to_numpy():
+    parents = (("x", ("a", "b"), (0, 1)),)
+    scalars = frozenset({"r"})
+    assert ek.fused_kernel("0.5", parents, scalars, (), "relative_risk") is None  # no parameter
+    assert ek.fused_kernel("r[x]", parents, scalars, (), "relative_risk") is None
+    assert ek.fused_kernel("x", parents, scalars, (), "relative_risk") is None
+    assert ek.fused_kernel("where(x == 'z', r, 1)", parents, scalars, (),
+                           "relative_risk") is None  # no such state: the walker says so
+    assert ek.fused_kernel("(x == 'a') & r", parents, scalars, (), "relative_risk") is None
