@@ -112,6 +112,7 @@ def test_the_engine_gives_the_same_answers_with_and_without_the_compiled_loops(m
 def test_kernels_are_kept_on_disk_and_used_by_later_runs_of_any_size(tmp_path, monkeypatch):
     monkeypatch.setenv("GMNET_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(ek, "_KERNELS", {})
+    monkeypatch.setattr(ek, "_DISK", {})
     network = gmnet.load_network()
     values = {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
               **ranged_draws(network, 50, 8)}
@@ -132,6 +133,7 @@ def test_kernels_are_kept_on_disk_and_used_by_later_runs_of_any_size(tmp_path, m
     assert list((tmp_path / "kernels" / "__pycache__").glob("gmnet_kernel_*.nbi"))
     # another process would find it: a fresh kernel object (nothing compiled in memory)
     monkeypatch.setattr(ek, "_KERNELS", {})
+    monkeypatch.setattr(ek, "_DISK", {})
     again = kernel_for(network, v, text, ctx)
     assert again is not kernel and again.is_cached(scalars, groups)
     assert ek.wanted(again, 1 << 20, False, scalars, groups)
@@ -178,3 +180,28 @@ def test_what_does_not_compile_is_left_to_numpy():
     assert ek.fused_kernel("where(x == 'z', r, 1)", parents, scalars, (),
                            "relative_risk") is None  # no such state: the walker says so
     assert ek.fused_kernel("(x == 'a') & r", parents, scalars, (), "relative_risk") is None
+
+
+def test_the_route_slope_equals_numpys_at_its_edges(monkeypatch):
+    from gmnet.model.cpts import route_slope
+
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    rng = np.random.default_rng(12)
+    n = 40_000
+    G = rng.uniform(0, 1, (2, 1, n))
+    dbar = rng.uniform(-1e-12, 1 + 1e-12, (1, 1, n))  # rounding just past 0 and 1
+    share = rng.uniform(0.5, 1.0, (1, 1, n))
+    # the edges: a route that cannot carry (0), that carries all (1), G equal to it, NaN
+    dbar[..., :6] = [0.0, 1.0, 0.3, 0.0, 1.0, np.nan]
+    G[..., :6] = [0.2, 0.7, 0.3, 0.0, 1.0, 0.5]
+    got = ek.route_split(G, dbar, share, large_run=True)
+    want = route_slope(G, dbar, share)[:2]
+    for a, b in zip(got, want, strict=True):
+        assert a.shape == np.broadcast_shapes(b.shape, G.shape)
+        assert np.array_equal(a, np.broadcast_to(b, a.shape), equal_nan=True)
+    assert got[1][0, 0, 2] == share[0, 0, 2]  # G = dbar: the route carries all of G
+    assert got[0][0, 0, 2] == 0.3 - got[1][0, 0, 2] * 0.3  # what the share leaves off it
+    # too small to be worth a call, or switched off: numpy's
+    assert ek.route_split(G[..., :10], dbar[..., :10], share[..., :10], True) is None
+    monkeypatch.setenv("GMNET_KERNELS", "off")
+    assert ek.route_split(G, dbar, share, True) is None

@@ -15,6 +15,7 @@ import numpy as np
 import opt_einsum as oe
 
 from gmnet.model import schema
+from gmnet.model.expression_kernel import route_split
 from gmnet.model.expressions import (
     ExpressionContext,
     ExpressionError,
@@ -261,6 +262,11 @@ def _expression_cpt(states, probabilities: Mapping[str, Any], ctx, n, kept=None,
                 total += columns[j]
             columns[rest_i] = 1.0 - total
     draws = max(c.shape[-1] for c in columns.values()) if compact else n
+    if len(wanted) == 1:
+        column = columns[wanted[0]]
+        if column.shape == (*grid, draws) and column.flags.writeable:
+            # a fresh array on the whole grid (a compiled loop's): the CPT is a view of it
+            return column.reshape((*grid, 1, draws))
     out = np.empty((*grid, len(wanted), draws))
     for k, i in enumerate(wanted):
         out[..., k, :] = columns[i]
@@ -342,19 +348,13 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     axes = list(range(len(node.parents) + 1))
     dbar = np.einsum(p_route_cfg, axes, np.asarray(d, dtype=float), axes,
                      [a for a in axes if a not in route_axes])
-    # a probability: rounding must not push it past 1 (a negative bound below would follow)
-    dbar = np.clip(np.expand_dims(dbar, route_axes), 0.0, 1.0)
-    # lambda = share x min(G / dbar, (1 - G) / (1 - dbar)): a 0 denominator rules its bound out
-    # (fmin skips the NaN of 0/0), no finite bound leaves lambda 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        carried = np.divide(G, dbar)
-        other = np.divide(1.0 - G, 1.0 - dbar)
-        # G = dbar up to rounding makes both bounds 1: take the one that empties the off-route
-        lam = np.where(carried <= other * (1.0 + 1e-9), carried, np.fmin(carried, other))
-    np.nan_to_num(lam, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    lam = lam * share_arr
-    # where the route carries all of G the off-route probability is exactly 0, not G - G (1e-17)
-    offset = np.where(lam == carried, 0.0, G - lam * dbar)
+    dbar = np.expand_dims(dbar, route_axes)
+    fused = getattr(ctx.shared, "fused", None)
+    if factored and fused is not None:
+        split = route_split(G, dbar, share_arr, bool(fused))  # the same numbers, one pass
+        if split is not None:
+            return _route_factors(var, node, ctx, n, *split, d, route_axes, route_selected)
+    offset, lam, dbar = route_slope(G, dbar, share_arr)
     if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
         return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected)
     # the one array on the whole grid: G + lambda * (d - dbar), clipped against rounding
@@ -369,6 +369,26 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     out[..., i, :] = p
     np.subtract(1.0, out[..., i, :], out=out[..., 1 - i, :])
     return out
+
+
+def route_slope(G, dbar, share):
+    """(offset, slope, dbar clipped) of a calibrated route: slope = share x the largest value
+    that keeps every entry in [0, 1] (see :func:`_calibrated_route_cpt`); numpy's version of
+    :func:`gmnet.model.expression_kernel.route_split`."""
+    # a probability: rounding must not push it past 1 (a negative bound below would follow)
+    dbar = np.clip(dbar, 0.0, 1.0)
+    # lambda = share x min(G / dbar, (1 - G) / (1 - dbar)): a 0 denominator rules its bound out
+    # (fmin skips the NaN of 0/0), no finite bound leaves lambda 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        carried = np.divide(G, dbar)
+        other = np.divide(1.0 - G, 1.0 - dbar)
+        # G = dbar up to rounding makes both bounds 1: take the one that empties the off-route
+        lam = np.where(carried <= other * (1.0 + 1e-9), carried, np.fmin(carried, other))
+    np.nan_to_num(lam, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    lam = lam * share
+    # where the route carries all of G the off-route probability is exactly 0, not G - G (1e-17)
+    offset = np.where(lam == carried, 0.0, G - lam * dbar)
+    return offset, lam, dbar
 
 
 def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected):

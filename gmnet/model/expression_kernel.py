@@ -36,7 +36,7 @@ import numpy as np
 
 from gmnet.model.kernel_source import Generator, Unsupported, generate
 
-__all__ = ["available", "mode", "fused_kernel", "FusedKernel", "cache_dir"]
+__all__ = ["available", "mode", "fused_kernel", "FusedKernel", "cache_dir", "route_split"]
 
 # an expression's output below this many entries (cells x draws) is left to numpy: its
 # arithmetic costs less than the call
@@ -95,7 +95,6 @@ class FusedKernel:
         self.kept = tuple(np.asarray(k, dtype=np.int64) for k in kept)
         self._sources: dict[tuple[bool, ...], tuple[str, str]] = {}
         self._fns: dict[tuple[bool, ...], object] = {}
-        self._on_disk: dict[tuple[bool, ...], bool] = {}
 
     def shape(self, n: int) -> tuple[int, ...]:
         dims = [1] * self.nparents
@@ -146,13 +145,7 @@ class FusedKernel:
         _, varying, _ = self.arrays(scalars, groups)
         if varying in self._fns:
             return True
-        found = self._on_disk.get(varying)
-        if found is None:  # looked up once per process (a glob of the cache directory)
-            digest = self.source(varying)[1]
-            folder = cache_dir() / "__pycache__"
-            found = self._on_disk[varying] = folder.is_dir() and any(
-                folder.glob(f"gmnet_kernel_{digest}.*.nbi"))
-        return found
+        return _on_disk(self.source(varying)[1])  # looked up once per process
 
 
 def fused_kernel(text: str, parents: tuple, scalars: frozenset, groups: tuple,
@@ -192,6 +185,83 @@ def wanted(kernel: FusedKernel | None, entries: int, large_run: bool, scalars=No
 
 
 # ================================================================ loading
+# The calibrated route's slope and offset (gmnet.model.cpts._calibrated_route_cpt), one element
+# at a time: np.clip, the two bounds, np.where/np.fmin, np.nan_to_num, the share, np.where.
+_ROUTE_SOURCE = """import math
+
+import numba
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def kernel(G, D, S, offset, lam):
+    for k in range(G.shape[0]):
+        g = G[k]
+        d = D[k]
+        d = 0.0 if d < 0.0 else d
+        d = 1.0 if d > 1.0 else d
+        carried = g / d
+        other = (1.0 - g) / (1.0 - d)
+        if carried != carried:
+            low = other
+        elif other != other:
+            low = carried
+        else:
+            low = carried if carried <= other else other
+        x = carried if carried <= other * (1.0 + 1e-9) else low
+        if math.isnan(x) or math.isinf(x):
+            x = 0.0
+        x = x * S[k]
+        lam[k] = x
+        offset[k] = 0.0 if x == carried else g - x * d
+    return 0
+"""
+_ROUTE_DIGEST = "route_" + hashlib.sha256(_ROUTE_SOURCE.encode()).hexdigest()[:20]
+_route_kernel = None
+
+
+def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
+                large_run: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offset, slope) of a calibrated route from its target ``G``, ``dbar`` = P(route |
+    do(others)) (not yet clipped) and the share, as numpy computes them in
+    :func:`gmnet.model.cpts._calibrated_route_cpt`; None where a compiled loop is not wanted
+    (the same policy as :func:`wanted`)."""
+    global _route_kernel
+    full = np.broadcast_shapes(G.shape, dbar.shape, share.shape)
+    if int(np.prod(full)) < MIN_ENTRIES:
+        return None
+    setting = mode()
+    if setting == "off":
+        return None
+    if _route_kernel is None:
+        if setting == "auto" and not large_run and not _on_disk(_ROUTE_DIGEST):
+            return None
+        if not available():
+            return None
+        with _lock:
+            if _route_kernel is None:
+                _route_kernel = _load(_ROUTE_SOURCE, _ROUTE_DIGEST)
+
+    def flat(x):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), full)).reshape(-1)
+
+    offset, lam = np.empty(full), np.empty(full)
+    _route_kernel(flat(G), flat(dbar), flat(share), offset.reshape(-1), lam.reshape(-1))
+    return offset, lam
+
+
+_DISK: dict[str, bool] = {}
+
+
+def _on_disk(digest: str) -> bool:
+    """Compiled by an earlier process (its machine code is in the cache directory)."""
+    found = _DISK.get(digest)
+    if found is None:
+        folder = cache_dir() / "__pycache__"
+        found = _DISK[digest] = folder.is_dir() and any(
+            folder.glob(f"gmnet_kernel_{digest}.*.nbi"))
+    return found
+
+
 def _load(source: str, digest: str):
     """The compiled ``kernel`` of ``source``: from a module file in the cache directory (numba
     keeps its machine code beside it), or, where that cannot be written, from memory."""
@@ -212,6 +282,7 @@ def _load(source: str, digest: str):
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        _DISK[digest] = True
     except OSError:
         namespace: dict = {}
         exec(compile(source.replace("cache=True", "cache=False"), name, "exec"),
