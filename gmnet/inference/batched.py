@@ -70,6 +70,9 @@ FUSED_RUN_ENTRIES = 1 << 28
 # kernel, 43 s wall) for at most that much more resident memory per arena. Done once per process,
 # on glibc, when a run has more than one chunk; setting MALLOC_MMAP_THRESHOLD_,
 # MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_ or GLIBC_TUNABLES in the environment leaves it to you.
+# A run of at least this many entries (draws x the largest factor's entries per draw) does it
+# by itself: 2^25, e.g. 100,000 draws of a question summing over 432 cells (about a second).
+KEEP_FREED_ENTRIES = 1 << 25
 MALLOC_MMAP_THRESHOLD = 32 << 20
 MALLOC_TRIM_THRESHOLD = 64 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
@@ -84,9 +87,11 @@ def keep_freed_memory() -> None:
     """Once per process, on glibc: reuse freed chunk arrays instead of faulting them in anew
     (see :data:`MALLOC_MMAP_THRESHOLD`).
 
-    This changes the whole process's allocator, so the library never calls it by itself: the
-    command line does, since a command is one short-lived process; a notebook or program that
-    runs many long batched queries may call it too.
+    This changes the whole process's allocator (freed memory up to 64 MB is kept for reuse), so
+    the library calls it only for a large run (:data:`KEEP_FREED_ENTRIES`), where faulting
+    the chunks' pages in again would cost a third or more of the time; the command line calls
+    it at start. Setting any of ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
+    ``MALLOC_TOP_PAD_`` or ``GLIBC_TUNABLES`` in the environment leaves the allocator alone.
     """
     global _heap_tuned
     if _heap_tuned:
@@ -192,6 +197,8 @@ class BatchedQuery:
         """
         values = dict(values or {})
         n = _draw_count(values)
+        if n * self.draw_size >= KEEP_FREED_ENTRIES:
+            keep_freed_memory()
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         step = self.chunk_size(chunk)
         if scheduler is not None:

@@ -173,8 +173,37 @@ def contract_last(operands: Sequence, out: Sequence[Hashable], *,
         taken = [stack[k] for k in positions]
         for k in sorted(positions, reverse=True):
             del stack[k]
-        stack.append(np.einsum(spec, *taken))
+        layout = _product_layout(spec)
+        if layout is not None and len(taken) == 2:
+            aligned = []
+            for a, (perm, where) in zip(taken, layout, strict=True):
+                t = np.transpose(a, perm)
+                aligned.append(t.reshape([t.shape[w] if w >= 0 else 1 for w in where]))
+            stack.append(np.multiply(*aligned))
+        else:
+            stack.append(np.einsum(spec, *taken))
     return stack[0]
+
+
+@lru_cache(maxsize=4096)
+def _product_layout(spec: str):
+    """For a pairwise step that sums nothing (``ab,bc->abc``): each operand's axes in the
+    output's order, and where each output axis comes from in it (-1: a new axis of size 1), so
+    that the step is one broadcast ``numpy.multiply``. einsum computes the same single product
+    per entry, so the numbers are the same to the last bit, several times faster (einsum's
+    generic loop costs about 5 ns an entry here). None for a step that sums."""
+    inputs, out = spec.split("->")
+    subs = inputs.split(",")
+    if len(subs) != 2 or set(out) != set(subs[0]) | set(subs[1]) \
+            or any(len(set(s)) != len(s) for s in subs):
+        return None
+    layout = []
+    for sub in subs:
+        order = [c for c in out if c in sub]
+        perm = tuple(sub.index(c) for c in order)
+        where = tuple(order.index(c) if c in sub else -1 for c in out)
+        layout.append((perm, where))
+    return tuple(layout)
 
 
 # Above this many multiply-adds in a run, a thorough path search (about 0.3 s) pays for itself.
