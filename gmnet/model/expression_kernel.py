@@ -283,7 +283,8 @@ def _load(source: str, digest: str):
         sys.modules[name] = module
         spec.loader.exec_module(module)
         _DISK[digest] = True
-    except OSError:
+    except Exception:  # noqa: BLE001 - cannot write, or numba finds no cache locator there
+        sys.modules.pop(name, None)
         namespace: dict = {}
         exec(compile(source.replace("cache=True", "cache=False"), name, "exec"),
              namespace)
