@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
@@ -23,6 +24,21 @@ SEED = 20240601
 SCENARIO = "autonomous_agents"
 MITIGATION = "ai_control"
 
+
+
+@contextlib.contextmanager
+def kernels(mode: str):
+    """GMNET_KERNELS set to ``mode`` (on: compile the loops a run needs; off: numpy only)
+    for the duration."""
+    old = os.environ.get("GMNET_KERNELS")
+    os.environ["GMNET_KERNELS"] = mode
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("GMNET_KERNELS", None)
+        else:
+            os.environ["GMNET_KERNELS"] = old
 
 def workload(portfolio: bool = True):
     """The benchmark question: P(harm=yes | autonomous_agents, do(ai_control=on)).

@@ -5,14 +5,18 @@ the straightforward pyAgrum and pgmpy loops on the same draws.
     python benchmarks/bench_nothing_held.py [--draws 1000000] [--loop-draws 200] [--json]
 
 The batched figure is the command itself, run as a user runs it (its own process, sampling and
-printing included; peak resident memory from the operating system); the loops run here on the
-first draws of the same inputs and are scaled.
+printing included; peak resident memory from the operating system), once its compiled loops
+exist (a first run of 2,000 draws with GMNET_KERNELS=on compiles them, as any earlier run of
+the question on the machine would have); the same command with GMNET_KERNELS=off (numpy only)
+runs in the same benchmark for the ratio. The loops run here on the first draws of the same
+inputs and are scaled.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,13 +35,15 @@ from gmnet.analysis.uncertainty import uncertainty, uncertainty_model  # noqa: E
 QUESTION = "P(harm=yes)"
 
 
-def command(draws: int) -> dict:
-    """`gmnet uncertainty` in its own process: wall time and peak resident memory."""
+def command(draws: int, kernels: str | None = None) -> dict:
+    """`gmnet uncertainty` in its own process: wall time and peak resident memory (the peak
+    is the largest of this benchmark's children so far)."""
     args = [sys.executable, "-m", "gmnet.cli", "uncertainty", QUESTION, "--context", "prior",
             "--samples", str(draws), "--seed", str(SEED), "--json"]
+    env = {**os.environ, **({"GMNET_KERNELS": kernels} if kernels else {})}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run(args, capture_output=True, text=True, check=True)
+    out = subprocess.run(args, capture_output=True, text=True, check=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     data = json.loads(out.stdout)
@@ -68,6 +74,9 @@ def show(r: dict) -> None:
     print(f"  gmnet uncertainty: {r['draws']:,} draws in {fmt_time(r['seconds'])} (CPU "
           f"{fmt_time(r['cpu_seconds'])}), {fmt_time(r['per_draw'])} per draw; peak resident "
           f"memory {r['peak_rss_mb']:.0f} MB")
+    print(f"  the same, numpy only (GMNET_KERNELS=off): {fmt_time(r['numpy_seconds'])} "
+          f"({r['numpy_seconds'] / r['seconds']:.2f}x the time), the same median: "
+          f"{r['numpy_median'] == r['median']}")
     for name in ("pyagrum", "pgmpy"):
         loop = r[name]
         print(f"  {name} loop: {r['loop_draws']} draws, {fmt_time(loop['per_draw'])} per draw "
@@ -81,8 +90,11 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--loop-draws", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    command(2_000, kernels="on")  # compiles the loops (kept on disk), as an earlier run would
     r = {"name": "nothing_held", "question": QUESTION, "draws": args.draws,
          "loop_draws": args.loop_draws, **command(args.draws)}
+    numpy_only = command(args.draws, kernels="off")  # after: the peak above is the command's
+    r["numpy_seconds"], r["numpy_median"] = numpy_only["seconds"], numpy_only["median"]
     r["per_draw"] = r["seconds"] / args.draws
     r["peak_mb"] = r["peak_rss_mb"]
     r.update(loops(args.loop_draws))

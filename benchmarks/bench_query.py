@@ -19,6 +19,7 @@ from _common import (  # noqa: E402
     PgmpyLoop,
     finish,
     fmt_time,
+    kernels,
     peak_mb,
     rss_mb,
     timed,
@@ -35,6 +36,10 @@ def measure(portfolio: bool, draws: int) -> dict:
     def batched():
         return uncertainty(net, "harm", "yes", evidence=evidence, do=do, samples=draws, rng=SEED)
 
+    with kernels("on"):
+        batched()  # compiles the loops (kept on disk), as an earlier run would
+    with kernels("off"):
+        numpy_only = timed(batched, repeats=2)
     times = timed(batched)
     result = batched()
     memory = peak_mb(batched)
@@ -47,6 +52,7 @@ def measure(portfolio: bool, draws: int) -> dict:
         "draws": draws, "inputs": len(result.inputs),
         "seconds": times["best"], "seconds_median": times["median"],
         "seconds_cold": times["cold"], "cpu_seconds": times["cpu_best"],
+        "numpy_seconds": numpy_only["best"],
         "per_draw": per_draw, "peak_mb": memory, "median": result.median,
         "_run": (net, evidence, do, result),
     }
@@ -79,6 +85,8 @@ def show(r: dict) -> None:
           f"{fmt_time(r['seconds_median'])}, first call {fmt_time(r['seconds_cold'])}, CPU "
           f"{fmt_time(r['cpu_seconds'])}), sampling of {r['inputs']} inputs included: "
           f"{fmt_time(r['per_draw'])} per draw; peak memory {r['peak_mb']:.0f} MB")
+    print(f"  numpy only (GMNET_KERNELS=off): {fmt_time(r['numpy_seconds'])} "
+          f"({r['numpy_seconds'] / r['seconds']:.2f}x the time)")
     print(f"  pgmpy loop:     {r['pgmpy_draws']} draws, {fmt_time(r['pgmpy_per_draw'])} per draw "
           f"-> {fmt_time(r['pgmpy_scaled_seconds'])} for {r['draws']:,} (scaled)")
     print(f"  ratio {r['ratio']:,.0f}x; largest difference on the shared draws "

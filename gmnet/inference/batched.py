@@ -57,10 +57,12 @@ MIN_CHUNK = 256
 MAX_WORKERS = 4
 
 # A run of at least this many entries (draws x the largest factor's entries per draw) compiles
-# the loops its expressions need (gmnet.model.expression_kernel; about a second each, once per
-# machine: they are kept on disk); a smaller one uses only those already compiled. 2^28: the
-# nothing-held question from about 100,000 draws (some 4 s on numpy).
-FUSED_RUN_ENTRIES = 1 << 28
+# the loops its expressions need (gmnet.model.expression_kernel): the bundled network's
+# nothing-held question needs four, about 6 s to compile, once per machine (they are kept on
+# disk), and they save about 40% of the time, so a run compiles them when it would take 15 s or
+# more on numpy: 2^30, the nothing-held question from about 400,000 draws. A smaller run uses
+# the loops already compiled (GMNET_KERNELS=on compiles them for any run).
+FUSED_RUN_ENTRIES = 1 << 30
 
 # With glibc's defaults, the arrays of each chunk (up to ~16 MB) are either mapped afresh or
 # carved from a heap whose freed top goes straight back to the kernel: either way every chunk
