@@ -80,6 +80,11 @@ def main(argv=None) -> int:
               + (f" ({'; '.join(misses)})" if misses else ""))
     print()
     for r in results:
+        if "numpy_seconds" in r:
+            print(f"{r['name']}: numpy only (GMNET_KERNELS=off) {fmt_time(r['numpy_seconds'])}, "
+                  f"{r['numpy_seconds'] / r['seconds']:.2f}x the time with the compiled loops")
+    print()
+    for r in results:
         print(f"{r['name']}: {r['question']}")
     print("\ntime: best of the warm runs (wall clock); CPU: their best processor time, "
           "summed over threads; per draw: per draw (and portfolio, or "
