@@ -31,6 +31,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ __all__ = ["available", "mode", "fused_kernel", "FusedKernel", "cache_dir", "rou
 MIN_ENTRIES = 1 << 15
 
 _lock = threading.RLock()
-_numba = None  # the module, once imported; False: not installed
+_numba: Any = None  # the module, once imported; False: not installed
 _KERNELS: dict[tuple, FusedKernel | None] = {}
 MAX_KERNELS = 512
 

@@ -139,7 +139,7 @@ class Generator:
     """AST -> scalar Python source, one temporary per distinct subexpression, each computed at
     the shallowest loop level its parents allow."""
 
-    def __init__(self, parents, scalars, groups):
+    def __init__(self, parents: tuple, scalars: frozenset, groups: dict) -> None:
         self.axis = {name: a for a, (name, _, _) in enumerate(parents)}
         self.states = {name: list(states) for name, states, _ in parents}
         self.nparents = len(parents)
@@ -328,6 +328,7 @@ class Generator:
                     target = f"t{k}[i]" if lv < depth else f"t{k}"
                     body.append(f"{target} = {fill(self.temps[k].code, at)}")
             if at == depth:
+                assert self.final is not None  # set by generate()
                 index = ", ".join(f"a{a}" if a in looped else "0"
                                   for a in range(self.nparents))
                 body.append(f"out[{index + ', ' if index else ''}i] = "
