@@ -56,7 +56,7 @@ def mode() -> str:
 
 
 def available() -> bool:
-    """numba can be imported (imported on the first call, about half a second)."""
+    """numba can be imported (imported on the first call, a fraction of a second)."""
     global _numba
     if _numba is None:
         with _lock:
@@ -103,6 +103,12 @@ class FusedKernel:
             dims[axis] = len(k)
         return (*dims, n)
 
+    def pattern(self, scalars, groups) -> tuple[bool, ...]:
+        """Which parameters vary (N draws) and which are one number, without copying."""
+        return tuple((np.asarray(scalars[name]).size if kind == "s"
+                      else np.asarray(groups[name][1]).shape[0]) > 1
+                     for kind, name, _ in self.params)
+
     def arrays(self, scalars, groups) -> tuple[list[np.ndarray], tuple[bool, ...], int]:
         args: list = []
         varying = []
@@ -143,7 +149,7 @@ class FusedKernel:
 
     def is_cached(self, scalars, groups) -> bool:
         """Compiled in this process, or in the disk cache (loading is then cheap)."""
-        _, varying, _ = self.arrays(scalars, groups)
+        varying = self.pattern(scalars, groups)
         if varying in self._fns:
             return True
         return _on_disk(self.source(varying)[1])  # looked up once per process
@@ -175,17 +181,26 @@ def wanted(kernel: FusedKernel | None, entries: int, large_run: bool, scalars=No
            groups=None) -> bool:
     """Use ``kernel`` for an output of ``entries`` (cells x draws) in a run that is
     ``large_run`` (see :data:`gmnet.inference.batched.FUSED_RUN_ENTRIES`)?"""
-    if kernel is None or entries < MIN_ENTRIES:
+    if kernel is None:
+        return False
+    return _use(entries, large_run, lambda: kernel.is_cached(scalars, groups))
+
+
+def _use(entries: int, large_run: bool, cached) -> bool:
+    """The policy of :func:`wanted` and :func:`route_split`: a large enough output, not
+    switched off, and (unless switched on) a large run or a loop already compiled
+    (``cached()``, asked only then)."""
+    if entries < MIN_ENTRIES:
         return False
     setting = mode()
     if setting == "off":
         return False
-    if setting == "auto" and not large_run and not kernel.is_cached(scalars, groups):
+    if setting == "auto" and not large_run and not cached():
         return False
-    return available()  # numba is imported only here, once a kernel is wanted
+    return available()  # numba is imported only here, once a loop is wanted
 
 
-# ================================================================ loading
+# ================================================================ the calibrated route
 # The calibrated route's slope and offset (gmnet.model.cpts._calibrated_route_cpt), one element
 # at a time: np.clip, the two bounds, np.where/np.fmin, np.nan_to_num, the share, np.where.
 _ROUTE_SOURCE = """import math
@@ -228,16 +243,10 @@ def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
     (the same policy as :func:`wanted`)."""
     global _route_kernel
     full = np.broadcast_shapes(G.shape, dbar.shape, share.shape)
-    if int(np.prod(full)) < MIN_ENTRIES:
-        return None
-    setting = mode()
-    if setting == "off":
+    if not _use(int(np.prod(full)), large_run,
+                lambda: _route_kernel is not None or _on_disk(_ROUTE_DIGEST)):
         return None
     if _route_kernel is None:
-        if setting == "auto" and not large_run and not _on_disk(_ROUTE_DIGEST):
-            return None
-        if not available():
-            return None
         with _lock:
             if _route_kernel is None:
                 _route_kernel = _load(_ROUTE_SOURCE, _ROUTE_DIGEST)
@@ -250,6 +259,7 @@ def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
     return offset, lam
 
 
+# ================================================================ loading
 _DISK: dict[str, bool] = {}
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -64,8 +65,6 @@ class SharedEvaluation:
         # compiled loops (gmnet.model.expression_kernel) where they repay themselves: None
         # never, False where already compiled, True (a large run) also where not yet
         self.fused = fused
-        self.draws = max([np.asarray(v).reshape(-1).shape[0] for v in scalars.values()]
-                         + [np.asarray(v).shape[0] for _, v in groups.values()] + [1])
         # groups indexed by a variable, with the states the build keeps of it: a call at one
         # literal key is then a slice of the call indexed by the variable (expression_program)
         selection = selection or {}
@@ -80,18 +79,24 @@ class SharedEvaluation:
     def evaluate(self, text: str, ctx: ExpressionContext) -> np.ndarray:
         """``text`` on ``ctx``'s parents, draws last, compact: as
         :func:`gmnet.model.expressions.evaluate_compact`."""
+        parents = tuple((name, tuple(states), tuple(ctx.kept(name, states)))
+                        for name, states in ctx.parents)
         if self.fused is not None:
-            value = self._fused(text, ctx)
+            value = self._fused(text, parents)
             if value is not None:
                 return value
-        program = self._program(text, ctx)
+        program = self._program(text, parents)
         if program is not None:
             return program.run(self)
         return self._walk(text, ctx)
 
-    def _fused(self, text: str, ctx: ExpressionContext) -> np.ndarray | None:
-        parents = tuple((name, tuple(states), tuple(ctx.kept(name, states)))
-                        for name, states in ctx.parents)
+    @cached_property
+    def draws(self) -> int:
+        """The chunk's number of draws (1 where every value is one number)."""
+        return max([np.asarray(v).reshape(-1).shape[0] for v in self.scalars.values()]
+                   + [np.asarray(v).shape[0] for _, v in self.groups.values()] + [1])
+
+    def _fused(self, text: str, parents: tuple) -> np.ndarray | None:
         _, scalars, groups, rule, _ = self._layout
         kernel = fused_kernel(text, parents, scalars, groups, rule)
         if kernel is None:
@@ -101,9 +106,7 @@ class SharedEvaluation:
             return None
         return kernel.run(self.scalars, self.groups)
 
-    def _program(self, text: str, ctx: ExpressionContext) -> Program | None:
-        parents = tuple((name, tuple(states), tuple(ctx.kept(name, states)))
-                        for name, states in ctx.parents)
+    def _program(self, text: str, parents: tuple) -> Program | None:
         key = (text, parents, self._layout)
         try:
             return _PROGRAMS[key]
