@@ -178,12 +178,21 @@ def echo(text: str = "", err: bool = False) -> None:
     click.echo(text, err=err, file=sys.stderr if err else None)
 
 
+def _tqdm():
+    """tqdm's bar class, without its monitor thread: the bars are updated after each chunk
+    anyway, and a process that runs no other thread can fork its batched runs' workers
+    (gmnet.inference.forked)."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0
+    return tqdm
+
+
 @contextlib.contextmanager
 def progress_bar(total: int | None, what: str, *, unit: str = "draw") -> Iterator:
     """A tqdm bar on stderr, shown only on a terminal and only after a second of work; yields
     its ``update(n)``."""
-    from tqdm import tqdm
-
+    tqdm = _tqdm()
     bar = tqdm(total=total, desc=what, unit=unit, unit_scale=unit == "draw", file=sys.stderr,
                delay=1.0, leave=False, disable=None)
     try:
@@ -195,8 +204,7 @@ def progress_bar(total: int | None, what: str, *, unit: str = "draw") -> Iterato
 @contextlib.contextmanager
 def section_progress(what: str) -> Iterator:
     """A progress callback ``(title, done, total)`` for multi-part work such as the report."""
-    from tqdm import tqdm
-
+    tqdm = _tqdm()
     bar = tqdm(total=None, desc=what, unit="section", file=sys.stderr, delay=1.0, leave=False,
                disable=None)
 

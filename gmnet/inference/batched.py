@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
+from gmnet.inference import forked
 from gmnet.inference.contraction import DRAW_LABEL as DRAW
 from gmnet.inference.contraction import contract_last
 from gmnet.inference.needs import plan_nodes
@@ -190,8 +191,10 @@ class BatchedQuery:
         ``values`` maps parameter names to arrays of shape (N,) (or (1,)); names left out keep
         their point value. ``progress`` is called with the number of draws finished after each
         chunk. ``workers`` threads share the chunks (default: one per core, at most
-        :data:`MAX_WORKERS`); numpy releases the GIL while it computes, and every chunk is
-        computed the same way whichever thread takes it, so the numbers never depend on it.
+        :data:`MAX_WORKERS`); numpy releases the GIL while it computes. A large run
+        (:data:`gmnet.inference.forked.PROCESS_RUN_ENTRIES`) forks that many processes
+        instead, where it safely can (:mod:`gmnet.inference.forked`). Every chunk is computed
+        the same way whichever thread or process takes it, so the numbers never depend on it.
         ``scheduler`` (a ``dask.distributed.Client`` or a scheduler address such as
         ``"tcp://10.0.0.5:8786"``) computes the chunks on a Dask cluster instead, with the same
         numbers (:mod:`gmnet.inference.cluster`, docs/distributed.md); ``workers`` is then
@@ -203,27 +206,32 @@ class BatchedQuery:
             keep_freed_memory()
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         step = self.chunk_size(chunk)
+
+        def part(start: int) -> dict[str, np.ndarray]:
+            """The chunk of draws from ``start``: the values the answer can depend on."""
+            return {k: _slice(v, start, start + step) for k, v in relevant.items()}
+
         if scheduler is not None:
             from gmnet.inference.cluster import run_on_cluster
 
-            return run_on_cluster(self, lambda start: {
-                k: _slice(v, start, start + step) for k, v in relevant.items()},
-                n, step, scheduler, progress=progress)
+            return run_on_cluster(self, part, n, step, scheduler, progress=progress)
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
 
         def one(start: int) -> int:
             size = min(step, n - start)
-            part = {k: _slice(v, start, start + step) for k, v in relevant.items()}
-            out[start:start + size] = self._chunk(part, size, n)
+            out[start:start + size] = self._chunk(part(start), size, n)
             return size
 
-        # the first chunk alone: it settles (and caches) the contraction path
+        # the first chunk alone: it settles (and caches) the contraction path, and compiles
+        # the loops the run uses
         done = one(starts[0])
         if progress is not None:
             progress(done)
         threads = default_workers() if workers is None else max(1, int(workers))
-        if threads > 1 and len(starts) > 2:
+        if forked.wanted(n * self.draw_size, threads, len(starts)):
+            forked.run_forked(self, part, starts[1:], n, step, threads, out, progress)
+        elif threads > 1 and len(starts) > 2:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(min(threads, len(starts) - 1)) as pool:

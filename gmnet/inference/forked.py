@@ -1,0 +1,100 @@
+"""A large batched run's chunks in worker processes forked from this one.
+
+Threads share one interpreter lock. numpy and the compiled loops release it while they
+compute, but building a chunk's factors is also a few thousand Python calls, and each
+operation that releases the lock must get it back after the other thread's Python: on the
+project's two cores, two threads gave 1.05-1.4x one thread on the heaviest questions, where
+two processes give 1.5-1.6x. So a large run (:data:`PROCESS_RUN_ENTRIES`) forks one process
+per worker. A forked child starts with this process's memory: the plan, the draws, the
+contraction paths and the compiled loops are already there, so nothing but the answers
+crosses a pipe. Every chunk is computed exactly as a thread computes it, so the numbers are
+the same to the last bit (tested).
+
+Forking is used only where it is safe and possible: on a system that has it (Linux), from a
+process that runs no other Python thread (a child would inherit locks that thread may hold)
+and that is not itself a daemonic worker (which may not have children); otherwise the
+threads compute. ``GMNET_PARALLEL=threads`` keeps every run on threads;
+``GMNET_PARALLEL=processes`` forks for any run of three chunks or more.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gmnet.inference.batched import BatchedQuery
+
+__all__ = ["PROCESS_RUN_ENTRIES", "setting", "wanted", "run_forked"]
+
+# A run of at least this many entries (draws x the largest factor's entries per draw) is
+# computed in processes: 2^25, e.g. 100,000 draws of a question summing over 432 cells (about
+# half a second), where forking (a few milliseconds) costs far less than the lock does.
+PROCESS_RUN_ENTRIES = 1 << 25
+
+# Tasks per worker process: enough that the two finish together, few enough that each
+# carries several chunks' answers.
+TASKS_PER_WORKER = 8
+
+# What the children compute: set just before forking, read by them (inherited, never sent).
+_JOB: tuple | None = None
+
+
+def setting() -> str:
+    """``GMNET_PARALLEL``: ``auto`` (default), ``threads`` or ``processes``."""
+    value = os.environ.get("GMNET_PARALLEL", "auto").strip().lower()
+    return value if value in ("auto", "threads", "processes") else "auto"
+
+
+def wanted(entries: int, workers: int, chunks: int) -> bool:
+    """Compute a run of ``entries`` in ``chunks`` with ``workers`` forked processes?"""
+    choice = setting()
+    if workers < 2 or chunks < 3 or choice == "threads":
+        return False
+    if choice == "auto" and entries < PROCESS_RUN_ENTRIES:
+        return False
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon
+            and threading.active_count() == 1)
+
+
+def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]],
+               starts: Sequence[int], n: int, step: int, workers: int, out: np.ndarray,
+               progress: Callable[[int], None] | None = None) -> None:
+    """Write ``plan``'s answers for the chunks at ``starts`` into ``out``, computed by
+    ``workers`` forked processes; ``progress`` gets each task's draws as they come back."""
+    global _JOB
+    per = max(1, math.ceil(len(starts) / (workers * TASKS_PER_WORKER)))
+    tasks = [tuple(starts[k:k + per]) for k in range(0, len(starts), per)]
+    context = multiprocessing.get_context("fork")
+    _JOB = (plan, part, n, step)
+    try:
+        with context.Pool(min(workers, len(tasks)), initializer=_quiet) as pool:
+            for task, answers in zip(tasks, pool.imap(_task, tasks), strict=True):
+                first, last = task[0], min(task[-1] + step, n)
+                out[first:last] = answers
+                if progress is not None:
+                    progress(last - first)
+    finally:
+        _JOB = None
+
+
+def _quiet() -> None:
+    """In a child: leave Ctrl-C to the parent, which stops the children (no traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _task(starts: tuple[int, ...]) -> np.ndarray:
+    """In a child: the answers of the consecutive chunks at ``starts``, one array."""
+    if _JOB is None:  # pragma: no cover - only a forked child runs this
+        raise RuntimeError("no batched run to compute")
+    plan, part, n, step = _JOB
+    return np.concatenate([plan._chunk(part(start), min(step, n - start), n)
+                           for start in starts])
