@@ -212,10 +212,15 @@ def test_restricted_compile_is_the_slice_of_the_full_one(net):
 def test_route_factors_multiply_back_to_the_cpt(net):
     values = ranged_draws(net, 4, 5)
     v = "learned_objective"  # the bundled network's calibrated route
-    for restrict in ({}, {"true_goal_features": 1}, {v: 0, "spec_quality": 2}):
+    route_state = net.states(v).index("proxy")  # the state the route carries
+    for restrict in ({}, {"true_goal_features": 1}, {v: 0, "spec_quality": 2},
+                     {v: route_state}, {v: route_state, "shift_type": 3}):
         full = np.moveaxis(net.compile(values, restrict=restrict, nodes=[v]).cpts[v], 0, -1)
         factors = net.compile_factors(values, restrict=restrict, nodes=[v])
         assert len(factors) == 3 and all(labels[0] == f"{v}:route" for _, labels in factors)
+        # kept at the route state alone, the first of the three terms is 0 there: dropped
+        hidden = 2 if restrict.get(v) == route_state else 3
+        assert [arr.shape[0] for arr, _ in factors] == [hidden] * 3
         operands = [x for arr, labels in factors for x in (arr, list(labels))]
         got = contract_last(operands, [*net.parents(v), v, DRAW_LABEL])
         np.testing.assert_allclose(got, full, rtol=0, atol=1e-15)

@@ -151,7 +151,7 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
         try:
             if factored is not None and node.cpt.kind == "calibrated_route":
                 parts = _calibrated_route_cpt(var, node, ctx, n, cpts, net, route_support,
-                                              factored=True)
+                                              factored=True, kept=selection.get(var))
                 if isinstance(parts, list):
                     if var in selection and len(selection[var]) != len(node.states):
                         parts = [(np.take(a, list(selection[var]), axis=labels.index(var))
@@ -290,7 +290,7 @@ def _route_factor_nodes(net, var: str) -> set[str]:
 
 
 def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
-                          route_support=None, *, factored: bool = False):
+                          route_support=None, *, factored: bool = False, kept=None):
     """P(state | parents) = G + lambda * (d - dbar), which keeps the marginal at G exactly.
 
     G is the target probability given the non-route parents Z; d is 1 on the route (e.g. a proxy
@@ -353,10 +353,12 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     if factored and fused is not None:
         split = route_split(G, dbar, share_arr, bool(fused))  # the same numbers, one pass
         if split is not None:
-            return _route_factors(var, node, ctx, n, *split, d, route_axes, route_selected)
+            return _route_factors(var, node, ctx, n, *split, d, route_axes, route_selected,
+                                  kept)
     offset, lam, dbar = route_slope(G, dbar, share_arr)
     if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
-        return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected)
+        return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected,
+                              kept)
     # the one array on the whole grid: G + lambda * (d - dbar), clipped against rounding
     p = G + lam * (d - dbar)
     np.clip(p, 0.0, 1.0, out=p)
@@ -391,14 +393,15 @@ def route_slope(G, dbar, share):
     return offset, lam, dbar
 
 
-def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected):
+def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected, kept):
     """The calibrated-route CPT as three factors sharing a hidden index k in {0, 1, 2}.
 
     p(state) = offset + slope * d with offset and slope free of the route parents and d free of
     the others (as far as the expressions go). So CPT[s, others, route] = sum_k U[k, s]
     V[k, others] W[k, route] with V = (1, offset, slope), W = (1, 1, d), U = ([s = other state],
     +-1, +-1): exact, without the clip (which only ever removes rounding), and far smaller than
-    the CPT, whose grid multiplies the two groups of parents.
+    the CPT, whose grid multiplies the two groups of parents. ``kept``: the node's states the
+    caller keeps (None: all).
     """
     hidden = f"{var}:route"
     i = node.states.index(node.cpt.state)
@@ -407,19 +410,24 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     u[0, 1 - i] = 1.0
     u[1:, i] = 1.0
     u[1:, 1 - i] = -1.0
+    # with the node kept at its route state alone (P(harm=yes) keeps learned_objective =
+    # proxy), U's first row is 0 there: its term is dropped, a third of V and of its sums
+    first = 1 if kept is not None and tuple(kept) == (i,) else 0
+    u = u[first:]
     keep_v = [a for a in range(len(parents)) if a not in route_axes]
     shape = np.broadcast_shapes(offset.shape, slope.shape)
-    v = np.empty((3, *(shape[a] for a in keep_v), max(n, shape[-1])))
-    v[0] = 1.0
-    v[1] = np.squeeze(offset, axis=route_axes)
-    v[2] = np.squeeze(slope, axis=route_axes)
+    v = np.empty((3 - first, *(shape[a] for a in keep_v), max(n, shape[-1])))
+    if not first:
+        v[0] = 1.0
+    v[1 - first] = np.squeeze(offset, axis=route_axes)
+    v[2 - first] = np.squeeze(slope, axis=route_axes)
     # W: the route indicator on the axes it depends on (others of size 1 are dropped)
     d = np.asarray(d, dtype=float)
     for p_name, kept in route_selected.items():
         d = np.take(d, list(kept), axis=parents.index(p_name))
     keep_w = [a for a in range(len(parents)) if d.shape[a] > 1 or a in route_axes]
     d = d.reshape([d.shape[a] for a in keep_w] + [d.shape[-1]])
-    w = np.stack([np.ones_like(d), np.ones_like(d), d])
+    w = np.stack([np.ones_like(d)] * (2 - first) + [d])
     return [(u, (hidden, var, DRAW_LABEL)),
             (v, (hidden, *(parents[a] for a in keep_v), DRAW_LABEL)),
             (w, (hidden, *(parents[a] for a in keep_w), DRAW_LABEL))]
