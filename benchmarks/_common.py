@@ -54,30 +54,48 @@ def workload(portfolio: bool = True):
     return net, evidence, do
 
 
+def cpu_seconds() -> float:
+    """Processor time of this process and of its finished children (a large run's forked
+    workers, gmnet.inference.forked), user and system."""
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    theirs = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + theirs.ru_utime + theirs.ru_stime
+
+
 def timed(fn: Callable[[], object], repeats: int = 3) -> dict:
-    """Best and median wall time and best CPU time of ``repeats`` calls (after one warm-up
-    call, whose wall time is reported as ``cold``)."""
+    """Best and median wall time and best CPU time (this process's and its forked workers')
+    of ``repeats`` calls (after one warm-up call, whose wall time is reported as ``cold``)."""
     start = time.perf_counter()
     fn()
     cold = time.perf_counter() - start
     walls, cpus = [], []
     for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
+        w, c = time.perf_counter(), cpu_seconds()
         fn()
-        cpus.append(time.process_time() - c)
+        cpus.append(cpu_seconds() - c)
         walls.append(time.perf_counter() - w)
     return {"cold": cold, "best": min(walls), "median": statistics.median(walls),
             "cpu_best": min(cpus)}
 
 
 def peak_mb(fn: Callable[[], object]) -> float:
-    """Peak memory that ``fn`` allocates (tracemalloc: Python objects and numpy buffers), MB."""
+    """Peak memory that ``fn`` allocates (tracemalloc: Python objects and numpy buffers), MB.
+
+    Measured with the run's chunks in threads (``GMNET_PARALLEL=threads``): tracemalloc sees
+    this process only, and in threads every chunk of the run is allocated here, as many at a
+    time as there are workers, as in the forked processes together."""
+    before = os.environ.get("GMNET_PARALLEL")
+    os.environ["GMNET_PARALLEL"] = "threads"
     tracemalloc.start()
     try:
         fn()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        if before is None:
+            del os.environ["GMNET_PARALLEL"]
+        else:
+            os.environ["GMNET_PARALLEL"] = before
     return peak / 2**20
 
 

@@ -524,3 +524,27 @@ def test_chunks_stay_in_cache_but_not_too_small(net):
             batched.CHUNK_CACHE_ENTRIES // q.draw_size,
             min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)))
     assert plan_query(net, "harm", state="yes").chunk_size(chunk=10) == 10
+
+
+def test_a_run_in_blocks_is_as_large_as_the_whole(net, monkeypatch):
+    # uncertainty answers a long run block by block: the whole run's draws, not one block's,
+    # decide whether it is large enough to compile loops (FUSED_RUN_ENTRIES)
+    from gmnet.analysis import uncertainty as module
+    from gmnet.inference.batched import BatchedQuery
+
+    efforts = []
+    chunk = BatchedQuery._chunk
+
+    def spy(self, values, size, effort):
+        efforts.append(effort)
+        return chunk(self, values, size, effort)
+
+    monkeypatch.setattr(BatchedQuery, "_chunk", spy)
+    monkeypatch.setattr(module, "SAMPLE_BLOCK", 100)
+    whole = module.uncertainty(net, "harm", "yes", samples=300, rng=4, chunk=50)
+    # three blocks of two chunks each (besides the moving-input check and the point value)
+    assert efforts.count(300) == 6 and 100 not in efforts
+    monkeypatch.setattr(module, "SAMPLE_BLOCK", 1000)
+    np.testing.assert_array_equal(
+        module.uncertainty(net, "harm", "yes", samples=300, rng=4, chunk=50).draws, whole.draws)
+    assert plan_query(net, "harm").run({}, effort=10**9).shape == (1, 2)

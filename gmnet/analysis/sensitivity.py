@@ -281,8 +281,11 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
     moving, _ = moving_inputs(model, query, index, [i.name for i in model.inputs
                                                     if i.name in relevant])
     point = float(query.run({})[0, index])
+    # the design's rows (at most), which decide whether the run compiles loops
+    design_rows = (samples * (len(model.inputs) + 2) if samples is not None
+                   else 2 * len(relevant))
     evaluate = partial(answers, query, index, point, chunk=chunk, progress=progress,
-                       scheduler=scheduler)
+                       scheduler=scheduler, effort=design_rows)
     low, high = _one_way(model, relevant, evaluate)
     evaluations = 2 * len(relevant)
     s1 = s1c = st = stc = None
@@ -312,17 +315,20 @@ def sensitivity(network: Network, target: str, state: str | None = None, *,
 
 def answers(query: BatchedQuery, index: int, point: float, values: Mapping[str, np.ndarray],
             count: int, *, chunk: int | None = None,
-            progress: Progress | None = None, scheduler=None) -> np.ndarray:
+            progress: Progress | None = None, scheduler=None,
+            effort: int | None = None) -> np.ndarray:
     """P(target=state) for one block of ``count`` rows: the work of a sensitivity analysis.
 
     ``values`` are the block's parameter values (arrays of ``count``; none: every row is the
-    point answer ``point``), ``index`` the state's position in ``query``'s answer. Every
+    point answer ``point``), ``index`` the state's position in ``query``'s answer; ``effort``
+    the rows of the whole analysis (see :meth:`BatchedQuery.run`). Every
     block (the tornado's rows, each block of the Sobol design) goes through here, so running
     blocks elsewhere is a change of this function alone.
     """
     if not values:
         return np.full(count, point)
-    out = query.run(values, chunk=chunk, progress=progress, scheduler=scheduler)[:, index]
+    out = query.run(values, chunk=chunk, progress=progress, scheduler=scheduler,
+                    effort=effort)[:, index]
     return np.broadcast_to(out, (count,)) if out.shape[0] == 1 else out
 
 

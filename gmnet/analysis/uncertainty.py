@@ -243,7 +243,9 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
         moving, cancelling = moving_inputs(model, query, state_index, needed)
 
         def run(vals, progress=None, scheduler=None):
-            return query.run(vals, chunk=chunk, progress=progress, scheduler=scheduler)
+            # the whole run's draws decide whether it compiles loops, not one block's
+            return query.run(vals, chunk=chunk, progress=progress, scheduler=scheduler,
+                             effort=samples)
     # drawn and answered block by block: memory stays bounded whatever ``samples`` is, and
     # the draws are exactly those of drawing them all at once (one stream per input)
     streams = model.streams(rng=rng, names=needed)

@@ -185,7 +185,7 @@ class BatchedQuery:
 
     def run(self, values: Mapping[str, np.ndarray] | None = None, *, chunk: int | None = None,
             progress: Progress | None = None, workers: int | None = None,
-            scheduler=None) -> np.ndarray:
+            scheduler=None, effort: int | None = None) -> np.ndarray:
         """P(target | evidence, do) for every draw: shape (N, *free_do cards, card(target)).
 
         ``values`` maps parameter names to arrays of shape (N,) (or (1,)); names left out keep
@@ -198,7 +198,10 @@ class BatchedQuery:
         ``scheduler`` (a ``dask.distributed.Client`` or a scheduler address such as
         ``"tcp://10.0.0.5:8786"``) computes the chunks on a Dask cluster instead, with the same
         numbers (:mod:`gmnet.inference.cluster`, docs/distributed.md); ``workers`` is then
-        not used.
+        not used. ``effort``: the draws of the whole run this call is one block of (a caller
+        that answers a long run block by block, as :func:`gmnet.uncertainty` does), which
+        decides whether the run is large enough to compile loops
+        (:data:`FUSED_RUN_ENTRIES`); by default this call's draws.
         """
         values = dict(values or {})
         n = _draw_count(values)
@@ -218,9 +221,11 @@ class BatchedQuery:
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
 
+        total = max(n, int(effort or 0))
+
         def one(start: int) -> int:
             size = min(step, n - start)
-            out[start:start + size] = self._chunk(part(start), size, n)
+            out[start:start + size] = self._chunk(part(start), size, total)
             return size
 
         # the first chunk alone: it settles (and caches) the contraction path, and compiles
@@ -230,7 +235,7 @@ class BatchedQuery:
             progress(done)
         threads = default_workers() if workers is None else max(1, int(workers))
         if forked.wanted(n * self.draw_size, threads, len(starts)):
-            forked.run_forked(self, part, starts[1:], n, step, threads, out, progress)
+            forked.run_forked(self, part, starts[1:], n, step, threads, out, progress, total)
         elif threads > 1 and len(starts) > 2:
             from concurrent.futures import ThreadPoolExecutor
 

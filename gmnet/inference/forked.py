@@ -67,14 +67,15 @@ def wanted(entries: int, workers: int, chunks: int) -> bool:
 
 def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]],
                starts: Sequence[int], n: int, step: int, workers: int, out: np.ndarray,
-               progress: Callable[[int], None] | None = None) -> None:
+               progress: Callable[[int], None] | None = None, effort: int | None = None) -> None:
     """Write ``plan``'s answers for the chunks at ``starts`` into ``out``, computed by
-    ``workers`` forked processes; ``progress`` gets each task's draws as they come back."""
+    ``workers`` forked processes; ``progress`` gets each task's draws as they come back;
+    ``effort`` is the whole run's draws (as in :meth:`BatchedQuery.run`)."""
     global _JOB
     per = max(1, math.ceil(len(starts) / (workers * TASKS_PER_WORKER)))
     tasks = [tuple(starts[k:k + per]) for k in range(0, len(starts), per)]
     context = multiprocessing.get_context("fork")
-    _JOB = (plan, part, n, step)
+    _JOB = (plan, part, n, step, max(n, int(effort or 0)))
     try:
         with context.Pool(min(workers, len(tasks)), initializer=_quiet) as pool:
             for task, answers in zip(tasks, pool.imap(_task, tasks), strict=True):
@@ -95,6 +96,6 @@ def _task(starts: tuple[int, ...]) -> np.ndarray:
     """In a child: the answers of the consecutive chunks at ``starts``, one array."""
     if _JOB is None:  # pragma: no cover - only a forked child runs this
         raise RuntimeError("no batched run to compute")
-    plan, part, n, step = _JOB
-    return np.concatenate([plan._chunk(part(start), min(step, n - start), n)
+    plan, part, n, step, effort = _JOB
+    return np.concatenate([plan._chunk(part(start), min(step, n - start), effort)
                            for start in starts])
