@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     for r in results:
         print(f"{r['name']}: {r['question']}")
     print("\ntime: best of the warm runs (wall clock); CPU: their best processor time, "
-          "summed over threads; per draw: per draw (and portfolio, or "
+          "summed over threads and forked workers; per draw: per draw (and portfolio, or "
           "design row); loop: the straightforward pgmpy (or pyAgrum) loop on the same "
           "draws, measured on a few "
           "hundred and scaled; peak MB: tracemalloc peak of the batched run (nothing_held: the "
