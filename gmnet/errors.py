@@ -47,6 +47,9 @@ class NetworkFileError(GmnetError):
         head = f"{self.path}: {count} problem{'s' if count != 1 else ''}"
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
 
+    def __reduce__(self):  # picklable (a forked worker's error reaches the caller)
+        return type(self), (self.path, self.problems)
+
     def one_line(self) -> str:
         first = self.problems[0] if self.problems else "invalid"
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
@@ -60,6 +63,7 @@ class UnknownNameError(GmnetError, KeyError):
         self.kind = kind
         self.name = name
         self.choices = list(choices)
+        self.context = context
         where = f" {context}" if context else ""
         message = f"unknown {kind} {name!r}{where}; choose one of: {', '.join(self.choices)}"
         hint = did_you_mean(name, self.choices)
@@ -70,6 +74,13 @@ class UnknownNameError(GmnetError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.message
+
+    def __reduce__(self):  # picklable (a forked worker's error reaches the caller)
+        return _unknown_name, (type(self), self.kind, self.name, self.choices, self.context)
+
+
+def _unknown_name(cls, kind, name, choices, context):
+    return cls(kind, name, choices, context=context)
 
 
 class QuerySyntaxError(GmnetError):

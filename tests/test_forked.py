@@ -17,10 +17,10 @@ from gmnet.inference import forked
 # Run in a fresh interpreter: forking needs a process with no other Python thread, which a
 # test session that has started servers or a Dask cluster may no longer be.
 SCRIPT = textwrap.dedent("""
-    import json, sys
+    import json, os, signal, sys
     import numpy as np
     import gmnet
-    from gmnet.errors import ImpossibleEvidenceError
+    from gmnet.errors import GmnetError, ImpossibleEvidenceError, UnknownNameError
     from gmnet.inference import batched, forked
     from gmnet.inference.batched import plan_query
 
@@ -41,20 +41,36 @@ SCRIPT = textwrap.dedent("""
     out = {"forks": list(forks), "equal": bool(np.array_equal(one, two)), "progress": sum(seen),
            "shape": list(two.shape), "median": float(np.median(two))}
 
-    # a child's error is the caller's
+    # several chunks a task and a short last one: 21 chunks of 50 (the last of 10 draws)
+    more = {k: np.concatenate([v, v[:110]]) for k, v in values.items()}
+    seen = []
+    out["long_equal"] = bool(np.array_equal(q.run(more, chunk=50, workers=1),
+                                            q.run(more, chunk=50, workers=2,
+                                                  progress=seen.append)))
+    out["long_forks"], out["long_progress"] = forks[-1], sum(seen)
+
+    # a child's error is the caller's; a child that dies stops the run
     chunk = batched.BatchedQuery._chunk
+    name = "p_harm_given_failure.extreme"
     def failing(self, values, size, effort):
-        if float(np.min(values["p_harm_given_failure.extreme"])) < 0:
+        marker = float(np.min(values[name]))
+        if marker == -1:
             raise ImpossibleEvidenceError("the evidence is impossible in draw 517")
+        if marker == -2:
+            raise UnknownNameError("state", "sideways", ["yes", "no"], context="of harm")
+        if marker == -3:
+            os.kill(os.getpid(), signal.SIGKILL)
         return chunk(self, values, size, effort)
     batched.BatchedQuery._chunk = failing
-    bad = dict(values)
-    bad["p_harm_given_failure.extreme"] = values["p_harm_given_failure.extreme"].copy()
-    bad["p_harm_given_failure.extreme"][517] = -1.0
-    try:
-        q.run(bad, chunk=100, workers=2)
-    except ImpossibleEvidenceError as e:
-        out["error"] = str(e)
+    for marker, kind in ((-1, ImpossibleEvidenceError), (-2, UnknownNameError),
+                         (-3, GmnetError)):
+        bad = dict(values)
+        bad[name] = values[name].copy()
+        bad[name][517] = marker
+        try:
+            q.run(bad, chunk=100, workers=2)
+        except kind as e:
+            out[f"error{marker}"] = [type(e).__name__, str(e)]
     print(json.dumps(out))
 """)
 
@@ -81,8 +97,42 @@ def test_processes_give_the_threads_numbers(forked_run):
     assert 0.05 < forked_run["median"] < 0.5
 
 
+def test_several_chunks_a_task_and_a_short_last_one(forked_run):
+    # 21 chunks: the first in the caller, 20 forked in tasks of two
+    assert forked_run["long_forks"] == 20
+    assert forked_run["long_equal"] is True and forked_run["long_progress"] == 1010
+
+
 def test_a_childs_error_reaches_the_caller(forked_run):
-    assert forked_run["error"] == "the evidence is impossible in draw 517"
+    assert forked_run["error-1"] == ["ImpossibleEvidenceError",
+                                     "the evidence is impossible in draw 517"]
+    assert forked_run["error-2"] == [
+        "UnknownNameError", "unknown state 'sideways' of harm; choose one of: yes, no"]
+    # a worker killed (as the system kills one out of memory): an error, not a hang
+    assert forked_run["error-3"][0] == "GmnetError"
+    assert forked_run["error-3"][1].startswith("a worker process of the run stopped before")
+
+
+def test_when_the_system_cannot_fork_the_threads_compute(monkeypatch):
+    import numpy as np
+
+    import gmnet
+    from gmnet.inference.batched import plan_query
+
+    def refuse(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
+    monkeypatch.setenv("GMNET_PARALLEL", "processes")
+    net = gmnet.load_network()
+    q = plan_query(net, "harm", evidence={"shift_type": "extreme"}, state="yes")
+    values = {"p_harm_given_failure.extreme": np.linspace(0.1, 0.9, 400)}
+    seen = []
+    got = q.run(values, chunk=100, workers=2, progress=seen.append)
+    monkeypatch.setenv("GMNET_PARALLEL", "threads")
+    np.testing.assert_array_equal(got, q.run(values, chunk=100, workers=1))
+    assert sum(seen) == 400
 
 
 def test_processes_only_where_safe(monkeypatch):
@@ -100,6 +150,9 @@ def test_processes_only_where_safe(monkeypatch):
     monkeypatch.setenv("GMNET_PARALLEL", "sideways")  # not a setting: auto
     assert forked.setting() == "auto" and forked.wanted(10, 2, 3) is False
     monkeypatch.delenv("GMNET_PARALLEL")
+    monkeypatch.setattr(forked.sys, "platform", "darwin")  # has fork, not safe across it
+    assert forked.wanted(big, 2, 3) is False
+    monkeypatch.setattr(forked.sys, "platform", "linux")
     # a daemonic process (a web worker) may not have children
     monkeypatch.setattr(forked.multiprocessing, "current_process",
                         lambda: types.SimpleNamespace(daemon=True))
@@ -117,3 +170,18 @@ def test_another_thread_keeps_the_run_on_threads(monkeypatch):
     finally:
         stop.set()
         other.join()
+
+
+def test_errors_survive_the_pipe():
+    # a worker's error is pickled to reach the caller: the errors with their own arguments too
+    import pickle
+
+    from gmnet.errors import NetworkFileError, UnknownNameError
+
+    unknown = UnknownNameError("variable", "harmm", ["harm", "shift_type"], context="as target")
+    back = pickle.loads(pickle.dumps(unknown))
+    assert type(back) is UnknownNameError and str(back) == str(unknown)
+    assert (back.kind, back.name, back.choices) == ("variable", "harmm", ["harm", "shift_type"])
+    bad = NetworkFileError("net.yaml", ["node 'a': no states", "node 'b': no cpt"])
+    back = pickle.loads(pickle.dumps(bad))
+    assert str(back) == str(bad) and back.one_line() == "net.yaml: node 'a': no states (and 1 more)"

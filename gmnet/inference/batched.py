@@ -217,7 +217,8 @@ class BatchedQuery:
         if scheduler is not None:
             from gmnet.inference.cluster import run_on_cluster
 
-            return run_on_cluster(self, part, n, step, scheduler, progress=progress)
+            return run_on_cluster(self, part, n, step, scheduler, progress=progress,
+                                  effort=effort)
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
 
@@ -234,8 +235,9 @@ class BatchedQuery:
         if progress is not None:
             progress(done)
         threads = default_workers() if workers is None else max(1, int(workers))
-        if forked.wanted(n * self.draw_size, threads, len(starts)):
-            forked.run_forked(self, part, starts[1:], n, step, threads, out, progress, total)
+        if forked.wanted(n * self.draw_size, threads, len(starts)) and forked.run_forked(
+                self, part, starts[1:], n, step, threads, out, progress, total):
+            pass
         elif threads > 1 and len(starts) > 2:
             from concurrent.futures import ThreadPoolExecutor
 

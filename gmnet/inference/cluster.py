@@ -89,25 +89,28 @@ def connect(scheduler: Any, *, what: str = "scheduler",
 
 def run_on_cluster(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]], n: int,
                    step: int, scheduler: Any, *,
-                   progress: Callable[[int], None] | None = None) -> np.ndarray:
+                   progress: Callable[[int], None] | None = None,
+                   effort: int | None = None) -> np.ndarray:
     """``plan``'s answer for ``n`` draws in chunks of ``step``, computed on a Dask cluster.
 
     ``part(start)`` gives the chunk of draws from ``start``: the values of the parameters the
     answer can depend on (arrays of ``step`` or fewer draws, or of 1).
     ``scheduler`` is a ``dask.distributed.Client`` or an address (a Client is then connected
     for this run and closed after it). ``progress`` is called with each chunk's draws as it
-    comes back. Returns what :meth:`BatchedQuery.run` returns locally, in the same order.
+    comes back. ``effort``: the whole run's draws, as in :meth:`BatchedQuery.run` (it decides
+    whether the run compiles loops, on the workers as here). Returns what
+    :meth:`BatchedQuery.run` returns locally, in the same order.
     """
     owned = not _is_client(scheduler)
     client = connect(scheduler)
     try:
-        return _run(client, plan, part, n, step, progress)
+        return _run(client, plan, part, n, step, progress, max(n, int(effort or 0)))
     finally:
         if owned:
             client.close()
 
 
-def _run(client, plan, part, n, step, progress) -> np.ndarray:
+def _run(client, plan, part, n, step, progress, effort) -> np.ndarray:
     from distributed import as_completed
 
     _check_versions(client)
@@ -122,7 +125,7 @@ def _run(client, plan, part, n, step, progress) -> np.ndarray:
         size = min(step, n - start)
         # the draws as data of their own, not inside the task's message
         [data] = client.scatter([dict(part(start))], hash=False)
-        future = client.submit(_answer_chunk, shipped, data, size, n, pure=False)
+        future = client.submit(_answer_chunk, shipped, data, size, effort, pure=False)
         placed[future.key] = (start, size, future, data)
         running.add(future)
 

@@ -10,7 +10,8 @@ contraction paths and the compiled loops are already there, so nothing but the a
 crosses a pipe. Every chunk is computed exactly as a thread computes it, so the numbers are
 the same to the last bit (tested).
 
-Forking is used only where it is safe and possible: on a system that has it (Linux), from a
+Forking is used only where it is safe and possible: on Linux (macOS has fork, but its system
+libraries are not safe across it), from a
 process that runs no other Python thread (a child would inherit locks that thread may hold)
 and that is not itself a daemonic worker (which may not have children); otherwise the
 threads compute. ``GMNET_PARALLEL=threads`` keeps every run on threads;
@@ -23,11 +24,16 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from gmnet.errors import GmnetError
 
 if TYPE_CHECKING:
     from gmnet.inference.batched import BatchedQuery
@@ -60,31 +66,56 @@ def wanted(entries: int, workers: int, chunks: int) -> bool:
         return False
     if choice == "auto" and entries < PROCESS_RUN_ENTRIES:
         return False
-    return ("fork" in multiprocessing.get_all_start_methods()
+    # fork on Linux only: macOS has it, but its system libraries are not safe across it
+    return (sys.platform.startswith("linux")
+            and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.active_count() == 1)
 
 
 def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]],
                starts: Sequence[int], n: int, step: int, workers: int, out: np.ndarray,
-               progress: Callable[[int], None] | None = None, effort: int | None = None) -> None:
+               progress: Callable[[int], None] | None = None, effort: int | None = None) -> bool:
     """Write ``plan``'s answers for the chunks at ``starts`` into ``out``, computed by
     ``workers`` forked processes; ``progress`` gets each task's draws as they come back;
-    ``effort`` is the whole run's draws (as in :meth:`BatchedQuery.run`)."""
+    ``effort`` is the whole run's draws (as in :meth:`BatchedQuery.run`).
+
+    False (nothing computed) if the processes cannot be started (the system refuses to fork:
+    too many processes, not enough memory), so that the caller computes in threads. A worker
+    that dies (killed by the system, e.g. out of memory) stops the run with a
+    :class:`~gmnet.errors.GmnetError`; an error raised in a worker is raised here.
+    """
     global _JOB
     per = max(1, math.ceil(len(starts) / (workers * TASKS_PER_WORKER)))
     tasks = [tuple(starts[k:k + per]) for k in range(0, len(starts), per)]
-    context = multiprocessing.get_context("fork")
     _JOB = (plan, part, n, step, max(n, int(effort or 0)))
     try:
-        with context.Pool(min(workers, len(tasks)), initializer=_quiet) as pool:
-            for task, answers in zip(tasks, pool.imap(_task, tasks), strict=True):
+        try:
+            # concurrent.futures rather than multiprocessing.Pool: a worker that dies breaks
+            # the pool (BrokenProcessPool) where Pool would wait for its task for ever; with
+            # fork it starts every worker before its own thread
+            pool = ProcessPoolExecutor(min(workers, len(tasks)),
+                                       mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_quiet)
+            futures = [pool.submit(_task, task) for task in tasks]
+        except OSError:
+            return False
+        try:
+            for task, future in zip(tasks, futures, strict=True):
+                answers = future.result()
                 first, last = task[0], min(task[-1] + step, n)
                 out[first:last] = answers
                 if progress is not None:
                     progress(last - first)
+        except BrokenProcessPool as exc:
+            raise GmnetError(
+                "a worker process of the run stopped before it finished (killed by the system? "
+                "out of memory?); GMNET_PARALLEL=threads computes in threads") from exc
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         _JOB = None
+    return True
 
 
 def _quiet() -> None:

@@ -423,8 +423,8 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     v[2 - first] = np.squeeze(slope, axis=route_axes)
     # W: the route indicator on the axes it depends on (others of size 1 are dropped)
     d = np.asarray(d, dtype=float)
-    for p_name, kept in route_selected.items():
-        d = np.take(d, list(kept), axis=parents.index(p_name))
+    for p_name, states in route_selected.items():
+        d = np.take(d, list(states), axis=parents.index(p_name))
     keep_w = [a for a in range(len(parents)) if d.shape[a] > 1 or a in route_axes]
     d = d.reshape([d.shape[a] for a in keep_w] + [d.shape[-1]])
     w = np.stack([np.ones_like(d)] * (2 - first) + [d])
