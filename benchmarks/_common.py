@@ -25,20 +25,25 @@ SCENARIO = "autonomous_agents"
 MITIGATION = "ai_control"
 
 
-
 @contextlib.contextmanager
-def kernels(mode: str):
-    """GMNET_KERNELS set to ``mode`` (on: compile the loops a run needs; off: numpy only)
-    for the duration."""
-    old = os.environ.get("GMNET_KERNELS")
-    os.environ["GMNET_KERNELS"] = mode
+def environment(name: str, value: str):
+    """The environment variable ``name`` set to ``value`` for the duration."""
+    old = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if old is None:
-            os.environ.pop("GMNET_KERNELS", None)
+            os.environ.pop(name, None)
         else:
-            os.environ["GMNET_KERNELS"] = old
+            os.environ[name] = old
+
+
+def kernels(mode: str):
+    """GMNET_KERNELS set to ``mode`` (on: compile the loops a run needs; off: numpy only)
+    for the duration."""
+    return environment("GMNET_KERNELS", mode)
+
 
 def workload(portfolio: bool = True):
     """The benchmark question: P(harm=yes | autonomous_agents, do(ai_control=on)).
@@ -84,18 +89,13 @@ def peak_mb(fn: Callable[[], object]) -> float:
     Measured with the run's chunks in threads (``GMNET_PARALLEL=threads``): tracemalloc sees
     this process only, and in threads every chunk of the run is allocated here, as many at a
     time as there are workers, as in the forked processes together."""
-    before = os.environ.get("GMNET_PARALLEL")
-    os.environ["GMNET_PARALLEL"] = "threads"
-    tracemalloc.start()
-    try:
-        fn()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        if before is None:
-            del os.environ["GMNET_PARALLEL"]
-        else:
-            os.environ["GMNET_PARALLEL"] = before
+    with environment("GMNET_PARALLEL", "threads"):
+        tracemalloc.start()
+        try:
+            fn()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
     return peak / 2**20
 
 

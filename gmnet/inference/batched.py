@@ -209,6 +209,7 @@ class BatchedQuery:
             keep_freed_memory()
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         step = self.chunk_size(chunk)
+        total = max(n, int(effort or 0))  # the whole run's draws (see ``effort``)
 
         def part(start: int) -> dict[str, np.ndarray]:
             """The chunk of draws from ``start``: the values the answer can depend on."""
@@ -218,11 +219,9 @@ class BatchedQuery:
             from gmnet.inference.cluster import run_on_cluster
 
             return run_on_cluster(self, part, n, step, scheduler, progress=progress,
-                                  effort=effort)
+                                  effort=total)
         out = np.empty((n, *self.output_shape))
         starts = list(range(0, n, step))
-
-        total = max(n, int(effort or 0))
 
         def one(start: int) -> int:
             size = min(step, n - start)
@@ -235,10 +234,11 @@ class BatchedQuery:
         if progress is not None:
             progress(done)
         threads = default_workers() if workers is None else max(1, int(workers))
+        # processes where they are wanted and can start; otherwise threads, or this one
         if forked.wanted(n * self.draw_size, threads, len(starts)) and forked.run_forked(
                 self, part, starts[1:], n, step, threads, out, progress, total):
-            pass
-        elif threads > 1 and len(starts) > 2:
+            return out
+        if threads > 1 and len(starts) > 2:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(min(threads, len(starts) - 1)) as pool:

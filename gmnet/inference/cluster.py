@@ -104,7 +104,7 @@ def run_on_cluster(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.nda
     owned = not _is_client(scheduler)
     client = connect(scheduler)
     try:
-        return _run(client, plan, part, n, step, progress, max(n, int(effort or 0)))
+        return _run(client, plan, part, n, step, progress, effort or n)
     finally:
         if owned:
             client.close()

@@ -75,7 +75,7 @@ def wanted(entries: int, workers: int, chunks: int) -> bool:
 
 def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]],
                starts: Sequence[int], n: int, step: int, workers: int, out: np.ndarray,
-               progress: Callable[[int], None] | None = None, effort: int | None = None) -> bool:
+               progress: Callable[[int], None] | None, effort: int) -> bool:
     """Write ``plan``'s answers for the chunks at ``starts`` into ``out``, computed by
     ``workers`` forked processes; ``progress`` gets each task's draws as they come back;
     ``effort`` is the whole run's draws (as in :meth:`BatchedQuery.run`).
@@ -88,7 +88,7 @@ def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray
     global _JOB
     per = max(1, math.ceil(len(starts) / (workers * TASKS_PER_WORKER)))
     tasks = [tuple(starts[k:k + per]) for k in range(0, len(starts), per)]
-    _JOB = (plan, part, n, step, max(n, int(effort or 0)))
+    _JOB = (plan, part, n, step, effort)
     try:
         try:
             # concurrent.futures rather than multiprocessing.Pool: a worker that dies breaks
