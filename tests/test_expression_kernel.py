@@ -205,3 +205,31 @@ def test_the_route_slope_equals_numpys_at_its_edges(monkeypatch):
     assert ek.route_split(G[..., :10], dbar[..., :10], share[..., :10], True) is None
     monkeypatch.setenv("GMNET_KERNELS", "off")
     assert ek.route_split(G, dbar, share, True) is None
+
+
+def test_ctrl_c_waits_for_a_loop_to_compile():
+    # an interrupt inside numba's compiler would surface as one of numba's errors (the command
+    # would exit 1, not 130): the first call of a loop holds Ctrl+C back until it returns
+    import os
+    import signal
+
+    from gmnet.model import expression_kernel as ek
+
+    finished = []
+
+    def compiling(x):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives while the loop "compiles"
+        finished.append(x)
+        return x + 1
+
+    with pytest.raises(KeyboardInterrupt):
+        ek._call(compiling, 1)
+    assert finished == [1]  # the call ran to its end first
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # a loop that ran once is not guarded again (its interrupt is Python's own)
+    assert id(compiling) not in ek._CALLED
+
+    def quick(x):
+        return x * 2
+
+    assert ek._call(quick, 4) == 8 and id(quick) in ek._CALLED

@@ -25,9 +25,11 @@ numbers. ``GMNET_KERNELS=on`` uses a kernel for every expression that reads a pa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -144,7 +146,7 @@ class FusedKernel:
     def run(self, scalars, groups) -> np.ndarray:
         args, varying, n = self.arrays(scalars, groups)
         out = np.empty(self.shape(n))
-        self.compiled(varying)(out, *self.kept, *args)
+        _call(self.compiled(varying), out, *self.kept, *args)
         return out
 
     def is_cached(self, scalars, groups) -> bool:
@@ -255,12 +257,43 @@ def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
         return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), full)).reshape(-1)
 
     offset, lam = np.empty(full), np.empty(full)
-    _route_kernel(flat(G), flat(dbar), flat(share), offset.reshape(-1), lam.reshape(-1))
+    _call(_route_kernel, flat(G), flat(dbar), flat(share), offset.reshape(-1), lam.reshape(-1))
     return offset, lam
 
 
 # ================================================================ loading
 _DISK: dict[str, bool] = {}
+_CALLED: set[int] = set()  # the loops called at least once in this process (compiled)
+
+
+def _call(fn, *args):
+    """``fn(*args)``; its first call (numba compiles, or loads the machine code) with Ctrl+C
+    held back until it returns: an interrupt inside numba's compiler surfaces as one of
+    numba's own errors, not as KeyboardInterrupt (the command would exit 1 with it, not 130)."""
+    if id(fn) in _CALLED:
+        return fn(*args)
+    with _interrupt_after():
+        result = fn(*args)
+    _CALLED.add(id(fn))
+    return result
+
+
+@contextlib.contextmanager
+def _interrupt_after():
+    """Hold SIGINT back for the duration and raise KeyboardInterrupt after it if one came (in
+    the main thread, where Python's handler runs; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _on_disk(digest: str) -> bool:
