@@ -64,7 +64,7 @@ def plan_nodes(network: Network, target: str, evidence: Mapping[str, int],
         cpt = network.node(v).cpt
         route = set(getattr(cpt, "route_parents", ()))
         family = [*network.parents(v), v]
-        if route:  # built as two factors; the larger spans the other parents, twice
+        if route:  # built as three factors; the largest (V) spans the other parents, twice
             cells = 2 * int(np.prod([size_of(a) for a in family if a not in route]))
         else:
             cells = int(np.prod([size_of(a) for a in family]))

@@ -343,10 +343,11 @@ class Network:
         """The CPTs of ``nodes`` as factors for a batched contraction, draws on the LAST axis.
 
         Returns (array, labels) pairs: one per node, labelled ``(*parents, node, DRAW)``, except
-        for calibrated-route nodes, which come as two factors sharing a hidden index
-        ``"<node>:route"``: ``T[k, others, node]`` and ``D[k, route parents]`` with
-        ``CPT = sum_k T * D`` (the CPT is affine in the route indicator). The pair is exact and
-        far smaller than the CPT, whose grid multiplies every parent. Arguments as in
+        for calibrated-route nodes, which come as three factors sharing a hidden index
+        ``"<node>:route"``: ``U[k, node]``, ``V[k, others]`` and ``W[k, route parents]`` with
+        ``CPT = sum_k U * V * W`` (the CPT is affine in the route indicator;
+        :func:`gmnet.model.cpts._route_factors`). The three are exact and far smaller than the
+        CPT, whose grid multiplies every parent. Arguments as in
         :meth:`compile`; the draw axis label is
         :data:`gmnet.model.cpts.DRAW_LABEL`. Used by the batched engine, which says with
         ``fused`` where compiled loops may build them (:func:`gmnet.model.cpts.build_last`).
