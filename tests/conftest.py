@@ -18,6 +18,23 @@ def kernel_cache(tmp_path_factory):
         yield path
 
 
+@pytest.fixture()
+def chunk_calls(monkeypatch):
+    """The (size, effort) of every chunk the batched engine computes in this process, in order
+    (a spy on ``BatchedQuery._chunk``)."""
+    from gmnet.inference.batched import BatchedQuery
+
+    calls: list[tuple[int, int]] = []
+    chunk = BatchedQuery._chunk
+
+    def spy(self, values, size, effort):
+        calls.append((size, effort))
+        return chunk(self, values, size, effort)
+
+    monkeypatch.setattr(BatchedQuery, "_chunk", spy)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def net():
     return gmnet.load_network()

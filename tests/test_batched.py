@@ -526,22 +526,14 @@ def test_chunks_stay_in_cache_but_not_too_small(net):
     assert plan_query(net, "harm", state="yes").chunk_size(chunk=10) == 10
 
 
-def test_a_run_in_blocks_is_as_large_as_the_whole(net, monkeypatch):
+def test_a_run_in_blocks_is_as_large_as_the_whole(net, monkeypatch, chunk_calls):
     # uncertainty answers a long run block by block: the whole run's draws, not one block's,
     # decide whether it is large enough to compile loops (FUSED_RUN_ENTRIES)
     from gmnet.analysis import uncertainty as module
-    from gmnet.inference.batched import BatchedQuery
 
-    efforts = []
-    chunk = BatchedQuery._chunk
-
-    def spy(self, values, size, effort):
-        efforts.append(effort)
-        return chunk(self, values, size, effort)
-
-    monkeypatch.setattr(BatchedQuery, "_chunk", spy)
     monkeypatch.setattr(module, "SAMPLE_BLOCK", 100)
     whole = module.uncertainty(net, "harm", "yes", samples=300, rng=4, chunk=50)
+    efforts = [effort for _, effort in chunk_calls]
     # three blocks of two chunks each and the point value (besides the moving-input check)
     assert efforts.count(300) == 7 and 100 not in efforts
     monkeypatch.setattr(module, "SAMPLE_BLOCK", 1000)

@@ -264,31 +264,20 @@ def test_the_same_bits_in_every_process():
     assert len(digests) == 1, digests
 
 
-def test_every_chunk_on_the_cluster_is_judged_as_the_whole_run(in_process_cluster, monkeypatch,
+def test_every_chunk_on_the_cluster_is_judged_as_the_whole_run(in_process_cluster, chunk_calls,
                                                                  net):
     # a chunk computed by a worker decides whether to compile loops from the whole run's draws
     # (what `effort` says, or the run's own draws), as a local thread does, never its own
-    from gmnet.inference.batched import BatchedQuery
-
-    efforts, sizes = [], []
-    chunk = BatchedQuery._chunk
-
-    def spy(self, values, size, effort):
-        efforts.append(effort)
-        sizes.append(size)
-        return chunk(self, values, size, effort)
-
-    monkeypatch.setattr(BatchedQuery, "_chunk", spy)
     query = plan_query(net, "harm", state="yes")
     values = {"m_spec.low": np.linspace(1.5, 2.5, 300)}
     whole = query.run(values, chunk=100, effort=10**6, scheduler=in_process_cluster)
-    assert efforts == [10**6] * 3 and sorted(sizes) == [100, 100, 100]
+    assert chunk_calls == [(100, 10**6)] * 3
     # the same numbers as the local threads of a run of that size (a large run's contraction
     # order is searched harder, so its last places may differ from a small run's: item 5 of
     # docs/performance.md)
     np.testing.assert_array_equal(query.run(values, chunk=100, effort=10**6, workers=2), whole)
-    efforts.clear()
+    chunk_calls.clear()
     small = query.run(values, chunk=100, scheduler=in_process_cluster)
-    assert efforts == [300] * 3
+    assert chunk_calls == [(100, 300)] * 3
     np.testing.assert_array_equal(query.run(values, chunk=100, workers=2), small)
     np.testing.assert_allclose(small, whole, rtol=1e-14, atol=0)

@@ -179,26 +179,19 @@ def test_sensitivity_lists_the_moving_inputs_and_counts_the_cancelling(net):
     assert len(payload["reached_but_cancel"]) == len(result.cancelling) == 23
 
 
-def test_every_block_of_the_design_is_judged_as_the_whole_design(net, monkeypatch):
+def test_every_block_of_the_design_is_judged_as_the_whole_design(net, chunk_calls):
     # the Sobol design is evaluated block by block; each block must say the whole design's rows
     # (samples x (inputs + 2)), which decide whether the run compiles loops, not its own rows
     from gmnet.analysis.uncertainty import uncertainty_model
-    from gmnet.inference.batched import BatchedQuery
 
-    efforts, sizes = [], []
-    chunk = BatchedQuery._chunk
-
-    def spy(self, values, size, effort):
-        efforts.append(effort)
-        sizes.append(size)
-        return chunk(self, values, size, effort)
-
-    monkeypatch.setattr(BatchedQuery, "_chunk", spy)
     result = sensitivity(net, "harm", "yes", samples=16, rng=1, block=4)
     design = 16 * (len(uncertainty_model(net).inputs) + 2)
     assert design == 16 * 51
+    sizes = [size for size, _ in chunk_calls]
+    efforts = [effort for _, effort in chunk_calls]
     # the tornado's rows and the design's blocks all say the design; the point value (one
-    # draw) and the moving-input check (one run of its own 882 rows) are runs of their own
-    assert set(efforts) == {1, 882, design}
+    # draw) and the moving-input check (one run of its own 882 rows, unless an earlier test
+    # left its answer in the check's cache) are runs of their own
+    assert set(efforts) - {882} == {1, design}
     assert efforts.count(design) >= 3 and max(sizes) < design
     assert result.evaluations > design // 2
