@@ -37,9 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from gmnet.model.kernel_source import Generator, Unsupported, generate
+from gmnet.model.kernel_source import Generator, Unsupported, generate, generate_tail
 
-__all__ = ["available", "mode", "fused_kernel", "FusedKernel", "cache_dir", "route_split"]
+__all__ = ["available", "mode", "fused_kernel", "FusedKernel", "tail_kernel", "TailKernel",
+           "cache_dir", "route_split"]
 
 # an expression's output below this many entries (cells x draws) is left to numpy: its
 # arithmetic costs less than the call
@@ -172,6 +173,71 @@ def fused_kernel(text: str, parents: tuple, scalars: frozenset, groups: tuple,
     else:
         kernel = FusedKernel(gen, looped, tuple(tuple(parents[a][2]) for a in looped),
                              len(parents), rule)
+    with _lock:
+        if len(_KERNELS) >= MAX_KERNELS:
+            _KERNELS.clear()
+        _KERNELS[key] = kernel
+    return kernel
+
+
+class TailKernel(FusedKernel):
+    """The product of several expressions on the same parents, times weights, summed over the
+    cells: ``run(scalars, groups, arrays)`` gives one number per draw, ``sum over cells (in
+    :attr:`looped` order) of (e0 * e1 ...) * ((w0 * w1) * ...)``
+    (:meth:`gmnet.model.kernel_source.Generator.source` with ``weights``), without ever
+    writing the expressions' values (the batched engine's product-sum,
+    :mod:`gmnet.inference.tail`).
+
+    ``weights`` (given at creation) says what each weight reads: (h, (the parent axes of
+    each of its arrays, ...)); ``arrays`` are those arrays in that order, each over the
+    parents' axes (size 1 where it does not depend on a parent), after a leading hidden axis
+    of length h where h > 1, and the draws (N or 1)."""
+
+    def __init__(self, gen: Generator, looped: tuple[int, ...],
+                 kept: tuple[tuple[int, ...], ...], nparents: int, rule: str,
+                 weights: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]):
+        super().__init__(gen, looped, kept, nparents, rule)
+        self.weights = weights
+
+    def shape(self, n: int) -> tuple[int, ...]:
+        return (n,)
+
+    def source(self, varying: tuple[bool, ...]) -> tuple[str, str]:
+        # every weight array is read at [..., i]: run() gives each one all the draws
+        if varying not in self._sources:
+            text = self.gen.source(self.looped, varying, self.rule, self.weights)
+            self._sources[varying] = (text, hashlib.sha256(text.encode()).hexdigest()[:20])
+        return self._sources[varying]
+
+    def run(self, scalars, groups, arrays=()) -> np.ndarray:
+        args, varying, n = self.arrays(scalars, groups)
+        n = max([n, *(w.shape[-1] for w in arrays)])
+        ws = [np.ascontiguousarray(np.broadcast_to(w, (*w.shape[:-1], n)), dtype=float)
+              for w in arrays]
+        out = np.zeros(n)
+        _call(self.compiled(varying), out, *self.kept, *args, *ws)
+        return out
+
+
+def tail_kernel(texts: tuple[str, ...], parents: tuple, scalars: frozenset, groups: tuple,
+                rule: str, axes: tuple[int, ...],
+                weights: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
+                ) -> TailKernel | None:
+    """The :class:`TailKernel` of ``texts`` (all on ``parents``, ((name, states, kept), ...)),
+    summed over the parent ``axes``, with ``weights``; None where the expressions cannot be
+    compiled (numpy then computes the same sum)."""
+    key = ("tail", texts, parents, scalars, groups, rule, axes, weights)
+    with _lock:
+        if key in _KERNELS:
+            return _KERNELS[key]  # type: ignore[return-value]
+    try:
+        gen, looped = generate_tail(texts, parents, scalars, dict(groups), rule, axes,
+                                    [tuple(a for arr in w for a in arr) for _, w in weights])
+    except Unsupported:
+        kernel = None
+    else:
+        kernel = TailKernel(gen, looped, tuple(tuple(parents[a][2]) for a in looped),
+                            len(parents), rule, weights)
     with _lock:
         if len(_KERNELS) >= MAX_KERNELS:
             _KERNELS.clear()

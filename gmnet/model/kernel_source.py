@@ -16,7 +16,7 @@ import re
 
 from gmnet.model.expressions import parse_expression
 
-__all__ = ["Unsupported", "generate", "Generator"]
+__all__ = ["Unsupported", "generate", "generate_tail", "Generator"]
 
 
 class Unsupported(Exception):
@@ -112,12 +112,33 @@ def generate(text, parents, scalars, groups, rule) -> tuple[Generator, tuple[int
         raise Unsupported("not a number")
     if not gen.params:
         raise Unsupported("reads no parameter: computed once by numpy")
-    gen.final = gen.as_float(value)
-    # loops: the axis fewest pieces depend on innermost, so that what does not depend on it is
-    # computed once for all its states (one vector over the draws, a level up)
-    uses = {a: sum(a in t.deps for t in gen.temps) for a in gen.looped}
-    looped = tuple(sorted(gen.looped, key=lambda a: (-uses[a], a)))
-    return gen, looped
+    gen.finals = [gen.as_float(value)]
+    return gen, gen.loop_order()
+
+
+def generate_tail(texts, parents, scalars, groups, rule, axes,
+                  weight_axes=()) -> tuple[Generator, tuple[int, ...]]:
+    """The generator of a product-sum kernel (:meth:`Generator.source` with ``weights``): the
+    product of the expressions ``texts`` (all on the same ``parents``) times weight arrays,
+    summed over every cell of the parents ``axes`` (which it loops over, whether or not an
+    expression reads them; a parent an expression reads at its one state is looped over that
+    state) into one number per draw. The expressions share their
+    subexpressions, each computed once. ``weight_axes``: the parent axes each weight reads,
+    which count with the subexpressions in the loops' order (:meth:`Generator.loop_order`)."""
+    if rule not in _RULE_HELPERS:
+        raise Unsupported(rule)
+    gen = Generator(parents, scalars, groups)
+    finals = []
+    for text in texts:
+        value = gen.visit(parse_expression(text).body)
+        if value.kind in ("state", "str"):
+            raise Unsupported("not a number")
+        finals.append(gen.as_float(value))
+    if not gen.params:
+        raise Unsupported("reads no parameter: computed once by numpy")
+    gen.looped |= set(axes)
+    gen.finals = finals
+    return gen, gen.loop_order(weight_axes)
 
 
 class _Value:
@@ -149,7 +170,22 @@ class Generator:
         self._param_index: dict[tuple[str, str], int] = {}
         self.temps: list[_Temp] = []
         self._temp_index: dict[str, int] = {}
-        self.final: _Value | None = None
+        self.finals: list[_Value] = []
+
+    @staticmethod
+    def weight_level(looped: tuple[int, ...], axes: tuple[int, ...]) -> int:
+        """The loop level (0: outside every loop, 1: inside the outermost) at which every one
+        of ``axes`` is set."""
+        return max((looped.index(a) + 1 for a in axes), default=0)
+
+    def loop_order(self, weight_axes=()) -> tuple[int, ...]:
+        """The parents looped over, outermost first: the axis fewest pieces depend on
+        innermost, so that what does not depend on it is computed once for all its states (one
+        vector over the draws, a level up). A product-sum's weights count as pieces (the parent
+        axes each reads, ``weight_axes``)."""
+        uses = {a: sum(a in t.deps for t in self.temps) + sum(a in w for w in weight_axes)
+                for a in self.looped}
+        return tuple(sorted(self.looped, key=lambda a: (-uses[a], a)))
 
     # ------------------------------------------------------------ building
     def visit(self, node) -> _Value:
@@ -306,8 +342,27 @@ class Generator:
         raise Unsupported(name)
 
     # ------------------------------------------------------------ writing
-    def source(self, looped: tuple[int, ...], varying: tuple[bool, ...], rule: str) -> str:
+    def source(self, looped: tuple[int, ...], varying: tuple[bool, ...], rule: str,
+               weights: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...] | None = None
+               ) -> str:
+        """The kernel's module source. Without ``weights``: ``kernel(out, K..., P...)`` writes
+        the expression at every cell, ``out[cells..., draws]``.
+
+        With ``weights``, ``kernel(out, K..., P..., W0x0, W0x1, ..., W1x0, ...)`` adds
+        ``(e0 * e1 ...) * ((w0 * w1) * ...)`` at every cell, in loop order, into
+        ``out[draws]`` (zeros to begin with). A weight is (h, (the parent axes of each of its
+        arrays, ...)): with h = 1 it is the product of its arrays at the cell
+        (``W0x0[cell, i] * W0x1[cell, i] ...``), with h > 1 the sum over a leading hidden
+        axis of length h of that product (``W0x0[0, cell, i] * W0x1[0, cell, i] + W0x0[1,
+        ...] * ...``), left to right. The weights come in the order of the loop level at which
+        their axes are all set (:meth:`weight_level`), and each partial product of the weights
+        is computed once, at the level of its last weight."""
         depth = len(looped)
+        levels = [self.weight_level(looped, tuple(a for axes in arrays for a in axes))
+                  for _, arrays in weights or ()]
+        if levels != sorted(levels):
+            raise ValueError("weights must come in the order of their loop levels")
+        partial: dict[int, str] = {}  # level -> the partial product's vector, where computed
         level = [max((looped.index(a) + 1 for a in t.deps), default=0) for t in self.temps]
 
         def fill(code: str, at: int) -> str:
@@ -315,27 +370,79 @@ class Generator:
             return _REF.sub(lambda m: f"t{m.group(1)}[i]" if level[int(m.group(1))] < depth
                             else f"t{m.group(1)}", code)
 
-        args = ["out", *(f"K{a}" for a in looped), *(var for _, _, var in self.params)]
+        args = ["out", *(f"K{a}" for a in looped), *(var for _, _, var in self.params),
+                *(f"W{j}x{m}" for j, (_, arrays) in enumerate(weights or ())
+                  for m in range(len(arrays)))]
         lines = ["import numba", "import numpy as np", _HELPERS, _RULE_HELPERS[rule], "",
                  '@numba.njit(cache=True, nogil=True, error_model="numpy")',
                  f"def kernel({', '.join(args)}):", "    n = out.shape[-1]"]
         lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level) if lv < depth]
+        lines += [f"    w{lv} = np.empty(n)" for lv in sorted(set(levels)) if lv < depth]
+
+        def weight_value(j: int) -> str:
+            h, arrays = (weights or ())[j]
+            terms = []
+            for k in range(h):
+                reads = []
+                for m, axes in enumerate(arrays):
+                    index = [f"a{a}" if a in axes else "0" for a in range(self.nparents)]
+                    index = ([str(k)] if h > 1 else []) + index + ["i"]
+                    reads.append(f"W{j}x{m}[{', '.join(index)}]")
+                term = reads[0]
+                for r in reads[1:]:
+                    term = f"({term} * {r})"
+                terms.append(term)
+            value = terms[0]
+            for t in terms[1:]:
+                value = f"({value} + {t})"
+            return value
+
+        def weight_lines(at: int) -> list[str]:
+            # the weights set at this level, multiplied onto the partial product of the levels
+            # above (a vector over the draws, or at the innermost level one number)
+            mine = [j for j, lv in enumerate(levels) if lv == at]
+            if not mine:
+                return []
+            above = [lv for lv in partial if lv < at]
+            value = f"w{max(above)}[i]" if above else None
+            for j in mine:
+                term = weight_value(j)
+                value = term if value is None else f"({value} * {term})"
+            partial[at] = f"w{at}[i]" if at < depth else "w"
+            return [f"{partial[at]} = {value}"]
 
         def block(at: int, indent: str) -> list[str]:
-            body = []
+            first: list[str] = []
+            body: list[str] = []
+            if weights is not None and at < depth:
+                # the weights' partial product in a loop of its own: a loop that reads many
+                # arrays is not vectorised (too many possible overlaps to check), and the
+                # expressions' loop must stay vectorised
+                first = [f"{indent}for i in range(n):",
+                         *(f"{indent}    {b}" for b in weight_lines(at))] \
+                    if any(lv == at for lv in levels) else []
+            elif weights is not None:
+                body = weight_lines(at)
             for k, lv in enumerate(level):
                 if lv == at:
                     target = f"t{k}[i]" if lv < depth else f"t{k}"
                     body.append(f"{target} = {fill(self.temps[k].code, at)}")
-            if at == depth:
-                assert self.final is not None  # set by generate()
+            if at == depth and weights is None:
+                assert len(self.finals) == 1  # set by generate()
                 index = ", ".join(f"a{a}" if a in looped else "0"
                                   for a in range(self.nparents))
                 body.append(f"out[{index + ', ' if index else ''}i] = "
-                            f"{fill(self.final.code, at)}")
+                            f"{fill(self.finals[0].code, at)}")
+            elif at == depth:
+                value = f"({fill(self.finals[0].code, at)})"
+                for final in self.finals[1:]:
+                    value = f"({value} * ({fill(final.code, at)}))"
+                if partial:
+                    value = f"({value} * {partial[max(partial)]})"
+                body.append(f"out[i] += {value}")
             if not body:
-                return []
-            return [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
+                return first
+            return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
 
         indent = "    "
         lines += block(0, indent)

@@ -338,7 +338,8 @@ class Network:
 
     def compile_factors(self, values: Mapping[str, np.ndarray] | None = None, *,
                         restrict: Mapping[str, int | Sequence[int]] | None = None,
-                        nodes: Iterable[str] | None = None, fused: bool | None = None
+                        nodes: Iterable[str] | None = None, fused: bool | None = None,
+                        grouped: tuple | None = None
                         ) -> list[tuple[np.ndarray, tuple[str, ...]]]:
         """The CPTs of ``nodes`` as factors for a batched contraction, draws on the LAST axis.
 
@@ -351,12 +352,13 @@ class Network:
         :meth:`compile`; the draw axis label is
         :data:`gmnet.model.cpts.DRAW_LABEL`. Used by the batched engine, which says with
         ``fused`` where compiled loops may build them (:func:`gmnet.model.cpts.build_last`).
+        ``grouped``: :meth:`grouped_values` of these same ``values``, when the caller has it.
         """
         full, selection, only = self._prepare(values, restrict, nodes)
         problems: list[str] = []
         factored: dict[str, list] = {}
         built = self._build_last(full, problems, check=False, restrict=selection, only=only,
-                                 shared=True, factored=factored, fused=fused)
+                                 shared=True, factored=factored, fused=fused, grouped=grouped)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
         out: list[tuple[np.ndarray, tuple[str, ...]]] = []
@@ -366,6 +368,13 @@ class Network:
             elif v in factored:
                 out.extend(factored[v])
         return out
+
+    def grouped_values(self, values: Mapping[str, np.ndarray] | None = None) -> tuple:
+        """(scalars, groups) of ``values`` (every parameter, point values for those left out)
+        as the CPT expressions read them: scalar name -> (N,) array, group -> (keys, (N, keys)
+        array)."""
+        full, _, _ = self._prepare(values, None, None)
+        return _cpts.group_values(self.spec, self._parameters, full)
 
     def _parameters_for(self, variables: set[str], selection) -> set[str]:
         return _cpts.parameters_for(self, variables, selection)

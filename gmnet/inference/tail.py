@@ -1,0 +1,333 @@
+"""The batched engine's product-sum: a question's heaviest CPTs summed inside one compiled loop.
+
+With nothing held, P(harm = yes) needs two CPTs over all 2,592 combinations of the context and
+the prevention mitigations, for every draw: the shifted features' (the goal factor over the
+largest) and the harm given failure's (the harm factor), both restricted to their one failing
+state. Nothing in them factorises, and the contraction's first steps only multiply them
+together, with the shift type's prior and capability transfer, and sum over the shift types.
+Built as arrays, they are about 40 KB a draw that is written, read back and multiplied: most of
+the question's time.
+
+Here the plan finds such CPTs (the **heavy** nodes: expression CPTs at one state, on the same
+parents, the largest such and at least 256 cells a draw) and every other factor is contracted first
+into a few **weights**, each over some of the heavy parents (the factors connected through the
+variables summed out, each group over the heavy parents it reaches, nested groups merged into
+the larger). Then one loop nest per chunk computes, at every cell of the heavy parents, the
+heavy expressions' values (their shared pieces once), multiplies them by the weights and adds
+the product into the answer: ``sum over cells of ((e0 * e1 ...) * W0) * W1 ...``, the cells in
+the loop's order, never writing the CPTs (:class:`gmnet.model.expression_kernel.TailKernel`).
+
+Where the loop is not compiled (numba absent, ``GMNET_KERNELS=off``, a small run with the loop
+not yet compiled), numpy computes the same products in the same order and sums them cell by cell
+in the same order: the same numbers to the last bit (``tests/test_tail.py``), whatever computes
+them. Whether a question is summed this way depends on its plan only, never on the run's size
+or on what is compiled, so one question has one number on every surface. Against the pairwise
+contraction the sum has another order, so it can differ in the last place (a few 1e-16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gmnet.inference.contraction import DRAW_LABEL as DRAW
+from gmnet.inference.contraction import contract_last
+from gmnet.model.expression_kernel import TailKernel, tail_kernel, wanted
+from gmnet.model.kernel_source import Generator, Unsupported, generate_tail
+
+if TYPE_CHECKING:
+    from gmnet.inference.batched import BatchedQuery
+
+__all__ = ["Tail", "plan_tail", "TAIL_MIN_CELLS"]
+
+# a heavy CPT below this many cells per draw is left to the contraction (the product-sum then
+# saves too little to matter)
+TAIL_MIN_CELLS = 256
+
+
+# a weight's factors summed over at most this many combinations of their own variables
+# (the calibrated route's hidden index: 2) are summed inside the loop, at each cell, instead of
+# being contracted first into an array over the heavy parents
+MAX_HIDDEN = 4
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight of a product-sum: a group of the other factors (their positions), joined by
+    the variables they sum out, over the heavy ``parents`` they reach.
+
+    Without ``hidden`` the group is contracted into one array over ``parents``. With it, the
+    group's largest factor (``big``, over ``hidden`` and ``big_parents``) is read in the loop
+    as it is and the others are contracted into one array over ``hidden`` and
+    ``rest_parents``: the loop sums their product over ``hidden`` at each cell (never
+    writing the weight over all of ``parents``)."""
+
+    members: tuple[int, ...]
+    parents: tuple[str, ...]
+    hidden: tuple[str, ...] = ()
+    big: int = -1
+    big_parents: tuple[str, ...] = ()
+    rest_parents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A plan's product-sum: what :func:`plan_tail` found."""
+
+    heavy: tuple[str, ...]  # the nodes computed in the loop, in the network's order
+    texts: tuple[str, ...]  # their expressions, at their one state
+    parents: tuple  # ((name, states, kept), ...): the heavy nodes' parents
+    axes: tuple[int, ...]  # positions of the parents summed over (kept more than one state)
+    looped: tuple[int, ...]  # the loop nest's order, outermost first (the cells' order)
+    rule: str
+    scalars: frozenset
+    groups: tuple
+    weights: tuple[Weight, ...]  # in the order of their loop levels
+    hidden_sizes: tuple[int, ...]  # per weight: combinations of its hidden variables (or 1)
+    signature: tuple  # the other factors' labels, as planned
+    # entries a draw of the largest array a chunk holds: the other factors' largest (the
+    # heavy CPTs are never written where the loop computes them)
+    cells: int
+
+    def weight_specs(self) -> tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]:
+        """The weights as the loop reads them (:meth:`Generator.source`)."""
+        names = [p[0] for p in self.parents]
+
+        def at(labels):
+            return tuple(names.index(v) for v in labels)
+
+        return tuple((h, (at(w.big_parents), at(w.rest_parents)) if w.hidden
+                      else (at(w.parents),))
+                     for w, h in zip(self.weights, self.hidden_sizes, strict=True))
+
+    def kernel(self) -> TailKernel | None:
+        return tail_kernel(self.texts, self.parents, self.scalars, self.groups, self.rule,
+                           self.axes, self.weight_specs())
+
+
+def plan_tail(query: BatchedQuery) -> Tail | None:
+    """The product-sum of ``query``, or None where it has none (the contraction computes it).
+
+    A question has one when it asks P(target = state) with nothing to divide by (the joint is
+    the answer), no free interventions, and expression CPTs kept at one state, of at least
+    :data:`TAIL_MIN_CELLS` cells a draw, that a loop can compute: the largest of them and
+    those on the same parents and as large.
+    """
+    net = query.network
+    if not query.target_fixed or query.free_do:
+        return None
+    restrict = query.restrict
+
+    def kept(v: str) -> tuple[int, ...]:
+        k = restrict.get(v)
+        if k is None:
+            return tuple(range(len(net.states(v))))
+        return (int(k),) if isinstance(k, int | np.integer) else tuple(int(i) for i in k)
+
+    found: list[tuple[str, str, tuple[str, ...], int]] = []
+    for v in net.variables:
+        if v not in query.nodes:
+            continue
+        cpt = net.node(v).cpt
+        own = kept(v)
+        if cpt.kind != "expression" or len(own) != 1:
+            continue
+        text = cpt.probabilities[net.states(v)[own[0]]]
+        if not isinstance(text, str) or text.strip() == "rest":
+            continue
+        cells = int(np.prod([len(kept(p)) for p in net.parents(v)]))
+        found.append((v, text, net.parents(v), cells))
+    largest = max((c for *_, c in found), default=0)
+    if largest < TAIL_MIN_CELLS:
+        return None
+    first = next(f for f in found if f[3] == largest)
+    heavy = [f for f in found if f[3] == largest and f[2] == first[2]]
+    parents = tuple((p, tuple(net.states(p)), kept(p)) for p in first[2])
+    axes = tuple(a for a, (_, _, k) in enumerate(parents) if len(k) > 1)
+    names = [p[0] for p in parents]
+    others = net.compile_factors({}, restrict=restrict,
+                                 nodes=query.nodes - {v for v, *_ in heavy})
+    operands = _operands(others)
+    labels = [tuple(sub) for sub in operands[1::2]]
+    sizes = {v: n for arr, sub in zip(operands[0::2], labels, strict=True)
+             for v, n in zip(sub[:-1], arr.shape[:-1], strict=True)}
+    groups_found = _weights(labels, {names[a] for a in axes}, names, sizes)
+    scalars, groups = net.grouped_values()
+    scalar_names = frozenset(scalars)
+    group_keys = tuple(sorted((g, tuple(keys)) for g, (keys, _) in groups.items()))
+    texts = tuple(f[1] for f in heavy)
+    try:
+        _, looped = generate_tail(texts, parents, scalar_names, dict(group_keys), net.rule,
+                                  axes, [tuple(names.index(v) for v in w.parents)
+                                         for w in groups_found])
+    except Unsupported:
+        return None
+    # the weights in the order of the loop level at which their parents are set
+    order = sorted(range(len(groups_found)), key=lambda j: (Generator.weight_level(
+        looped, tuple(names.index(v) for v in groups_found[j].parents)), j))
+    weights = tuple(groups_found[j] for j in order)
+    hidden = tuple(int(np.prod([sizes[v] for v in w.hidden])) if w.hidden else 1
+                   for w in weights)
+    return Tail(tuple(v for v, *_ in heavy), texts, parents, axes, looped, net.rule,
+                scalar_names, group_keys, weights, hidden, tuple(labels),
+                max([1, *(int(np.prod(a.shape[:-1])) for a in operands[0::2])]))
+
+
+def _operands(factors) -> list:
+    """(array, labels, ...) as the contraction takes them: an axis of size 1 (a variable at
+    one state, or one the factor does not depend on) dropped."""
+    operands: list = []
+    for arr, labels in factors:
+        index = tuple(0 if size == 1 else slice(None) for size in arr.shape[:-1])
+        kept = [label for label, size in zip(labels[:-1], arr.shape[:-1], strict=True)
+                if size != 1]
+        operands += [arr[(*index, slice(None))], [*kept, DRAW]]
+    return operands
+
+
+def _weights(labels: list, axes: set[str], order: list[str], sizes: dict[str, int]
+             ) -> list[Weight]:
+    """Group the other factors into weights: factors sharing a variable that is summed out
+    (not one of the heavy parents ``axes``) are in one group, whose weight runs over the heavy
+    parents its factors reach (``order``: the heavy parents' names, in position order). A
+    group of several factors whose largest sums over at most :data:`MAX_HIDDEN` combinations
+    of variables that the others share is summed in the loop (``Weight.hidden``)."""
+    parent = list(range(len(labels)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, sub in enumerate(labels):
+        for v in sub[:-1]:
+            if v in axes:
+                continue
+            if v in owner:
+                parent[find(i)] = find(owner[v])
+            else:
+                owner[v] = i
+    components: dict[int, list[int]] = {}
+    for i in range(len(labels)):
+        components.setdefault(find(i), []).append(i)
+
+    def over(members) -> tuple[str, ...]:
+        reach = {v for i in members for v in labels[i][:-1] if v in axes}
+        return tuple(v for v in order if v in reach)
+
+    weights = []
+    for members in components.values():
+        reach = over(members)
+        if len(members) > 1:
+            def cells(i: int) -> int:
+                return int(np.prod([sizes[v] for v in labels[i][:-1]]))
+
+            big = max(members, key=lambda i: (cells(i), -i))
+            rest = [i for i in members if i != big]
+            hidden = tuple(v for v in labels[big][:-1] if v not in axes)
+            shared = {v for i in rest for v in labels[i][:-1]}
+            if hidden and set(hidden) <= shared \
+                    and int(np.prod([sizes[v] for v in hidden])) <= MAX_HIDDEN:
+                weights.append(Weight(tuple(members), reach, hidden, big,
+                                      over([big]), over(rest)))
+                continue
+        weights.append(Weight(tuple(members), reach))
+    return weights
+
+
+def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
+             draws_hint: int) -> np.ndarray:
+    """P(target = state, do) for one chunk of ``n`` draws: shape (n,) (or (1,) where no
+    value varies)."""
+    net = query.network
+    grouped = net.grouped_values(values)
+    kernel = tail.kernel()
+    cells = int(np.prod([len(tail.parents[a][2]) for a in tail.axes]))
+    compiled = kernel is not None and wanted(kernel, cells * n, fused, *grouped)
+    nodes = query.nodes - set(tail.heavy) if compiled else query.nodes
+    factors = net.compile_factors(values, restrict=query.restrict, nodes=nodes, fused=fused,
+                                  grouped=grouped)
+    heavy: dict[str, np.ndarray] = {}
+    rest = []
+    for arr, labels in factors:
+        if labels[-2] in tail.heavy and labels[:-2] == tuple(p[0] for p in tail.parents):
+            heavy[labels[-2]] = arr
+        else:
+            rest.append((arr, labels))
+    operands = _operands(rest)
+    if tuple(tuple(s) for s in operands[1::2]) != tail.signature:  # pragma: no cover
+        raise RuntimeError("the product-sum's factors differ from its plan")
+    arrays = []
+    for w, h in zip(tail.weights, tail.hidden_sizes, strict=True):
+        if not w.hidden:
+            arrays.append(_layout(tail, _contract(operands, w.members, w.parents, draws_hint),
+                                  w.parents, (), 1))
+            continue
+        big = operands[2 * w.big]
+        sub = list(operands[2 * w.big + 1])
+        perm = [sub.index(v) for v in (*w.hidden, *w.big_parents, DRAW)]
+        arrays.append(_layout(tail, np.transpose(big, perm), w.big_parents, w.hidden, h))
+        others = tuple(i for i in w.members if i != w.big)
+        z = _contract(operands, others, (*w.hidden, *w.rest_parents), draws_hint)
+        arrays.append(_layout(tail, z, w.rest_parents, w.hidden, h))
+    if compiled:
+        assert kernel is not None
+        return kernel.run(*grouped, arrays)
+    return _numpy_sum(tail, [heavy[v] for v in tail.heavy], arrays)
+
+
+def _contract(operands: list, members, out: tuple[str, ...], draws_hint: int) -> np.ndarray:
+    """The factors at ``members`` contracted onto ``out`` (and the draws)."""
+    if len(members) == 1 and tuple(operands[2 * members[0] + 1]) == (*out, DRAW):
+        return operands[2 * members[0]]  # already as wanted
+    ops: list = []
+    for i in members:
+        ops += [operands[2 * i], operands[2 * i + 1]]
+    return contract_last(ops, [*out, DRAW], draws_hint=draws_hint)
+
+
+def _layout(tail: Tail, arr: np.ndarray, labels: tuple[str, ...], hidden: tuple[str, ...],
+            h: int) -> np.ndarray:
+    """``arr`` over (``hidden``, ``labels`` in the parents' order, draws) laid out as the loop
+    reads it: (h if hidden, one axis per heavy parent (1 where not in ``labels``), draws)."""
+    shape = [len(p[2]) if p[0] in labels else 1 for p in tail.parents]
+    return np.reshape(arr, (*((h,) if hidden else ()), *shape, arr.shape[-1]))
+
+
+def _numpy_sum(tail: Tail, values: list[np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:
+    """What the compiled loop computes, with numpy: the same products in the same order, added
+    cell by cell in the loop's order (the same numbers to the last bit)."""
+    product = values[0][..., 0, :]  # (*parents' kept states, own state, draws): its one state
+    for v in values[1:]:
+        product = product * v[..., 0, :]
+    weight = None
+    k = 0
+    for h, reads in tail.weight_specs():
+        mine = arrays[k:k + len(reads)]
+        k += len(reads)
+        if h == 1:
+            value = mine[0]
+            for a in mine[1:]:
+                value = value * a
+        else:
+            value = None
+            for j in range(h):
+                term = mine[0][j]
+                for a in mine[1:]:
+                    term = term * a[j]
+                value = term if value is None else value + term
+        weight = value if weight is None else weight * value
+    if weight is not None:
+        product = product * weight
+    order = [*tail.looped, *(a for a in range(len(tail.parents)) if a not in tail.looped)]
+    cells = np.transpose(product, [*order, len(tail.parents)])
+    flat = cells.reshape(-1, cells.shape[-1])
+    if flat.shape[1] == 1:
+        # (cells, 1) would be summed pairwise as one contiguous row; accumulate is in order
+        return np.add.accumulate(flat[:, 0])[-1:]
+    # rows added one after the other, each a pass over the draws: in order
+    return np.add.reduce(flat, axis=0)

@@ -1,0 +1,184 @@
+"""The product-sum (gmnet.inference.tail): a question's heaviest CPTs multiplied and summed in one
+compiled loop, against the pairwise contraction (and through it pgmpy), and the compiled loop
+against numpy's version of the same sum, bit for bit."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import gmnet
+from gmnet.inference import tail as tail_module
+from gmnet.inference.batched import plan_query
+from gmnet.model.network import network_from_dict
+
+from tests.test_batched import pgmpy_answer, ranged_draws
+
+
+def contraction_of(q):
+    """The same plan answered by the pairwise contraction (no product-sum)."""
+    other = dataclasses.replace(q)
+    other.__dict__["_tail"] = None
+    return other
+
+
+def values_for(network, n, seed):
+    return {**{k: np.asarray([p.value]) for k, p in network.parameters.items()},
+            **ranged_draws(network, n, seed)}
+
+
+def toy() -> gmnet.Network:
+    """Two heavy expression CPTs on four 4-state parents (256 cells), an AND target, and a
+    factor pair joined by a 2-state variable (summed inside the loop)."""
+    four = ["s0", "s1", "s2", "s3"]
+
+    def prior(rows):
+        return {"kind": "table", "rows": [rows], "source": "test"}
+
+    def ranged(value):
+        return {"value": value, "range": [value - 0.1, value + 0.1], "source": "test"}
+
+    spec = {
+        "format": "gmnet/1", "name": "tail_toy",
+        "parameters": {
+            "a": ranged(0.5), "b": ranged(0.4), "c": ranged(0.3),
+            "g": {"index": "A", "values": {s: ranged(0.2 + 0.1 * i)
+                                           for i, s in enumerate(four)}},
+        },
+        "nodes": {
+            "A": {"states": four, "cpt": prior([0.1, 0.2, 0.3, 0.4])},
+            "B": {"states": four, "cpt": prior([0.25, 0.25, 0.25, 0.25])},
+            "C": {"states": four, "cpt": prior([0.4, 0.3, 0.2, 0.1])},
+            "D": {"states": four, "cpt": prior([0.3, 0.3, 0.2, 0.2])},
+            "E": {"states": ["no", "yes"], "parents": ["B"],
+                  "cpt": {"kind": "expression", "source": "test",
+                          "probabilities": {"yes": "where(B == 's1', c, 0.5 * c)",
+                                            "no": "rest"}}},
+            "F": {"states": ["no", "yes"], "parents": ["E", "C"],
+                  "cpt": {"kind": "expression", "source": "test",
+                          "probabilities": {"yes": "where(E == 'yes', 0.9, a * 0.2)"
+                                                   " * where(C == 's3', 1, 0.8)",
+                                            "no": "rest"}}},
+            "X": {"states": ["no", "yes"], "parents": ["A", "B", "C", "D"],
+                  "cpt": {"kind": "expression", "source": "test",
+                          "probabilities": {
+                              "yes": "min(1, g[A] * a * where(B == 's1', 2, 1)"
+                                     " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))",
+                              "no": "rest"}}},
+            "Y": {"states": ["no", "yes"], "parents": ["A", "B", "C", "D"],
+                  "cpt": {"kind": "expression", "source": "test",
+                          "probabilities": {
+                              "yes": "clip(b * g[A] + where(D == 's3', 0.1, 0)"
+                                     " - where(B == 's0', 0.05, 0), 0, 1)",
+                              "no": "rest"}}},
+            "T": {"states": ["no", "yes"], "parents": ["X", "Y", "F"],
+                  "cpt": {"kind": "expression", "source": "test",
+                          "probabilities": {
+                              "yes": "where((X == 'yes') & (Y == 'yes') & (F == 'yes'), 1, 0)",
+                              "no": "rest"}}},
+        },
+    }
+    return network_from_dict(spec)
+
+
+def test_the_nothing_held_question_is_a_product_sum(net):
+    q = plan_query(net, "harm", state="yes")
+    tail = q._tail
+    assert tail.heavy == ("spurious_features_shifted", "harm_if_failed")
+    assert [p[0] for p in tail.parents] == list(net.parents("spurious_features_shifted"))
+    assert len(tail.axes) == 8 and sorted(tail.looped) == list(range(8))
+    # the calibrated route's factors are summed over their hidden index inside the loop
+    hidden = [w for w in tail.weights if w.hidden]
+    assert [w.hidden for w in hidden] == [("learned_objective:route",)]
+    assert tail.hidden_sizes[tail.weights.index(hidden[0])] == 2
+    # the shift type's prior and capability transfer are read at the innermost level
+    assert tail.looped[-1] == 0
+    # a question whose largest factor is small, or that divides, has none
+    assert plan_query(net, "harm", do={"shift_type": "extreme", "spec_quality": "low",
+                                       "capability_level": "human_level"},
+                      state="yes")._tail is None
+    assert plan_query(net, "harm")._tail is None
+    assert plan_query(net, "harm", evidence={"containment": "contained"},
+                      state="yes")._tail is None
+
+
+@pytest.mark.parametrize("kw", [{}, {"evidence": {"shift_type": "extreme"}},
+                                {"do": {"ai_control": "on"}}])
+def test_product_sums_equal_the_contraction_and_pgmpy(net, kw):
+    q = plan_query(net, "harm", state="yes", **kw)
+    assert q._tail is not None
+    values = values_for(net, 40, 3)
+    got = q.run(values)[:, 0]
+    old = contraction_of(q).run(values)[:, 0]
+    np.testing.assert_allclose(got, old, rtol=1e-14, atol=0)
+    expected = pgmpy_answer(net, {k: v[:5] for k, v in values.items()}, "harm",
+                            kw.get("evidence"), kw.get("do"))[:, net.states("harm").index("yes")]
+    np.testing.assert_allclose(got[:5], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_toy_product_sum_with_a_summed_pair_equals_the_contraction():
+    network = toy()
+    q = plan_query(network, "T", state="yes")
+    tail = q._tail
+    assert tail.heavy == ("X", "Y")
+    assert [w.hidden for w in tail.weights if w.hidden] == [("E",)]
+    values = values_for(network, 25, 9)
+    got = q.run(values)[:, 0]
+    np.testing.assert_allclose(got, contraction_of(q).run(values)[:, 0], rtol=1e-14)
+    expected = pgmpy_answer(network, {k: v[:4] for k, v in values.items()}, "T", None,
+                            None)[:, 1]
+    np.testing.assert_allclose(got[:4], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 300])
+def test_the_compiled_loop_and_numpy_give_the_same_bits(net, monkeypatch, n):
+    pytest.importorskip("numba")
+    for network, target in ((net, "harm"), (toy(), "T")):
+        q = plan_query(network, target, state="yes")
+        values = values_for(network, n, 11)
+        monkeypatch.setenv("GMNET_KERNELS", "off")
+        plain = q.run(values)
+        monkeypatch.setenv("GMNET_KERNELS", "on")
+        compiled = q.run(values)
+        assert np.array_equal(plain, compiled), network.name
+
+
+def test_numpy_adds_the_cells_one_after_the_other():
+    # the numpy version relies on a reduction over the first axis adding row after row; a
+    # pairwise sum would give another last bit on these numbers
+    rng = np.random.default_rng(0)
+    flat = rng.uniform(0, 1, (2592, 3)) * 10.0 ** rng.integers(-8, 1, (2592, 3))
+    expected = flat[0].copy()
+    for row in flat[1:]:
+        expected = expected + row
+    assert np.array_equal(np.add.reduce(flat, axis=0), expected)
+    column = flat[:, :1]
+    one = np.add.accumulate(column[:, 0])[-1:]
+    assert np.array_equal(one, expected[:1])
+    assert not np.array_equal(np.sum(column[:, 0]), expected[0])  # pairwise: another bit
+
+
+def test_the_weights_are_read_in_their_loop_levels(net):
+    tail = plan_query(net, "harm", state="yes")._tail
+    from gmnet.model.kernel_source import Generator
+
+    names = [p[0] for p in tail.parents]
+    levels = [Generator.weight_level(tail.looped, tuple(names.index(v) for v in w.parents))
+              for w in tail.weights]
+    assert levels == sorted(levels)
+    source = tail.kernel().source(tuple(True for _ in tail.kernel().params))[0]
+    # the weights' partial products have loops of their own, one per level that has weights
+    assert source.count("out[i] += ") == 1
+    assert len({lv for lv in levels if lv < len(tail.looped)}) == source.count(" = np.empty(n)") \
+        - sum(1 for line in source.splitlines() if line.strip().startswith("t")
+              and "np.empty(n)" in line)
+
+
+def test_tail_can_be_switched_off_by_a_plan_without_one(net, monkeypatch):
+    # plan_tail's verdict is the plan's: the same question on a fresh plan gives the same bits
+    q = plan_query(net, "harm", state="yes")
+    values = values_for(net, 30, 2)
+    again = dataclasses.replace(q)
+    assert np.array_equal(q.run(values), again.run(values))
+    monkeypatch.setattr(tail_module, "TAIL_MIN_CELLS", 10 ** 9)
+    assert dataclasses.replace(q)._tail is None
