@@ -11,7 +11,6 @@ import gmnet
 from gmnet.inference import tail as tail_module
 from gmnet.inference.batched import plan_query
 from gmnet.model.network import network_from_dict
-
 from tests.test_batched import pgmpy_answer, ranged_draws
 
 
