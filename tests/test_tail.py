@@ -166,6 +166,9 @@ def test_the_weights_are_read_in_their_loop_levels(net):
               for w in tail.weights]
     assert levels == sorted(levels)
     source = tail.kernel().source(tuple(True for _ in tail.kernel().params))[0]
+    # the goal factor at each shift type is the one computed a level up for the largest
+    # (at its literal key): taken, not computed again
+    assert "if s0 == 0 else" in source and source.count("= _goal(") == 4
     # the weights' partial products have loops of their own, one per level that has weights
     assert source.count("out[i] += ") == 1
     assert len({lv for lv in levels if lv < len(tail.looped)}) == source.count(" = np.empty(n)") \

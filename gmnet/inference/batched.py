@@ -172,21 +172,25 @@ class BatchedQuery:
         card = 1 if self.state is not None else len(net.states(self.target))
         return (*(len(net.states(v)) for v in self.free_do), card)
 
-    def chunk_size(self, chunk: int | None = None) -> int:
+    def chunk_size(self, chunk: int | None = None, *, looped: bool = False) -> int:
         """Draws per chunk: ``chunk`` (default 16,384), lowered so the largest factor stays in
         cache (:data:`CHUNK_CACHE_ENTRIES`, but at least :data:`MIN_CHUNK` draws) and always
-        within :data:`CHUNK_BUDGET_ENTRIES`."""
+        within :data:`CHUNK_BUDGET_ENTRIES`. ``looped``: the run computes the plan's
+        product-sum in its compiled loop (:mod:`gmnet.inference.tail`), which never writes the
+        heaviest CPTs."""
         chunk = DEFAULT_CHUNK if chunk is None else int(chunk)
         if chunk < 1:
             raise InvalidArgumentError(f"chunk must be a positive number of draws, got {chunk}")
         size = max(1, self.draw_size)
         if self._tail is not None:
-            # a product-sum (gmnet.inference.tail): its compiled loop never writes the largest
-            # factors, and what it writes (a few hundred entries a draw) is read once by
-            # compiled code, not by dozens of numpy passes; so a chunk is as large as the
-            # budget allows numpy to write them (where the loop is not compiled), amortising
-            # the chunk's fixed cost: 404 to 771 draws of the nothing-held question took it
-            # from 15.6 to 12.5 us a draw on one core
+            # a product-sum: what it writes is read once or twice by compiled code, not by
+            # dozens of numpy passes, so a chunk is as large as the budget allows (the chunk's
+            # fixed cost, about 2 ms of Python, is then spread over more draws): numpy writes
+            # the heavy CPTs where the loop is not compiled, the loop only the other factors
+            # (404, 771 and 1,543 draws of the nothing-held question: 15.6, 11.4 and 10.3 us a
+            # draw on one core)
+            if looped:
+                size = max(1, self._tail.cells)
             fits = max(1, CHUNK_BUDGET_ENTRIES // size)
         else:
             fits = max(CHUNK_CACHE_ENTRIES // size, min(MIN_CHUNK, CHUNK_BUDGET_ENTRIES // size))
@@ -217,8 +221,11 @@ class BatchedQuery:
         if n * self.draw_size >= KEEP_FREED_ENTRIES:
             keep_freed_memory()
         relevant = {k: v for k, v in values.items() if k in self.parameters}
-        step = self.chunk_size(chunk)
         total = max(n, int(effort or 0))  # the whole run's draws (see ``effort``)
+        looped = self._tail is not None and self._tail.looped_for(
+            self, {k: v[:2] for k, v in relevant.items()},
+            total * self.draw_size >= FUSED_RUN_ENTRIES)
+        step = self.chunk_size(chunk, looped=looped)
 
         def part(start: int) -> dict[str, np.ndarray]:
             """The chunk of draws from ``start``: the values the answer can depend on."""

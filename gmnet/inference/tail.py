@@ -106,6 +106,16 @@ class Tail:
         return tail_kernel(self.texts, self.parents, self.scalars, self.groups, self.rule,
                            self.axes, self.weight_specs())
 
+    def looped_for(self, query: BatchedQuery, values, fused: bool, n: int = 1 << 20) -> bool:
+        """Is the compiled loop used for chunks of ``n`` draws of ``values`` (which may be
+        the first draws only: which parameters vary is what counts) in a run that is
+        ``fused`` (:data:`gmnet.inference.batched.FUSED_RUN_ENTRIES`)?"""
+        kernel = self.kernel()
+        if kernel is None:
+            return False
+        cells = int(np.prod([len(self.parents[a][2]) for a in self.axes]))
+        return wanted(kernel, cells * n, fused, *query.network.grouped_values(values))
+
 
 def plan_tail(query: BatchedQuery) -> Tail | None:
     """The product-sum of ``query``, or None where it has none (the contraction computes it).

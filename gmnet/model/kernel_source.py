@@ -164,6 +164,7 @@ class Generator:
         self.axis = {name: a for a, (name, _, _) in enumerate(parents)}
         self.states = {name: list(states) for name, states, _ in parents}
         self.nparents = len(parents)
+        self.kept = [tuple(kept) for _, _, kept in parents]
         self.scalars, self.groups = scalars, groups
         self.looped: set[int] = set()
         self.params: list[tuple[str, str, str]] = []  # (kind s|g, name, variable)
@@ -171,6 +172,38 @@ class Generator:
         self.temps: list[_Temp] = []
         self._temp_index: dict[str, int] = {}
         self.finals: list[_Value] = []
+
+    def _reused(self, looped: tuple[int, ...], level: list[int]
+                ) -> dict[int, list[tuple[int, int]]]:
+        """The temporaries taken from others, ``{k: [(state, other), ...]}``: a piece indexed
+        by a parent (``goal_factor(p_goal_failure[shift_type], ...)``) that is, at every state
+        the parent keeps, a piece the loop computed a level up with that state's literal key
+        (``goal_factor(p_goal_failure['superficial'], ...)``: the largest goal factor's terms)
+        takes that value instead of computing it again (the same value, to the last bit). The
+        array of that value is chosen before the loop over the draws, which stays a plain
+        vector loop."""
+        expanded: list[str] = []
+        for t in self.temps:  # every reference written out: equal text, equal computation
+            expanded.append(_REF.sub(lambda m: f"({expanded[int(m.group(1))]})", t.code))
+        where: dict[str, int] = {}
+        for k, text in enumerate(expanded):
+            where.setdefault(text, k)
+        aliases: dict[int, list[tuple[int, int]]] = {}
+        for k in range(len(self.temps)):
+            if level[k] == 0:
+                continue
+            axis = looped[level[k] - 1]  # the deepest parent it depends on
+            token = re.compile(rf"\bs{axis}\b")
+            found = []
+            for state in self.kept[axis]:
+                other = where.get(token.sub(str(state), expanded[k]))
+                if other is None or level[other] >= level[k]:
+                    break
+                found.append((state, other))
+            else:
+                if found:
+                    aliases[k] = found
+        return aliases
 
     @staticmethod
     def weight_level(looped: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -365,6 +398,8 @@ class Generator:
         partial: dict[int, str] = {}  # level -> the partial product's vector, where computed
         level = [max((looped.index(a) + 1 for a in t.deps), default=0) for t in self.temps]
 
+        aliases = self._reused(looped, level)
+
         def fill(code: str, at: int) -> str:
             code = re.sub(r"#(\d+)#", lambda m: "i" if varying[int(m.group(1))] else "0", code)
             return _REF.sub(lambda m: f"t{m.group(1)}[i]" if level[int(m.group(1))] < depth
@@ -426,7 +461,16 @@ class Generator:
             for k, lv in enumerate(level):
                 if lv == at:
                     target = f"t{k}[i]" if lv < depth else f"t{k}"
-                    body.append(f"{target} = {fill(self.temps[k].code, at)}")
+                    if k in aliases:
+                        found = aliases[k]
+                        axis = looped[lv - 1]
+                        value = f"t{found[-1][1]}"
+                        for state, other in reversed(found[:-1]):
+                            value = f"(t{other} if s{axis} == {state} else {value})"
+                        first.append(f"{indent}r{k} = {value}")
+                        body.append(f"{target} = r{k}[i]")
+                    else:
+                        body.append(f"{target} = {fill(self.temps[k].code, at)}")
             if at == depth and weights is None:
                 assert len(self.finals) == 1  # set by generate()
                 index = ", ".join(f"a{a}" if a in looped else "0"
