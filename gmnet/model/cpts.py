@@ -351,10 +351,21 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     dbar = np.expand_dims(dbar, route_axes)
     fused = getattr(ctx.shared, "fused", None)
     if factored and fused is not None:
-        split = route_split(G, dbar, share_arr, bool(fused))  # the same numbers, one pass
+        # the same numbers in one pass, written straight into the V factor where its layout
+        # is theirs (every draw there, no broadcast)
+        full = np.broadcast_shapes(G.shape, dbar.shape, share_arr.shape)
+        v = None
+        if full[-1] >= n:
+            first = _dead_term(node, kept)
+            v = np.empty((3 - first, *(full[a] for a in range(len(node.parents))
+                                       if a not in route_axes), full[-1]))
+            if not first:
+                v[0] = 1.0
+        split = route_split(G, dbar, share_arr, bool(fused),
+                            out=None if v is None else (v[-2], v[-1]))
         if split is not None:
             return _route_factors(var, node, ctx, n, *split, d, route_axes, route_selected,
-                                  kept)
+                                  kept, v=v)
     offset, lam, dbar = route_slope(G, dbar, share_arr)
     if factored and all(offset.shape[a] == 1 and lam.shape[a] == 1 for a in route_axes):
         return _route_factors(var, node, ctx, n, offset, lam, d, route_axes, route_selected,
@@ -393,7 +404,14 @@ def route_slope(G, dbar, share):
     return offset, lam, dbar
 
 
-def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected, kept):
+def _dead_term(node, kept) -> int:
+    """1 where the calibrated route's first term is 0 (see :func:`_route_factors`), else 0."""
+    i = node.states.index(node.cpt.state)
+    return 1 if kept is not None and tuple(kept) == (i,) else 0
+
+
+def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_selected, kept,
+                   v=None):
     """The calibrated-route CPT as three factors sharing a hidden index k in {0, 1, 2}.
 
     p(state) = offset + slope * d with offset and slope free of the route parents and d free of
@@ -401,7 +419,8 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     V[k, others] W[k, route] with V = (1, offset, slope), W = (1, 1, d), U = ([s = other state],
     +-1, +-1): exact, without the clip (which only ever removes rounding), and far smaller than
     the CPT, whose grid multiplies the two groups of parents. ``kept``: the node's states the
-    caller keeps (None: all).
+    caller keeps (None: all). ``v``: the V factor, already written (offset and slope in its
+    last two rows).
     """
     hidden = f"{var}:route"
     i = node.states.index(node.cpt.state)
@@ -412,15 +431,16 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     u[1:, 1 - i] = -1.0
     # with the node kept at its route state alone (P(harm=yes) keeps learned_objective =
     # proxy), U's first row is 0 there: its term is dropped, a third of V and of its sums
-    first = 1 if kept is not None and tuple(kept) == (i,) else 0
+    first = _dead_term(node, kept)
     u = u[first:]
     keep_v = [a for a in range(len(parents)) if a not in route_axes]
-    shape = np.broadcast_shapes(offset.shape, slope.shape)
-    v = np.empty((3 - first, *(shape[a] for a in keep_v), max(n, shape[-1])))
-    if not first:
-        v[0] = 1.0
-    v[1 - first] = np.squeeze(offset, axis=route_axes)
-    v[2 - first] = np.squeeze(slope, axis=route_axes)
+    if v is None:
+        shape = np.broadcast_shapes(offset.shape, slope.shape)
+        v = np.empty((3 - first, *(shape[a] for a in keep_v), max(n, shape[-1])))
+        if not first:
+            v[0] = 1.0
+        v[1 - first] = np.squeeze(offset, axis=route_axes)
+        v[2 - first] = np.squeeze(slope, axis=route_axes)
     # W: the route indicator on the axes it depends on (others of size 1 are dropped)
     d = np.asarray(d, dtype=float)
     for p_name, states in route_selected.items():

@@ -304,11 +304,13 @@ _route_kernel = None
 
 
 def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
-                large_run: bool) -> tuple[np.ndarray, np.ndarray] | None:
+                large_run: bool, out: tuple[np.ndarray, np.ndarray] | None = None
+                ) -> tuple[np.ndarray, np.ndarray] | None:
     """(offset, slope) of a calibrated route from its target ``G``, ``dbar`` = P(route |
     do(others)) (not yet clipped) and the share, as numpy computes them in
     :func:`gmnet.model.cpts._calibrated_route_cpt`; None where a compiled loop is not wanted
-    (the same policy as :func:`wanted`)."""
+    (the same policy as :func:`wanted`). ``out``: two C-contiguous arrays of as many entries
+    as the broadcast of the three, to write them into (in its order)."""
     global _route_kernel
     full = np.broadcast_shapes(G.shape, dbar.shape, share.shape)
     if not _use(int(np.prod(full)), large_run,
@@ -322,7 +324,10 @@ def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
     def flat(x):
         return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=float), full)).reshape(-1)
 
-    offset, lam = np.empty(full), np.empty(full)
+    if out is None:
+        offset, lam = np.empty(full), np.empty(full)
+    else:
+        offset, lam = (a.reshape(full) for a in out)  # views: written in place
     _call(_route_kernel, flat(G), flat(dbar), flat(share), offset.reshape(-1), lam.reshape(-1))
     return offset, lam
 
