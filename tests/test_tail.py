@@ -28,7 +28,8 @@ def values_for(network, n, seed):
 
 def toy() -> gmnet.Network:
     """Two heavy expression CPTs on four 4-state parents (256 cells), an AND target, and a
-    factor pair joined by a 2-state variable (summed inside the loop)."""
+    calibrated route on two of them whose state is summed (its V computed in the loop, with
+    all three terms)."""
     four = ["s0", "s1", "s2", "s3"]
 
     def prior(rows):
@@ -53,9 +54,14 @@ def toy() -> gmnet.Network:
                   "cpt": {"kind": "expression", "source": "test",
                           "probabilities": {"yes": "where(B == 's1', c, 0.5 * c)",
                                             "no": "rest"}}},
-            "F": {"states": ["no", "yes"], "parents": ["E", "C"],
+            "R": {"states": ["off", "on"], "parents": ["E", "A", "B"],
+                  "cpt": {"kind": "calibrated_route", "state": "on", "source": "test",
+                          "target": "min(1, g[A] * b + where(B == 's2', 0.1, 0))",
+                          "route": "E == 'yes'", "route_parents": ["E"],
+                          "route_share": 0.8}},
+            "F": {"states": ["no", "yes"], "parents": ["R", "C"],
                   "cpt": {"kind": "expression", "source": "test",
-                          "probabilities": {"yes": "where(E == 'yes', 0.9, a * 0.2)"
+                          "probabilities": {"yes": "where(R == 'on', 0.9, a * 0.2)"
                                                    " * where(C == 's3', 1, 0.8)",
                                             "no": "rest"}}},
             "X": {"states": ["no", "yes"], "parents": ["A", "B", "C", "D"],
@@ -86,9 +92,12 @@ def test_the_nothing_held_question_is_a_product_sum(net):
     assert tail.heavy == ("spurious_features_shifted", "harm_if_failed")
     assert [p[0] for p in tail.parents] == list(net.parents("spurious_features_shifted"))
     assert len(tail.axes) == 8 and sorted(tail.looped) == list(range(8))
-    # the calibrated route's factors are summed over their hidden index inside the loop
+    # the calibrated route's factors are summed over their hidden index inside the loop, its
+    # V (offset and slope) computed there from its target, the largest goal factor
     hidden = [w for w in tail.weights if w.hidden]
-    assert [w.hidden for w in hidden] == [("learned_objective:route",)]
+    assert [(w.hidden, w.route, w.first) for w in hidden] == [
+        (("learned_objective:route",), "learned_objective", 1)]
+    assert hidden[0].route_on == (("spec_quality", "training_diversity"), ())
     assert tail.hidden_sizes[tail.weights.index(hidden[0])] == 2
     # the shift type's prior and capability transfer are read at the innermost level
     assert tail.looped[-1] == 0
@@ -115,12 +124,14 @@ def test_product_sums_equal_the_contraction_and_pgmpy(net, kw):
     np.testing.assert_allclose(got[:5], expected, rtol=1e-12, atol=1e-15)
 
 
-def test_a_toy_product_sum_with_a_summed_pair_equals_the_contraction():
+def test_a_toy_product_sum_with_a_summed_route_equals_the_contraction():
     network = toy()
     q = plan_query(network, "T", state="yes")
     tail = q._tail
     assert tail.heavy == ("X", "Y")
-    assert [w.hidden for w in tail.weights if w.hidden] == [("E",)]
+    routes = [w for w in tail.weights if w.hidden]
+    assert [(w.hidden, w.route, w.first) for w in routes] == [(("R:route",), "R", 0)]
+    assert tail.hidden_sizes[tail.weights.index(routes[0])] == 3
     values = values_for(network, 25, 9)
     got = q.run(values)[:, 0]
     np.testing.assert_allclose(got, contraction_of(q).run(values)[:, 0], rtol=1e-14)
@@ -169,6 +180,7 @@ def test_the_weights_are_read_in_their_loop_levels(net):
     # the goal factor at each shift type is the one computed a level up for the largest
     # (at its literal key): taken, not computed again
     assert "if s0 == 0 else" in source and source.count("= _goal(") == 4
+    assert source.count("= _route(t34[i], ") == 1  # the route's target: the goal factors' max
     # the weights' partial products have loops of their own, one per level that has weights
     assert source.count("out[i] += ") == 1
     assert len({lv for lv in levels if lv < len(tail.looped)}) == source.count(" = np.empty(n)") \

@@ -27,6 +27,7 @@ contraction the sum has another order, so it can differ in the last place (a few
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ import numpy as np
 from gmnet.inference.contraction import DRAW_LABEL as DRAW
 from gmnet.inference.contraction import contract_last
 from gmnet.model.expression_kernel import TailKernel, tail_kernel, wanted
+from gmnet.model.expressions import names_used
 from gmnet.model.kernel_source import Generator, Unsupported, generate_tail
 
 if TYPE_CHECKING:
@@ -70,6 +72,14 @@ class Weight:
     big: int = -1
     big_parents: tuple[str, ...] = ()
     rest_parents: tuple[str, ...] = ()
+    # the big factor is a calibrated route's V (offset and slope over its other parents), which
+    # the compiled loop computes at each cell from the route's target (``route``: the node)
+    route: str = ""
+    route_target: str = ""
+    first: int = 0  # the route's dead first term dropped (see gmnet.model.cpts._route_factors)
+    route_parents: tuple[str, ...] = ()  # the node's other parents, in its order
+    # the heavy parents its P(route | do(others)) and its share vary along
+    route_on: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 @dataclass(frozen=True)
@@ -91,20 +101,38 @@ class Tail:
     # heavy CPTs are never written where the loop computes them)
     cells: int
 
-    def weight_specs(self) -> tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]:
-        """The weights as the loop reads them (:meth:`Generator.source`)."""
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The targets of the routes the compiled loop computes, in the weights' order."""
+        return tuple(w.route_target for w in self.weights if w.route)
+
+    def weight_specs(self, looped: bool = False) -> tuple:
+        """The weights as the loop reads them (:meth:`Generator.source`); ``looped``: as the
+        compiled loop reads them (a route's V computed at each cell), else as numpy's sum."""
         names = [p[0] for p in self.parents]
 
         def at(labels):
             return tuple(names.index(v) for v in labels)
 
-        return tuple((h, (at(w.big_parents), at(w.rest_parents)) if w.hidden
-                      else (at(w.parents),))
-                     for w, h in zip(self.weights, self.hidden_sizes, strict=True))
+        specs = []
+        r = 0
+        for w, h in zip(self.weights, self.hidden_sizes, strict=True):
+            if w.route and looped:
+                specs.append((h, (at(w.route_on[0]), at(w.route_on[1]), at(w.rest_parents)),
+                              (r, w.first)))
+                r += 1
+            elif w.hidden:
+                specs.append((h, (at(w.big_parents), at(w.rest_parents)), None))
+            else:
+                specs.append((h, (at(w.parents),), None))
+        return tuple(specs)
 
     def kernel(self) -> TailKernel | None:
+        names = [p[0] for p in self.parents]
         return tail_kernel(self.texts, self.parents, self.scalars, self.groups, self.rule,
-                           self.axes, self.weight_specs())
+                           self.axes, self.weight_specs(looped=True), self.routes,
+                           tuple(tuple(names.index(v) for v in w.parents)
+                                 for w in self.weights))
 
     def looped_for(self, query: BatchedQuery, values, fused: bool, n: int = 1 << 20) -> bool:
         """Is the compiled loop used for chunks of ``n`` draws of ``values`` (which may be
@@ -163,7 +191,21 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     labels = [tuple(sub) for sub in operands[1::2]]
     sizes = {v: n for arr, sub in zip(operands[0::2], labels, strict=True)
              for v, n in zip(sub[:-1], arr.shape[:-1], strict=True)}
-    groups_found = _weights(labels, {names[a] for a in axes}, names, sizes)
+    groups_found = [_routed(net, w, labels, set(names), kept)
+                    for w in _weights(labels, {names[a] for a in axes}, names, sizes)]
+    if any(w.route for w in groups_found):
+        # the parents each route's pieces vary along (their grids' shapes, whatever the draws)
+        routed: dict[str, dict] = {w.route: {} for w in groups_found if w.route}
+        net.compile_factors({}, restrict=restrict, nodes=query.nodes - {v for v, *_ in heavy},
+                            routed=routed)
+
+        def along(w: Weight, piece: str) -> tuple[str, ...]:
+            shape = np.shape(routed[w.route][piece])
+            return tuple(v for v in names if v in w.route_parents
+                         and shape[w.route_parents.index(v)] > 1)
+
+        groups_found = [dataclasses.replace(w, route_on=(along(w, "dbar"), along(w, "share")))
+                        if w.route else w for w in groups_found]
     scalars, groups = net.grouped_values()
     scalar_names = frozenset(scalars)
     group_keys = tuple(sorted((g, tuple(keys)) for g, (keys, _) in groups.items()))
@@ -171,9 +213,18 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     try:
         _, looped = generate_tail(texts, parents, scalar_names, dict(group_keys), net.rule,
                                   axes, [tuple(names.index(v) for v in w.parents)
-                                         for w in groups_found])
+                                         for w in groups_found],
+                                  tuple(w.route_target for w in groups_found if w.route))
     except Unsupported:
-        return None
+        # the loop cannot compute a route's target: numpy builds its V
+        groups_found = [dataclasses.replace(w, route="", route_target="")
+                        for w in groups_found]
+        try:
+            _, looped = generate_tail(texts, parents, scalar_names, dict(group_keys),
+                                      net.rule, axes, [tuple(names.index(v) for v in w.parents)
+                                                       for w in groups_found])
+        except Unsupported:
+            return None
     # the weights in the order of the loop level at which their parents are set
     order = sorted(range(len(groups_found)), key=lambda j: (Generator.weight_level(
         looped, tuple(names.index(v) for v in groups_found[j].parents)), j))
@@ -183,6 +234,31 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     return Tail(tuple(v for v, *_ in heavy), texts, parents, axes, looped, net.rule,
                 scalar_names, group_keys, weights, hidden, tuple(labels),
                 max([1, *(int(np.prod(a.shape[:-1])) for a in operands[0::2])]))
+
+
+def _routed(net, w: Weight, labels: list, heavy: set[str], kept) -> Weight:
+    """``w`` with its route, where its big factor is a calibrated route's V that the compiled
+    loop can compute at each cell: the route node's other parents are heavy parents, and its
+    target and share read none of its route parents (the route's own checks)."""
+    if not w.hidden or len(w.hidden) != 1 or not w.hidden[0].endswith(":route"):
+        return w
+    var = w.hidden[0][:-len(":route")]
+    if var not in net.variables or net.node(var).cpt.kind != "calibrated_route":
+        return w
+    node = net.node(var)
+    cpt = node.cpt
+    others = tuple(p for p in node.parents if p not in cpt.route_parents)
+    share = cpt.route_share
+    if not set(others) <= heavy or (isinstance(share, str) and names_used(share)
+                                    & set(cpt.route_parents)) \
+            or names_used(cpt.target) & set(cpt.route_parents):
+        return w
+    i = node.states.index(cpt.state)
+    first = 1 if kept(var) == (i,) else 0
+    if labels[w.big][0] != w.hidden[0]:
+        return w
+    return dataclasses.replace(w, route=var, route_target=cpt.target, first=first,
+                               route_parents=others)
 
 
 def _operands(factors) -> list:
@@ -259,8 +335,11 @@ def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
     cells = int(np.prod([len(tail.parents[a][2]) for a in tail.axes]))
     compiled = kernel is not None and wanted(kernel, cells * n, fused, *grouped)
     nodes = query.nodes - set(tail.heavy) if compiled else query.nodes
+    # where the loop computes a route's V, its pieces come instead
+    routed: dict[str, dict] = {w.route: {} for w in tail.weights if w.route} \
+        if compiled else {}
     factors = net.compile_factors(values, restrict=query.restrict, nodes=nodes, fused=fused,
-                                  grouped=grouped)
+                                  grouped=grouped, routed=routed or None)
     heavy: dict[str, np.ndarray] = {}
     rest = []
     for arr, labels in factors:
@@ -269,6 +348,9 @@ def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
         else:
             rest.append((arr, labels))
     operands = _operands(rest)
+    for w in tail.weights:  # a V left out: its place kept
+        if w.route in routed:
+            operands[2 * w.big:2 * w.big] = [None, list(tail.signature[w.big])]
     if tuple(tuple(s) for s in operands[1::2]) != tail.signature:  # pragma: no cover
         raise RuntimeError("the product-sum's factors differ from its plan")
     arrays = []
@@ -277,17 +359,38 @@ def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
             arrays.append(_layout(tail, _contract(operands, w.members, w.parents, draws_hint),
                                   w.parents, (), 1))
             continue
+        others = tuple(i for i in w.members if i != w.big)
+        z = _layout(tail, _contract(operands, others, (*w.hidden, *w.rest_parents),
+                                    draws_hint), w.rest_parents, w.hidden, h)
+        if w.route in routed:
+            for name, on in zip(("dbar", "share"), w.route_on, strict=True):
+                arrays.append(_onto(tail, routed[w.route][name], w.route_parents, on))
+            arrays.append(z)
+            continue
         big = operands[2 * w.big]
         sub = list(operands[2 * w.big + 1])
         perm = [sub.index(v) for v in (*w.hidden, *w.big_parents, DRAW)]
         arrays.append(_layout(tail, np.transpose(big, perm), w.big_parents, w.hidden, h))
-        others = tuple(i for i in w.members if i != w.big)
-        z = _contract(operands, others, (*w.hidden, *w.rest_parents), draws_hint)
-        arrays.append(_layout(tail, z, w.rest_parents, w.hidden, h))
+        arrays.append(z)
     if compiled:
         assert kernel is not None
         return kernel.run(*grouped, arrays)
     return _numpy_sum(tail, [heavy[v] for v in tail.heavy], arrays)
+
+
+def _onto(tail: Tail, arr: np.ndarray, labels: tuple[str, ...], on: tuple[str, ...]
+          ) -> np.ndarray:
+    """``arr`` over ``labels`` (and the draws) on the heavy parents ``on`` (in the parents'
+    order, every one as long as the states it keeps), laid out as the loop reads it."""
+    arr = np.asarray(arr, dtype=float)
+    rest = [a for a in range(len(labels)) if labels[a] not in on]
+    arr = arr.reshape([arr.shape[a] for a in range(len(labels)) if a not in rest]
+                      + [arr.shape[-1]]) if all(arr.shape[a] == 1 for a in rest) else None
+    if arr is None:  # pragma: no cover - the plan lays every axis it can have on ``on``
+        raise RuntimeError("a route's piece varies along a parent the loop does not sum")
+    kept = [labels[a] for a in range(len(labels)) if a not in rest]
+    arr = np.transpose(arr, [kept.index(v) for v in on] + [len(kept)])
+    return _layout(tail, arr, on, (), 1)
 
 
 def _contract(operands: list, members, out: tuple[str, ...], draws_hint: int) -> np.ndarray:
@@ -316,7 +419,7 @@ def _numpy_sum(tail: Tail, values: list[np.ndarray], arrays: list[np.ndarray]) -
         product = product * v[..., 0, :]
     weight = None
     k = 0
-    for h, reads in tail.weight_specs():
+    for h, reads, _ in tail.weight_specs():
         mine = arrays[k:k + len(reads)]
         k += len(reads)
         if h == 1:

@@ -103,7 +103,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
                 factored: dict | None = None,
                 shared: SharedEvaluation | bool | None = None,
                 grouped: tuple | None = None,
-                fused: bool | None = None) -> dict[str, np.ndarray]:
+                fused: bool | None = None,
+                routed: dict | None = None) -> dict[str, np.ndarray]:
     """CPTs with the draw axis last, (*parent states, states, N): numpy's inner loops then
     run over the draws, contiguous, which is what makes many draws fast.
 
@@ -115,7 +116,10 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
     all the nodes are evaluated on one set of axes, each repeated function call once
     (:mod:`gmnet.model.shared_eval`): the same numbers, less work when CPTs share pieces.
     ``fused`` (with ``shared``) lets it use compiled loops (:mod:`gmnet.model.expression_kernel`):
-    None never, False only those already compiled, True (a large run) any.
+    None never, False only those already compiled, True (a large run) any. ``routed`` (with
+    ``factored``): calibrated-route node -> a dict that gets the pieces a compiled product-sum
+    needs to compute its V factor itself (:func:`_calibrated_route_cpt`); the node's factors
+    then leave V out.
     """
     n = max(v.shape[0] for v in values.values()) if values else 1
     # ``grouped``: the (scalars, groups) of these same values, when the caller has them
@@ -151,7 +155,8 @@ def build_last(net, values: Mapping[str, np.ndarray], problems: list[str], *,
         try:
             if factored is not None and node.cpt.kind == "calibrated_route":
                 parts = _calibrated_route_cpt(var, node, ctx, n, cpts, net, route_support,
-                                              factored=True, kept=selection.get(var))
+                                              factored=True, kept=selection.get(var),
+                                              routed=(routed or {}).get(var))
                 if isinstance(parts, list):
                     if var in selection and len(selection[var]) != len(node.states):
                         parts = [(np.take(a, list(selection[var]), axis=labels.index(var))
@@ -290,7 +295,8 @@ def _route_factor_nodes(net, var: str) -> set[str]:
 
 
 def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
-                          route_support=None, *, factored: bool = False, kept=None):
+                          route_support=None, *, factored: bool = False, kept=None,
+                          routed: dict | None = None):
     """P(state | parents) = G + lambda * (d - dbar), which keeps the marginal at G exactly.
 
     G is the target probability given the non-route parents Z; d is 1 on the route (e.g. a proxy
@@ -301,6 +307,11 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     Under a state selection (``ctx.selected``) the CPT is computed on every state of the route
     parents (dbar sums over them) and the selected ones are kept at the end, so the result is
     exactly the slice of the full CPT.
+
+    ``routed`` (a dict, with ``factored``): G is not computed and V is left out of the
+    factors; the dict gets ``dbar`` (P(route | do(others)), not yet clipped) and ``share``,
+    each over the node's other parents (route axes dropped) and the draws, for a compiled
+    product-sum that computes V at each cell (:mod:`gmnet.inference.tail`).
     """
     _DRAW = DRAW_LABEL
     cpt: schema.CalibratedRouteCPT = node.cpt
@@ -323,7 +334,7 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
         ctx = ExpressionContext(ctx.parents, ctx.scalars, ctx.groups, ctx.rule, selected or None,
                                 ctx.shared)
     # draws last; an axis an expression does not depend on stays of size 1
-    G = evaluate_compact(cpt.target, ctx)
+    G = evaluate_compact(cpt.target, ctx) if routed is None else None
     d = evaluate_compact(cpt.route, ctx)
     share = cpt.route_share
     share_arr = (evaluate_compact(share, ctx) if isinstance(share, str)
@@ -348,6 +359,11 @@ def _calibrated_route_cpt(var, node, ctx: ExpressionContext, n, built, net,
     axes = list(range(len(node.parents) + 1))
     dbar = np.einsum(p_route_cfg, axes, np.asarray(d, dtype=float), axes,
                      [a for a in axes if a not in route_axes])
+    if routed is not None and factored:
+        routed["dbar"] = dbar
+        routed["share"] = np.squeeze(share_arr, axis=route_axes)
+        return _route_factors(var, node, ctx, n, None, None, d, route_axes, route_selected,
+                              kept, v=False)
     dbar = np.expand_dims(dbar, route_axes)
     fused = getattr(ctx.shared, "fused", None)
     if factored and fused is not None:
@@ -420,7 +436,7 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     +-1, +-1): exact, without the clip (which only ever removes rounding), and far smaller than
     the CPT, whose grid multiplies the two groups of parents. ``kept``: the node's states the
     caller keeps (None: all). ``v``: the V factor, already written (offset and slope in its
-    last two rows).
+    last two rows); False: V is left out (a compiled product-sum computes it).
     """
     hidden = f"{var}:route"
     i = node.states.index(node.cpt.state)
@@ -434,7 +450,9 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     first = _dead_term(node, kept)
     u = u[first:]
     keep_v = [a for a in range(len(parents)) if a not in route_axes]
-    if v is None:
+    if v is False:
+        pass
+    elif v is None:
         shape = np.broadcast_shapes(offset.shape, slope.shape)
         v = np.empty((3 - first, *(shape[a] for a in keep_v), max(n, shape[-1])))
         if not first:
@@ -449,7 +467,7 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     d = d.reshape([d.shape[a] for a in keep_w] + [d.shape[-1]])
     w = np.stack([np.ones_like(d)] * (2 - first) + [d])
     return [(u, (hidden, var, DRAW_LABEL)),
-            (v, (hidden, *(parents[a] for a in keep_v), DRAW_LABEL)),
+            *([] if v is False else [(v, (hidden, *(parents[a] for a in keep_v), DRAW_LABEL))]),
             (w, (hidden, *(parents[a] for a in keep_w), DRAW_LABEL))]
 
 

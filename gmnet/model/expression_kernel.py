@@ -195,7 +195,7 @@ class TailKernel(FusedKernel):
 
     def __init__(self, gen: Generator, looped: tuple[int, ...],
                  kept: tuple[tuple[int, ...], ...], nparents: int, rule: str,
-                 weights: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]):
+                 weights: tuple):
         super().__init__(gen, looped, kept, nparents, rule)
         self.weights = weights
 
@@ -220,19 +220,23 @@ class TailKernel(FusedKernel):
 
 
 def tail_kernel(texts: tuple[str, ...], parents: tuple, scalars: frozenset, groups: tuple,
-                rule: str, axes: tuple[int, ...],
-                weights: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
-                ) -> TailKernel | None:
+                rule: str, axes: tuple[int, ...], weights: tuple,
+                routes: tuple[str, ...] = (),
+                order_axes: tuple | None = None) -> TailKernel | None:
     """The :class:`TailKernel` of ``texts`` (all on ``parents``, ((name, states, kept), ...)),
-    summed over the parent ``axes``, with ``weights``; None where the expressions cannot be
-    compiled (numpy then computes the same sum)."""
-    key = ("tail", texts, parents, scalars, groups, rule, axes, weights)
+    summed over the parent ``axes``, with ``weights`` and the calibrated routes of targets
+    ``routes`` (:meth:`gmnet.model.kernel_source.Generator.source`); None where the
+    expressions cannot be compiled (numpy then computes the same sum). ``order_axes``: the
+    parent axes of each weight for the loops' order (default: those its arrays read)."""
+    key = ("tail", texts, parents, scalars, groups, rule, axes, weights, routes, order_axes)
     with _lock:
         if key in _KERNELS:
             return _KERNELS[key]  # type: ignore[return-value]
     try:
+        if order_axes is None:
+            order_axes = tuple(tuple(a for arr in w for a in arr) for _, w, _ in weights)
         gen, looped = generate_tail(texts, parents, scalars, dict(groups), rule, axes,
-                                    [tuple(a for arr in w for a in arr) for _, w in weights])
+                                    order_axes, routes)
     except Unsupported:
         kernel = None
     else:

@@ -97,6 +97,28 @@ def _harm(g, h, mg, mh, f):
 """,
 }
 
+# a calibrated route's offset and slope at one cell: the compiled route loop of
+# gmnet.model.expression_kernel (_ROUTE_SOURCE), statement for statement
+_ROUTE_HELPER = """
+@numba.njit(inline="always")
+def _route(g, d, s):
+    d = 0.0 if d < 0.0 else d
+    d = 1.0 if d > 1.0 else d
+    carried = g / d
+    other = (1.0 - g) / (1.0 - d)
+    if carried != carried:
+        low = other
+    elif other != other:
+        low = carried
+    else:
+        low = carried if carried <= other else other
+    x = carried if carried <= other * (1.0 + 1e-9) else low
+    if math.isnan(x) or math.isinf(x):
+        x = 0.0
+    x = x * s
+    return (0.0 if x == carried else g - x * d), x
+"""
+
 _REF = re.compile(r"@(\d+)@")
 
 
@@ -117,14 +139,16 @@ def generate(text, parents, scalars, groups, rule) -> tuple[Generator, tuple[int
 
 
 def generate_tail(texts, parents, scalars, groups, rule, axes,
-                  weight_axes=()) -> tuple[Generator, tuple[int, ...]]:
+                  weight_axes=(), routes=()) -> tuple[Generator, tuple[int, ...]]:
     """The generator of a product-sum kernel (:meth:`Generator.source` with ``weights``): the
     product of the expressions ``texts`` (all on the same ``parents``) times weight arrays,
     summed over every cell of the parents ``axes`` (which it loops over, whether or not an
     expression reads them; a parent an expression reads at its one state is looped over that
     state) into one number per draw. The expressions share their
     subexpressions, each computed once. ``weight_axes``: the parent axes each weight reads,
-    which count with the subexpressions in the loops' order (:meth:`Generator.loop_order`)."""
+    which count with the subexpressions in the loops' order (:meth:`Generator.loop_order`).
+    ``routes``: the targets of calibrated routes whose factors the loop computes at each cell
+    (a weight with a ``route``, :meth:`Generator.source`), on the same parents."""
     if rule not in _RULE_HELPERS:
         raise Unsupported(rule)
     gen = Generator(parents, scalars, groups)
@@ -134,6 +158,11 @@ def generate_tail(texts, parents, scalars, groups, rule, axes,
         if value.kind in ("state", "str"):
             raise Unsupported("not a number")
         finals.append(gen.as_float(value))
+    for text in routes:
+        value = gen.visit(parse_expression(text).body)
+        if value.kind in ("state", "str"):
+            raise Unsupported("not a number")
+        gen.routes.append(gen.as_float(value))
     if not gen.params:
         raise Unsupported("reads no parameter: computed once by numpy")
     gen.looped |= set(axes)
@@ -172,6 +201,7 @@ class Generator:
         self.temps: list[_Temp] = []
         self._temp_index: dict[str, int] = {}
         self.finals: list[_Value] = []
+        self.routes: list[_Value] = []  # calibrated routes' targets (generate_tail)
 
     def _reused(self, looped: tuple[int, ...], level: list[int]
                 ) -> dict[int, list[tuple[int, int]]]:
@@ -204,6 +234,15 @@ class Generator:
                 if found:
                     aliases[k] = found
         return aliases
+
+    def _weight_level(self, looped: tuple[int, ...], weight) -> int:
+        """The loop level at which all that ``weight`` reads is set (its route's target
+        included)."""
+        _, arrays, route = weight
+        lv = self.weight_level(looped, tuple(a for axes in arrays for a in axes))
+        if route is not None:
+            lv = max(lv, self.weight_level(looped, tuple(self.routes[route[0]].deps)))
+        return lv
 
     @staticmethod
     def weight_level(looped: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -376,28 +415,30 @@ class Generator:
 
     # ------------------------------------------------------------ writing
     def source(self, looped: tuple[int, ...], varying: tuple[bool, ...], rule: str,
-               weights: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...] | None = None
-               ) -> str:
+               weights: tuple | None = None) -> str:
         """The kernel's module source. Without ``weights``: ``kernel(out, K..., P...)`` writes
         the expression at every cell, ``out[cells..., draws]``.
 
         With ``weights``, ``kernel(out, K..., P..., W0x0, W0x1, ..., W1x0, ...)`` adds
         ``(e0 * e1 ...) * ((w0 * w1) * ...)`` at every cell, in loop order, into
         ``out[draws]`` (zeros to begin with). A weight is (h, (the parent axes of each of its
-        arrays, ...)): with h = 1 it is the product of its arrays at the cell
-        (``W0x0[cell, i] * W0x1[cell, i] ...``), with h > 1 the sum over a leading hidden
-        axis of length h of that product (``W0x0[0, cell, i] * W0x1[0, cell, i] + W0x0[1,
-        ...] * ...``), left to right. The weights come in the order of the loop level at which
-        their axes are all set (:meth:`weight_level`), and each partial product of the weights
-        is computed once, at the level of its last weight."""
+        arrays, ...), route). Without a route, with h = 1 it is the product of its arrays at
+        the cell (``W0x0[cell, i] * W0x1[cell, i] ...``), with h > 1 the sum over a leading
+        hidden axis of length h of that product (``W0x0[0, cell, i] * W0x1[0, cell, i] +
+        W0x0[1, ...] * ...``), left to right. With a route (r, first): the calibrated route of
+        target ``routes[r]`` at the cell, its P(route | do(others)) and share the first two
+        arrays, its factor over the hidden index (1, offset, slope)[first:] summed against the
+        third array's rows, as ``V[k] * Z[k]`` (:func:`gmnet.model.cpts._route_factors`). The
+        weights are multiplied in their order, each partial product once, at the loop level
+        where all its weights read is set (so weights had best come in that order)."""
         depth = len(looped)
-        levels = [self.weight_level(looped, tuple(a for axes in arrays for a in axes))
-                  for _, arrays in weights or ()]
-        if levels != sorted(levels):
-            raise ValueError("weights must come in the order of their loop levels")
-        partial: dict[int, str] = {}  # level -> the partial product's vector, where computed
         level = [max((looped.index(a) + 1 for a in t.deps), default=0) for t in self.temps]
-
+        # each weight joins the product at the level where all it reads is set, or later
+        # (where the weight before it joins): the order of the product is the list's
+        levels: list[int] = []
+        for w in weights or ():
+            levels.append(max([self._weight_level(looped, w), *levels[-1:]]))
+        partial: dict[int, str] = {}  # level -> the partial product's vector, where computed
         aliases = self._reused(looped, level)
 
         def fill(code: str, at: int) -> str:
@@ -406,58 +447,77 @@ class Generator:
                             else f"t{m.group(1)}", code)
 
         args = ["out", *(f"K{a}" for a in looped), *(var for _, _, var in self.params),
-                *(f"W{j}x{m}" for j, (_, arrays) in enumerate(weights or ())
+                *(f"W{j}x{m}" for j, (_, arrays, _) in enumerate(weights or ())
                   for m in range(len(arrays)))]
-        lines = ["import numba", "import numpy as np", _HELPERS, _RULE_HELPERS[rule], "",
+        routed = any(w[2] is not None for w in weights or ())
+        lines = ["import math" if routed else "", "import numba", "import numpy as np",
+                 _HELPERS, _RULE_HELPERS[rule], _ROUTE_HELPER if routed else "", "",
                  '@numba.njit(cache=True, nogil=True, error_model="numpy")',
                  f"def kernel({', '.join(args)}):", "    n = out.shape[-1]"]
         lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level) if lv < depth]
         lines += [f"    w{lv} = np.empty(n)" for lv in sorted(set(levels)) if lv < depth]
 
-        def weight_value(j: int) -> str:
-            h, arrays = (weights or ())[j]
-            terms = []
-            for k in range(h):
-                reads = []
-                for m, axes in enumerate(arrays):
-                    index = [f"a{a}" if a in axes else "0" for a in range(self.nparents)]
-                    index = ([str(k)] if h > 1 else []) + index + ["i"]
-                    reads.append(f"W{j}x{m}[{', '.join(index)}]")
-                term = reads[0]
-                for r in reads[1:]:
-                    term = f"({term} * {r})"
-                terms.append(term)
+        def read(j: int, m: int, axes, row: int | None) -> str:
+            index = [f"a{a}" if a in axes else "0" for a in range(self.nparents)]
+            return f"W{j}x{m}[{', '.join(([str(row)] if row is not None else []) + index)}, i]"
+
+        def weight_value(j: int, at: int) -> tuple[list[str], str]:
+            """(the statements before, the weight's value) of weight ``j`` at the cell."""
+            h, arrays, route = (weights or ())[j]
+            if route is not None:
+                r, first = route
+                g = fill(self.routes[r].code, at)
+                pre = [f"o{j}, l{j} = _route({g}, {read(j, 0, arrays[0], None)}, "
+                       f"{read(j, 1, arrays[1], None)})"]
+                rows = ["1.0", f"o{j}", f"l{j}"][first:]
+                terms = [f"({v} * {read(j, 2, arrays[2], k)})" for k, v in enumerate(rows)]
+            else:
+                pre = []
+                terms = []
+                for k in range(h):
+                    reads = [read(j, m, axes, k if h > 1 else None)
+                             for m, axes in enumerate(arrays)]
+                    term = reads[0]
+                    for x in reads[1:]:
+                        term = f"({term} * {x})"
+                    terms.append(term)
             value = terms[0]
             for t in terms[1:]:
                 value = f"({value} + {t})"
-            return value
+            return pre, value
 
-        def weight_lines(at: int) -> list[str]:
-            # the weights set at this level, multiplied onto the partial product of the levels
-            # above (a vector over the draws, or at the innermost level one number)
-            mine = [j for j, lv in enumerate(levels) if lv == at]
+        def weight_lines(at: int, routes: bool) -> list[str]:
+            # the weights set at this level (those read at a route, or the others), multiplied
+            # onto the partial product so far (a vector over the draws, or at the innermost
+            # level one number)
+            mine = [j for j, lv in enumerate(levels)
+                    if lv == at and ((weights or ())[j][2] is not None) == routes]
             if not mine:
                 return []
-            above = [lv for lv in partial if lv < at]
-            value = f"w{max(above)}[i]" if above else None
+            above = [lv for lv in partial if lv <= at]
+            value = partial[max(above)] if above else None
+            out: list[str] = []
             for j in mine:
-                term = weight_value(j)
+                pre, term = weight_value(j, at)
+                out += pre
                 value = term if value is None else f"({value} * {term})"
             partial[at] = f"w{at}[i]" if at < depth else "w"
-            return [f"{partial[at]} = {value}"]
+            return [*out, f"{partial[at]} = {value}"]
 
         def block(at: int, indent: str) -> list[str]:
             first: list[str] = []
             body: list[str] = []
+            last: list[str] = []
             if weights is not None and at < depth:
-                # the weights' partial product in a loop of its own: a loop that reads many
+                # the weights' partial product in loops of their own: a loop that reads many
                 # arrays is not vectorised (too many possible overlaps to check), and the
-                # expressions' loop must stay vectorised
-                first = [f"{indent}for i in range(n):",
-                         *(f"{indent}    {b}" for b in weight_lines(at))] \
-                    if any(lv == at for lv in levels) else []
-            elif weights is not None:
-                body = weight_lines(at)
+                # expressions' loop must stay vectorised; a route's weight reads its target,
+                # so it comes after the expressions' loop
+                plain, routes = weight_lines(at, False), weight_lines(at, True)
+                if plain:
+                    first = [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in plain)]
+                if routes:
+                    last = [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in routes)]
             for k, lv in enumerate(level):
                 if lv == at:
                     target = f"t{k}[i]" if lv < depth else f"t{k}"
@@ -478,6 +538,7 @@ class Generator:
                 body.append(f"out[{index + ', ' if index else ''}i] = "
                             f"{fill(self.finals[0].code, at)}")
             elif at == depth:
+                body += weight_lines(at, False) + weight_lines(at, True)
                 value = f"({fill(self.finals[0].code, at)})"
                 for final in self.finals[1:]:
                     value = f"({value} * ({fill(final.code, at)}))"
@@ -485,8 +546,9 @@ class Generator:
                     value = f"({value} * {partial[max(partial)]})"
                 body.append(f"out[i] += {value}")
             if not body:
-                return first
-            return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
+                return first + last
+            return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body),
+                    *last]
 
         indent = "    "
         lines += block(0, indent)

@@ -339,7 +339,7 @@ class Network:
     def compile_factors(self, values: Mapping[str, np.ndarray] | None = None, *,
                         restrict: Mapping[str, int | Sequence[int]] | None = None,
                         nodes: Iterable[str] | None = None, fused: bool | None = None,
-                        grouped: tuple | None = None
+                        grouped: tuple | None = None, routed: dict | None = None
                         ) -> list[tuple[np.ndarray, tuple[str, ...]]]:
         """The CPTs of ``nodes`` as factors for a batched contraction, draws on the LAST axis.
 
@@ -353,12 +353,15 @@ class Network:
         :data:`gmnet.model.cpts.DRAW_LABEL`. Used by the batched engine, which says with
         ``fused`` where compiled loops may build them (:func:`gmnet.model.cpts.build_last`).
         ``grouped``: :meth:`grouped_values` of these same ``values``, when the caller has it.
+        ``routed``: calibrated-route node -> a dict for the pieces of its V factor, which is
+        then left out (:func:`gmnet.model.cpts.build_last`).
         """
         full, selection, only = self._prepare(values, restrict, nodes)
         problems: list[str] = []
         factored: dict[str, list] = {}
         built = self._build_last(full, problems, check=False, restrict=selection, only=only,
-                                 shared=True, factored=factored, fused=fused, grouped=grouped)
+                                 shared=True, factored=factored, fused=fused, grouped=grouped,
+                                 routed=routed)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
         out: list[tuple[np.ndarray, tuple[str, ...]]] = []
