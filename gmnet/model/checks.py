@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 
 import networkx as nx
+import numpy as np
 
 from gmnet.model import schema
 from gmnet.model.expressions import ExpressionError, names_used, parse_expression
@@ -160,3 +161,39 @@ def _check_parameters(spec, params: Mapping[str, Parameter], problems: list[str]
                 hint = " (a node that is not a parent of this one)" if name in spec.nodes else ""
                 problems.append(f"node {v!r}: cpt: expression {t!r} refers to unknown name "
                                 f"{name!r}{hint}; parents: {', '.join(node.parents) or 'none'}")
+
+
+# ============================================================================ checks
+# a CPT's probabilities may stray this far from [0, 1] and their sums from 1 (rounding)
+SUM_TOLERANCE = 1e-9
+
+
+def check_cpt(var: str, node: schema.NodeSpec, arr: np.ndarray, problems: list[str],
+               spec: schema.NetworkFile) -> None:
+    states = {v: n.states for v, n in spec.nodes.items()}
+    where = f"node {var!r}: cpt"
+    if not np.all(np.isfinite(arr)):
+        problems.append(f"{where}: contains NaN or infinite probabilities")
+        return
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < -SUM_TOLERANCE or hi > 1 + SUM_TOLERANCE:
+        cfg = _worst_config(node, arr, (arr < -SUM_TOLERANCE) | (arr > 1 + SUM_TOLERANCE), states)
+        problems.append(f"{where}: probability {lo if lo < 0 else hi:.6g} outside [0, 1]{cfg}")
+    sums = arr.sum(axis=-1)
+    off = np.abs(sums - 1.0) > SUM_TOLERANCE
+    if np.any(off):
+        k = np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape)
+        cfg = _describe_config(node, k[1:], states)
+        problems.append(f"{where}: probabilities sum to {float(sums[k]):.6g}, not 1{cfg}")
+
+
+def _worst_config(node, arr, mask, states) -> str:
+    k = np.argwhere(mask)[0]
+    return _describe_config(node, tuple(k[1:-1]), states)
+
+
+def _describe_config(node, index, states) -> str:
+    if not node.parents:
+        return ""
+    pairs = [f"{p}={states[p][int(i)]}" for p, i in zip(node.parents, index, strict=False)]
+    return " (at " + ", ".join(pairs) + ")"

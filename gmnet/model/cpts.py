@@ -15,6 +15,7 @@ import numpy as np
 import opt_einsum as oe
 
 from gmnet.model import schema
+from gmnet.model.checks import check_cpt
 from gmnet.model.expression_kernel import route_split
 from gmnet.model.expressions import (
     ExpressionContext,
@@ -29,7 +30,6 @@ from gmnet.model.shared_eval import SharedEvaluation
 __all__ = ["DRAW_LABEL", "CPTProblem", "build_cpts", "build_last", "parameters_for",
            "check_cpt", "group_values", "contract_draws_last"]
 
-SUM_TOLERANCE = 1e-9
 # the label of the draw axis in (array, labels) factors; the inference engine uses the same one
 DRAW_LABEL = "__draw__"
 
@@ -470,38 +470,6 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
             *([] if v is False else [(v, (hidden, *(parents[a] for a in keep_v), DRAW_LABEL))]),
             (w, (hidden, *(parents[a] for a in keep_w), DRAW_LABEL))]
 
-
-
-# ============================================================================ checks
-def check_cpt(var: str, node: schema.NodeSpec, arr: np.ndarray, problems: list[str],
-               spec: schema.NetworkFile) -> None:
-    states = {v: n.states for v, n in spec.nodes.items()}
-    where = f"node {var!r}: cpt"
-    if not np.all(np.isfinite(arr)):
-        problems.append(f"{where}: contains NaN or infinite probabilities")
-        return
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < -SUM_TOLERANCE or hi > 1 + SUM_TOLERANCE:
-        cfg = _worst_config(node, arr, (arr < -SUM_TOLERANCE) | (arr > 1 + SUM_TOLERANCE), states)
-        problems.append(f"{where}: probability {lo if lo < 0 else hi:.6g} outside [0, 1]{cfg}")
-    sums = arr.sum(axis=-1)
-    off = np.abs(sums - 1.0) > SUM_TOLERANCE
-    if np.any(off):
-        k = np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape)
-        cfg = _describe_config(node, k[1:], states)
-        problems.append(f"{where}: probabilities sum to {float(sums[k]):.6g}, not 1{cfg}")
-
-
-def _worst_config(node, arr, mask, states) -> str:
-    k = np.argwhere(mask)[0]
-    return _describe_config(node, tuple(k[1:-1]), states)
-
-
-def _describe_config(node, index, states) -> str:
-    if not node.parents:
-        return ""
-    pairs = [f"{p}={states[p][int(i)]}" for p, i in zip(node.parents, index, strict=False)]
-    return " (at " + ", ".join(pairs) + ")"
 
 
 def group_values(spec: schema.NetworkFile, params: Mapping[str, Parameter],
