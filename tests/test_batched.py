@@ -520,15 +520,16 @@ def test_chunks_stay_in_cache_but_not_too_small(net):
         size = q.chunk_size()
         assert size * q.draw_size <= batched.CHUNK_BUDGET_ENTRIES
         assert size >= min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)
-        if q._tail is None:
-            assert size == min(batched.DEFAULT_CHUNK, max(
-                batched.CHUNK_CACHE_ENTRIES // q.draw_size,
-                min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)))
-        else:  # a product-sum's loop writes no heavy CPT: as many draws as the budget allows
-            assert size == batched.CHUNK_BUDGET_ENTRIES // q.draw_size
-    assert plan_query(net, "harm", state="yes")._tail is not None
-    assert plan_query(net, "harm", state="yes").chunk_size() == 2_000_000 // 2592 == 771
-    assert plan_query(net, "harm", state="yes").chunk_size(chunk=10) == 10
+        assert size == min(batched.DEFAULT_CHUNK, max(
+            batched.CHUNK_CACHE_ENTRIES // q.draw_size,
+            min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)))
+    # a product-sum's compiled loop writes no heavy CPT: as many draws as the budget allows
+    # for the other factors (the largest: the route's V, 1,296 entries a draw)
+    nothing_held = plan_query(net, "harm", state="yes")
+    assert nothing_held._tail is not None and nothing_held._tail.cells == 1296
+    assert nothing_held.chunk_size() == 256
+    assert nothing_held.chunk_size(looped=True) == 2_000_000 // 1296 == 1543
+    assert nothing_held.chunk_size(chunk=10, looped=True) == 10
 
 
 def test_a_run_in_blocks_is_as_large_as_the_whole(net, monkeypatch, chunk_calls):

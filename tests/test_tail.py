@@ -196,3 +196,16 @@ def test_tail_can_be_switched_off_by_a_plan_without_one(net, monkeypatch):
     assert np.array_equal(q.run(values), again.run(values))
     monkeypatch.setattr(tail_module, "TAIL_MIN_CELLS", 10 ** 9)
     assert dataclasses.replace(q)._tail is None
+
+
+def test_a_compiled_product_sum_takes_the_budgets_chunks(net, monkeypatch, chunk_calls):
+    pytest.importorskip("numba")
+    q = plan_query(net, "harm", state="yes")
+    values = values_for(net, 2000, 4)
+    monkeypatch.setenv("GMNET_KERNELS", "off")  # numpy writes the heavy CPTs: cache-sized
+    plain = q.run(values, workers=1)
+    assert [size for size, _ in chunk_calls] == [256] * 7 + [208]
+    chunk_calls.clear()
+    monkeypatch.setenv("GMNET_KERNELS", "on")  # the loop writes only the other factors
+    assert np.array_equal(q.run(values, workers=1), plain)
+    assert [size for size, _ in chunk_calls] == [1543, 457]

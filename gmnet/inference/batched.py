@@ -182,16 +182,13 @@ class BatchedQuery:
         if chunk < 1:
             raise InvalidArgumentError(f"chunk must be a positive number of draws, got {chunk}")
         size = max(1, self.draw_size)
-        if self._tail is not None:
-            # a product-sum: what it writes is read once or twice by compiled code, not by
-            # dozens of numpy passes, so a chunk is as large as the budget allows (the chunk's
-            # fixed cost, about 2 ms of Python, is then spread over more draws): numpy writes
-            # the heavy CPTs where the loop is not compiled, the loop only the other factors
-            # (404, 771 and 1,543 draws of the nothing-held question: 15.6, 11.4 and 10.3 us a
-            # draw on one core)
-            if looped:
-                size = max(1, self._tail.cells)
-            fits = max(1, CHUNK_BUDGET_ENTRIES // size)
+        if looped and self._tail is not None:
+            # a product-sum's compiled loop (gmnet.inference.tail) writes only the other
+            # factors, each read once or twice by compiled code, not by dozens of numpy
+            # passes: a chunk is as large as the budget allows for them, which spreads the
+            # chunk's fixed cost (about 2 ms of Python) over more draws (404, 771 and 1,543
+            # draws of the nothing-held question: 15.6, 11.4 and 10.3 us a draw on one core)
+            fits = max(1, CHUNK_BUDGET_ENTRIES // max(1, self._tail.cells))
         else:
             fits = max(CHUNK_CACHE_ENTRIES // size, min(MIN_CHUNK, CHUNK_BUDGET_ENTRIES // size))
         return max(1, min(chunk, fits))

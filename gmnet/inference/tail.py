@@ -413,14 +413,21 @@ def _layout(tail: Tail, arr: np.ndarray, labels: tuple[str, ...], hidden: tuple[
 
 def _numpy_sum(tail: Tail, values: list[np.ndarray], arrays: list[np.ndarray]) -> np.ndarray:
     """What the compiled loop computes, with numpy: the same products in the same order, added
-    cell by cell in the loop's order (the same numbers to the last bit)."""
-    product = values[0][..., 0, :]  # (*parents' kept states, own state, draws): its one state
-    for v in values[1:]:
-        product = product * v[..., 0, :]
+    cell by cell in the loop's order (the same numbers to the last bit). Every array is taken
+    in the loop's axis order, so the products are written in it and summed without a copy."""
+    axes = len(tail.parents)
+    order = [*tail.looped, *(a for a in range(axes) if a not in tail.looped), axes]
+
+    def looped(arr: np.ndarray) -> np.ndarray:
+        return np.transpose(arr, order)
+
+    # (*parents' kept states, own state, draws): the one state
+    heavy = [looped(v[..., 0, :]) for v in values]
     weight = None
     k = 0
     for h, reads, _ in tail.weight_specs():
-        mine = arrays[k:k + len(reads)]
+        mine = [looped(a) if h == 1 else np.transpose(a, [0, *(o + 1 for o in order)])
+                for a in arrays[k:k + len(reads)]]
         k += len(reads)
         if h == 1:
             value = mine[0]
@@ -434,11 +441,18 @@ def _numpy_sum(tail: Tail, values: list[np.ndarray], arrays: list[np.ndarray]) -
                     term = term * a[j]
                 value = term if value is None else value + term
         weight = value if weight is None else weight * value
+    shape = np.broadcast_shapes(*(v.shape for v in heavy),
+                                *(() if weight is None else (weight.shape,)))
+    product = np.empty(shape)  # C order in the loop's axes: the cells' order
+    if len(heavy) > 1:
+        np.multiply(heavy[0], heavy[1], out=product)
+        for v in heavy[2:]:
+            np.multiply(product, v, out=product)
+    else:
+        product[...] = heavy[0]
     if weight is not None:
-        product = product * weight
-    order = [*tail.looped, *(a for a in range(len(tail.parents)) if a not in tail.looped)]
-    cells = np.transpose(product, [*order, len(tail.parents)])
-    flat = cells.reshape(-1, cells.shape[-1])
+        np.multiply(product, weight, out=product)
+    flat = product.reshape(-1, product.shape[-1])
     if flat.shape[1] == 1:
         # (cells, 1) would be summed pairwise as one contiguous row; accumulate is in order
         return np.add.accumulate(flat[:, 0])[-1:]
