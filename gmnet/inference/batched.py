@@ -34,7 +34,7 @@ import numpy as np
 from gmnet.errors import ImpossibleEvidenceError, InvalidArgumentError, UnknownNameError
 from gmnet.inference import forked
 from gmnet.inference.contraction import DRAW_LABEL as DRAW
-from gmnet.inference.contraction import contract_last
+from gmnet.inference.contraction import contract_last, factor_operands
 from gmnet.inference.needs import plan_nodes
 
 if TYPE_CHECKING:
@@ -302,14 +302,7 @@ class BatchedQuery:
             return np.broadcast_to(joint, (n,)).reshape(n, 1)
         factors = net.compile_factors(values, restrict=self.restrict, nodes=self.nodes,
                                       fused=fused)
-        operands: list = []
-        for arr, labels in factors:
-            # an axis of size 1 is a variable fixed to one state, or one the factor does not
-            # depend on: either way it can go
-            index = tuple(0 if size == 1 else slice(None) for size in arr.shape[:-1])
-            kept = [label for label, size in zip(labels[:-1], arr.shape[:-1], strict=True)
-                    if size != 1]
-            operands += [arr[(*index, slice(None))], [*kept, DRAW]]
+        operands = factor_operands(factors)
         one_state = keep_target and self.target_fixed  # the target's axis has size 1
         out = [*self.free_do] + ([self.target] if keep_target and not one_state else [])
         present = {label for sub in operands[1::2] for label in sub}

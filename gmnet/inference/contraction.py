@@ -19,7 +19,8 @@ import opt_einsum as oe
 from gmnet.model.compiled import CompiledModel
 from gmnet.model.cpts import DRAW_LABEL
 
-__all__ = ["marginal", "scaled_marginal", "relevant_nodes", "contract_last", "DRAW_LABEL"]
+__all__ = ["marginal", "scaled_marginal", "relevant_nodes", "contract_last", "factor_operands",
+           "DRAW_LABEL"]
 
 DRAW = 0
 
@@ -130,6 +131,19 @@ def _expression(subs: tuple, out: tuple, shapes: tuple):
         letters[i] for i in out
     )
     return oe.contract_expression(spec, *shapes, optimize="auto")
+
+
+def factor_operands(factors) -> list:
+    """(array, labels) factors, draws last, as :func:`contract_last` takes them: (array,
+    labels, ...), every axis of size 1 dropped (a variable fixed to one state, or one the
+    factor does not depend on: either way it can go)."""
+    operands: list = []
+    for arr, labels in factors:
+        index = tuple(0 if size == 1 else slice(None) for size in arr.shape[:-1])
+        kept = [label for label, size in zip(labels[:-1], arr.shape[:-1], strict=True)
+                if size != 1]
+        operands += [arr[(*index, slice(None))], [*kept, DRAW_LABEL]]
+    return operands
 
 
 def contract_last(operands: Sequence, out: Sequence[Hashable], *,

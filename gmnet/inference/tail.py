@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmnet.inference.contraction import DRAW_LABEL as DRAW
-from gmnet.inference.contraction import contract_last
+from gmnet.inference.contraction import contract_last, factor_operands
 from gmnet.model.expression_kernel import TailKernel, tail_kernel, wanted
 from gmnet.model.expressions import names_used
 from gmnet.model.kernel_source import Generator, Unsupported, generate_tail
@@ -187,7 +187,7 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     names = [p[0] for p in parents]
     others = net.compile_factors({}, restrict=restrict,
                                  nodes=query.nodes - {v for v, *_ in heavy})
-    operands = _operands(others)
+    operands = factor_operands(others)
     labels = [tuple(sub) for sub in operands[1::2]]
     sizes = {v: n for arr, sub in zip(operands[0::2], labels, strict=True)
              for v, n in zip(sub[:-1], arr.shape[:-1], strict=True)}
@@ -259,18 +259,6 @@ def _routed(net, w: Weight, labels: list, heavy: set[str], kept) -> Weight:
         return w
     return dataclasses.replace(w, route=var, route_target=cpt.target, first=first,
                                route_parents=others)
-
-
-def _operands(factors) -> list:
-    """(array, labels, ...) as the contraction takes them: an axis of size 1 (a variable at
-    one state, or one the factor does not depend on) dropped."""
-    operands: list = []
-    for arr, labels in factors:
-        index = tuple(0 if size == 1 else slice(None) for size in arr.shape[:-1])
-        kept = [label for label, size in zip(labels[:-1], arr.shape[:-1], strict=True)
-                if size != 1]
-        operands += [arr[(*index, slice(None))], [*kept, DRAW]]
-    return operands
 
 
 def _weights(labels: list, axes: set[str], order: list[str], sizes: dict[str, int]
@@ -347,7 +335,7 @@ def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
             heavy[labels[-2]] = arr
         else:
             rest.append((arr, labels))
-    operands = _operands(rest)
+    operands = factor_operands(rest)
     for w in tail.weights:  # a V left out: its place kept
         if w.route in routed:
             operands[2 * w.big:2 * w.big] = [None, list(tail.signature[w.big])]

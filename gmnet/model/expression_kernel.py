@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from gmnet.model.kernel_helpers import ROUTE_HELPER
 from gmnet.model.kernel_source import Generator, Unsupported, generate, generate_tail
 
 __all__ = ["available", "mode", "fused_kernel", "FusedKernel", "tail_kernel", "TailKernel",
@@ -275,32 +276,16 @@ def _use(entries: int, large_run: bool, cached) -> bool:
 # ================================================================ the calibrated route
 # The calibrated route's slope and offset (gmnet.model.cpts._calibrated_route_cpt), one element
 # at a time: np.clip, the two bounds, np.where/np.fmin, np.nan_to_num, the share, np.where.
-_ROUTE_SOURCE = """import math
+_ROUTE_SOURCE = f"""import math
 
 import numba
 
+{ROUTE_HELPER}
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def kernel(G, D, S, offset, lam):
     for k in range(G.shape[0]):
-        g = G[k]
-        d = D[k]
-        d = 0.0 if d < 0.0 else d
-        d = 1.0 if d > 1.0 else d
-        carried = g / d
-        other = (1.0 - g) / (1.0 - d)
-        if carried != carried:
-            low = other
-        elif other != other:
-            low = carried
-        else:
-            low = carried if carried <= other else other
-        x = carried if carried <= other * (1.0 + 1e-9) else low
-        if math.isnan(x) or math.isinf(x):
-            x = 0.0
-        x = x * S[k]
-        lam[k] = x
-        offset[k] = 0.0 if x == carried else g - x * d
+        offset[k], lam[k] = _route(G[k], D[k], S[k])
     return 0
 """
 _ROUTE_DIGEST = "route_" + hashlib.sha256(_ROUTE_SOURCE.encode()).hexdigest()[:20]

@@ -80,8 +80,9 @@ def _harm(g, h, mg, mh, f):
 """,
 }
 
-# a calibrated route's offset and slope at one cell: the compiled route loop of
-# gmnet.model.expression_kernel (_ROUTE_SOURCE), statement for statement
+# a calibrated route's offset and slope at one cell, as numpy computes them
+# (gmnet.model.cpts.route_slope): the calibrated route's compiled loop
+# (gmnet.model.expression_kernel) and a product-sum's loop both call it
 ROUTE_HELPER = """
 @numba.njit(inline="always")
 def _route(g, d, s):
