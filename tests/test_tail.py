@@ -209,3 +209,11 @@ def test_a_compiled_product_sum_takes_the_budgets_chunks(net, monkeypatch, chunk
     monkeypatch.setenv("GMNET_KERNELS", "on")  # the loop writes only the other factors
     assert np.array_equal(q.run(values, workers=1), plain)
     assert [size for size, _ in chunk_calls] == [1543, 457]
+
+
+def test_a_product_sum_takes_numbers_as_well_as_arrays(net):
+    q = plan_query(net, "harm", state="yes")
+    arrays = q.run({"route_share": np.array([0.7]), "p_goal_failure.extreme": [0.7, 0.72]})
+    numbers = q.run({"route_share": 0.7, "p_goal_failure.extreme": np.array([0.7, 0.72])})
+    assert arrays.shape == (2, 1) and np.array_equal(arrays, numbers)
+    assert arrays[0, 0] < arrays[1, 0]  # a larger goal risk, more harm

@@ -220,7 +220,7 @@ class BatchedQuery:
         relevant = {k: v for k, v in values.items() if k in self.parameters}
         total = max(n, int(effort or 0))  # the whole run's draws (see ``effort``)
         looped = self._tail is not None and self._tail.looped_for(
-            self, {k: v[:2] for k, v in relevant.items()},
+            self, {k: _slice(v, 0, 2) for k, v in relevant.items()},
             total * self.draw_size >= FUSED_RUN_ENTRIES)
         step = self.chunk_size(chunk, looped=looped)
 
