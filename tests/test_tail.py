@@ -217,3 +217,167 @@ def test_a_product_sum_takes_numbers_as_well_as_arrays(net):
     numbers = q.run({"route_share": 0.7, "p_goal_failure.extreme": np.array([0.7, 0.72])})
     assert arrays.shape == (2, 1) and np.array_equal(arrays, numbers)
     assert arrays[0, 0] < arrays[1, 0]  # a larger goal risk, more harm
+
+
+# ---------------------------------------------------------------- networks a review found
+FOUR = ["s0", "s1", "s2", "s3"]
+
+
+def small(nodes: dict, extra: dict | None = None, keep_g: bool = True) -> gmnet.Network:
+    def ranged(value):
+        return {"value": value, "range": [value - 0.1, value + 0.1], "source": "test"}
+
+    params = {"a": ranged(0.5), "b": ranged(0.4), "c": ranged(0.3),
+              "sh": {"value": 0.8, "range": [0.7, 0.9], "source": "test"},
+              "g": {"index": "A", "values": {s: ranged(0.2 + 0.1 * i)
+                                             for i, s in enumerate(FOUR)}},
+              **(extra or {})}
+    if not keep_g:
+        del params["g"]
+    return network_from_dict({"format": "gmnet/1", "name": "review", "parameters": params,
+                              "nodes": nodes})
+
+
+def prior(rows, states=FOUR, parents=()):
+    node = {"states": list(states), "cpt": {"kind": "table", "rows": rows, "source": "test"}}
+    return {**node, "parents": list(parents)} if parents else node
+
+
+def yes(parents, text):
+    return {"states": ["no", "yes"], "parents": list(parents),
+            "cpt": {"kind": "expression", "source": "test",
+                    "probabilities": {"yes": text, "no": "rest"}}}
+
+
+def route(parents, target, on, route_parents, share=0.8):
+    return {"states": ["off", "on"], "parents": list(parents),
+            "cpt": {"kind": "calibrated_route", "state": "on", "source": "test",
+                    "target": target, "route": on, "route_parents": list(route_parents),
+                    "route_share": share}}
+
+
+HEAVY = {
+    "X": yes("ABCD", "min(1, g[A] * a * where(B == 's1', 2, 1)"
+                     " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))"),
+    "Y": yes("ABCD", "clip(b * g[A] + where(D == 's3', 0.1, 0)"
+                     " - where(B == 's0', 0.05, 0), 0, 1)"),
+}
+
+
+def both_ways(monkeypatch, network, target="T", n=300, **kw):
+    """The question's answers with numpy and with the compiled loop (the same bits), and the
+    pairwise contraction's."""
+    q = plan_query(network, target, state="yes", **kw)
+    assert q._tail is not None
+    values = values_for(network, n, 4)
+    monkeypatch.setenv("GMNET_KERNELS", "off")
+    plain = q.run(values)[:, 0]
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    compiled = q.run(values)[:, 0]
+    assert np.array_equal(plain, compiled)
+    np.testing.assert_allclose(compiled, contraction_of(q).run(values)[:, 0], rtol=1e-14)
+    return q
+
+
+def test_a_route_before_other_weights_of_its_level_is_multiplied_in_the_loops_order(
+        monkeypatch):
+    # D, a heavy parent with a parent of its own, gives a weight at the route's level: the
+    # numpy sum must multiply them in the order the loop does
+    pytest.importorskip("numba")
+    nodes = {"A": prior([[0.1, 0.2, 0.3, 0.4]]), "B": prior([[0.25] * 4]),
+             "C": prior([[0.4, 0.3, 0.2, 0.1]]),
+             "E": yes("B", "where(B == 's1', c, 0.5 * c)"),
+             "R": route("EAB", "min(1, g[A] * b + where(B == 's2', 0.1, 0))", "E == 'yes'",
+                        "E"),
+             "F": yes("RC", "where(R == 'on', 0.9, a * 0.2) * where(C == 's3', 1, 0.8)"),
+             "D": prior([[0.3, 0.3, 0.2, 0.2], [0.1, 0.2, 0.3, 0.4], [0.25] * 4,
+                         [0.4, 0.3, 0.2, 0.1]], parents="C"),
+             **HEAVY, "T": yes("XYF", "where((X == 'yes') & (Y == 'yes') & (F == 'yes'), 1, 0)")}
+    q = both_ways(monkeypatch, small(nodes))
+    assert [w.route for w in q._tail.weights][-1] == "R"
+    # a route's target reading a heavy parent held at one state (looped innermost)
+    nodes = {"A": prior([[0.1, 0.2, 0.3, 0.4]]), "B": prior([[0.25] * 4]),
+             "C": prior([[0.4, 0.3, 0.2, 0.1]]), "D": prior([[0.3, 0.3, 0.2, 0.2]]),
+             "P": prior([[0.5, 0.5]], states=["p0", "p1"]),
+             "E": prior([[0.35, 0.65]], states=["no", "yes"]),
+             "R": route("EAP", "min(1, g[A] * b + where(P == 'p1', 0.1, 0))", "E == 'yes'",
+                        "E", share="sh"),
+             "F": yes("R", "where(R == 'on', 0.9, a * 0.2)"),
+             "X": yes("ABCDP", HEAVY["X"]["cpt"]["probabilities"]["yes"]),
+             "Y": yes("ABCDP", HEAVY["Y"]["cpt"]["probabilities"]["yes"]),
+             "T": yes("XYF", "where((X == 'yes') & (Y == 'yes') & (F == 'yes'), 1, 0)")}
+    for kw in ({"do": {"P": "p1"}}, {"evidence": {"P": "p1"}}, {}):
+        both_ways(monkeypatch, small(nodes), **kw)
+
+
+def test_a_route_whose_indicator_is_its_largest_factor_is_summed_not_routed(monkeypatch):
+    pytest.importorskip("numba")
+    nodes = {"A": prior([[0.1, 0.2, 0.3, 0.4]]), "B": prior([[0.25] * 4]),
+             "C": prior([[0.4, 0.3, 0.2, 0.1]]), "D": prior([[0.3, 0.3, 0.2, 0.2]]),
+             "R": route("ACD", "min(1, g[A] * b)", "(C == 's1') & (D != 's0')", "CD"),
+             "F": yes("R", "where(R == 'on', 0.9, a * 0.2)"),
+             **HEAVY, "T": yes("XYF", "where((X == 'yes') & (Y == 'yes') & (F == 'yes'), 1, 0)")}
+    q = both_ways(monkeypatch, small(nodes))
+    summed = [w for w in q._tail.weights if w.hidden]
+    assert [(w.hidden, w.route) for w in summed] == [(("R:route",), "")]
+
+
+def test_two_routes_computed_in_the_loop(monkeypatch):
+    pytest.importorskip("numba")
+    g2 = {"index": "B", "values": {s: {"value": 0.2 + 0.1 * i, "range": [0.1 + 0.1 * i,
+                                                                        0.3 + 0.1 * i],
+                                       "source": "test"} for i, s in enumerate(FOUR)}}
+    nodes = {"A": prior([[0.1, 0.2, 0.3, 0.4]]), "B": prior([[0.25] * 4]),
+             "C": prior([[0.4, 0.3, 0.2, 0.1]]), "D": prior([[0.3, 0.3, 0.2, 0.2]]),
+             "E1": prior([[0.35, 0.65]], states=["no", "yes"]),
+             "E2": prior([[0.45, 0.55]], states=["no", "yes"]),
+             "R1": route(["E1", "A"], "min(1, g[A] * b)", "E1 == 'yes'", ["E1"]),
+             "R2": route(["E2", "B"], "min(1, g2[B] * a)", "E2 == 'yes'", ["E2"], share=0.7),
+             "F1": yes(["R1"], "where(R1 == 'on', 0.9, a * 0.2)"),
+             "F2": yes(["R2"], "where(R2 == 'on', 0.8, c * 0.2)"),
+             # B read most, so looped outermost: R2's weight comes before R1's, whose V is
+             # the earlier factor
+             "X": yes("ABCD", "min(1, g2[B] * a * where(B == 's1', 2, 1) + where(C == 's2', "
+                              "0.05, 0.01) * where(D == 's0', 3, 1) * where(B == 's2', c, b)"
+                              " + where(A == 's1', 0.01, 0.02))"),
+             "Y": yes("ABCD", "clip(b * g2[B] + where(D == 's3', 0.1, 0)"
+                              " - where(C == 's0', 0.05, 0) * where(B == 's0', 0.05, c), 0, 1)"),
+             "T": yes(["X", "Y", "F1", "F2"], "where((X == 'yes') & (Y == 'yes')"
+                                                      " & (F1 == 'yes') & (F2 == 'yes'), 1, 0)")}
+    q = both_ways(monkeypatch, small(nodes, {"g2": g2}))
+    routes = [(w.route, w.big) for w in q._tail.weights if w.route]
+    assert [r for r, _ in routes] == ["R2", "R1"] and routes[0][1] > routes[1][1]
+
+
+def test_a_weight_contracted_onto_every_heavy_parent_bounds_the_chunk(monkeypatch,
+                                                                      chunk_calls):
+    pytest.importorskip("numba")
+    eight = [f"s{i}" for i in range(8)]
+    nodes = {v: prior([[1 / 8] * 8], states=eight) for v in "ABCD"}
+    nodes["E"] = {"states": ["e0", "e1", "e2", "e3", "e4"], "parents": ["A", "B"],
+                  "cpt": {"kind": "expression", "source": "test", "probabilities": {
+                      "e1": "where(A == 's1', 0.2, 0.1)", "e2": "where(B == 's2', 0.3, 0.1)",
+                      "e3": "0.1", "e4": "0.1", "e0": "rest"}}}
+    nodes["F"] = yes("ECD", "where(E == 'e1', a, 0.3) * where(C == 's1', 0.9, 0.5)"
+                            " * where(D == 's0', b, 0.7)")
+    nodes["X"] = yes("ABCD", "min(1, a * where(B == 's1', 2, 1)"
+                             " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))")
+    nodes["T"] = yes("XF", "where((X == 'yes') & (F == 'yes'), 1, 0)")
+    network = small(nodes, keep_g=False)
+    q = plan_query(network, "T", state="yes")
+    # E has five states: summed into a weight over all 4,096 cells, which a chunk writes
+    assert q._tail.cells == 8 ** 4
+    assert q.chunk_size(looped=True) == 2_000_000 // 8 ** 4 == 488
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    q.run(values_for(network, 1000, 2), workers=1)
+    assert max(size for size, _ in chunk_calls) == 488
+
+
+def test_values_that_are_not_numbers_are_named(net):
+    from gmnet.errors import InvalidArgumentError
+
+    q = plan_query(net, "harm", state="yes")
+    with pytest.raises(InvalidArgumentError, match=r"values: route_share must be a number"):
+        q.run({"route_share": ["high"]})
+    with pytest.raises(InvalidArgumentError, match=r"values: route_share has no draws"):
+        q.run({"route_share": np.array([])})

@@ -454,7 +454,18 @@ def batched_posterior(network: Network, target: str, *,
 
 
 def _draw_count(values: Mapping[str, np.ndarray]) -> int:
-    lengths = {k: np.asarray(v).reshape(-1).shape[0] for k, v in values.items()}
+    lengths = {}
+    for k, v in values.items():
+        try:
+            arr = np.asarray(v, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(
+                f"values: {k} must be a number or an array of numbers (one per draw), got "
+                f"{str(v)[:60]!r}") from None
+        if arr.shape[0] == 0:
+            raise InvalidArgumentError(f"values: {k} has no draws; give it one number or "
+                                       "one per draw")
+        lengths[k] = arr.shape[0]
     n = max(lengths.values(), default=1)
     bad = [k for k, m in lengths.items() if m not in (1, n)]
     if bad:

@@ -9,13 +9,19 @@ Built as arrays, they are about 40 KB a draw that is written, read back and mult
 the question's time.
 
 Here the plan finds such CPTs (the **heavy** nodes: expression CPTs at one state, on the same
-parents, the largest such and at least 256 cells a draw) and every other factor is contracted first
-into a few **weights**, each over some of the heavy parents (the factors connected through the
-variables summed out, each group over the heavy parents it reaches, nested groups merged into
-the larger). Then one loop nest per chunk computes, at every cell of the heavy parents, the
-heavy expressions' values (their shared pieces once), multiplies them by the weights and adds
-the product into the answer: ``sum over cells of ((e0 * e1 ...) * W0) * W1 ...``, the cells in
-the loop's order, never writing the CPTs (:class:`gmnet.model.expression_kernel.TailKernel`).
+parents, the largest such and at least 256 cells a draw) and groups every other factor into
+**weights**: the factors joined by the variables they sum out, each group over the heavy parents
+it reaches (a prior, a mitigation's CPT, the alarms and containment, a calibrated route's three
+factors). A group is contracted into one array over those parents, except where its largest
+factor sums over at most four combinations of its own variables (the route's hidden index):
+then the loop sums the product over them at each cell, and where that factor is a calibrated
+route's V the loop computes V itself from the route's target, P(route | do(others)) and the
+share. One loop nest per chunk computes, at every cell of the heavy parents, the heavy
+expressions' values (their shared pieces once), multiplies them by the weights' product and
+adds the result into the draw's answer: ``sum over cells of (e0 * e1 ...) * ((w0 * w1) *
+...)``, the weights in the order of the loop level where all each reads is set (a route's after
+the others of its level), the cells in the loop's order, never writing the heavy CPTs
+(:class:`gmnet.model.expression_kernel.TailKernel`).
 
 Where the loop is not compiled (numba absent, ``GMNET_KERNELS=off``, a small run with the loop
 not yet compiled), numpy computes the same products in the same order and sums them cell by cell
@@ -97,8 +103,8 @@ class Tail:
     weights: tuple[Weight, ...]  # in the order of their loop levels
     hidden_sizes: tuple[int, ...]  # per weight: combinations of its hidden variables (or 1)
     signature: tuple  # the other factors' labels, as planned
-    # entries a draw of the largest array a chunk holds: the other factors' largest (the
-    # heavy CPTs are never written where the loop computes them)
+    # entries a draw of the largest array a chunk writes where the loop runs: another factor
+    # or a weight contracted onto the heavy parents (never a heavy CPT)
     cells: int
 
     @property
@@ -225,15 +231,37 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
                                                        for w in groups_found])
         except Unsupported:
             return None
-    # the weights in the order of the loop level at which their parents are set
-    order = sorted(range(len(groups_found)), key=lambda j: (Generator.weight_level(
-        looped, tuple(names.index(v) for v in groups_found[j].parents)), j))
+    hidden = [int(np.prod([sizes[v] for v in w.hidden])) if w.hidden else 1
+              for w in groups_found]
+    draft = Tail(tuple(v for v, *_ in heavy), texts, parents, axes, looped, net.rule,
+                 scalar_names, group_keys, tuple(groups_found), tuple(hidden), tuple(labels), 1)
+    # the weights in the order in which the compiled loop multiplies them (numpy's sum
+    # follows it): by the loop level at which all each reads is set (a route's target
+    # included), a route's after the others of its level (it reads the expressions' values)
+    gen = generator_of(draft)
+    specs = draft.weight_specs(looped=True)
+    order = sorted(range(len(groups_found)), key=lambda j: (
+        gen._weight_level(looped, specs[j]), bool(groups_found[j].route), j))
     weights = tuple(groups_found[j] for j in order)
-    hidden = tuple(int(np.prod([sizes[v] for v in w.hidden])) if w.hidden else 1
-                   for w in weights)
-    return Tail(tuple(v for v, *_ in heavy), texts, parents, axes, looped, net.rule,
-                scalar_names, group_keys, weights, hidden, tuple(labels),
-                max([1, *(int(np.prod(a.shape[:-1])) for a in operands[0::2])]))
+    # the largest array a chunk writes a draw: another factor, or a weight contracted onto
+    # the heavy parents (a heavy CPT only where numpy computes the sum)
+    kept_sizes = {p[0]: len(p[2]) for p in parents}
+    written = [int(np.prod(a.shape[:-1])) for a in operands[0::2]]
+    for w, h in zip(groups_found, hidden, strict=True):
+        over = w.rest_parents if w.hidden else w.parents
+        written.append(h * int(np.prod([kept_sizes[v] for v in over])))
+    return dataclasses.replace(draft, weights=weights,
+                               hidden_sizes=tuple(hidden[j] for j in order),
+                               cells=max([1, *written]))
+
+
+def generator_of(tail: Tail) -> Generator:
+    """The loop's generator (its pieces and their levels), as the compiled loop has it."""
+    names = [p[0] for p in tail.parents]
+    gen, _ = generate_tail(tail.texts, tail.parents, tail.scalars, dict(tail.groups), tail.rule,
+                           tail.axes, [tuple(names.index(v) for v in w.parents)
+                                       for w in tail.weights], tail.routes)
+    return gen
 
 
 def _routed(net, w: Weight, labels: list, heavy: set[str], kept) -> Weight:
@@ -255,7 +283,10 @@ def _routed(net, w: Weight, labels: list, heavy: set[str], kept) -> Weight:
         return w
     i = node.states.index(cpt.state)
     first = 1 if kept(var) == (i,) else 0
-    if labels[w.big][0] != w.hidden[0]:
+    # the node's factors come as U, V, W (gmnet.model.cpts._route_factors): the big one must
+    # be V (where W, the route indicator, is larger, the group is summed with W read instead)
+    mine = [k for k, sub in enumerate(labels) if sub and sub[0] == w.hidden[0]]
+    if len(mine) != 3 or w.big != mine[1]:
         return w
     return dataclasses.replace(w, route=var, route_target=cpt.target, first=first,
                                route_parents=others)
@@ -336,9 +367,10 @@ def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
         else:
             rest.append((arr, labels))
     operands = factor_operands(rest)
-    for w in tail.weights:  # a V left out: its place kept
-        if w.route in routed:
-            operands[2 * w.big:2 * w.big] = [None, list(tail.signature[w.big])]
+    # a V left out: its place kept (in the order of the places, each insertion shifting the
+    # later ones)
+    for w in sorted((w for w in tail.weights if w.route in routed), key=lambda w: w.big):
+        operands[2 * w.big:2 * w.big] = [None, list(tail.signature[w.big])]
     if tuple(tuple(s) for s in operands[1::2]) != tail.signature:  # pragma: no cover
         raise RuntimeError("the product-sum's factors differ from its plan")
     arrays = []
