@@ -381,3 +381,19 @@ def test_values_that_are_not_numbers_are_named(net):
         q.run({"route_share": ["high"]})
     with pytest.raises(InvalidArgumentError, match=r"values: route_share has no draws"):
         q.run({"route_share": np.array([])})
+
+
+@pytest.mark.parametrize("kw", [{}, {"evidence": {"shift_type": "extreme"}},
+                                {"do": {"ai_control": "on"}}])
+def test_a_draw_has_the_same_bits_alone_or_among_others(net, kw):
+    # a chunk of one draw is computed as that draw twice: alone, a draw axis of one takes
+    # other numpy paths, whose last bits differed (a third of the draws on the contraction)
+    q = plan_query(net, "harm", state="yes", **kw)
+    values = values_for(net, 40, 3)
+    for plan in (q, contraction_of(q)):
+        whole = plan.run(values, workers=1)
+        assert np.array_equal(plan.run(values, chunk=1, workers=1), whole)
+        assert np.array_equal(plan.run(values, chunk=3, workers=1), whole)  # last chunk: 1
+        alone = [plan.run({k: v[i:i + 1] if v.shape[0] > 1 else v for k, v in values.items()})
+                 for i in range(0, 40, 7)]
+        assert np.array_equal(np.concatenate(alone), whole[::7])

@@ -224,9 +224,17 @@ class BatchedQuery:
             total * self.draw_size >= FUSED_RUN_ENTRIES)
         step = self.chunk_size(chunk, looped=looped)
 
+        varying = {k for k, v in relevant.items() if n == 1 or np.size(v) > 1}
+
         def part(start: int) -> dict[str, np.ndarray]:
-            """The chunk of draws from ``start``: the values the answer can depend on."""
-            return {k: _slice(v, start, start + step) for k, v in relevant.items()}
+            """The chunk of draws from ``start``: the values the answer can depend on. A chunk
+            of one draw comes as that draw twice: alone, its arrays have a draw axis of one and
+            numpy takes other paths (einsum's, a compiled loop's) than for the same draw among
+            others, whose last bits can differ; :meth:`_chunk` keeps the first answer."""
+            chunk = {k: _slice(v, start, start + step) for k, v in relevant.items()}
+            if min(step, n - start) == 1:
+                chunk = {k: np.repeat(v, 2) if k in varying else v for k, v in chunk.items()}
+            return chunk
 
         if scheduler is not None:
             from gmnet.inference.cluster import run_on_cluster
@@ -266,6 +274,9 @@ class BatchedQuery:
         return out
 
     def _chunk(self, values: Mapping[str, np.ndarray], size: int, effort: int) -> np.ndarray:
+        width = max([size, *(np.shape(v)[0] for v in values.values())])
+        if width > size:  # one draw given twice (see run's part()): its first answer
+            return self._chunk(values, width, effort)[:size]
         fixed = self.do.get(self.target, self.evidence.get(self.target))
         if fixed is not None:
             # the answer is certain; the evidence must still be possible
