@@ -523,12 +523,14 @@ def test_chunks_stay_in_cache_but_not_too_small(net):
         assert size == min(batched.DEFAULT_CHUNK, max(
             batched.CHUNK_CACHE_ENTRIES // q.draw_size,
             min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)))
-    # a product-sum's compiled loop writes no heavy CPT: as many draws as the budget allows
-    # for the other factors (the largest: the route's V, 1,296 entries a draw)
+    # a product-sum's compiled loop writes no heavy CPT (nor the route's V, which it
+    # computes): its 41 vectors over the draws bound the chunk (1 MB of them), within the
+    # budget for what it writes (the largest: containment's 64 entries a draw)
     nothing_held = plan_query(net, "harm", state="yes")
-    assert nothing_held._tail is not None and nothing_held._tail.cells == 1296
+    tail = nothing_held._tail
+    assert tail is not None and (tail.cells, tail.vectors) == (64, 41)
     assert nothing_held.chunk_size() == 256
-    assert nothing_held.chunk_size(looped=True) == 2_000_000 // 1296 == 1543
+    assert nothing_held.chunk_size(looped=True) == batched.TAIL_LOOP_ENTRIES // 41 == 3196
     assert nothing_held.chunk_size(chunk=10, looped=True) == 10
 
 

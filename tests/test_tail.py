@@ -198,17 +198,17 @@ def test_tail_can_be_switched_off_by_a_plan_without_one(net, monkeypatch):
     assert dataclasses.replace(q)._tail is None
 
 
-def test_a_compiled_product_sum_takes_the_budgets_chunks(net, monkeypatch, chunk_calls):
+def test_a_compiled_product_sum_takes_chunks_its_loop_fits(net, monkeypatch, chunk_calls):
     pytest.importorskip("numba")
     q = plan_query(net, "harm", state="yes")
-    values = values_for(net, 2000, 4)
+    values = values_for(net, 4000, 4)
     monkeypatch.setenv("GMNET_KERNELS", "off")  # numpy writes the heavy CPTs: cache-sized
     plain = q.run(values, workers=1)
-    assert [size for size, _ in chunk_calls] == [256] * 7 + [208]
+    assert [size for size, _ in chunk_calls] == [256] * 15 + [160]
     chunk_calls.clear()
-    monkeypatch.setenv("GMNET_KERNELS", "on")  # the loop writes only the other factors
+    monkeypatch.setenv("GMNET_KERNELS", "on")  # the loop's vectors bound it
     assert np.array_equal(q.run(values, workers=1), plain)
-    assert [size for size, _ in chunk_calls] == [1543, 457]
+    assert [size for size, _ in chunk_calls] == [3196, 804]
 
 
 def test_a_product_sum_takes_numbers_as_well_as_arrays(net):

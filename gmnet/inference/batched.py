@@ -54,6 +54,9 @@ DEFAULT_CHUNK = 16_384
 CHUNK_BUDGET_ENTRIES = 2_000_000
 CHUNK_CACHE_ENTRIES = 524_288
 MIN_CHUNK = 256
+# A product-sum's compiled loop keeps a few dozen vectors over a chunk's draws: at most this
+# many entries of them (1 MB), so they stay in the processor's cache
+TAIL_LOOP_ENTRIES = 1 << 17
 
 MAX_WORKERS = 4
 
@@ -185,10 +188,14 @@ class BatchedQuery:
         if looped and self._tail is not None:
             # a product-sum's compiled loop (gmnet.inference.tail) writes only the other
             # factors, each read once or twice by compiled code, not by dozens of numpy
-            # passes: a chunk is as large as the budget allows for them, which spreads the
-            # chunk's fixed cost (about 2 ms of Python) over more draws (404, 771 and 1,543
-            # draws of the nothing-held question: 15.6, 11.4 and 10.3 us a draw on one core)
-            fits = max(1, CHUNK_BUDGET_ENTRIES // max(1, self._tail.cells))
+            # passes; what a chunk's size must fit is the loop's own vectors over the draws
+            # (TAIL_LOOP_ENTRIES), within the budget for what it writes. Larger chunks spread
+            # the chunk's fixed cost (about 2 ms of Python) over more draws: on two processes
+            # 1,543, 3,086, 4,629 and 6,172 draws of the nothing-held question (41 vectors)
+            # took 4.0, 3.6-3.8, 3.8-4.0 and 3.9-4.1 us a draw
+            tail = self._tail
+            fits = max(1, min(CHUNK_BUDGET_ENTRIES // max(1, tail.cells),
+                              max(MIN_CHUNK, TAIL_LOOP_ENTRIES // tail.vectors)))
         else:
             fits = max(CHUNK_CACHE_ENTRIES // size, min(MIN_CHUNK, CHUNK_BUDGET_ENTRIES // size))
         return max(1, min(chunk, fits))

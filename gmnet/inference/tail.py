@@ -104,8 +104,9 @@ class Tail:
     hidden_sizes: tuple[int, ...]  # per weight: combinations of its hidden variables (or 1)
     signature: tuple  # the other factors' labels, as planned
     # entries a draw of the largest array a chunk writes where the loop runs: another factor
-    # or a weight contracted onto the heavy parents (never a heavy CPT)
+    # or a weight contracted onto the heavy parents (never a heavy CPT, nor a route's V)
     cells: int
+    vectors: int = 1  # vectors over the draws the compiled loop keeps
 
     @property
     def routes(self) -> tuple[str, ...]:
@@ -246,13 +247,17 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     # the largest array a chunk writes a draw: another factor, or a weight contracted onto
     # the heavy parents (a heavy CPT only where numpy computes the sum)
     kept_sizes = {p[0]: len(p[2]) for p in parents}
-    written = [int(np.prod(a.shape[:-1])) for a in operands[0::2]]
+    computed = {w.big for w in groups_found if w.route}  # a route's V: the loop computes it
+    written = [int(np.prod(a.shape[:-1])) for k, a in enumerate(operands[0::2])
+               if k not in computed]
     for w, h in zip(groups_found, hidden, strict=True):
         over = w.rest_parents if w.hidden else w.parents
         written.append(h * int(np.prod([kept_sizes[v] for v in over])))
-    return dataclasses.replace(draft, weights=weights,
-                               hidden_sizes=tuple(hidden[j] for j in order),
-                               cells=max([1, *written]))
+    final = dataclasses.replace(draft, weights=weights,
+                                hidden_sizes=tuple(hidden[j] for j in order),
+                                cells=max([1, *written]))
+    return dataclasses.replace(final, vectors=max(1, generator_of(final).vectors(
+        looped, final.weight_specs(looped=True))))
 
 
 def generator_of(tail: Tail) -> Generator:

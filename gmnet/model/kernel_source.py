@@ -142,6 +142,23 @@ class Generator:
                     aliases[k] = found
         return aliases
 
+    def _levels(self, looped: tuple[int, ...], weights) -> tuple[list[int], list[int]]:
+        """(each temporary's loop level, each weight's): a weight joins the product at the
+        level where all it reads is set, or later (where the weight before it joins), so the
+        order of the product is the list's."""
+        level = [max((looped.index(a) + 1 for a in t.deps), default=0) for t in self.temps]
+        levels: list[int] = []
+        for w in weights:
+            levels.append(max([self._weight_level(looped, w), *levels[-1:]]))
+        return level, levels
+
+    def vectors(self, looped: tuple[int, ...], weights=()) -> int:
+        """How many vectors over the draws the loop keeps (temporaries and partial products
+        of the levels above the innermost)."""
+        level, levels = self._levels(looped, weights)
+        depth = len(looped)
+        return sum(lv < depth for lv in level) + len({lv for lv in levels if lv < depth})
+
     def _weight_level(self, looped: tuple[int, ...], weight) -> int:
         """The loop level at which all that ``weight`` reads is set (its route's target
         included)."""
@@ -339,12 +356,7 @@ class Generator:
         weights are multiplied in their order, each partial product once, at the loop level
         where all its weights read is set (so weights had best come in that order)."""
         depth = len(looped)
-        level = [max((looped.index(a) + 1 for a in t.deps), default=0) for t in self.temps]
-        # each weight joins the product at the level where all it reads is set, or later
-        # (where the weight before it joins): the order of the product is the list's
-        levels: list[int] = []
-        for w in weights or ():
-            levels.append(max([self._weight_level(looped, w), *levels[-1:]]))
+        level, levels = self._levels(looped, weights or ())
         partial: dict[int, str] = {}  # level -> the partial product's vector, where computed
         aliases = self._reused(looped, level)
 
