@@ -26,64 +26,62 @@ def values_for(network, n, seed):
             **ranged_draws(network, n, seed)}
 
 
+# ---------------------------------------------------------------- small networks
+FOUR = ["s0", "s1", "s2", "s3"]
+
+
+def small(nodes: dict, extra: dict | None = None, keep_g: bool = True) -> gmnet.Network:
+    def ranged(value):
+        return {"value": value, "range": [value - 0.1, value + 0.1], "source": "test"}
+
+    params = {"a": ranged(0.5), "b": ranged(0.4), "c": ranged(0.3),
+              "sh": {"value": 0.8, "range": [0.7, 0.9], "source": "test"},
+              "g": {"index": "A", "values": {s: ranged(0.2 + 0.1 * i)
+                                             for i, s in enumerate(FOUR)}},
+              **(extra or {})}
+    if not keep_g:
+        del params["g"]
+    return network_from_dict({"format": "gmnet/1", "name": "review", "parameters": params,
+                              "nodes": nodes})
+
+
+def prior(rows, states=FOUR, parents=()):
+    node = {"states": list(states), "cpt": {"kind": "table", "rows": rows, "source": "test"}}
+    return {**node, "parents": list(parents)} if parents else node
+
+
+def yes(parents, text):
+    return {"states": ["no", "yes"], "parents": list(parents),
+            "cpt": {"kind": "expression", "source": "test",
+                    "probabilities": {"yes": text, "no": "rest"}}}
+
+
+def route(parents, target, on, route_parents, share=0.8):
+    return {"states": ["off", "on"], "parents": list(parents),
+            "cpt": {"kind": "calibrated_route", "state": "on", "source": "test",
+                    "target": target, "route": on, "route_parents": list(route_parents),
+                    "route_share": share}}
+
+
+HEAVY = {
+    "X": yes("ABCD", "min(1, g[A] * a * where(B == 's1', 2, 1)"
+                     " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))"),
+    "Y": yes("ABCD", "clip(b * g[A] + where(D == 's3', 0.1, 0)"
+                     " - where(B == 's0', 0.05, 0), 0, 1)"),
+}
+
+
 def toy() -> gmnet.Network:
     """Two heavy expression CPTs on four 4-state parents (256 cells), an AND target, and a
     calibrated route on two of them whose state is summed (its V computed in the loop, with
     all three terms)."""
-    four = ["s0", "s1", "s2", "s3"]
-
-    def prior(rows):
-        return {"kind": "table", "rows": [rows], "source": "test"}
-
-    def ranged(value):
-        return {"value": value, "range": [value - 0.1, value + 0.1], "source": "test"}
-
-    spec = {
-        "format": "gmnet/1", "name": "tail_toy",
-        "parameters": {
-            "a": ranged(0.5), "b": ranged(0.4), "c": ranged(0.3),
-            "g": {"index": "A", "values": {s: ranged(0.2 + 0.1 * i)
-                                           for i, s in enumerate(four)}},
-        },
-        "nodes": {
-            "A": {"states": four, "cpt": prior([0.1, 0.2, 0.3, 0.4])},
-            "B": {"states": four, "cpt": prior([0.25, 0.25, 0.25, 0.25])},
-            "C": {"states": four, "cpt": prior([0.4, 0.3, 0.2, 0.1])},
-            "D": {"states": four, "cpt": prior([0.3, 0.3, 0.2, 0.2])},
-            "E": {"states": ["no", "yes"], "parents": ["B"],
-                  "cpt": {"kind": "expression", "source": "test",
-                          "probabilities": {"yes": "where(B == 's1', c, 0.5 * c)",
-                                            "no": "rest"}}},
-            "R": {"states": ["off", "on"], "parents": ["E", "A", "B"],
-                  "cpt": {"kind": "calibrated_route", "state": "on", "source": "test",
-                          "target": "min(1, g[A] * b + where(B == 's2', 0.1, 0))",
-                          "route": "E == 'yes'", "route_parents": ["E"],
-                          "route_share": 0.8}},
-            "F": {"states": ["no", "yes"], "parents": ["R", "C"],
-                  "cpt": {"kind": "expression", "source": "test",
-                          "probabilities": {"yes": "where(R == 'on', 0.9, a * 0.2)"
-                                                   " * where(C == 's3', 1, 0.8)",
-                                            "no": "rest"}}},
-            "X": {"states": ["no", "yes"], "parents": ["A", "B", "C", "D"],
-                  "cpt": {"kind": "expression", "source": "test",
-                          "probabilities": {
-                              "yes": "min(1, g[A] * a * where(B == 's1', 2, 1)"
-                                     " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))",
-                              "no": "rest"}}},
-            "Y": {"states": ["no", "yes"], "parents": ["A", "B", "C", "D"],
-                  "cpt": {"kind": "expression", "source": "test",
-                          "probabilities": {
-                              "yes": "clip(b * g[A] + where(D == 's3', 0.1, 0)"
-                                     " - where(B == 's0', 0.05, 0), 0, 1)",
-                              "no": "rest"}}},
-            "T": {"states": ["no", "yes"], "parents": ["X", "Y", "F"],
-                  "cpt": {"kind": "expression", "source": "test",
-                          "probabilities": {
-                              "yes": "where((X == 'yes') & (Y == 'yes') & (F == 'yes'), 1, 0)",
-                              "no": "rest"}}},
-        },
-    }
-    return network_from_dict(spec)
+    return small({
+        "A": prior([[0.1, 0.2, 0.3, 0.4]]), "B": prior([[0.25] * 4]),
+        "C": prior([[0.4, 0.3, 0.2, 0.1]]), "D": prior([[0.3, 0.3, 0.2, 0.2]]),
+        "E": yes("B", "where(B == 's1', c, 0.5 * c)"),
+        "R": route("EAB", "min(1, g[A] * b + where(B == 's2', 0.1, 0))", "E == 'yes'", "E"),
+        "F": yes("RC", "where(R == 'on', 0.9, a * 0.2) * where(C == 's3', 1, 0.8)"),
+        **HEAVY, "T": yes("XYF", "where((X == 'yes') & (Y == 'yes') & (F == 'yes'), 1, 0)")})
 
 
 def test_the_nothing_held_question_is_a_product_sum(net):
@@ -220,50 +218,6 @@ def test_a_product_sum_takes_numbers_as_well_as_arrays(net):
 
 
 # ---------------------------------------------------------------- networks a review found
-FOUR = ["s0", "s1", "s2", "s3"]
-
-
-def small(nodes: dict, extra: dict | None = None, keep_g: bool = True) -> gmnet.Network:
-    def ranged(value):
-        return {"value": value, "range": [value - 0.1, value + 0.1], "source": "test"}
-
-    params = {"a": ranged(0.5), "b": ranged(0.4), "c": ranged(0.3),
-              "sh": {"value": 0.8, "range": [0.7, 0.9], "source": "test"},
-              "g": {"index": "A", "values": {s: ranged(0.2 + 0.1 * i)
-                                             for i, s in enumerate(FOUR)}},
-              **(extra or {})}
-    if not keep_g:
-        del params["g"]
-    return network_from_dict({"format": "gmnet/1", "name": "review", "parameters": params,
-                              "nodes": nodes})
-
-
-def prior(rows, states=FOUR, parents=()):
-    node = {"states": list(states), "cpt": {"kind": "table", "rows": rows, "source": "test"}}
-    return {**node, "parents": list(parents)} if parents else node
-
-
-def yes(parents, text):
-    return {"states": ["no", "yes"], "parents": list(parents),
-            "cpt": {"kind": "expression", "source": "test",
-                    "probabilities": {"yes": text, "no": "rest"}}}
-
-
-def route(parents, target, on, route_parents, share=0.8):
-    return {"states": ["off", "on"], "parents": list(parents),
-            "cpt": {"kind": "calibrated_route", "state": "on", "source": "test",
-                    "target": target, "route": on, "route_parents": list(route_parents),
-                    "route_share": share}}
-
-
-HEAVY = {
-    "X": yes("ABCD", "min(1, g[A] * a * where(B == 's1', 2, 1)"
-                     " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))"),
-    "Y": yes("ABCD", "clip(b * g[A] + where(D == 's3', 0.1, 0)"
-                     " - where(B == 's0', 0.05, 0), 0, 1)"),
-}
-
-
 def both_ways(monkeypatch, network, target="T", n=300, **kw):
     """The question's answers with numpy and with the compiled loop (the same bits), and the
     pairwise contraction's."""

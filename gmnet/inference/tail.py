@@ -134,12 +134,21 @@ class Tail:
                 specs.append((h, (at(w.parents),), None))
         return tuple(specs)
 
-    def kernel(self) -> TailKernel | None:
+    @property
+    def order_axes(self) -> tuple[tuple[int, ...], ...]:
+        """The heavy parents each weight reaches (positions): they count in the loops' order."""
         names = [p[0] for p in self.parents]
+        return tuple(tuple(names.index(v) for v in w.parents) for w in self.weights)
+
+    @property
+    def heavy_cells(self) -> int:
+        """Cells of the heavy parents the loop sums over, a draw."""
+        return int(np.prod([len(self.parents[a][2]) for a in self.axes]))
+
+    def kernel(self) -> TailKernel | None:
         return tail_kernel(self.texts, self.parents, self.scalars, self.groups, self.rule,
                            self.axes, self.weight_specs(looped=True), self.routes,
-                           tuple(tuple(names.index(v) for v in w.parents)
-                                 for w in self.weights))
+                           self.order_axes)
 
     def looped_for(self, query: BatchedQuery, values, fused: bool, n: int = 1 << 20) -> bool:
         """Is the compiled loop used for chunks of ``n`` draws of ``values`` (which may be
@@ -148,8 +157,7 @@ class Tail:
         kernel = self.kernel()
         if kernel is None:
             return False
-        cells = int(np.prod([len(self.parents[a][2]) for a in self.axes]))
-        return wanted(kernel, cells * n, fused, *query.network.grouped_values(values))
+        return wanted(kernel, self.heavy_cells * n, fused, *query.network.grouped_values(values))
 
 
 def plan_tail(query: BatchedQuery) -> Tail | None:
@@ -217,29 +225,32 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     scalar_names = frozenset(scalars)
     group_keys = tuple(sorted((g, tuple(keys)) for g, (keys, _) in groups.items()))
     texts = tuple(f[1] for f in heavy)
+    hidden = [int(np.prod([sizes[v] for v in w.hidden])) if w.hidden else 1
+              for w in groups_found]
+
+    def draft_of(found: list[Weight]) -> tuple[Tail, Generator]:
+        """The plan with the weights as found, and its loop's generator (its pieces, their
+        levels and the loops' order)."""
+        draft = Tail(tuple(v for v, *_ in heavy), texts, parents, axes, (), net.rule,
+                     scalar_names, group_keys, tuple(found), tuple(hidden), tuple(labels), 1)
+        gen, looped = generate_tail(texts, parents, scalar_names, dict(group_keys), net.rule,
+                                    axes, draft.order_axes, draft.routes)
+        return dataclasses.replace(draft, looped=looped), gen
+
     try:
-        _, looped = generate_tail(texts, parents, scalar_names, dict(group_keys), net.rule,
-                                  axes, [tuple(names.index(v) for v in w.parents)
-                                         for w in groups_found],
-                                  tuple(w.route_target for w in groups_found if w.route))
+        draft, gen = draft_of(groups_found)
     except Unsupported:
         # the loop cannot compute a route's target: numpy builds its V
         groups_found = [dataclasses.replace(w, route="", route_target="")
                         for w in groups_found]
         try:
-            _, looped = generate_tail(texts, parents, scalar_names, dict(group_keys),
-                                      net.rule, axes, [tuple(names.index(v) for v in w.parents)
-                                                       for w in groups_found])
+            draft, gen = draft_of(groups_found)
         except Unsupported:
             return None
-    hidden = [int(np.prod([sizes[v] for v in w.hidden])) if w.hidden else 1
-              for w in groups_found]
-    draft = Tail(tuple(v for v, *_ in heavy), texts, parents, axes, looped, net.rule,
-                 scalar_names, group_keys, tuple(groups_found), tuple(hidden), tuple(labels), 1)
+    looped = draft.looped
     # the weights in the order in which the compiled loop multiplies them (numpy's sum
     # follows it): by the loop level at which all each reads is set (a route's target
     # included), a route's after the others of its level (it reads the expressions' values)
-    gen = generator_of(draft)
     specs = draft.weight_specs(looped=True)
     order = sorted(range(len(groups_found)), key=lambda j: (
         gen._weight_level(looped, specs[j]), bool(groups_found[j].route), j))
@@ -253,20 +264,12 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     for w, h in zip(groups_found, hidden, strict=True):
         over = w.rest_parents if w.hidden else w.parents
         written.append(h * int(np.prod([kept_sizes[v] for v in over])))
-    final = dataclasses.replace(draft, weights=weights,
-                                hidden_sizes=tuple(hidden[j] for j in order),
-                                cells=max([1, *written]))
-    return dataclasses.replace(final, vectors=max(1, generator_of(final).vectors(
-        looped, final.weight_specs(looped=True))))
-
-
-def generator_of(tail: Tail) -> Generator:
-    """The loop's generator (its pieces and their levels), as the compiled loop has it."""
-    names = [p[0] for p in tail.parents]
-    gen, _ = generate_tail(tail.texts, tail.parents, tail.scalars, dict(tail.groups), tail.rule,
-                           tail.axes, [tuple(names.index(v) for v in w.parents)
-                                       for w in tail.weights], tail.routes)
-    return gen
+    # the loop's vectors: the draft's specs in the final order (each route's index is the
+    # draft generator's own)
+    vectors = gen.vectors(looped, tuple(specs[j] for j in order))
+    return dataclasses.replace(draft, weights=weights,
+                               hidden_sizes=tuple(hidden[j] for j in order),
+                               cells=max([1, *written]), vectors=max(1, vectors))
 
 
 def _routed(net, w: Weight, labels: list, heavy: set[str], kept) -> Weight:
@@ -356,8 +359,7 @@ def run_tail(query: BatchedQuery, tail: Tail, values, n: int, fused: bool,
     net = query.network
     grouped = net.grouped_values(values)
     kernel = tail.kernel()
-    cells = int(np.prod([len(tail.parents[a][2]) for a in tail.axes]))
-    compiled = kernel is not None and wanted(kernel, cells * n, fused, *grouped)
+    compiled = kernel is not None and wanted(kernel, tail.heavy_cells * n, fused, *grouped)
     nodes = query.nodes - set(tail.heavy) if compiled else query.nodes
     # where the loop computes a route's V, its pieces come instead
     routed: dict[str, dict] = {w.route: {} for w in tail.weights if w.route} \

@@ -450,9 +450,7 @@ def _route_factors(var, node, ctx, n, offset, slope, d, route_axes, route_select
     first = _dead_term(node, kept)
     u = u[first:]
     keep_v = [a for a in range(len(parents)) if a not in route_axes]
-    if v is False:
-        pass
-    elif v is None:
+    if v is None:
         shape = np.broadcast_shapes(offset.shape, slope.shape)
         v = np.empty((3 - first, *(shape[a] for a in keep_v), max(n, shape[-1])))
         if not first:
