@@ -3,6 +3,7 @@ compiled loop, against the pairwise contraction (and through it pgmpy), and the 
 against numpy's version of the same sum, bit for bit."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -175,15 +176,25 @@ def test_the_weights_are_read_in_their_loop_levels(net):
               for w in tail.weights]
     assert levels == sorted(levels)
     source = tail.kernel().source(tuple(True for _ in tail.kernel().params))[0]
-    # the goal factor at each shift type is the one computed a level up for the largest
-    # (at its literal key): taken, not computed again
-    assert "if s0 == 0 else" in source and source.count("= _goal(") == 4
-    assert source.count("= _route(t34[i], ") == 1  # the route's target: the goal factors' max
-    # the weights' partial products have loops of their own, one per level that has weights
-    assert source.count("out[i] += ") == 1
-    assert len({lv for lv in levels if lv < len(tail.looped)}) == source.count(" = np.empty(n)") \
-        - sum(1 for line in source.splitlines() if line.strip().startswith("t")
-              and "np.empty(n)" in line)
+    body = source[source.index("def kernel"):]
+    # the goal and harm factors are written as their pieces (no helper call), and the four
+    # goal states are written out inside the last loop over the draws, each adding its term
+    # in order; the harm factor at each state takes the pieces computed for the largest goal
+    # factor at that state's key (its products and caps are not computed again)
+    assert "_goal(" not in body and "_harm(" not in body
+    assert body.count("acc += ") == 4 and body.count("out[i] = acc") == 1
+    assert "for a0 in" not in body and "K0[a0]" not in body
+    assert len(re.findall(r"= \(t\d+ / t\d+\)", body)) == 4  # the capped ratio, once a state
+    piece = r"t\d+(?:\[i\])?"
+    harm = rf"t\d+_\d = \(1\.0 if \({piece} > 1\.0\) else \({piece} if \({piece} > 1\.0\) " \
+        rf"else {piece}\)\)"
+    assert len(re.findall(harm, body)) == 4  # only selections among pieces already computed
+    assert source.count("= _route(t") == 1  # the route's target: the goal factors' max
+    # the weights' partial products above the last level have loops of their own, one per
+    # level that has weights, and a vector each
+    assert len({lv for lv in levels if lv < len(tail.looped) - 1}) \
+        == sum(1 for line in body.splitlines() if re.fullmatch(r"w\d+ = np.empty\(n\)",
+                                                                line.strip()))
 
 
 def test_tail_can_be_switched_off_by_a_plan_without_one(net, monkeypatch):
@@ -206,7 +217,9 @@ def test_a_compiled_product_sum_takes_chunks_its_loop_fits(net, monkeypatch, chu
     chunk_calls.clear()
     monkeypatch.setenv("GMNET_KERNELS", "on")  # the loop's vectors bound it
     assert np.array_equal(q.run(values, workers=1), plain)
-    assert [size for size, _ in chunk_calls] == [3196, 804]
+    # 40 vectors over the draws (the levels above the written-out goal states): 2^17 // 40
+    assert q._tail.vectors == 40
+    assert [size for size, _ in chunk_calls] == [3276, 724]
 
 
 def test_a_product_sum_takes_numbers_as_well_as_arrays(net):

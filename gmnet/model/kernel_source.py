@@ -28,6 +28,14 @@ class Unsupported(Exception):
 
 _REF = re.compile(r"@(\d+)@")
 
+# A product-sum's innermost parent with at most this many states is written out state by state
+# inside the loop over the draws, with the level above it: every piece of those two levels is
+# then a number in a register, not a vector written and read again (the nothing-held
+# question's loop: 4.9 to 3.0 us a draw), and a piece at a written-out state that is a piece
+# of the level above (the harm factor's pieces at each goal state, the largest goal factor's
+# at that key) is that piece
+MAX_UNROLLED = 8
+
 
 def generate(text, parents, scalars, groups, rule) -> tuple[Generator, tuple[int, ...]]:
     """The generator of ``text`` (its :meth:`Generator.source` writes the loop) and the
@@ -35,7 +43,7 @@ def generate(text, parents, scalars, groups, rule) -> tuple[Generator, tuple[int
     if rule not in _RULE_HELPERS:
         raise Unsupported(rule)
     tree = parse_expression(text)
-    gen = Generator(parents, scalars, groups)
+    gen = Generator(parents, scalars, groups, rule)
     value = gen.visit(tree.body)
     if value.kind in ("state", "str"):
         raise Unsupported("not a number")
@@ -58,7 +66,7 @@ def generate_tail(texts, parents, scalars, groups, rule, axes,
     (a weight with a ``route``, :meth:`Generator.source`), on the same parents."""
     if rule not in _RULE_HELPERS:
         raise Unsupported(rule)
-    gen = Generator(parents, scalars, groups)
+    gen = Generator(parents, scalars, groups, rule)
     finals = []
     for text in texts:
         value = gen.visit(parse_expression(text).body)
@@ -75,6 +83,42 @@ def generate_tail(texts, parents, scalars, groups, rule, axes,
     gen.looped |= set(axes)
     gen.finals = finals
     return gen, gen.loop_order(weight_axes)
+
+
+# Each rule's goal and harm factors (gmnet.model.kernel_helpers' _goal and _harm, the same
+# operations in the same order) as named pieces: (name, code over the arguments g, h, mg, mh,
+# f and the pieces before). A rule not here is written as the helpers' calls.
+_SPLIT = {
+    "expanded_formula": {
+        "goal_factor": (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"),
+                        ("h0", "({h} * {mh})"), ("gh", "({g0} * {h0})"),
+                        ("both", "_minimum(1.0, {gh})"), ("g1", "_minimum(1.0, {g0})"),
+                        ("goal", "({both} if ({h0} > 1.0) else {g1})")),
+        "harm_factor": (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"),
+                        ("h0", "({h} * {mh})"), ("gh", "({g0} * {h0})"),
+                        ("both", "_minimum(1.0, {gh})"),
+                        ("harm", "(1.0 if ({h0} > 1.0) else ({both} if ({g0} > 1.0) else {h0}))")),
+    },
+    "relative_risk": {
+        "goal_factor": (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"),
+                        ("goal", "_minimum(1.0, {g0})")),
+        "harm_factor": (("h0", "({h} * {mh})"), ("harm", "_minimum(1.0, {h0})")),
+    },
+}
+
+
+class _Layout:
+    """Where a loop's pieces are computed: ``level`` (each temporary's loop level), ``levels``
+    (each weight's), ``vec`` (temporaries and partial products of a level below this are
+    vectors over the draws; at and above it, numbers inside the innermost loop over the
+    draws), ``unrolled`` (the innermost parent's states are written out inside that loop:
+    :data:`MAX_UNROLLED`), ``aliases`` (:meth:`Generator._reused`), ``same``
+    (:meth:`Generator._same`) and ``live`` (:meth:`Generator._live`)."""
+
+    def __init__(self, level, levels, vec, unrolled, aliases, same):
+        self.level, self.levels, self.vec, self.unrolled = level, levels, vec, unrolled
+        self.aliases, self.same = aliases, same
+        self.live: set[int] = set()
 
 
 class _Value:
@@ -96,7 +140,9 @@ class Generator:
     """AST -> scalar Python source, one temporary per distinct subexpression, each computed at
     the shallowest loop level its parents allow."""
 
-    def __init__(self, parents: tuple, scalars: frozenset, groups: dict) -> None:
+    def __init__(self, parents: tuple, scalars: frozenset, groups: dict,
+                 rule: str | None = None) -> None:
+        self.rule = rule
         self.axis = {name: a for a, (name, _, _) in enumerate(parents)}
         self.states = {name: list(states) for name, states, _ in parents}
         self.nparents = len(parents)
@@ -107,6 +153,7 @@ class Generator:
         self._param_index: dict[tuple[str, str], int] = {}
         self.temps: list[_Temp] = []
         self._temp_index: dict[str, int] = {}
+        self._order: dict[str, frozenset] = {}  # the pieces the loops' order counts
         self.finals: list[_Value] = []
         self.routes: list[_Value] = []  # calibrated routes' targets (generate_tail)
 
@@ -119,9 +166,7 @@ class Generator:
         takes that value instead of computing it again (the same value, to the last bit). The
         array of that value is chosen before the loop over the draws, which stays a plain
         vector loop."""
-        expanded: list[str] = []
-        for t in self.temps:  # every reference written out: equal text, equal computation
-            expanded.append(_REF.sub(lambda m: f"({expanded[int(m.group(1))]})", t.code))
+        expanded = self._expanded()
         where: dict[str, int] = {}
         for k, text in enumerate(expanded):
             where.setdefault(text, k)
@@ -142,6 +187,26 @@ class Generator:
                     aliases[k] = found
         return aliases
 
+    def _live(self, lay: _Layout) -> set[int]:
+        """The temporaries the loop needs: those the expressions' values and the routes'
+        targets read, and what those read in turn (a temporary taken from others reads
+        those others, not its own pieces; at an unrolled state, the same)."""
+        live: set[int] = set()
+        todo = [int(m) for v in (*self.finals, *self.routes) for m in _REF.findall(v.code)]
+        while todo:
+            k = todo.pop()
+            if k in live:
+                continue
+            live.add(k)
+            if k in lay.aliases:
+                todo += [other for _, other in lay.aliases[k]]
+                continue
+            same = lay.same.get(k, [None])
+            todo += [other for other in same if other is not None]
+            if None in same:
+                todo += [int(m) for m in _REF.findall(self.temps[k].code)]
+        return live
+
     def _levels(self, looped: tuple[int, ...], weights) -> tuple[list[int], list[int]]:
         """(each temporary's loop level, each weight's): a weight joins the product at the
         level where all it reads is set, or later (where the weight before it joins), so the
@@ -154,10 +219,49 @@ class Generator:
 
     def vectors(self, looped: tuple[int, ...], weights=()) -> int:
         """How many vectors over the draws the loop keeps (temporaries and partial products
-        of the levels above the innermost)."""
-        level, levels = self._levels(looped, weights)
+        of the levels its innermost written loop over the draws reads)."""
+        lay = self._layout(looped, weights, weights is not None)
+        return (sum(lv < lay.vec for k, lv in enumerate(lay.level) if k in lay.live)
+                + len({lv for lv in lay.levels if lv < lay.vec}))
+
+    def _layout(self, looped: tuple[int, ...], weights, product_sum: bool) -> _Layout:
+        """Where each piece is computed (:class:`_Layout`)."""
+        level, levels = self._levels(looped, weights or ())
         depth = len(looped)
-        return sum(lv < depth for lv in level) + len({lv for lv in levels if lv < depth})
+        unrolled = (product_sum and depth > 0
+                    and len(self.kept[looped[-1]]) <= MAX_UNROLLED)
+        vec = depth - 1 if unrolled else depth
+        aliases = {k: v for k, v in self._reused(looped, level).items()
+                   if not (unrolled and level[k] == depth)}
+        lay = _Layout(level, levels, vec, unrolled, aliases, {})
+        if unrolled:
+            lay.same = self._same(looped, level)
+        lay.live = self._live(lay)
+        return lay
+
+    def _same(self, looped: tuple[int, ...], level: list[int]) -> dict[int, list[int | None]]:
+        """For an unrolled innermost parent: ``{k: [other or None for each state it keeps]}``
+        for each piece k that depends on it: at the state, the piece computed a level up whose
+        text is the piece's with the state written in (the largest goal factor's pieces at
+        each key, which the harm factor reads), or None (computed at that state)."""
+        expanded = self._expanded()
+        depth = len(looped)
+        where: dict[str, int] = {}
+        for k, text in enumerate(expanded):
+            if level[k] < depth:
+                where.setdefault(text, k)
+        axis = looped[-1]
+        token = re.compile(rf"\bs{axis}\b")
+        return {k: [where.get(token.sub(str(state), expanded[k])) for state in self.kept[axis]]
+                for k in range(len(self.temps)) if level[k] == depth}
+
+    def _expanded(self) -> list[str]:
+        """Each temporary's code with every reference written out: equal text, equal
+        computation."""
+        expanded: list[str] = []
+        for t in self.temps:
+            expanded.append(_REF.sub(lambda m: f"({expanded[int(m.group(1))]})", t.code))
+        return expanded
 
     def _weight_level(self, looped: tuple[int, ...], weight) -> int:
         """The loop level at which all that ``weight`` reads is set (its route's target
@@ -177,9 +281,12 @@ class Generator:
     def loop_order(self, weight_axes=()) -> tuple[int, ...]:
         """The parents looped over, outermost first: the axis fewest pieces depend on
         innermost, so that what does not depend on it is computed once for all its states (one
-        vector over the draws, a level up). A product-sum's weights count as pieces (the parent
-        axes each reads, ``weight_axes``)."""
-        uses = {a: sum(a in t.deps for t in self.temps) + sum(a in w for w in weight_axes)
+        vector over the draws, a level up). A goal or harm factor counts as one piece (as
+        when each was one helper's call: the same order, so a product-sum adds its weights in
+        the same order and its numbers stay the same to the last bit). A product-sum's weights
+        count as pieces (the parent axes each reads, ``weight_axes``)."""
+        pieces = list(self._order.values())
+        uses = {a: sum(a in deps for deps in pieces) + sum(a in w for w in weight_axes)
                 for a in self.looped}
         return tuple(sorted(self.looped, key=lambda a: (-uses[a], a)))
 
@@ -196,6 +303,7 @@ class Generator:
         if index is None:
             index = self._temp_index[key] = len(self.temps)
             self.temps.append(_Temp(code, deps))
+            self._order[key] = deps
         return _Value(f"@{index}@", "f", deps)
 
     def as_float(self, v: _Value) -> _Value:
@@ -326,6 +434,9 @@ class Generator:
         if name in ("goal_factor", "harm_factor"):
             if len(floats) != 5:
                 raise Unsupported(name)
+            if self.rule in _SPLIT:
+                self._order.setdefault(ast.dump(node), deps)
+                return self._split(name, [self.as_float(a) for a in args])
             fn = "_goal" if name == "goal_factor" else "_harm"
             return self.temp(node, f"{fn}({', '.join(floats)})", deps)
         if name == "combine":
@@ -336,6 +447,30 @@ class Generator:
                 factor = f"({factor} * {m})"
             return self.temp(node, f"_combine({floats[0]}, {factor})", deps)
         raise Unsupported(name)
+
+    def _split(self, name: str, args: list[_Value]) -> _Value:
+        """A goal or harm factor written as its pieces (:data:`_SPLIT`), each a temporary: the
+        goal factor and the harm factor of the same cell share theirs, and a piece is computed
+        at the shallowest level what it reads allows (the harm factor inside the loop over the
+        hidden goal state takes the pieces the loop computed a level up for the largest goal
+        factor). The same operations in the same order as the helpers: the same numbers."""
+        names = dict(zip(("g", "h", "mg", "mh", "f"), args, strict=True))
+        value = args[0]
+        for piece, code in _SPLIT[self.rule][name]:
+            used = [names[m] for m in re.findall(r"\{(\w+)\}", code)]
+            value = self.temp_code(re.sub(r"\{(\w+)\}", lambda m: names[m.group(1)].code, code),
+                                   frozenset().union(*(u.deps for u in used)))
+            names[piece] = value
+        return value
+
+    def temp_code(self, code: str, deps: frozenset) -> _Value:
+        """A temporary known by its code (a piece :meth:`_split` writes)."""
+        key = "code:" + code
+        index = self._temp_index.get(key)
+        if index is None:
+            index = self._temp_index[key] = len(self.temps)
+            self.temps.append(_Temp(code, deps))
+        return _Value(f"@{index}@", "f", deps)
 
     # ------------------------------------------------------------ writing
     def source(self, looped: tuple[int, ...], varying: tuple[bool, ...], rule: str,
@@ -356,14 +491,20 @@ class Generator:
         weights are multiplied in their order, each partial product once, at the loop level
         where all its weights read is set (so weights had best come in that order)."""
         depth = len(looped)
-        level, levels = self._levels(looped, weights or ())
-        partial: dict[int, str] = {}  # level -> the partial product's vector, where computed
-        aliases = self._reused(looped, level)
+        lay = self._layout(looped, weights, weights is not None)
+        level, levels, vec, live = lay.level, lay.levels, lay.vec, lay.live
+        aliases, same = lay.aliases, lay.same
+        partial: dict[int, str] = {}  # level -> the partial product so far, where computed
+        unrolled = looped[-1] if lay.unrolled else None
 
-        def fill(code: str, at: int) -> str:
+        def ref(k: int, names: dict[int, str] | None = None) -> str:
+            if names is not None and k in names:
+                return names[k]
+            return f"t{k}[i]" if level[k] < vec else f"t{k}"
+
+        def fill(code: str, names: dict[int, str] | None = None) -> str:
             code = re.sub(r"#(\d+)#", lambda m: "i" if varying[int(m.group(1))] else "0", code)
-            return _REF.sub(lambda m: f"t{m.group(1)}[i]" if level[int(m.group(1))] < depth
-                            else f"t{m.group(1)}", code)
+            return _REF.sub(lambda m: ref(int(m.group(1)), names), code)
 
         args = ["out", *(f"K{a}" for a in looped), *(var for _, _, var in self.params),
                 *(f"W{j}x{m}" for j, (_, arrays, _) in enumerate(weights or ())
@@ -373,22 +514,23 @@ class Generator:
                  _HELPERS, _RULE_HELPERS[rule], _ROUTE_HELPER if routed else "", "",
                  '@numba.njit(cache=True, nogil=True, error_model="numpy")',
                  f"def kernel({', '.join(args)}):", "    n = out.shape[-1]"]
-        lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level) if lv < depth]
-        lines += [f"    w{lv} = np.empty(n)" for lv in sorted(set(levels)) if lv < depth]
+        lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level)
+                  if lv < vec and k in live]
+        lines += [f"    w{lv} = np.empty(n)" for lv in sorted(set(levels)) if lv < vec]
 
         def read(j: int, m: int, axes, row: int | None) -> str:
             index = [f"a{a}" if a in axes else "0" for a in range(self.nparents)]
             return f"W{j}x{m}[{', '.join(([str(row)] if row is not None else []) + index)}, i]"
 
-        def weight_value(j: int, at: int) -> tuple[list[str], str]:
+        def weight_value(j: int, names=None, tag: str = "") -> tuple[list[str], str]:
             """(the statements before, the weight's value) of weight ``j`` at the cell."""
             h, arrays, route = (weights or ())[j]
             if route is not None:
                 r, first = route
-                g = fill(self.routes[r].code, at)
-                pre = [f"o{j}, l{j} = _route({g}, {read(j, 0, arrays[0], None)}, "
+                g = fill(self.routes[r].code, names)
+                pre = [f"o{j}{tag}, l{j}{tag} = _route({g}, {read(j, 0, arrays[0], None)}, "
                        f"{read(j, 1, arrays[1], None)})"]
-                rows = ["1.0", f"o{j}", f"l{j}"][first:]
+                rows = ["1.0", f"o{j}{tag}", f"l{j}{tag}"][first:]
                 terms = [f"({v} * {read(j, 2, arrays[2], k)})" for k, v in enumerate(rows)]
             else:
                 pre = []
@@ -405,10 +547,10 @@ class Generator:
                 value = f"({value} + {t})"
             return pre, value
 
-        def weight_lines(at: int, routes: bool) -> list[str]:
+        def weight_lines(at: int, routes: bool, names=None, tag: str = "") -> list[str]:
             # the weights set at this level (those read at a route, or the others), multiplied
-            # onto the partial product so far (a vector over the draws, or at the innermost
-            # level one number)
+            # onto the partial product so far (a vector over the draws, or inside the innermost
+            # loop over the draws one number)
             mine = [j for j, lv in enumerate(levels)
                     if lv == at and ((weights or ())[j][2] is not None) == routes]
             if not mine:
@@ -417,15 +559,42 @@ class Generator:
             value = partial[max(above)] if above else None
             out: list[str] = []
             for j in mine:
-                pre, term = weight_value(j, at)
+                pre, term = weight_value(j, names, tag)
                 out += pre
                 value = term if value is None else f"({value} * {term})"
-            partial[at] = f"w{at}[i]" if at < depth else "w"
+            partial[at] = f"w{at}[i]" if at < vec else f"w{at}{tag}"
             return [*out, f"{partial[at]} = {value}"]
 
-        def block(at: int, indent: str) -> list[str]:
+        def pieces(at: int, indent: str) -> tuple[list[str], list[str]]:
+            """(statements before the loop over the draws, statements inside it) computing
+            the live temporaries of level ``at``."""
             first: list[str] = []
             body: list[str] = []
+            for k, lv in enumerate(level):
+                if lv != at or k not in live:
+                    continue
+                if k in aliases:
+                    found = aliases[k]
+                    axis = looped[lv - 1]
+                    value = f"t{found[-1][1]}"
+                    for state, other in reversed(found[:-1]):
+                        value = f"(t{other} if s{axis} == {state} else {value})"
+                    first.append(f"{indent}r{k} = {value}")
+                    body.append(f"{ref(k)} = r{k}[i]")
+                else:
+                    body.append(f"{ref(k)} = {fill(self.temps[k].code)}")
+            return first, body
+
+        def final(names=None) -> str:
+            value = f"({fill(self.finals[0].code, names)})"
+            for f in self.finals[1:]:
+                value = f"({value} * ({fill(f.code, names)}))"
+            if partial:
+                value = f"({value} * {partial[max(partial)]})"
+            return value
+
+        def block(at: int, indent: str) -> list[str]:
+            first, body = pieces(at, indent)
             last: list[str] = []
             if weights is not None and at < depth:
                 # the weights' partial product in loops of their own: a loop that reads many
@@ -434,47 +603,67 @@ class Generator:
                 # so it comes after the expressions' loop
                 plain, routes = weight_lines(at, False), weight_lines(at, True)
                 if plain:
-                    first = [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in plain)]
+                    first += [f"{indent}for i in range(n):",
+                              *(f"{indent}    {b}" for b in plain)]
                 if routes:
                     last = [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in routes)]
-            for k, lv in enumerate(level):
-                if lv == at:
-                    target = f"t{k}[i]" if lv < depth else f"t{k}"
-                    if k in aliases:
-                        found = aliases[k]
-                        axis = looped[lv - 1]
-                        value = f"t{found[-1][1]}"
-                        for state, other in reversed(found[:-1]):
-                            value = f"(t{other} if s{axis} == {state} else {value})"
-                        first.append(f"{indent}r{k} = {value}")
-                        body.append(f"{target} = r{k}[i]")
-                    else:
-                        body.append(f"{target} = {fill(self.temps[k].code, at)}")
             if at == depth and weights is None:
                 assert len(self.finals) == 1  # set by generate()
                 index = ", ".join(f"a{a}" if a in looped else "0"
                                   for a in range(self.nparents))
                 body.append(f"out[{index + ', ' if index else ''}i] = "
-                            f"{fill(self.finals[0].code, at)}")
+                            f"{fill(self.finals[0].code)}")
             elif at == depth:
                 body += weight_lines(at, False) + weight_lines(at, True)
-                value = f"({fill(self.finals[0].code, at)})"
-                for final in self.finals[1:]:
-                    value = f"({value} * ({fill(final.code, at)}))"
-                if partial:
-                    value = f"({value} * {partial[max(partial)]})"
-                body.append(f"out[i] += {value}")
+                body.append(f"out[i] += {final()}")
             if not body:
                 return first + last
             return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body),
                     *last]
 
+        def written_out(indent: str) -> list[str]:
+            """The level above the innermost parent and that parent's states, one loop over
+            the draws: every piece a number; the states' sums added in their order."""
+            assert unrolled is not None
+            at = depth - 1
+            first, body = pieces(at, indent)
+            body += weight_lines(at, False) + weight_lines(at, True)
+            token = re.compile(rf"\bs{unrolled}\b")
+            position = re.compile(rf"\ba{unrolled}\b")
+            body.append("acc = out[i]")
+            above = dict(partial)
+            for j, state in enumerate(self.kept[unrolled]):
+                names: dict[int, str] = {}
+                for k, lv in enumerate(level):
+                    if lv != depth or k not in live:
+                        continue
+                    other = same[k][j]
+                    if other is not None:
+                        names[k] = ref(other)
+                        continue
+                    names[k] = f"t{k}_{j}"
+                    body.append(f"{names[k]} = "
+                                f"{token.sub(str(state), fill(self.temps[k].code, names))}")
+                partial.clear()
+                partial.update(above)
+                lines_j = weight_lines(depth, False, names, f"_{j}") \
+                    + weight_lines(depth, True, names, f"_{j}")
+                body += [token.sub(str(state), position.sub(str(j), b)) for b in lines_j]
+                body.append("acc += " + token.sub(str(state), final(names)))
+            body.append("out[i] = acc")
+            return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
+
         indent = "    "
-        lines += block(0, indent)
+        lines += block(0, indent) if not (lay.unrolled and depth == 1) else []
         for d, a in enumerate(looped, start=1):
+            if lay.unrolled and d == depth:
+                break
             lines.append(f"{indent}for a{a} in range(K{a}.shape[0]):")
             indent += "    "
             lines.append(f"{indent}s{a} = K{a}[a{a}]")
-            lines += block(d, indent)
+            if not (lay.unrolled and d == depth - 1):
+                lines += block(d, indent)
+        if lay.unrolled:
+            lines += written_out(indent)
         lines.append("    return 0")
         return "\n".join(lines) + "\n"
