@@ -141,7 +141,7 @@ class Generator:
     the shallowest loop level its parents allow."""
 
     def __init__(self, parents: tuple, scalars: frozenset, groups: dict,
-                 rule: str | None = None) -> None:
+                 rule: str = "") -> None:
         self.rule = rule
         self.axis = {name: a for a, (name, _, _) in enumerate(parents)}
         self.states = {name: list(states) for name, states, _ in parents}
@@ -451,9 +451,9 @@ class Generator:
     def _split(self, name: str, args: list[_Value]) -> _Value:
         """A goal or harm factor written as its pieces (:data:`_SPLIT`), each a temporary: the
         goal factor and the harm factor of the same cell share theirs, and a piece is computed
-        at the shallowest level what it reads allows (the harm factor inside the loop over the
-        hidden goal state takes the pieces the loop computed a level up for the largest goal
-        factor). The same operations in the same order as the helpers: the same numbers."""
+        at the shallowest level what it reads allows (the harm factor at a written-out goal
+        state takes the pieces computed for the largest goal factor at that key). The same
+        operations in the same order as the helpers: the same numbers."""
         names = dict(zip(("g", "h", "mg", "mh", "f"), args, strict=True))
         value = args[0]
         for piece, code in _SPLIT[self.rule][name]:
