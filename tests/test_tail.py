@@ -364,3 +364,61 @@ def test_a_draw_has_the_same_bits_alone_or_among_others(net, kw):
         alone = [plan.run({k: v[i:i + 1] if v.shape[0] > 1 else v for k, v in values.items()})
                  for i in range(0, 40, 7)]
         assert np.array_equal(np.concatenate(alone), whole[::7])
+
+
+# ---------------------------------------------------------------- written-out states
+@pytest.mark.parametrize("rule", ["expanded_formula", "relative_risk", "odds_ratio"])
+def test_every_rule_written_out_gives_numpy_bits_and_pgmpy(net, monkeypatch, rule):
+    # the goal and harm factors as pieces (expanded_formula, relative_risk) or as the helpers'
+    # calls (odds_ratio), the goal states written out inside the last loop over the draws
+    pytest.importorskip("numba")
+    network = net.with_rule(rule)
+    q = plan_query(network, "harm", state="yes")
+    source = q._tail.kernel().source(tuple(True for _ in q._tail.kernel().params))[0]
+    assert source.count("acc += ") == 4
+    assert ("_harm(" in source[source.index("def kernel"):]) == (rule == "odds_ratio")
+    values = values_for(network, 40, 3)
+    monkeypatch.setenv("GMNET_KERNELS", "off")
+    plain = q.run(values)[:, 0]
+    monkeypatch.setenv("GMNET_KERNELS", "on")
+    compiled = q.run(values)[:, 0]
+    assert np.array_equal(plain, compiled)
+    expected = pgmpy_answer(network, {k: v[:5] for k, v in values.items()}, "harm", None,
+                            None)[:, network.states("harm").index("yes")]
+    np.testing.assert_allclose(compiled[:5], expected, rtol=0, atol=1e-12)
+
+
+def test_a_loop_over_one_parent_is_written_out_whole(monkeypatch):
+    # the only parent looped over is written out: no loop over the parents at all
+    pytest.importorskip("numba")
+    monkeypatch.setattr(tail_module, "TAIL_MIN_CELLS", 4)
+    nodes = {"A": prior([[0.1, 0.2, 0.3, 0.4]]),
+             "X": yes("A", "min(1, g[A] * a + where(A == 's2', 0.05, 0.01))"),
+             "Y": yes("A", "clip(b * g[A] - where(A == 's0', 0.05, 0), 0, 1)"),
+             "T": yes("XY", "where((X == 'yes') & (Y == 'yes'), 1, 0)")}
+    q = both_ways(monkeypatch, small(nodes))
+    kernel = q._tail.kernel()
+    source = kernel.source(tuple(True for _ in kernel.params))[0]
+    assert len(kernel.looped) == 1
+    assert "for a" not in source and source.count("acc += ") == 4
+
+
+def test_a_piece_found_a_level_up_for_some_states_only(monkeypatch):
+    # g['s1'] * a is computed a level up (it reads no looped parent); at A = s1 the written-out
+    # g[A] * a is that piece, at the other states it is computed
+    pytest.importorskip("numba")
+    from gmnet.model.kernel_writer import layout
+
+    nodes = {"A": prior([[0.1, 0.2, 0.3, 0.4]]), "B": prior([[0.25] * 4]),
+             "C": prior([[0.4, 0.3, 0.2, 0.1]]), "D": prior([[0.3, 0.3, 0.2, 0.2]]),
+             "X": yes("ABCD", "min(1, g[A] * a * where(B == 's1', 2, 1)"
+                              " + where(C == 's2', 0.05, 0.01) * where(D == 's0', 3, 1))"),
+             "Y": yes("ABCD", "clip(g['s1'] * a * where(B == 's0', 1.5, 1)"
+                              " + where(D == 's3', 0.1, 0) - where(C == 's0', 0.05, 0), 0, 1)"),
+             "T": yes("XY", "where((X == 'yes') & (Y == 'yes'), 1, 0)")}
+    q = both_ways(monkeypatch, small(nodes))
+    kernel = q._tail.kernel()
+    lay = layout(kernel.gen, kernel.looped, kernel.weights, True)
+    assert lay.unrolled and kernel.looped[-1] == 0  # A innermost, written out
+    mixed = [v for v in lay.same.values() if None in v and any(x is not None for x in v)]
+    assert mixed and all(v[1] is not None and v[0] is None for v in mixed)

@@ -15,9 +15,9 @@ import ast
 import re
 
 from gmnet.model.expressions import parse_expression
-from gmnet.model.kernel_helpers import HELPERS as _HELPERS
-from gmnet.model.kernel_helpers import ROUTE_HELPER as _ROUTE_HELPER
 from gmnet.model.kernel_helpers import RULE_HELPERS as _RULE_HELPERS
+from gmnet.model.kernel_writer import expanded as _expanded
+from gmnet.model.kernel_writer import layout, write
 
 __all__ = ["Unsupported", "generate", "generate_tail", "Generator"]
 
@@ -25,16 +25,6 @@ __all__ = ["Unsupported", "generate", "generate_tail", "Generator"]
 class Unsupported(Exception):
     """Not compiled: numpy evaluates it (and reports any problem)."""
 
-
-_REF = re.compile(r"@(\d+)@")
-
-# A product-sum's innermost parent with at most this many states is written out state by state
-# inside the loop over the draws, with the level above it: every piece of those two levels is
-# then a number in a register, not a vector written and read again (the nothing-held
-# question's loop: 4.9 to 3.0 us a draw), and a piece at a written-out state that is a piece
-# of the level above (the harm factor's pieces at each goal state, the largest goal factor's
-# at that key) is that piece
-MAX_UNROLLED = 8
 
 
 def generate(text, parents, scalars, groups, rule) -> tuple[Generator, tuple[int, ...]]:
@@ -107,20 +97,6 @@ _SPLIT = {
 }
 
 
-class _Layout:
-    """Where a loop's pieces are computed: ``level`` (each temporary's loop level), ``levels``
-    (each weight's), ``vec`` (temporaries and partial products of a level below this are
-    vectors over the draws; at and above it, numbers inside the innermost loop over the
-    draws), ``unrolled`` (the innermost parent's states are written out inside that loop:
-    :data:`MAX_UNROLLED`), ``aliases`` (:meth:`Generator._reused`), ``same``
-    (:meth:`Generator._same`) and ``live`` (:meth:`Generator._live`)."""
-
-    def __init__(self, level, levels, vec, unrolled, aliases, same):
-        self.level, self.levels, self.vec, self.unrolled = level, levels, vec, unrolled
-        self.aliases, self.same = aliases, same
-        self.live: set[int] = set()
-
-
 class _Value:
     __slots__ = ("code", "kind", "deps")
 
@@ -157,7 +133,7 @@ class Generator:
         self.finals: list[_Value] = []
         self.routes: list[_Value] = []  # calibrated routes' targets (generate_tail)
 
-    def _reused(self, looped: tuple[int, ...], level: list[int]
+    def reused(self, looped: tuple[int, ...], level: list[int]
                 ) -> dict[int, list[tuple[int, int]]]:
         """The temporaries taken from others, ``{k: [(state, other), ...]}``: a piece indexed
         by a parent (``goal_factor(p_goal_failure[shift_type], ...)``) that is, at every state
@@ -166,7 +142,7 @@ class Generator:
         takes that value instead of computing it again (the same value, to the last bit). The
         array of that value is chosen before the loop over the draws, which stays a plain
         vector loop."""
-        expanded = self._expanded()
+        expanded = _expanded(self)
         where: dict[str, int] = {}
         for k, text in enumerate(expanded):
             where.setdefault(text, k)
@@ -187,27 +163,7 @@ class Generator:
                     aliases[k] = found
         return aliases
 
-    def _live(self, lay: _Layout) -> set[int]:
-        """The temporaries the loop needs: those the expressions' values and the routes'
-        targets read, and what those read in turn (a temporary taken from others reads
-        those others, not its own pieces; at an unrolled state, the same)."""
-        live: set[int] = set()
-        todo = [int(m) for v in (*self.finals, *self.routes) for m in _REF.findall(v.code)]
-        while todo:
-            k = todo.pop()
-            if k in live:
-                continue
-            live.add(k)
-            if k in lay.aliases:
-                todo += [other for _, other in lay.aliases[k]]
-                continue
-            same = lay.same.get(k, [None])
-            todo += [other for other in same if other is not None]
-            if None in same:
-                todo += [int(m) for m in _REF.findall(self.temps[k].code)]
-        return live
-
-    def _levels(self, looped: tuple[int, ...], weights) -> tuple[list[int], list[int]]:
+    def levels(self, looped: tuple[int, ...], weights) -> tuple[list[int], list[int]]:
         """(each temporary's loop level, each weight's): a weight joins the product at the
         level where all it reads is set, or later (where the weight before it joins), so the
         order of the product is the list's."""
@@ -220,48 +176,9 @@ class Generator:
     def vectors(self, looped: tuple[int, ...], weights=()) -> int:
         """How many vectors over the draws the loop keeps (temporaries and partial products
         of the levels its innermost written loop over the draws reads)."""
-        lay = self._layout(looped, weights, weights is not None)
+        lay = layout(self, looped, weights, weights is not None)
         return (sum(lv < lay.vec for k, lv in enumerate(lay.level) if k in lay.live)
                 + len({lv for lv in lay.levels if lv < lay.vec}))
-
-    def _layout(self, looped: tuple[int, ...], weights, product_sum: bool) -> _Layout:
-        """Where each piece is computed (:class:`_Layout`)."""
-        level, levels = self._levels(looped, weights or ())
-        depth = len(looped)
-        unrolled = (product_sum and depth > 0
-                    and len(self.kept[looped[-1]]) <= MAX_UNROLLED)
-        vec = depth - 1 if unrolled else depth
-        aliases = {k: v for k, v in self._reused(looped, level).items()
-                   if not (unrolled and level[k] == depth)}
-        lay = _Layout(level, levels, vec, unrolled, aliases, {})
-        if unrolled:
-            lay.same = self._same(looped, level)
-        lay.live = self._live(lay)
-        return lay
-
-    def _same(self, looped: tuple[int, ...], level: list[int]) -> dict[int, list[int | None]]:
-        """For an unrolled innermost parent: ``{k: [other or None for each state it keeps]}``
-        for each piece k that depends on it: at the state, the piece computed a level up whose
-        text is the piece's with the state written in (the largest goal factor's pieces at
-        each key, which the harm factor reads), or None (computed at that state)."""
-        expanded = self._expanded()
-        depth = len(looped)
-        where: dict[str, int] = {}
-        for k, text in enumerate(expanded):
-            if level[k] < depth:
-                where.setdefault(text, k)
-        axis = looped[-1]
-        token = re.compile(rf"\bs{axis}\b")
-        return {k: [where.get(token.sub(str(state), expanded[k])) for state in self.kept[axis]]
-                for k in range(len(self.temps)) if level[k] == depth}
-
-    def _expanded(self) -> list[str]:
-        """Each temporary's code with every reference written out: equal text, equal
-        computation."""
-        expanded: list[str] = []
-        for t in self.temps:
-            expanded.append(_REF.sub(lambda m: f"({expanded[int(m.group(1))]})", t.code))
-        return expanded
 
     def _weight_level(self, looped: tuple[int, ...], weight) -> int:
         """The loop level at which all that ``weight`` reads is set (its route's target
@@ -489,181 +406,9 @@ class Generator:
         arrays, its factor over the hidden index (1, offset, slope)[first:] summed against the
         third array's rows, as ``V[k] * Z[k]`` (:func:`gmnet.model.cpts._route_factors`). The
         weights are multiplied in their order, each partial product once, at the loop level
-        where all its weights read is set (so weights had best come in that order)."""
-        depth = len(looped)
-        lay = self._layout(looped, weights, weights is not None)
-        level, levels, vec, live = lay.level, lay.levels, lay.vec, lay.live
-        aliases, same = lay.aliases, lay.same
-        partial: dict[int, str] = {}  # level -> the partial product so far, where computed
-        unrolled = looped[-1] if lay.unrolled else None
-
-        def ref(k: int, names: dict[int, str] | None = None) -> str:
-            if names is not None and k in names:
-                return names[k]
-            return f"t{k}[i]" if level[k] < vec else f"t{k}"
-
-        def fill(code: str, names: dict[int, str] | None = None) -> str:
-            code = re.sub(r"#(\d+)#", lambda m: "i" if varying[int(m.group(1))] else "0", code)
-            return _REF.sub(lambda m: ref(int(m.group(1)), names), code)
-
-        args = ["out", *(f"K{a}" for a in looped), *(var for _, _, var in self.params),
-                *(f"W{j}x{m}" for j, (_, arrays, _) in enumerate(weights or ())
-                  for m in range(len(arrays)))]
-        routed = any(w[2] is not None for w in weights or ())
-        lines = ["import math" if routed else "", "import numba", "import numpy as np",
-                 _HELPERS, _RULE_HELPERS[rule], _ROUTE_HELPER if routed else "", "",
-                 '@numba.njit(cache=True, nogil=True, error_model="numpy")',
-                 f"def kernel({', '.join(args)}):", "    n = out.shape[-1]"]
-        lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level)
-                  if lv < vec and k in live]
-        lines += [f"    w{lv} = np.empty(n)" for lv in sorted(set(levels)) if lv < vec]
-
-        def read(j: int, m: int, axes, row: int | None) -> str:
-            index = [f"a{a}" if a in axes else "0" for a in range(self.nparents)]
-            return f"W{j}x{m}[{', '.join(([str(row)] if row is not None else []) + index)}, i]"
-
-        def weight_value(j: int, names=None, tag: str = "") -> tuple[list[str], str]:
-            """(the statements before, the weight's value) of weight ``j`` at the cell."""
-            h, arrays, route = (weights or ())[j]
-            if route is not None:
-                r, first = route
-                g = fill(self.routes[r].code, names)
-                pre = [f"o{j}{tag}, l{j}{tag} = _route({g}, {read(j, 0, arrays[0], None)}, "
-                       f"{read(j, 1, arrays[1], None)})"]
-                rows = ["1.0", f"o{j}{tag}", f"l{j}{tag}"][first:]
-                terms = [f"({v} * {read(j, 2, arrays[2], k)})" for k, v in enumerate(rows)]
-            else:
-                pre = []
-                terms = []
-                for k in range(h):
-                    reads = [read(j, m, axes, k if h > 1 else None)
-                             for m, axes in enumerate(arrays)]
-                    term = reads[0]
-                    for x in reads[1:]:
-                        term = f"({term} * {x})"
-                    terms.append(term)
-            value = terms[0]
-            for t in terms[1:]:
-                value = f"({value} + {t})"
-            return pre, value
-
-        def weight_lines(at: int, routes: bool, names=None, tag: str = "") -> list[str]:
-            # the weights set at this level (those read at a route, or the others), multiplied
-            # onto the partial product so far (a vector over the draws, or inside the innermost
-            # loop over the draws one number)
-            mine = [j for j, lv in enumerate(levels)
-                    if lv == at and ((weights or ())[j][2] is not None) == routes]
-            if not mine:
-                return []
-            above = [lv for lv in partial if lv <= at]
-            value = partial[max(above)] if above else None
-            out: list[str] = []
-            for j in mine:
-                pre, term = weight_value(j, names, tag)
-                out += pre
-                value = term if value is None else f"({value} * {term})"
-            partial[at] = f"w{at}[i]" if at < vec else f"w{at}{tag}"
-            return [*out, f"{partial[at]} = {value}"]
-
-        def pieces(at: int, indent: str) -> tuple[list[str], list[str]]:
-            """(statements before the loop over the draws, statements inside it) computing
-            the live temporaries of level ``at``."""
-            first: list[str] = []
-            body: list[str] = []
-            for k, lv in enumerate(level):
-                if lv != at or k not in live:
-                    continue
-                if k in aliases:
-                    found = aliases[k]
-                    axis = looped[lv - 1]
-                    value = f"t{found[-1][1]}"
-                    for state, other in reversed(found[:-1]):
-                        value = f"(t{other} if s{axis} == {state} else {value})"
-                    first.append(f"{indent}r{k} = {value}")
-                    body.append(f"{ref(k)} = r{k}[i]")
-                else:
-                    body.append(f"{ref(k)} = {fill(self.temps[k].code)}")
-            return first, body
-
-        def final(names=None) -> str:
-            value = f"({fill(self.finals[0].code, names)})"
-            for f in self.finals[1:]:
-                value = f"({value} * ({fill(f.code, names)}))"
-            if partial:
-                value = f"({value} * {partial[max(partial)]})"
-            return value
-
-        def block(at: int, indent: str) -> list[str]:
-            first, body = pieces(at, indent)
-            last: list[str] = []
-            if weights is not None and at < depth:
-                # the weights' partial product in loops of their own: a loop that reads many
-                # arrays is not vectorised (too many possible overlaps to check), and the
-                # expressions' loop must stay vectorised; a route's weight reads its target,
-                # so it comes after the expressions' loop
-                plain, routes = weight_lines(at, False), weight_lines(at, True)
-                if plain:
-                    first += [f"{indent}for i in range(n):",
-                              *(f"{indent}    {b}" for b in plain)]
-                if routes:
-                    last = [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in routes)]
-            if at == depth and weights is None:
-                assert len(self.finals) == 1  # set by generate()
-                index = ", ".join(f"a{a}" if a in looped else "0"
-                                  for a in range(self.nparents))
-                body.append(f"out[{index + ', ' if index else ''}i] = "
-                            f"{fill(self.finals[0].code)}")
-            elif at == depth:
-                body += weight_lines(at, False) + weight_lines(at, True)
-                body.append(f"out[i] += {final()}")
-            if not body:
-                return first + last
-            return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body),
-                    *last]
-
-        def written_out(indent: str) -> list[str]:
-            """The level above the innermost parent and that parent's states, one loop over
-            the draws: every piece a number; the states' sums added in their order."""
-            assert unrolled is not None
-            at = depth - 1
-            first, body = pieces(at, indent)
-            body += weight_lines(at, False) + weight_lines(at, True)
-            token = re.compile(rf"\bs{unrolled}\b")
-            position = re.compile(rf"\ba{unrolled}\b")
-            body.append("acc = out[i]")
-            above = dict(partial)
-            for j, state in enumerate(self.kept[unrolled]):
-                names: dict[int, str] = {}
-                for k, lv in enumerate(level):
-                    if lv != depth or k not in live:
-                        continue
-                    other = same[k][j]
-                    if other is not None:
-                        names[k] = ref(other)
-                        continue
-                    names[k] = f"t{k}_{j}"
-                    body.append(f"{names[k]} = "
-                                f"{token.sub(str(state), fill(self.temps[k].code, names))}")
-                partial.clear()
-                partial.update(above)
-                lines_j = weight_lines(depth, False, names, f"_{j}") \
-                    + weight_lines(depth, True, names, f"_{j}")
-                body += [token.sub(str(state), position.sub(str(j), b)) for b in lines_j]
-                body.append("acc += " + token.sub(str(state), final(names)))
-            body.append("out[i] = acc")
-            return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
-
-        indent = "    "
-        lines += block(0, indent) if not (lay.unrolled and depth == 1) else []
-        for d, a in enumerate(looped, start=1):
-            if lay.unrolled and d == depth:
-                break
-            lines.append(f"{indent}for a{a} in range(K{a}.shape[0]):")
-            indent += "    "
-            lines.append(f"{indent}s{a} = K{a}[a{a}]")
-            if not (lay.unrolled and d == depth - 1):
-                lines += block(d, indent)
-        if lay.unrolled:
-            lines += written_out(indent)
-        lines.append("    return 0")
-        return "\n".join(lines) + "\n"
+        where all its weights read is set (so weights had best come in that order). A
+        product-sum whose innermost parent keeps at most
+        :data:`~gmnet.model.kernel_writer.MAX_UNROLLED` states writes them out, one after
+        another, inside the loop over the draws of the level above
+        (:func:`gmnet.model.kernel_writer.write`)."""
+        return write(self, looped, varying, rule, weights)
