@@ -17,7 +17,7 @@ from gmnet.inference import forked
 # Run in a fresh interpreter: forking needs a process with no other Python thread, which a
 # test session that has started servers or a Dask cluster may no longer be.
 SCRIPT = textwrap.dedent("""
-    import json, os, signal, sys
+    import dataclasses, json, os, signal, sys
     import numpy as np
     import gmnet
     from gmnet.errors import GmnetError, ImpossibleEvidenceError, UnknownNameError
@@ -36,10 +36,13 @@ SCRIPT = textwrap.dedent("""
         return real(*args, **kwargs)
     forked.run_forked = spy
     one = q.run(values, chunk=100, workers=1)
+    fresh = dataclasses.replace(q)  # the same plan, not yet run (plan_query keeps q)
     seen = []
-    two = q.run(values, chunk=100, workers=2, progress=seen.append)
+    two = fresh.run(values, chunk=100, workers=2, progress=seen.append)
+    again = fresh.run(values, chunk=100, workers=2)
     out = {"forks": list(forks), "equal": bool(np.array_equal(one, two)), "progress": sum(seen),
-           "shape": list(two.shape), "median": float(np.median(two))}
+           "shape": list(two.shape), "median": float(np.median(two)),
+           "again_equal": bool(np.array_equal(one, again))}
 
     # several chunks a task and a short last one: 21 chunks of 50 (the last of 10 draws)
     more = {k: np.concatenate([v, v[:110]]) for k, v in values.items()}
@@ -90,16 +93,19 @@ def _env(**extra):
 
 
 def test_processes_give_the_threads_numbers(forked_run):
-    # nine chunks: the first in the caller (it settles the contraction path), eight forked
-    assert forked_run["forks"] == [8]
-    assert forked_run["equal"] is True
+    # nine chunks: on a fresh plan the first in the caller (it settles the contraction path
+    # and the loops, which the children inherit), eight forked; a second run of the same kind
+    # (the next block of a long run) forks all nine
+    assert forked_run["forks"] == [8, 9]
+    assert forked_run["equal"] is True and forked_run["again_equal"] is True
     assert forked_run["progress"] == 900 and forked_run["shape"] == [900, 1]
     assert 0.05 < forked_run["median"] < 0.5
 
 
 def test_several_chunks_a_task_and_a_short_last_one(forked_run):
-    # 21 chunks: the first in the caller, 20 forked in tasks of two
-    assert forked_run["long_forks"] == 20
+    # 21 chunks, all forked (the run in one thread before settled the plan for this kind of
+    # run), in tasks of one chunk
+    assert forked_run["long_forks"] == 21
     assert forked_run["long_equal"] is True and forked_run["long_progress"] == 1010
 
 

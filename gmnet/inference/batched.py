@@ -256,25 +256,36 @@ class BatchedQuery:
             out[start:start + size] = self._chunk(part(start), size, total)
             return size
 
-        # the first chunk alone: it settles (and caches) the contraction path, and compiles
-        # the loops the run uses
-        done = one(starts[0])
-        if progress is not None:
-            progress(done)
         threads = default_workers() if workers is None else max(1, int(workers))
+        processes = forked.wanted(n * self.draw_size, threads, len(starts))
+        # the first chunk alone: it settles (and caches) the contraction path, and compiles
+        # the loops the run uses; forked processes inherit them, so a later block of the same
+        # kind (a long run answered block by block) gives every chunk to the processes
+        settled = (os.getpid(), step, looped, total, tuple(sorted(varying)))
+        if not (processes and settled in self._settled):
+            done = one(starts[0])
+            if progress is not None:
+                progress(done)
+            self._settled.add(settled)
+            starts = starts[1:]
         # processes where they are wanted and can start; otherwise threads, or this one
-        if forked.wanted(n * self.draw_size, threads, len(starts)) and forked.run_forked(
-                self, part, starts[1:], n, step, threads, out, progress, total):
+        if processes and forked.run_forked(self, part, starts, n, step, threads, out, progress,
+                                           total):
             return out
-        if threads > 1 and len(starts) > 2:
+        if starts and starts[0] == 0:  # no process could start: the first chunk as above
+            done = one(starts[0])
+            if progress is not None:
+                progress(done)
+            starts = starts[1:]
+        if threads > 1 and len(starts) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(min(threads, len(starts) - 1)) as pool:
-                for size in pool.map(one, starts[1:]):
+            with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+                for size in pool.map(one, starts):
                     if progress is not None:
                         progress(size)
         else:
-            for start in starts[1:]:
+            for start in starts:
                 size = one(start)
                 if progress is not None:
                     progress(size)
@@ -344,6 +355,12 @@ class BatchedQuery:
                                                        nodes=varying):
                 if not np.all(arr > 0):
                     self._check_possible(np.zeros((1, *(1 for _ in self.free_do))))
+
+    @cached_property
+    def _settled(self) -> set[tuple]:
+        """The kinds of run (process, chunk size, loops, whole run's draws, values that vary)
+        whose first chunk a process has computed (see :meth:`run`)."""
+        return set()
 
     @cached_property
     def _tail(self):
