@@ -182,3 +182,34 @@ def test_a_folder_is_not_a_network(tmp_path):
     with pytest.raises(gmnet.InvalidArgumentError, match=rf"{tmp_path} is a folder; name a "
                                                          "network file in it"):
         gmnet.load_network(tmp_path)
+
+
+def test_the_topological_order_is_networkx_lexicographic_one():
+    # loading a network orders its nodes without networkx; the order must be the one
+    # networkx.lexicographical_topological_sort gives keyed by declaration order
+    from types import SimpleNamespace
+
+    import networkx as nx
+    import numpy as np
+
+    from gmnet.model.checks import _graph, topological_order
+    from tests.test_batched import random_network
+
+    def spec_of(parents: dict) -> SimpleNamespace:
+        return SimpleNamespace(nodes={v: SimpleNamespace(parents=list(p))
+                                      for v, p in parents.items()})
+
+    specs = [gmnet.load_network().spec, load(copy.deepcopy(BASE)).spec]
+    specs += [random_network(seed).spec for seed in range(40)]
+    rng = np.random.default_rng(5)
+    for _ in range(40):  # random DAGs declared in shuffled order, a parent listed twice
+        names = [f"v{k}" for k in range(12)]
+        parents = {v: sorted({names[j] for j in rng.integers(0, k, size=3)}) if k else []
+                   for k, v in enumerate(names)}
+        specs.append(spec_of({v: parents[v] + parents[v][:1]
+                              for v in rng.permutation(names)}))
+    for spec in specs:
+        expected = tuple(nx.lexicographical_topological_sort(_graph(spec),
+                                                             key=list(spec.nodes).index))
+        assert topological_order(spec) == expected
+    assert topological_order(spec_of({"a": ["c"], "b": ["a"], "c": ["b"], "d": []})) is None

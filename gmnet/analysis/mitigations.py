@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from gmnet.analysis.portfolio_math import OFF, ON, portfolio_probabilities, shapley_values
@@ -382,6 +381,8 @@ def compare_mitigations(
 
 
 def _descendants(network: Network, nodes: Iterable[str]) -> set[str]:
+    import networkx as nx  # here: loading the package does not import networkx
+
     graph = network.graph()
     out: set[str] = set()
     for v in nodes:

@@ -4,18 +4,49 @@ problem is collected; the caller raises them together (NetworkFileError)."""
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from gmnet.model import schema
 from gmnet.model.expressions import ExpressionError, names_used, parse_expression
 from gmnet.model.parameters import Parameter
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def topological_order(spec: schema.NetworkFile) -> tuple[str, ...] | None:
+    """The nodes parents first, each time the earliest declared of those whose parents are
+    all placed (networkx's lexicographical_topological_sort keyed by declaration order, the
+    same order; written here so that loading a network does not import networkx, a tenth of a
+    second of every command's start); None where the graph has a cycle."""
+    index = {v: k for k, v in enumerate(spec.nodes)}
+    waiting = {v: len({p for p in node.parents if p in index}) for v, node in spec.nodes.items()}
+    children: dict[str, list[str]] = {v: [] for v in index}
+    for v, node in spec.nodes.items():
+        for p in {p for p in node.parents if p in index}:
+            children[p].append(v)
+    ready = [index[v] for v, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    names = list(spec.nodes)
+    order: list[str] = []
+    while ready:
+        v = names[heapq.heappop(ready)]
+        order.append(v)
+        for c in children[v]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, index[c])
+    return tuple(order) if len(order) == len(names) else None
+
 
 def _graph(spec: schema.NetworkFile) -> nx.DiGraph:
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(spec.nodes)
     for v, node in spec.nodes.items():
@@ -69,9 +100,10 @@ def _check_structure(spec: schema.NetworkFile, problems: list[str]) -> None:
     clash = set(spec.parameters) & set(spec.nodes)
     for name in sorted(clash):
         problems.append(f"parameters: {name!r} is also a node name; rename one of them")
-    g = _graph(spec)
-    if not nx.is_directed_acyclic_graph(g):
-        cycle = nx.find_cycle(g)
+    if topological_order(spec) is None:
+        import networkx as nx
+
+        cycle = nx.find_cycle(_graph(spec))
         path = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
         problems.append(f"nodes: the graph has a cycle: {path}")
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["CompiledModel"]
 
@@ -45,6 +48,8 @@ class CompiledModel:
         return len(self.states[variable])
 
     def graph(self) -> nx.DiGraph:
+        import networkx as nx  # not imported by loading a network: a tenth of a second
+
         g = nx.DiGraph()
         g.add_nodes_from(self.variables)
         g.add_edges_from((p, v) for v in self.variables for p in self.parents[v])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from gmnet.errors import InvalidArgumentError, NetworkFileError, UnknownNameError
@@ -18,7 +17,7 @@ from gmnet.model.checks import (
     _check_parameters,
     _check_structure,
     _collect_parameters,
-    _graph,
+    topological_order,
 )
 from gmnet.model.compiled import CompiledModel
 from gmnet.model.cpts import DRAW_LABEL
@@ -30,6 +29,9 @@ from gmnet.model.files import validate_shape
 from gmnet.model.inputs import note_input
 from gmnet.model.parameters import Parameter
 from gmnet.model.sizes import size_problems
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Network", "load_network", "network_from_dict", "validate_file", "bundled_networks",
            "NETWORKS_DIR", "DEFAULT_NETWORK", "MAX_FILE_BYTES"]
@@ -67,9 +69,9 @@ class Network:
                                       {v: n.parents for v, n in spec.nodes.items()})
         if problems:
             raise NetworkFileError(path, problems)
-        self.variables: tuple[str, ...] = tuple(
-            nx.lexicographical_topological_sort(_graph(spec), key=list(spec.nodes).index)
-        )
+        order = topological_order(spec)
+        assert order is not None  # a cycle is one of _check_structure's problems
+        self.variables: tuple[str, ...] = order
         _check_parameters(spec, self._parameters, problems)
         if problems:
             raise NetworkFileError(path, problems)
