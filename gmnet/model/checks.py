@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,15 +24,26 @@ def topological_order(spec: schema.NetworkFile) -> tuple[str, ...] | None:
     all placed (networkx's lexicographical_topological_sort keyed by declaration order, the
     same order; written here so that loading a network does not import networkx, a tenth of a
     second of every command's start); None where the graph has a cycle."""
-    index = {v: k for k, v in enumerate(spec.nodes)}
-    waiting = {v: len({p for p in node.parents if p in index}) for v, node in spec.nodes.items()}
-    children: dict[str, list[str]] = {v: [] for v in index}
-    for v, node in spec.nodes.items():
-        for p in {p for p in node.parents if p in index}:
+    order = declared_order(list(spec.nodes),
+                           {v: node.parents for v, node in spec.nodes.items()})
+    return order if len(order) == len(spec.nodes) else None
+
+
+def declared_order(names: Sequence[str], parents: Mapping[str, Iterable[str]]
+                   ) -> tuple[str, ...]:
+    """``names`` parents first, each time the earliest in ``names`` of those whose parents
+    (those among ``names``) are all placed: Kahn's algorithm with a heap, so a 1,000-node file
+    sorts in milliseconds. Where the parents form a cycle, the order stops short of it (the
+    names on and below the cycle are missing)."""
+    index = {v: k for k, v in enumerate(names)}
+    mine = {v: {p for p in parents.get(v, ()) if p in index} for v in names}
+    waiting = {v: len(mine[v]) for v in names}
+    children: dict[str, list[str]] = {v: [] for v in names}
+    for v in names:
+        for p in mine[v]:
             children[p].append(v)
-    ready = [index[v] for v, count in waiting.items() if count == 0]
+    ready = [index[v] for v in names if waiting[v] == 0]
     heapq.heapify(ready)
-    names = list(spec.nodes)
     order: list[str] = []
     while ready:
         v = names[heapq.heappop(ready)]
@@ -41,7 +52,7 @@ def topological_order(spec: schema.NetworkFile) -> tuple[str, ...] | None:
             waiting[c] -= 1
             if waiting[c] == 0:
                 heapq.heappush(ready, index[c])
-    return tuple(order) if len(order) == len(names) else None
+    return tuple(order)
 
 
 def _graph(spec: schema.NetworkFile) -> nx.DiGraph:
