@@ -191,3 +191,78 @@ def test_errors_survive_the_pipe():
     bad = NetworkFileError("net.yaml", ["node 'a': no states", "node 'b': no cpt"])
     back = pickle.loads(pickle.dumps(bad))
     assert str(back) == str(bad) and back.one_line() == "net.yaml: node 'a': no states (and 1 more)"
+
+
+DRAWN = textwrap.dedent("""
+    import json
+    import numpy as np
+    import gmnet
+    from gmnet.analysis import uncertainty as unc
+    from gmnet.analysis.uncertainty import uncertainty, uncertainty_model
+    from gmnet.inference import forked
+
+    net = gmnet.load_network()
+    model = uncertainty_model(net)
+    names = model.names[:6]
+    out = {}
+
+    def streams():
+        return model.streams(rng=3, names=names)
+
+    direct = streams()
+    expected = [direct.take(n) for n in (500, 300, 200)]
+    s = streams()
+    seen = []
+    result, blocks = forked.drawn_meanwhile(lambda: seen.append(1) or "done", s.take,
+                                            s.generators, [i.name for i in s.items], [500, 300])
+    after = s.take(200)
+    out["meanwhile"] = [result, seen, len(blocks)]
+    out["same_draws"] = all(np.array_equal(blocks[k][n], expected[k][n])
+                            for k in range(2) for n in names) \\
+        and all(np.array_equal(after[n], expected[2][n]) for n in names)
+
+    # a child that fails leaves the streams where they were: this process draws the blocks
+    s = streams()
+    def broken(n):
+        raise RuntimeError("no draws")
+    result, blocks = forked.drawn_meanwhile(lambda: 7, broken, s.generators,
+                                            [i.name for i in s.items], [500])
+    again = s.take(500)
+    out["failed"] = [result, len(blocks),
+                     all(np.array_equal(again[n], expected[0][n]) for n in names)]
+
+    # an error in the work reaches the caller (the child is stopped)
+    s = streams()
+    try:
+        forked.drawn_meanwhile(lambda: 1 / 0, s.take, s.generators,
+                               [i.name for i in s.items], [500])
+    except ZeroDivisionError as exc:
+        out["work_error"] = str(exc)
+
+    # a run of three blocks: the same answers with the first drawn ahead or not
+    unc.SAMPLE_BLOCK = 400
+    drawn = []
+    real = forked.drawn_meanwhile
+    def spy(*args, **kwargs):
+        result, blocks = real(*args, **kwargs)
+        drawn.append(len(blocks))
+        return result, blocks
+    unc.drawn_meanwhile = spy
+    ahead = uncertainty(net, "harm", "yes", samples=1000, rng=5).draws
+    unc.drawn_meanwhile = lambda work, *rest: (work(), [])
+    plain = uncertainty(net, "harm", "yes", samples=1000, rng=5).draws
+    out["run"] = [drawn, bool(np.array_equal(ahead, plain))]
+    print(json.dumps(out))
+""")
+
+
+def test_blocks_drawn_in_a_child_are_the_blocks_drawn_here():
+    done = subprocess.run([sys.executable, "-c", DRAWN], capture_output=True, text=True,
+                          env=_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["meanwhile"] == ["done", [1], 2]
+    assert out["same_draws"] is True
+    assert out["failed"] == [7, 0, True]
+    assert out["work_error"] == "division by zero"
+    assert out["run"] == [[2], True]

@@ -21,15 +21,17 @@ threads compute. ``GMNET_PARALLEL=threads`` keeps every run on threads;
 from __future__ import annotations
 
 import math
+import mmap
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -38,7 +40,7 @@ from gmnet.errors import GmnetError
 if TYPE_CHECKING:
     from gmnet.inference.batched import BatchedQuery
 
-__all__ = ["PROCESS_RUN_ENTRIES", "setting", "wanted", "run_forked"]
+__all__ = ["PROCESS_RUN_ENTRIES", "setting", "wanted", "can_fork", "run_forked", "drawn_meanwhile"]
 
 # A run of at least this many entries (draws x the largest factor's entries per draw) is
 # computed in processes: 2^25, e.g. 100,000 draws of a question summing over 432 cells (about
@@ -50,6 +52,8 @@ PROCESS_RUN_ENTRIES = 1 << 25
 # at most one chunk for the other; 8 tasks a worker, three chunks each, cost 4% of the run's
 # time), few enough that a task's answers are worth a message.
 TASKS_PER_WORKER = 20
+
+_T = TypeVar("_T")
 
 # What the children compute: set just before forking, read by them (inherited, never sent).
 _JOB: tuple | None = None
@@ -68,11 +72,78 @@ def wanted(entries: int, workers: int, chunks: int) -> bool:
         return False
     if choice == "auto" and entries < PROCESS_RUN_ENTRIES:
         return False
-    # fork on Linux only: macOS has it, but its system libraries are not safe across it
+    return can_fork()
+
+
+def can_fork() -> bool:
+    """Forking is safe here: on Linux (macOS has fork, but its system libraries are not safe
+    across it), from a process that runs no other Python thread and is not a daemonic
+    worker."""
     return (sys.platform.startswith("linux")
             and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.active_count() == 1)
+
+
+def drawn_meanwhile(work: Callable[[], _T], take: Callable[[int], Mapping[str, np.ndarray]],
+                    generators: Sequence[np.random.Generator], names: Sequence[str],
+                    sizes: Sequence[int]) -> tuple[_T, list[dict[str, np.ndarray]]]:
+    """(``work()``, the blocks of ``sizes`` draws ``take`` gives next), the blocks drawn by a
+    forked child while this process runs ``work``; ``generators`` (the random streams ``take``
+    draws from) are then where the child left them, so the next ``take`` goes on exactly as
+    if this process had drawn the blocks. A thread would not do: a set-up that is one thread of
+    Python (a plan's first compiled call loads numba, a third of a second) holds the
+    interpreter's lock, and the drawing threads wait for it at every input.
+
+    No blocks (and the streams untouched) where forking is not safe or not wanted
+    (``GMNET_PARALLEL=threads``), the system refuses, or the child fails."""
+    if not sizes or setting() == "threads" or not can_fork():
+        return work(), []
+    total = int(sum(sizes))
+    shared = mmap.mmap(-1, max(1, total * len(names) * 8))  # anonymous, shared with the child
+    table = np.frombuffer(shared, dtype=float)[:total * len(names)].reshape(len(names), total)
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return work(), []
+    if pid == 0:  # pragma: no cover - the child: measured by the parent's test
+        status = 1
+        try:
+            os.close(read)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            start = 0
+            for size in sizes:
+                block = take(size)
+                for j, name in enumerate(names):
+                    table[j, start:start + size] = block[name]
+                start += size
+            with os.fdopen(write, "wb") as out:
+                pickle.dump([g.bit_generator.state for g in generators], out)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    try:
+        result = work()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        with os.fdopen(read, "rb") as answer:
+            data = answer.read()
+        _, code = os.waitpid(pid, 0)
+    if code != 0 or not data:
+        return result, []
+    for generator, state in zip(generators, pickle.loads(data), strict=True):
+        generator.bit_generator.state = state
+    blocks, start = [], 0
+    for size in sizes:
+        blocks.append({name: table[j, start:start + size] for j, name in enumerate(names)})
+        start += size
+    return result, blocks
 
 
 def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray]],
