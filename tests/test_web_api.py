@@ -204,6 +204,9 @@ def test_no_paths_from_the_client(client):
     ({"evidence": {"capability_transfer": "no", "goal_misgeneralizes": "yes"}}, 422, "evidence",
      "the evidence (capability_transfer=no, goal_misgeneralizes=yes) is impossible"),
     ({"evidenc": {}}, 422, "evidenc", "evidenc: unknown field"),
+    # fields named as a location (a question's text sent as "query"): named all the same
+    ({"query": "P(harm=yes)"}, 422, "query", "query: unknown field"),
+    ({"evidence": {"path": 3}}, 422, "evidence.path", "evidence.path: "),
     ({"evidence": ["shift_type"]}, 422, "evidence", "evidence: "),
     ({"evidence": {"shift_type": 3}}, 422, "evidence.shift_type", "evidence.shift_type: "),
 ])

@@ -166,18 +166,24 @@ def install_handlers(app: FastAPI) -> None:
         if malformed is not None:
             return JSONResponse({"error": malformed, "field": "body"}, status_code=400)
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
-        name = ".".join(loc) or None
+        name = _field_of(first.get("loc", ()))
         message = first.get("msg", "invalid request")
         if first.get("type") == "extra_forbidden":
             message = "unknown field"
         elif first.get("type") == "missing":
             message = "required field is missing"
         text = clip_message(f"{name}: {message}" if name else message)
-        detail = [{"field": ".".join(str(x) for x in e.get("loc", ())
-                                     if x not in ("body", "query", "path")) or None,
-                   "message": e.get("msg")} for e in errors]
+        detail = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg")}
+                  for e in errors]
         return JSONResponse({"error": text, "field": name, "detail": detail}, status_code=422)
+
+    def _field_of(loc) -> str | None:
+        # the location's first part says where the value came from (the body, the query
+        # string, the path); the rest names the field, whatever its name ("query" included)
+        parts = [str(x) for x in loc]
+        if parts and parts[0] in ("body", "query", "path"):
+            parts = parts[1:]
+        return ".".join(parts) or None
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
