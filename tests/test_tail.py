@@ -374,6 +374,9 @@ def test_every_rule_written_out_gives_numpy_bits_and_pgmpy(net, monkeypatch, rul
     pytest.importorskip("numba")
     network = net.with_rule(rule)
     q = plan_query(network, "harm", state="yes")
+    # a factor's pieces count as the factor in the loops' order (what reads it depends on all
+    # its arguments): every rule loops in the same order, as before the pieces
+    assert q._tail.looped == (3, 4, 5, 6, 1, 2, 7, 0)
     source = q._tail.kernel().source(tuple(True for _ in q._tail.kernel().params))[0]
     assert source.count("acc += ") == 4
     assert ("_harm(" in source[source.index("def kernel"):]) == (rule == "odds_ratio")
@@ -422,3 +425,36 @@ def test_a_piece_found_a_level_up_for_some_states_only(monkeypatch):
     assert lay.unrolled and kernel.looped[-1] == 0  # A innermost, written out
     mixed = [v for v in lay.same.values() if None in v and any(x is not None for x in v)]
     assert mixed and all(v[1] is not None and v[0] is None for v in mixed)
+
+
+@pytest.mark.parametrize("terms, written_out", [(4, True), (30, False)])
+def test_a_large_body_is_not_written_out(monkeypatch, terms, written_out):
+    # a mean of 30 capped terms over an 8-state parent written out is a body of hundreds of
+    # conditionals, more than numba's compiler can walk (RecursionError): such a loop keeps
+    # its loop over the parent; either way the same bits as numpy
+    pytest.importorskip("numba")
+    from gmnet.model.kernel_writer import MAX_WRITTEN, _written, layout
+
+    a = [f"a{k}" for k in range(8)]
+    b = [f"b{k}" for k in range(40)]
+
+    def ranged(v):
+        return {"value": v, "range": [v - 0.05, v + 0.05], "source": "test"}
+
+    mean = " + ".join(f"min(h[B] * {0.1 + k / 100}, g[A] * y)" for k in range(terms))
+    network = network_from_dict({"format": "gmnet/1", "name": "large", "parameters": {
+        "x": ranged(0.3), "y": ranged(0.6),
+        "g": {"index": "A", "values": {s: ranged(0.1 + 0.05 * i) for i, s in enumerate(a)}},
+        "h": {"index": "B", "values": {s: ranged(0.1 + 0.01 * i) for i, s in enumerate(b)}}},
+        "nodes": {"A": {"states": a, "cpt": {"kind": "uniform", "source": "test"}},
+                  "B": {"states": b, "cpt": {"kind": "uniform", "source": "test"}},
+                  "X": yes(["A", "B"], f"clip(({mean}) / {terms}, 0, 1)"),
+                  "Y": yes(["A", "B"], "min(1, g[A] + h[B] * x)"),
+                  "T": yes(["X", "Y"], "where((X == 'yes') & (Y == 'yes'), 1, 0)")}})
+    q = both_ways(monkeypatch, network, n=50)
+    kernel = q._tail.kernel()
+    lay = layout(kernel.gen, kernel.looped, kernel.weights, True)
+    assert lay.unrolled is written_out
+    # written out: a body within the budget; not: every level above the draws a vector level
+    assert (_written(kernel.gen, lay, kernel.looped) <= MAX_WRITTEN) if written_out \
+        else lay.vec == len(kernel.looped)

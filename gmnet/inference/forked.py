@@ -132,9 +132,14 @@ def drawn_meanwhile(work: Callable[[], _T], take: Callable[[int], Mapping[str, n
         os.kill(pid, signal.SIGKILL)
         raise
     finally:
-        with os.fdopen(read, "rb") as answer:
-            data = answer.read()
-        _, code = os.waitpid(pid, 0)
+        try:
+            with os.fdopen(read, "rb") as answer:
+                data = answer.read()
+        except BaseException:  # interrupted while waiting: the child stopped, then reaped
+            os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            _, code = os.waitpid(pid, 0)
     if code != 0 or not data:
         return result, []
     for generator, state in zip(generators, pickle.loads(data), strict=True):

@@ -96,7 +96,6 @@ def topological(names: list[str], parents: dict[str, tuple[str, ...]]) -> tuple[
         raise FileFormatError(f"the parents form a cycle (through {stuck}); a Bayesian "
                               "network is acyclic")
     return order
-    return tuple(order)
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

@@ -173,7 +173,7 @@ class Generator:
             levels.append(max([self._weight_level(looped, w), *levels[-1:]]))
         return level, levels
 
-    def vectors(self, looped: tuple[int, ...], weights=()) -> int:
+    def vectors(self, looped: tuple[int, ...], weights: tuple | None = None) -> int:
         """How many vectors over the draws the loop keeps (temporaries and partial products
         of the levels its innermost written loop over the draws reads)."""
         lay = layout(self, looped, weights, weights is not None)
@@ -353,7 +353,11 @@ class Generator:
                 raise Unsupported(name)
             if self.rule in _SPLIT:
                 self._order.setdefault(ast.dump(node), deps)
-                return self._split(name, [self.as_float(a) for a in args])
+                # what reads the factor depends on every parent the call's arguments read (as
+                # the helper's call did), not only on those its last piece reads (under
+                # relative_risk the goal factor ignores h): the same levels, the same order
+                value = self._split(name, [self.as_float(a) for a in args])
+                return _Value(value.code, "f", deps)
             fn = "_goal" if name == "goal_factor" else "_harm"
             return self.temp(node, f"{fn}({', '.join(floats)})", deps)
         if name == "combine":

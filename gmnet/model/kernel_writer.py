@@ -26,6 +26,12 @@ REF = re.compile(r"@(\d+)@")  # a reference to another temporary in a temporary'
 # goal factor's at that key) is that piece
 MAX_UNROLLED = 8
 
+# ... and at most this many pieces in that loop's body (:func:`_written`): numba's compiler
+# walks a body's branches recursively, and a body of a few hundred conditionals (a mean of 30
+# capped terms over an 8-state parent written out) exceeds Python's recursion limit; the
+# nothing-held question's body has 36
+MAX_WRITTEN = 160
+
 
 class Layout:
     """Where a loop's pieces are computed: ``level`` (each temporary's loop level), ``levels``
@@ -54,7 +60,17 @@ def layout(gen: Generator, looped: tuple[int, ...], weights, product_sum: bool) 
     if unrolled:
         lay.same = _same(gen, looped, level)
     lay.live = _live(gen, lay)
+    if unrolled and _written(gen, lay, looped) > MAX_WRITTEN:
+        return layout(gen, looped, weights, False)
     return lay
+
+
+def _written(gen: Generator, lay: Layout, looped: tuple[int, ...]) -> int:
+    """How many pieces the written-out loop's body computes: those of the level above the
+    innermost parent, and each of the parent's pieces at every state it is not found at."""
+    depth = len(looped)
+    above = sum(1 for k in lay.live if lay.level[k] == depth - 1)
+    return above + sum(v.count(None) for k, v in lay.same.items() if k in lay.live)
 
 
 def _same(gen: Generator, looped: tuple[int, ...], level: list[int]
