@@ -262,21 +262,22 @@ class BatchedQuery:
         # the loops the run uses; forked processes inherit them, so a later block of the same
         # kind (a long run answered block by block) gives every chunk to the processes
         settled = (os.getpid(), step, looped, total, tuple(sorted(varying)))
-        if not (processes and settled in self._settled):
+
+        def first_alone(starts: list[int]) -> list[int]:
             done = one(starts[0])
             if progress is not None:
                 progress(done)
             self._settled.add(settled)
-            starts = starts[1:]
+            return starts[1:]
+
+        if not (processes and settled in self._settled):
+            starts = first_alone(starts)
         # processes where they are wanted and can start; otherwise threads, or this one
         if processes and forked.run_forked(self, part, starts, n, step, threads, out, progress,
                                            total):
             return out
         if starts and starts[0] == 0:  # no process could start: the first chunk as above
-            done = one(starts[0])
-            if progress is not None:
-                progress(done)
-            starts = starts[1:]
+            starts = first_alone(starts)
         if threads > 1 and len(starts) > 1:
             from concurrent.futures import ThreadPoolExecutor
 

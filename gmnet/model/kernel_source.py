@@ -216,12 +216,9 @@ class Generator:
 
     def temp(self, node, code: str, deps: frozenset) -> _Value:
         key = ast.dump(node)
-        index = self._temp_index.get(key)
-        if index is None:
-            index = self._temp_index[key] = len(self.temps)
-            self.temps.append(_Temp(code, deps))
+        if key not in self._temp_index:
             self._order[key] = deps
-        return _Value(f"@{index}@", "f", deps)
+        return self._temp(key, code, deps)
 
     def as_float(self, v: _Value) -> _Value:
         if v.kind == "b":
@@ -386,7 +383,10 @@ class Generator:
 
     def temp_code(self, code: str, deps: frozenset) -> _Value:
         """A temporary known by its code (a piece :meth:`_split` writes)."""
-        key = "code:" + code
+        return self._temp("code:" + code, code, deps)
+
+    def _temp(self, key: str, code: str, deps: frozenset) -> _Value:
+        """The temporary known by ``key``, made the first time it is asked for."""
         index = self._temp_index.get(key)
         if index is None:
             index = self._temp_index[key] = len(self.temps)
