@@ -94,7 +94,8 @@ def engine_per_draw(draws: int = 20_000) -> float:
     """The whole engine, one thread: P(harm=yes) with nothing held, every input drawn."""
     import gmnet
     from gmnet.analysis.uncertainty import uncertainty_model
-    from gmnet.inference.batched import keep_freed_memory, plan_query
+    from gmnet.inference.allocator import keep_freed_memory
+    from gmnet.inference.batched import plan_query
 
     keep_freed_memory()
     net = gmnet.load_network()

@@ -339,25 +339,25 @@ def test_keep_freed_memory_asks_glibc_once(monkeypatch):
     import sys
 
     from gmnet.cli import main
-    from gmnet.inference import batched
+    from gmnet.inference import allocator
 
-    for key in batched._MALLOC_ENVIRONMENT:
+    for key in allocator._MALLOC_ENVIRONMENT:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
     calls: list = []
     monkeypatch.setattr(ctypes, "CDLL", lambda name: _FakeLibc(calls))
-    monkeypatch.setattr(batched, "_heap_tuned", False)
+    monkeypatch.setattr(allocator, "_heap_tuned", False)
     net = gmnet.load_network()
     q = plan_query(net, "harm", evidence={"shift_type": "extreme"})
     q.run(ranged_draws(net, 60, 3), chunk=20, workers=1)  # the library: nothing
     assert calls == []
     assert main(["query", "P(harm=yes)"]) == 0
     assert calls == [(-3, 32 << 20), (-1, 64 << 20)]  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
-    batched.keep_freed_memory()
+    allocator.keep_freed_memory()
     assert len(calls) == 2  # once per process
-    monkeypatch.setattr(batched, "_heap_tuned", False)
+    monkeypatch.setattr(allocator, "_heap_tuned", False)
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
-    batched.keep_freed_memory()
+    allocator.keep_freed_memory()
     assert len(calls) == 2  # the user's own setting wins
 
 

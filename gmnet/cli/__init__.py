@@ -60,7 +60,7 @@ def _main(argv: list[str] | None) -> int:
     debug = "--debug" in args
     if "serve" not in args:
         # a command is one short process: let long batched runs reuse freed memory
-        from gmnet.inference.batched import keep_freed_memory
+        from gmnet.inference.allocator import keep_freed_memory
 
         keep_freed_memory()
     try:
