@@ -78,21 +78,19 @@ def generate_tail(texts, parents, scalars, groups, rule, axes,
 # Each rule's goal and harm factors (gmnet.model.kernel_helpers' _goal and _harm, the same
 # operations in the same order) as named pieces: (name, code over the arguments g, h, mg, mh,
 # f and the pieces before). A rule not here is written as the helpers' calls.
+_G0 = (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"))  # g0 = g * mg * f
+_H0 = (("h0", "({h} * {mh})"),)
+_BOTH = (*_G0, *_H0, ("gh", "({g0} * {h0})"), ("both", "_minimum(1.0, {gh})"))
 _SPLIT = {
     "expanded_formula": {
-        "goal_factor": (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"),
-                        ("h0", "({h} * {mh})"), ("gh", "({g0} * {h0})"),
-                        ("both", "_minimum(1.0, {gh})"), ("g1", "_minimum(1.0, {g0})"),
+        "goal_factor": (*_BOTH, ("g1", "_minimum(1.0, {g0})"),
                         ("goal", "({both} if ({h0} > 1.0) else {g1})")),
-        "harm_factor": (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"),
-                        ("h0", "({h} * {mh})"), ("gh", "({g0} * {h0})"),
-                        ("both", "_minimum(1.0, {gh})"),
-                        ("harm", "(1.0 if ({h0} > 1.0) else ({both} if ({g0} > 1.0) else {h0}))")),
+        "harm_factor": (*_BOTH, ("harm", "(1.0 if ({h0} > 1.0) else ({both} if ({g0} > 1.0) "
+                                         "else {h0}))")),
     },
     "relative_risk": {
-        "goal_factor": (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"),
-                        ("goal", "_minimum(1.0, {g0})")),
-        "harm_factor": (("h0", "({h} * {mh})"), ("harm", "_minimum(1.0, {h0})")),
+        "goal_factor": (*_G0, ("goal", "_minimum(1.0, {g0})")),
+        "harm_factor": (*_H0, ("harm", "_minimum(1.0, {h0})")),
     },
 }
 
