@@ -65,7 +65,9 @@ def _graph(spec: schema.NetworkFile) -> nx.DiGraph:
     return g
 
 
-def _check_structure(spec: schema.NetworkFile, problems: list[str]) -> None:
+def _check_structure(spec: schema.NetworkFile, problems: list[str]) -> tuple[str, ...] | None:
+    """Collect the graph's problems into ``problems``; the nodes in topological order
+    (:func:`topological_order`), None where they form a cycle."""
     names = list(spec.nodes)
     for v, node in spec.nodes.items():
         seen = set()
@@ -111,12 +113,14 @@ def _check_structure(spec: schema.NetworkFile, problems: list[str]) -> None:
     clash = set(spec.parameters) & set(spec.nodes)
     for name in sorted(clash):
         problems.append(f"parameters: {name!r} is also a node name; rename one of them")
-    if topological_order(spec) is None:
+    order = topological_order(spec)
+    if order is None:
         import networkx as nx
 
         cycle = nx.find_cycle(_graph(spec))
         path = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
         problems.append(f"nodes: the graph has a cycle: {path}")
+    return order
 
 
 def _collect_parameters(spec: schema.NetworkFile, problems: list[str]) -> dict[str, Parameter]:

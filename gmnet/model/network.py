@@ -17,7 +17,6 @@ from gmnet.model.checks import (
     _check_parameters,
     _check_structure,
     _collect_parameters,
-    topological_order,
 )
 from gmnet.model.compiled import CompiledModel
 from gmnet.model.cpts import DRAW_LABEL
@@ -63,13 +62,12 @@ class Network:
         problems: list[str] = []
         self._parameters = dict(parameters) if parameters is not None else _collect_parameters(
             spec, problems)
-        _check_structure(spec, problems)
+        order = _check_structure(spec, problems)
         if not problems:  # before any table is built
             problems += size_problems({v: n.states for v, n in spec.nodes.items()},
                                       {v: n.parents for v, n in spec.nodes.items()})
         if problems:
             raise NetworkFileError(path, problems)
-        order = topological_order(spec)
         assert order is not None  # a cycle is one of _check_structure's problems
         self.variables: tuple[str, ...] = order
         _check_parameters(spec, self._parameters, problems)
