@@ -5,6 +5,7 @@ batched engine builds only what a query needs (observed and set states restricte
 pruned, the calibrated route factored) and answers all draws in one contraction per chunk.
 """
 
+import dataclasses
 import itertools
 import zlib
 
@@ -524,14 +525,20 @@ def test_chunks_stay_in_cache_but_not_too_small(net):
             batched.CHUNK_CACHE_ENTRIES // q.draw_size,
             min(batched.MIN_CHUNK, batched.CHUNK_BUDGET_ENTRIES // q.draw_size)))
     # a product-sum's compiled loop writes no heavy CPT (nor the route's V, which it
-    # computes): its 40 vectors over the draws bound the chunk (1 MB of them), within the
-    # budget for what it writes (the largest: containment's 64 entries a draw)
+    # computes) and keeps its vectors over a tile of draws: what it writes bounds the chunk
+    # (the largest: containment's 64 entries a draw, 4 MB of it)
     nothing_held = plan_query(net, "harm", state="yes")
     tail = nothing_held._tail
     assert tail is not None and (tail.cells, tail.vectors) == (64, 40)
     assert nothing_held.chunk_size() == 256
-    assert nothing_held.chunk_size(looped=True) == batched.TAIL_LOOP_ENTRIES // 40 == 3276
+    assert nothing_held.chunk_size(looped=True) == batched.TAIL_WRITTEN_ENTRIES // 64 == 8192
     assert nothing_held.chunk_size(chunk=10, looped=True) == 10
+    # ... and never past the budget, nor below MIN_CHUNK draws within it
+    other = dataclasses.replace(nothing_held)  # a copy, its product-sum replaced
+    other.__dict__["_tail"] = dataclasses.replace(tail, cells=batched.CHUNK_BUDGET_ENTRIES // 100)
+    assert other.chunk_size(looped=True) == 100
+    other.__dict__["_tail"] = dataclasses.replace(tail, cells=4096)  # 128 draws: 256
+    assert other.chunk_size(looped=True) == batched.MIN_CHUNK
 
 
 def test_a_run_in_blocks_is_as_large_as_the_whole(net, monkeypatch, chunk_calls):

@@ -266,3 +266,114 @@ def test_blocks_drawn_in_a_child_are_the_blocks_drawn_here():
     assert out["failed"] == [7, 0, True]
     assert out["work_error"] == "division by zero"
     assert out["run"] == [[2], True]
+
+
+KEPT = textwrap.dedent("""
+    import json, multiprocessing, os, signal
+    import numpy as np
+    import gmnet
+    from gmnet.analysis import uncertainty as unc
+    from gmnet.analysis.uncertainty import uncertainty
+    from gmnet.errors import GmnetError, ImpossibleEvidenceError
+    from gmnet.inference import batched, forked
+    from gmnet.inference.batched import plan_query
+
+    net = gmnet.load_network()
+    unc.SAMPLE_BLOCK = 400  # three blocks: 400, 400 and 300 draws, chunks of 100
+    pools, forks = [], []
+    real_pool, real_forked = forked._fork_pool, forked.run_forked
+    def pool_spy(workers):
+        pools.append(workers)
+        return real_pool(workers)
+    def forked_spy(*args, **kwargs):
+        forks.append(len(args[2]))
+        return real_forked(*args, **kwargs)
+    forked._fork_pool, forked.run_forked = pool_spy, forked_spy
+
+    def ask(**kw):
+        return uncertainty(net, "harm", "yes", evidence={"shift_type": "extreme"},
+                           samples=1100, rng=9, chunk=100, **kw)
+
+    out = {}
+    kept = ask()
+    out["pools"], out["forks"] = list(pools), list(forks)
+    out["children_after"] = len(multiprocessing.active_children())
+    os.environ["GMNET_PARALLEL"] = "threads"
+    threads = ask()
+    os.environ["GMNET_PARALLEL"] = "processes"
+    out["equal"] = bool(np.array_equal(kept.draws, threads.draws))
+    out["point_equal"] = kept.point == threads.point
+    out["median"] = float(np.median(kept.draws))
+
+    # the workers take only the plan they were forked with, and values of doubles that fit
+    q = plan_query(net, "harm", evidence={"shift_type": "extreme"}, state="yes")
+    other = plan_query(net, "harm", evidence={"shift_type": "moderate"}, state="yes")
+    name = "p_harm_given_failure.extreme"
+    values = {name: np.linspace(0.2, 0.8, 400)}
+    q.run(values, chunk=100, workers=1)  # settles the plan's first chunk in this process
+    answers = np.empty((400, 1))
+    with forked.Workers() as workers:
+        took = workers.run(q, values, frozenset(values), [0, 100, 200, 300], 400, 100, 2,
+                           answers, None, 400)
+        out["took"] = [took, bool(np.array_equal(answers, q.run(values, workers=1)))]
+        out["other_plan"] = workers.run(other, values, frozenset(values), [0], 400, 100, 2,
+                                        answers, None, 400)
+        more = {name: np.linspace(0.2, 0.8, 800)}  # more draws than the shared memory holds
+        out["too_many"] = workers.run(q, more, frozenset(more), [0], 800, 100, 2,
+                                      answers, None, 800)
+        out["not_doubles"] = workers.run(q, {name: np.full(400, 1, dtype=np.float32)},
+                                         frozenset([name]), [0], 400, 100, 2, answers, None,
+                                         400)
+        out["started"] = workers.started
+    out["closed"] = [workers.started, len(multiprocessing.active_children())]
+
+    # a child's error in a later block reaches the caller, and the workers stop
+    chunk = batched.BatchedQuery._chunk
+    def failing(self, values, size, effort):
+        marker = float(np.min(values[name]))
+        if marker == -1:
+            raise ImpossibleEvidenceError("the evidence is impossible in draw 517")
+        if marker == -3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return chunk(self, values, size, effort)
+    batched.BatchedQuery._chunk = failing
+    real_values = unc.UncertaintyModel.parameter_values
+    for marker in (-1, -3):
+        calls = []
+        def marked(self, draws, marker=marker):
+            values = real_values(self, draws)
+            calls.append(1)
+            if len(calls) == 3 and name in values:  # the second block (after the design's)
+                values[name] = values[name].copy()
+                values[name][117] = marker
+            return values
+        unc.UncertaintyModel.parameter_values = marked
+        try:
+            ask()
+        except GmnetError as e:
+            out[f"error{marker}"] = [type(e).__name__, str(e)]
+        out[f"children{marker}"] = len(multiprocessing.active_children())
+    print(json.dumps(out))
+""")
+
+
+def test_a_long_run_forks_its_workers_once():
+    done = subprocess.run([sys.executable, "-c", KEPT], capture_output=True, text=True,
+                          env=_env(GMNET_PARALLEL="processes"), timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    # three blocks of four, four and three chunks: one pool of two workers forked at the first
+    # block (after its first chunk here) that computes every later chunk; no fork per block
+    # (the one run_forked is the moving inputs' design before them: three chunks, two forked)
+    assert out["pools"] == [2, 2] and out["forks"] == [2]
+    assert out["children_after"] == 0  # stopped when the run ends
+    assert out["equal"] is True and out["point_equal"] is True
+    assert 0.05 < out["median"] < 0.5
+    assert out["took"] == [True, True]
+    assert out["other_plan"] is False and out["too_many"] is False
+    assert out["not_doubles"] is False
+    assert out["started"] is True and out["closed"] == [False, 0]
+    assert out["error-1"] == ["ImpossibleEvidenceError", "the evidence is impossible in draw 517"]
+    assert out["error-3"][0] == "GmnetError"
+    assert out["error-3"][1].startswith("a worker process of the run stopped before")
+    assert out["children-1"] == 0 and out["children-3"] == 0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gmnet
+from gmnet.inference import batched
 from gmnet.inference import tail as tail_module
 from gmnet.inference.batched import plan_query
 from gmnet.model.network import network_from_dict
@@ -185,7 +186,7 @@ def test_the_weights_are_read_in_their_loop_levels(net):
     assert body.count("acc += ") == 4 and body.count("out[i] = acc") == 1
     assert "for a0 in" not in body and "K0[a0]" not in body
     assert len(re.findall(r"= \(t\d+ / t\d+\)", body)) == 4  # the capped ratio, once a state
-    piece = r"t\d+(?:\[i\])?"
+    piece = r"t\d+(?:\[j\])?"
     harm = rf"t\d+_\d = \(1\.0 if \({piece} > 1\.0\) else \({piece} if \({piece} > 1\.0\) " \
         rf"else {piece}\)\)"
     assert len(re.findall(harm, body)) == 4  # only selections among pieces already computed
@@ -193,7 +194,7 @@ def test_the_weights_are_read_in_their_loop_levels(net):
     # the weights' partial products above the last level have loops of their own, one per
     # level that has weights, and a vector each
     assert len({lv for lv in levels if lv < len(tail.looped) - 1}) \
-        == sum(1 for line in body.splitlines() if re.fullmatch(r"w\d+ = np.empty\(n\)",
+        == sum(1 for line in body.splitlines() if re.fullmatch(r"w\d+ = np.empty\(TILE\)",
                                                                 line.strip()))
 
 
@@ -210,16 +211,17 @@ def test_tail_can_be_switched_off_by_a_plan_without_one(net, monkeypatch):
 def test_a_compiled_product_sum_takes_chunks_its_loop_fits(net, monkeypatch, chunk_calls):
     pytest.importorskip("numba")
     q = plan_query(net, "harm", state="yes")
-    values = values_for(net, 4000, 4)
+    values = values_for(net, 9000, 4)
     monkeypatch.setenv("GMNET_KERNELS", "off")  # numpy writes the heavy CPTs: cache-sized
     plain = q.run(values, workers=1)
-    assert [size for size, _ in chunk_calls] == [256] * 15 + [160]
+    assert [size for size, _ in chunk_calls] == [256] * 35 + [40]
     chunk_calls.clear()
-    monkeypatch.setenv("GMNET_KERNELS", "on")  # the loop's vectors bound it
+    monkeypatch.setenv("GMNET_KERNELS", "on")  # what the loop's chunk writes bounds it
     assert np.array_equal(q.run(values, workers=1), plain)
-    # 40 vectors over the draws (the levels above the written-out goal states): 2^17 // 40
-    assert q._tail.vectors == 40
-    assert [size for size, _ in chunk_calls] == [3276, 724]
+    # the largest array written: 64 entries a draw (2^19 // 64); the loop's own 40 vectors
+    # are a tile's (the levels above the written-out goal states)
+    assert (q._tail.cells, q._tail.vectors) == (64, 40)
+    assert [size for size, _ in chunk_calls] == [8192, 808]
 
 
 def test_a_product_sum_takes_numbers_as_well_as_arrays(net):
@@ -332,12 +334,13 @@ def test_a_weight_contracted_onto_every_heavy_parent_bounds_the_chunk(monkeypatc
     nodes["T"] = yes("XF", "where((X == 'yes') & (F == 'yes'), 1, 0)")
     network = small(nodes, keep_g=False)
     q = plan_query(network, "T", state="yes")
-    # E has five states: summed into a weight over all 4,096 cells, which a chunk writes
+    # E has five states: summed into a weight over all 4,096 cells, which a chunk writes:
+    # 2^19 entries of it would be 128 draws, so MIN_CHUNK's 256 (within the budget's 488)
     assert q._tail.cells == 8 ** 4
-    assert q.chunk_size(looped=True) == 2_000_000 // 8 ** 4 == 488
+    assert q.chunk_size(looped=True) == batched.MIN_CHUNK == 256 < 2_000_000 // 8 ** 4
     monkeypatch.setenv("GMNET_KERNELS", "on")
     q.run(values_for(network, 1000, 2), workers=1)
-    assert max(size for size, _ in chunk_calls) == 488
+    assert [size for size, _ in chunk_calls] == [256, 256, 256, 232]
 
 
 def test_values_that_are_not_numbers_are_named(net):

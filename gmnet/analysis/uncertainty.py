@@ -15,6 +15,7 @@ needs, and the same seed always gives the same numbers.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import numpy as np
 from gmnet.analysis.influence import moving_inputs
 from gmnet.errors import InvalidArgumentError
 from gmnet.inference.batched import plan_query
-from gmnet.inference.forked import drawn_meanwhile
+from gmnet.inference.forked import Workers, drawn_meanwhile
 from gmnet.io.atomic import check_destination
 
 if TYPE_CHECKING:
@@ -240,17 +241,17 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
 
         full_index = network.check_state(target, state)
 
-        def run(vals, progress=None, scheduler=None):
+        def run(vals, progress=None, scheduler=None, pool=None):
             return batched_soft_posterior(network, target, soft=soft, evidence=evidence, do=do,
                                           values=vals, chunk=chunk, progress=progress,
                                           scheduler=scheduler)[:, full_index:full_index + 1]
     else:
         needed = model.inputs_for(query.parameters)
 
-        def run(vals, progress=None, scheduler=None):
+        def run(vals, progress=None, scheduler=None, pool=None):
             # the whole run's draws decide whether it compiles loops, not one block's
             return query.run(vals, chunk=chunk, progress=progress, scheduler=scheduler,
-                             effort=samples)
+                             effort=samples, pool=pool)
     # drawn and answered block by block: memory stays bounded whatever ``samples`` is, and
     # the draws are exactly those of drawing them all at once (one stream per input)
     streams = model.streams(rng=rng, names=needed)
@@ -265,14 +266,17 @@ def uncertainty(network: Network, target: str, state: str | None = None, *,
     else:
         moving, cancelling = moving_inputs(model, query, state_index, needed)
     answers = np.empty(samples)
-    for k, size in enumerate(sizes):
-        block = ahead[k] if k < len(ahead) else streams.take(size)
-        if k < len(ahead):
-            ahead[k] = {}  # its memory goes with the last block drawn ahead
-        start = k * SAMPLE_BLOCK
-        answers[start:start + size] = run(model.parameter_values(block), progress,
-                                          scheduler)[:, state_index]
-        del block
+    # a long run's worker processes forked once, not at every block (forked.Workers)
+    with Workers() if len(sizes) > 1 and not soft and scheduler is None \
+            else contextlib.nullcontext() as pool:
+        for k, size in enumerate(sizes):
+            block = ahead[k] if k < len(ahead) else streams.take(size)
+            if k < len(ahead):
+                ahead[k] = {}  # its memory goes with the last block drawn ahead
+            start = k * SAMPLE_BLOCK
+            answers[start:start + size] = run(model.parameter_values(block), progress,
+                                              scheduler, pool)[:, state_index]
+            del block
     point = float(run({})[0, state_index])
     return UncertaintyResult(
         network.name, target, state, state_names(network, query.evidence),

@@ -54,9 +54,14 @@ DEFAULT_CHUNK = 16_384
 CHUNK_BUDGET_ENTRIES = 2_000_000
 CHUNK_CACHE_ENTRIES = 524_288
 MIN_CHUNK = 256
-# A product-sum's compiled loop keeps a few dozen vectors over a chunk's draws: at most this
-# many entries of them (1 MB), so they stay in the processor's cache
-TAIL_LOOP_ENTRIES = 1 << 17
+# A product-sum's compiled loop works a tile of draws at a time (its vectors stay in the
+# processor's cache whatever the chunk: gmnet.model.kernel_writer.TILE), so what bounds its
+# chunks is what the chunk writes: the other factors and the weights (the largest, ``cells``
+# entries a draw), at most this many entries (4 MB) of the largest. Larger chunks spread the
+# chunk's fixed cost (about 2 ms of Python) over more draws; the written arrays then fall out
+# of the cache. The nothing-held question (64 entries a draw), whole command, two processes:
+# chunks of 6,553, 8,192, 13,107 and 16,384 draws ...
+TAIL_WRITTEN_ENTRIES = 1 << 19
 
 MAX_WORKERS = 4
 
@@ -140,21 +145,18 @@ class BatchedQuery:
         if looped and self._tail is not None:
             # a product-sum's compiled loop (gmnet.inference.tail) writes only the other
             # factors, each read once or twice by compiled code, not by dozens of numpy
-            # passes; what a chunk's size must fit is the loop's own vectors over the draws
-            # (TAIL_LOOP_ENTRIES), within the budget for what it writes. Larger chunks spread
-            # the chunk's fixed cost (about 2 ms of Python) over more draws: on two processes
-            # 1,543, 3,086, 4,629 and 6,172 draws of the nothing-held question (41 vectors)
-            # took 4.0, 3.6-3.8, 3.8-4.0 and 3.9-4.1 us a draw
-            tail = self._tail
-            fits = max(1, min(CHUNK_BUDGET_ENTRIES // max(1, tail.cells),
-                              max(MIN_CHUNK, TAIL_LOOP_ENTRIES // tail.vectors)))
+            # passes, and its own vectors are a tile's (TAIL_WRITTEN_ENTRIES)
+            cells = max(1, self._tail.cells)
+            fits = max(1, min(CHUNK_BUDGET_ENTRIES // cells,
+                              max(MIN_CHUNK, TAIL_WRITTEN_ENTRIES // cells)))
         else:
             fits = max(CHUNK_CACHE_ENTRIES // size, min(MIN_CHUNK, CHUNK_BUDGET_ENTRIES // size))
         return max(1, min(chunk, fits))
 
     def run(self, values: Mapping[str, np.ndarray] | None = None, *, chunk: int | None = None,
             progress: Progress | None = None, workers: int | None = None,
-            scheduler=None, effort: int | None = None) -> np.ndarray:
+            scheduler=None, effort: int | None = None,
+            pool: forked.Workers | None = None) -> np.ndarray:
         """P(target | evidence, do) for every draw: shape (N, *free_do cards, card(target)).
 
         ``values`` maps parameter names to arrays of shape (N,) (or (1,)); names left out keep
@@ -170,7 +172,9 @@ class BatchedQuery:
         not used. ``effort``: the draws of the whole run this call is one block of (a caller
         that answers a long run block by block, as :func:`gmnet.uncertainty` does), which
         decides whether the run is large enough to compile loops
-        (:data:`FUSED_RUN_ENTRIES`); by default this call's draws.
+        (:data:`FUSED_RUN_ENTRIES`); by default this call's draws. ``pool``: worker processes
+        kept for such a run (:class:`gmnet.inference.forked.Workers`), used where this call
+        would fork.
         """
         values = dict(values or {})
         n = _draw_count(values)
@@ -183,17 +187,10 @@ class BatchedQuery:
             total * self.draw_size >= FUSED_RUN_ENTRIES)
         step = self.chunk_size(chunk, looped=looped)
 
-        varying = {k for k, v in relevant.items() if n == 1 or np.size(v) > 1}
+        varying = frozenset(k for k, v in relevant.items() if n == 1 or np.size(v) > 1)
 
         def part(start: int) -> dict[str, np.ndarray]:
-            """The chunk of draws from ``start``: the values the answer can depend on. A chunk
-            of one draw comes as that draw twice: alone, its arrays have a draw axis of one and
-            numpy takes other paths (einsum's, a compiled loop's) than for the same draw among
-            others, whose last bits can differ; :meth:`_chunk` keeps the first answer."""
-            chunk = {k: _slice(v, start, start + step) for k, v in relevant.items()}
-            if min(step, n - start) == 1:
-                chunk = {k: np.repeat(v, 2) if k in varying else v for k, v in chunk.items()}
-            return chunk
+            return chunk_values(relevant, varying, n, step, start)
 
         if scheduler is not None:
             from gmnet.inference.cluster import run_on_cluster
@@ -209,7 +206,7 @@ class BatchedQuery:
             return size
 
         threads = default_workers() if workers is None else max(1, int(workers))
-        processes = forked.wanted(n * self.draw_size, threads, len(starts))
+        processes = forked.wanted(n * self.draw_size, threads, len(starts), pool)
         # the first chunk alone: it settles (and caches) the contraction path, and compiles
         # the loops the run uses; forked processes inherit them, so a later block of the same
         # kind (a long run answered block by block) gives every chunk to the processes
@@ -225,6 +222,11 @@ class BatchedQuery:
         if not (processes and settled in self._settled):
             starts = first_alone(starts)
         # processes where they are wanted and can start; otherwise threads, or this one
+        if processes and pool is not None:
+            if pool.run(self, relevant, varying, starts, n, step, threads, out, progress,
+                        total):
+                return out
+            processes = forked.can_fork()  # not while the pool's own thread runs
         if processes and forked.run_forked(self, part, starts, n, step, threads, out, progress,
                                            total):
             return out
@@ -461,6 +463,19 @@ def _draw_count(values: Mapping[str, np.ndarray]) -> int:
             f"values: {bad[0]} has {lengths[bad[0]]} draws but others have {n}; give every "
             "parameter the same number of draws (or one)")
     return n
+
+
+def chunk_values(relevant: Mapping[str, np.ndarray], varying: frozenset[str], n: int,
+                 step: int, start: int) -> dict[str, np.ndarray]:
+    """The chunk of ``step`` draws from ``start`` of a run of ``n``: the values the answer can
+    depend on. A chunk of one draw comes as that draw twice: alone, its arrays have a draw axis
+    of one and numpy takes other paths (einsum's, a compiled loop's) than for the same draw
+    among others, whose last bits can differ; :meth:`BatchedQuery._chunk` keeps the first
+    answer."""
+    chunk = {k: _slice(v, start, start + step) for k, v in relevant.items()}
+    if min(step, n - start) == 1:
+        chunk = {k: np.repeat(v, 2) if k in varying else v for k, v in chunk.items()}
+    return chunk
 
 
 def _slice(arr: np.ndarray, start: int, stop: int) -> np.ndarray:

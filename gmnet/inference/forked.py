@@ -40,7 +40,8 @@ from gmnet.errors import GmnetError
 if TYPE_CHECKING:
     from gmnet.inference.batched import BatchedQuery
 
-__all__ = ["PROCESS_RUN_ENTRIES", "setting", "wanted", "can_fork", "run_forked", "drawn_meanwhile"]
+__all__ = ["PROCESS_RUN_ENTRIES", "setting", "wanted", "can_fork", "run_forked", "drawn_meanwhile",
+           "Workers"]
 
 # A run of at least this many entries (draws x the largest factor's entries per draw) is
 # computed in processes: 2^25, e.g. 100,000 draws of a question summing over 432 cells (about
@@ -57,6 +58,8 @@ _T = TypeVar("_T")
 
 # What the children compute: set just before forking, read by them (inherited, never sent).
 _JOB: tuple | None = None
+# ... and for :class:`Workers`: the plan and the memory shared with them
+_WORKERS: tuple | None = None
 
 
 def setting() -> str:
@@ -65,14 +68,15 @@ def setting() -> str:
     return value if value in ("auto", "threads", "processes") else "auto"
 
 
-def wanted(entries: int, workers: int, chunks: int) -> bool:
-    """Compute a run of ``entries`` in ``chunks`` with ``workers`` forked processes?"""
+def wanted(entries: int, workers: int, chunks: int, pool: Workers | None = None) -> bool:
+    """Compute a run of ``entries`` in ``chunks`` with ``workers`` forked processes? With
+    ``pool`` already started (:class:`Workers`), nothing need be forked."""
     choice = setting()
     if workers < 2 or chunks < 3 or choice == "threads":
         return False
     if choice == "auto" and entries < PROCESS_RUN_ENTRIES:
         return False
-    return can_fork()
+    return (pool is not None and pool.started) or can_fork()
 
 
 def can_fork() -> bool:
@@ -164,36 +168,146 @@ def run_forked(plan: BatchedQuery, part: Callable[[int], Mapping[str, np.ndarray
     :class:`~gmnet.errors.GmnetError`; an error raised in a worker is raised here.
     """
     global _JOB
-    per = max(1, math.ceil(len(starts) / (workers * TASKS_PER_WORKER)))
-    tasks = [tuple(starts[k:k + per]) for k in range(0, len(starts), per)]
+    tasks = _tasks(starts, workers)
     _JOB = (plan, part, n, step, effort)
     try:
         try:
-            # concurrent.futures rather than multiprocessing.Pool: a worker that dies breaks
-            # the pool (BrokenProcessPool) where Pool would wait for its task for ever; with
-            # fork it starts every worker before its own thread
-            pool = ProcessPoolExecutor(min(workers, len(tasks)),
-                                       mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_quiet)
+            pool = _fork_pool(min(workers, len(tasks)))
             futures = [pool.submit(_task, task) for task in tasks]
         except OSError:
             return False
         try:
-            for task, future in zip(tasks, futures, strict=True):
-                answers = future.result()
-                first, last = task[0], min(task[-1] + step, n)
-                out[first:last] = answers
-                if progress is not None:
-                    progress(last - first)
-        except BrokenProcessPool as exc:
-            raise GmnetError(
-                "a worker process of the run stopped before it finished (killed by the system? "
-                "out of memory?); GMNET_PARALLEL=threads computes in threads") from exc
+            _collect(tasks, futures, step, n, out, progress)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
         _JOB = None
     return True
+
+
+def _tasks(starts: Sequence[int], workers: int) -> list[tuple[int, ...]]:
+    """The chunks at ``starts`` in tasks of consecutive chunks (:data:`TASKS_PER_WORKER`)."""
+    per = max(1, math.ceil(len(starts) / (workers * TASKS_PER_WORKER)))
+    return [tuple(starts[k:k + per]) for k in range(0, len(starts), per)]
+
+
+def _fork_pool(workers: int) -> ProcessPoolExecutor:
+    # concurrent.futures rather than multiprocessing.Pool: a worker that dies breaks the pool
+    # (BrokenProcessPool) where Pool would wait for its task for ever; with fork it starts
+    # every worker before its own thread
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_quiet)
+
+
+def _collect(tasks, futures, step: int, n: int, out: np.ndarray, progress) -> None:
+    """The tasks' answers into ``out``, in order, ``progress`` told after each."""
+    try:
+        for task, future in zip(tasks, futures, strict=True):
+            answers = future.result()
+            first, last = task[0], min(task[-1] + step, n)
+            out[first:last] = answers
+            if progress is not None:
+                progress(last - first)
+    except BrokenProcessPool as exc:
+        raise GmnetError(
+            "a worker process of the run stopped before it finished (killed by the system? "
+            "out of memory?); GMNET_PARALLEL=threads computes in threads") from exc
+
+
+class Workers:
+    """Worker processes forked once for a long run that one plan answers block by block
+    (:func:`gmnet.uncertainty`), kept until :meth:`close` (a context manager).
+
+    :func:`run_forked` forks its processes for each call: each block's children then fault in
+    afresh the memory their chunks work in (on the nothing-held question a sixth of the run's
+    processor time went to page faults). These workers are forked at the first block that
+    wants processes, after its first chunk has settled the plan and loaded its compiled loops
+    in this process (they inherit both), and stay: each block's values are copied into memory
+    shared with them (anonymous, mapped before the fork), and only the chunks' starts and the
+    answers cross a pipe. Every chunk is computed as :func:`run_forked` computes it, from the
+    same values, so the numbers are the same to the last bit. A block whose values do not fit
+    the shared memory (more draws than the first), or another plan, is left to
+    :func:`run_forked` (:meth:`run` returns False)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._plan: BatchedQuery | None = None
+        self._shared: mmap.mmap | None = None
+        self._workers = 0
+
+    @property
+    def started(self) -> bool:
+        """The processes are running."""
+        return self._pool is not None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the processes (after their current task) and free the shared memory."""
+        global _WORKERS
+        pool, self._pool, self._plan = self._pool, None, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if _WORKERS is not None and _WORKERS[1] is self._shared:
+            _WORKERS = None
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            try:
+                shared.close()
+            except BufferError:  # pragma: no cover - a view still held: freed with it
+                pass
+
+    def run(self, plan: BatchedQuery, relevant: Mapping[str, np.ndarray],
+            varying: frozenset[str], starts: Sequence[int], n: int, step: int, workers: int,
+            out: np.ndarray, progress: Callable[[int], None] | None, effort: int) -> bool:
+        """As :func:`run_forked`, the chunks at ``starts`` of ``relevant`` (the values the
+        plan reads) in these processes (started at the first call); False where they cannot
+        take it (see the class), so that the caller forks or computes in threads."""
+        arrays = {k: np.asarray(v) for k, v in relevant.items()}
+        if any(a.dtype != np.float64 for a in arrays.values()):
+            return False
+        if self._pool is None:
+            if not self._start(plan, sum(a.nbytes for a in arrays.values()), workers):
+                return False
+        elif plan is not self._plan or workers != self._workers:
+            return False
+        pool, shared = self._pool, self._shared
+        assert pool is not None and shared is not None
+        layout, offset = [], 0
+        for name, a in arrays.items():
+            if offset + a.nbytes > len(shared):
+                return False
+            view = np.frombuffer(shared, dtype=np.float64, count=a.size, offset=offset)
+            view[:] = a.reshape(-1)
+            del view
+            layout.append((name, offset, a.shape))
+            offset += a.nbytes
+        tasks = _tasks(starts, workers)
+        job = (tuple(layout), varying, n, step, effort)
+        futures = [pool.submit(_block_task, job, task) for task in tasks]
+        _collect(tasks, futures, step, n, out, progress)
+        return True
+
+    def _start(self, plan: BatchedQuery, size: int, workers: int) -> bool:
+        global _WORKERS
+        if not can_fork():
+            return False
+        shared = mmap.mmap(-1, max(1, size))  # anonymous, shared with the children
+        _WORKERS = (plan, shared)
+        try:
+            self._pool = _fork_pool(workers)
+            self._pool.submit(int).result()  # the children start now, from this state
+        except (OSError, BrokenProcessPool):
+            self._pool = None
+            _WORKERS = None
+            shared.close()
+            return False
+        self._plan, self._shared, self._workers = plan, shared, workers
+        return True
 
 
 def _quiet() -> None:
@@ -208,3 +322,20 @@ def _task(starts: tuple[int, ...]) -> np.ndarray:
     plan, part, n, step, effort = _JOB
     return np.concatenate([plan._chunk(part(start), min(step, n - start), effort)
                            for start in starts])
+
+
+def _block_task(job: tuple, starts: tuple[int, ...]) -> np.ndarray:
+    """In a :class:`Workers` child: :func:`_task` for a block whose values are in the shared
+    memory (``job``: where each is, which vary, the block's draws, its chunks' size, the
+    run's draws)."""
+    if _WORKERS is None:  # pragma: no cover - only a forked child runs this
+        raise RuntimeError("no batched run to compute")
+    from gmnet.inference.batched import chunk_values
+
+    plan, shared = _WORKERS
+    layout, varying, n, step, effort = job
+    values = {name: np.frombuffer(shared, dtype=np.float64, count=math.prod(shape),
+                                  offset=offset).reshape(shape)
+              for name, offset, shape in layout}
+    return np.concatenate([plan._chunk(chunk_values(values, varying, n, step, start),
+                                       min(step, n - start), effort) for start in starts])

@@ -14,7 +14,7 @@ from gmnet.model.kernel_helpers import RULE_HELPERS as _RULE_HELPERS
 if TYPE_CHECKING:
     from gmnet.model.kernel_source import Generator
 
-__all__ = ["REF", "MAX_UNROLLED", "Layout", "layout", "expanded", "write"]
+__all__ = ["REF", "MAX_UNROLLED", "TILE", "Layout", "layout", "expanded", "write"]
 
 REF = re.compile(r"@(\d+)@")  # a reference to another temporary in a temporary's code
 
@@ -31,6 +31,15 @@ MAX_UNROLLED = 8
 # capped terms over an 8-state parent written out) exceeds Python's recursion limit; the
 # nothing-held question's body has 36
 MAX_WRITTEN = 160
+
+# The loops work through a chunk's draws a tile at a time: every loop level runs over one tile
+# of this many draws before the next tile, so the loop's own vectors (a few dozen, one per
+# piece and partial product, TILE entries each) and the slices of the arrays it reads stay in
+# the processor's first-level cache whatever the chunk's size; each draw's numbers are computed
+# in the same order as without tiles (the draws are independent), so the answers are the same
+# to the last bit. On the project's machine the nothing-held question's loop, one core, 3,276
+# draws: 3.67 us a draw untiled, 3.30 with tiles of 64, 3.40 of 128, 3.52 of 512
+TILE = 64
 
 
 class Layout:
@@ -121,6 +130,11 @@ def _live(gen: Generator, lay: Layout) -> set[int]:
     return live
 
 
+def _draws(indent: str) -> list[str]:
+    """The head of a loop over one tile's draws."""
+    return [f"{indent}for j in range(m):", f"{indent}    i = i0 + j"]
+
+
 def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], rule: str,
           weights: tuple | None = None) -> str:
     """The kernel's module source (:meth:`Generator.source`)."""
@@ -134,7 +148,7 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
     def ref(k: int, names: dict[int, str] | None = None) -> str:
         if names is not None and k in names:
             return names[k]
-        return f"t{k}[i]" if level[k] < vec else f"t{k}"
+        return f"t{k}[j]" if level[k] < vec else f"t{k}"
 
     def fill(code: str, names: dict[int, str] | None = None) -> str:
         code = re.sub(r"#(\d+)#", lambda m: "i" if varying[int(m.group(1))] else "0", code)
@@ -145,12 +159,18 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
               for m in range(len(arrays)))]
     routed = any(w[2] is not None for w in weights or ())
     lines = ["import math" if routed else "", "import numba", "import numpy as np",
-             _HELPERS, _RULE_HELPERS[rule], _ROUTE_HELPER if routed else "", "",
+             f"TILE = {TILE}", _HELPERS, _RULE_HELPERS[rule],
+             _ROUTE_HELPER if routed else "", "",
              '@numba.njit(cache=True, nogil=True, error_model="numpy")',
              f"def kernel({', '.join(args)}):", "    n = out.shape[-1]"]
-    lines += [f"    t{k} = np.empty(n)" for k, lv in enumerate(level)
+    # the vectors over one tile's draws (index j; the chunk's arrays are read at i = i0 + j)
+    lines += [f"    t{k} = np.empty(TILE)" for k, lv in enumerate(level)
               if lv < vec and k in live]
-    lines += [f"    w{lv} = np.empty(n)" for lv in sorted(set(levels)) if lv < vec]
+    lines += [f"    w{lv} = np.empty(TILE)" for lv in sorted(set(levels)) if lv < vec]
+    # the tiles: counted from zero, so every index is known not to be negative (numba then
+    # drops its wrap-around of negative indices, which would keep the loops from vectorising)
+    lines += ["    for tile in range((n + TILE - 1) // TILE):", "        i0 = tile * TILE",
+              "        m = min(TILE, n - i0)"]
 
     def read(j: int, m: int, axes, row: int | None) -> str:
         index = [f"a{a}" if a in axes else "0" for a in range(gen.nparents)]
@@ -196,7 +216,7 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
             pre, term = weight_value(j, names, tag)
             out += pre
             value = term if value is None else f"({value} * {term})"
-        partial[at] = f"w{at}[i]" if at < vec else f"w{at}{tag}"
+        partial[at] = f"w{at}[j]" if at < vec else f"w{at}{tag}"
         return [*out, f"{partial[at]} = {value}"]
 
     def pieces(at: int, indent: str) -> tuple[list[str], list[str]]:
@@ -214,7 +234,7 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
                 for state, other in reversed(found[:-1]):
                     value = f"(t{other} if s{axis} == {state} else {value})"
                 first.append(f"{indent}r{k} = {value}")
-                body.append(f"{ref(k)} = r{k}[i]")
+                body.append(f"{ref(k)} = r{k}[j]")
             else:
                 body.append(f"{ref(k)} = {fill(gen.temps[k].code)}")
         return first, body
@@ -237,10 +257,10 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
             # so it comes after the expressions' loop
             plain, routes = weight_lines(at, False), weight_lines(at, True)
             if plain:
-                first += [f"{indent}for i in range(n):",
+                first += [*_draws(indent),
                           *(f"{indent}    {b}" for b in plain)]
             if routes:
-                last = [f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in routes)]
+                last = [*_draws(indent), *(f"{indent}    {b}" for b in routes)]
         if at == depth and weights is None:
             assert len(gen.finals) == 1  # set by generate()
             index = ", ".join(f"a{a}" if a in looped else "0"
@@ -252,7 +272,7 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
             body.append(f"out[i] += {final()}")
         if not body:
             return first + last
-        return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body),
+        return [*first, *_draws(indent), *(f"{indent}    {b}" for b in body),
                 *last]
 
     def written_out(indent: str) -> list[str]:
@@ -285,9 +305,9 @@ def write(gen: Generator, looped: tuple[int, ...], varying: tuple[bool, ...], ru
             body += [token.sub(str(state), position.sub(str(j), b)) for b in lines_j]
             body.append("acc += " + token.sub(str(state), final(names)))
         body.append("out[i] = acc")
-        return [*first, f"{indent}for i in range(n):", *(f"{indent}    {b}" for b in body)]
+        return [*first, *_draws(indent), *(f"{indent}    {b}" for b in body)]
 
-    indent = "    "
+    indent = "        "
     lines += block(0, indent) if not (lay.unrolled and depth == 1) else []
     for d, a in enumerate(looped, start=1):
         if lay.unrolled and d == depth:
