@@ -190,7 +190,7 @@ class BatchedQuery:
         varying = frozenset(k for k, v in relevant.items() if n == 1 or np.size(v) > 1)
 
         def part(start: int) -> dict[str, np.ndarray]:
-            return chunk_values(relevant, varying, n, step, start)
+            return self.chunk_values(relevant, varying, n, step, start)
 
         if scheduler is not None:
             from gmnet.inference.cluster import run_on_cluster
@@ -245,6 +245,19 @@ class BatchedQuery:
                 if progress is not None:
                     progress(size)
         return out
+
+    @staticmethod
+    def chunk_values(relevant: Mapping[str, np.ndarray], varying: frozenset[str], n: int,
+                     step: int, start: int) -> dict[str, np.ndarray]:
+        """The chunk of ``step`` draws from ``start`` of a run of ``n``: the values the answer
+        can depend on. A chunk of one draw comes as that draw twice: alone, its arrays have a
+        draw axis of one and numpy takes other paths (einsum's, a compiled loop's) than for the
+        same draw among others, whose last bits can differ; :meth:`_chunk` keeps the first
+        answer."""
+        chunk = {k: _slice(v, start, start + step) for k, v in relevant.items()}
+        if min(step, n - start) == 1:
+            chunk = {k: np.repeat(v, 2) if k in varying else v for k, v in chunk.items()}
+        return chunk
 
     def _chunk(self, values: Mapping[str, np.ndarray], size: int, effort: int) -> np.ndarray:
         width = max([size, *(np.shape(v)[0] for v in values.values())])
@@ -463,19 +476,6 @@ def _draw_count(values: Mapping[str, np.ndarray]) -> int:
             f"values: {bad[0]} has {lengths[bad[0]]} draws but others have {n}; give every "
             "parameter the same number of draws (or one)")
     return n
-
-
-def chunk_values(relevant: Mapping[str, np.ndarray], varying: frozenset[str], n: int,
-                 step: int, start: int) -> dict[str, np.ndarray]:
-    """The chunk of ``step`` draws from ``start`` of a run of ``n``: the values the answer can
-    depend on. A chunk of one draw comes as that draw twice: alone, its arrays have a draw axis
-    of one and numpy takes other paths (einsum's, a compiled loop's) than for the same draw
-    among others, whose last bits can differ; :meth:`BatchedQuery._chunk` keeps the first
-    answer."""
-    chunk = {k: _slice(v, start, start + step) for k, v in relevant.items()}
-    if min(step, n - start) == 1:
-        chunk = {k: np.repeat(v, 2) if k in varying else v for k, v in chunk.items()}
-    return chunk
 
 
 def _slice(arr: np.ndarray, start: int, stop: int) -> np.ndarray:

@@ -330,12 +330,10 @@ def _block_task(job: tuple, starts: tuple[int, ...]) -> np.ndarray:
     run's draws)."""
     if _WORKERS is None:  # pragma: no cover - only a forked child runs this
         raise RuntimeError("no batched run to compute")
-    from gmnet.inference.batched import chunk_values
-
     plan, shared = _WORKERS
     layout, varying, n, step, effort = job
     values = {name: np.frombuffer(shared, dtype=np.float64, count=math.prod(shape),
                                   offset=offset).reshape(shape)
               for name, offset, shape in layout}
-    return np.concatenate([plan._chunk(chunk_values(values, varying, n, step, start),
+    return np.concatenate([plan._chunk(plan.chunk_values(values, varying, n, step, start),
                                        min(step, n - start), effort) for start in starts])
