@@ -305,26 +305,38 @@ KEPT = textwrap.dedent("""
     out["point_equal"] = kept.point == threads.point
     out["median"] = float(np.median(kept.draws))
 
-    # the workers take only the plan they were forked with, and values of doubles that fit
+    # the workers are forked again for another plan or more values than their shared memory
+    # holds; values that are not doubles they leave to the caller
     q = plan_query(net, "harm", evidence={"shift_type": "extreme"}, state="yes")
     other = plan_query(net, "harm", evidence={"shift_type": "moderate"}, state="yes")
     name = "p_harm_given_failure.extreme"
     values = {name: np.linspace(0.2, 0.8, 400)}
-    q.run(values, chunk=100, workers=1)  # settles the plan's first chunk in this process
-    answers = np.empty((400, 1))
+    starts = [0, 100, 200, 300]
+
+    def on(workers, plan, values, n):
+        got = np.empty((n, 1))
+        took = workers.run(plan, values, frozenset(values), list(range(0, n, 100)), n, 100, 2,
+                           got, None, n)
+        return [took, bool(took and np.array_equal(got, plan.run(values, workers=1)))]
+
+    pools.clear()
     with forked.Workers() as workers:
-        took = workers.run(q, values, frozenset(values), [0, 100, 200, 300], 400, 100, 2,
-                           answers, None, 400)
-        out["took"] = [took, bool(np.array_equal(answers, q.run(values, workers=1)))]
-        out["other_plan"] = workers.run(other, values, frozenset(values), [0], 400, 100, 2,
-                                        answers, None, 400)
+        out["took"] = on(workers, q, values, 400)
+        out["again"] = on(workers, q, values, 400)
+        out["other_plan"] = on(workers, other, values, 400)
         more = {name: np.linspace(0.2, 0.8, 800)}  # more draws than the shared memory holds
-        out["too_many"] = workers.run(q, more, frozenset(more), [0], 800, 100, 2,
-                                      answers, None, 800)
-        out["not_doubles"] = workers.run(q, {name: np.full(400, 1, dtype=np.float32)},
-                                         frozenset([name]), [0], 400, 100, 2, answers, None,
-                                         400)
+        out["too_many"] = on(workers, q, more, 800)
+        out["not_doubles"] = on(workers, q, {name: np.full(400, 1, dtype=np.float32)}, 400)
         out["started"] = workers.started
+        out["forked_again"] = list(pools)
+        # a worker that dies between blocks: the next block stops with the run's error
+        process = next(iter(workers._pool._processes.values()))
+        os.kill(process.pid, signal.SIGKILL)
+        process.join()
+        try:
+            on(workers, q, values, 400)
+        except GmnetError as e:
+            out["dead"] = [type(e).__name__, str(e)]
     out["closed"] = [workers.started, len(multiprocessing.active_children())]
 
     # a child's error in a later block reaches the caller, and the workers stop
@@ -369,10 +381,13 @@ def test_a_long_run_forks_its_workers_once():
     assert out["children_after"] == 0  # stopped when the run ends
     assert out["equal"] is True and out["point_equal"] is True
     assert 0.05 < out["median"] < 0.5
-    assert out["took"] == [True, True]
-    assert out["other_plan"] is False and out["too_many"] is False
-    assert out["not_doubles"] is False
+    # the same workers for the same plan; forked again for another plan and for more values
+    assert out["took"] == out["again"] == out["other_plan"] == out["too_many"] == [True, True]
+    assert out["forked_again"] == [2, 2, 2]
+    assert out["not_doubles"] == [False, False]
     assert out["started"] is True and out["closed"] == [False, 0]
+    assert out["dead"][0] == "GmnetError"
+    assert out["dead"][1].startswith("a worker process of the run stopped before")
     assert out["error-1"] == ["ImpossibleEvidenceError", "the evidence is impossible in draw 517"]
     assert out["error-3"][0] == "GmnetError"
     assert out["error-3"][1].startswith("a worker process of the run stopped before")

@@ -58,9 +58,10 @@ MIN_CHUNK = 256
 # processor's cache whatever the chunk: gmnet.model.kernel_writer.TILE), so what bounds its
 # chunks is what the chunk writes: the other factors and the weights (the largest, ``cells``
 # entries a draw), at most this many entries (4 MB) of the largest. Larger chunks spread the
-# chunk's fixed cost (about 2 ms of Python) over more draws; the written arrays then fall out
-# of the cache. The nothing-held question (64 entries a draw), whole command, two processes:
-# chunks of 6,553, 8,192, 13,107 and 16,384 draws ...
+# chunk's fixed cost (about 2 ms of Python) over more draws; the written arrays then leave the
+# cache. The nothing-held question (64 entries a draw), one core: chunks of 3,276, 6,553 and
+# 13,107 draws 5.80, 5.29 and 5.16 us a draw; the whole command on two processes, run after
+# run: 8,192 draws 5.75-5.76 s (372 MB), 16,384 draws 5.90-5.91 s (397 MB)
 TAIL_WRITTEN_ENTRIES = 1 << 19
 
 MAX_WORKERS = 4
@@ -145,7 +146,8 @@ class BatchedQuery:
         if looped and self._tail is not None:
             # a product-sum's compiled loop (gmnet.inference.tail) writes only the other
             # factors, each read once or twice by compiled code, not by dozens of numpy
-            # passes, and its own vectors are a tile's (TAIL_WRITTEN_ENTRIES)
+            # passes, and keeps its own vectors over a tile of draws: what the chunk writes
+            # bounds it (TAIL_WRITTEN_ENTRIES)
             cells = max(1, self._tail.cells)
             fits = max(1, min(CHUNK_BUDGET_ENTRIES // cells,
                               max(MIN_CHUNK, TAIL_WRITTEN_ENTRIES // cells)))

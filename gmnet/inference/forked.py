@@ -49,9 +49,10 @@ __all__ = ["PROCESS_RUN_ENTRIES", "setting", "wanted", "can_fork", "run_forked",
 PROCESS_RUN_ENTRIES = 1 << 25
 
 # Tasks per worker process: enough that the two finish together (a block of the nothing-held
-# question's 131,072 draws is 40 chunks of 18 ms: one chunk a task, so the last to finish waits
-# at most one chunk for the other; 8 tasks a worker, three chunks each, cost 4% of the run's
-# time), few enough that a task's answers are worth a message.
+# question's 131,072 draws is 16 chunks of 8,192 draws, about 40 ms each: one chunk a task, so
+# the last to finish waits at most one chunk for the other; when a block was 40 chunks, 8 tasks
+# a worker, three chunks each, cost 4% of the run's time), few enough that a task's answers are
+# worth a message.
 TASKS_PER_WORKER = 20
 
 _T = TypeVar("_T")
@@ -209,9 +210,7 @@ def _collect(tasks, futures, step: int, n: int, out: np.ndarray, progress) -> No
             if progress is not None:
                 progress(last - first)
     except BrokenProcessPool as exc:
-        raise GmnetError(
-            "a worker process of the run stopped before it finished (killed by the system? "
-            "out of memory?); GMNET_PARALLEL=threads computes in threads") from exc
+        raise _stopped() from exc
 
 
 class Workers:
@@ -225,9 +224,10 @@ class Workers:
     in this process (they inherit both), and stay: each block's values are copied into memory
     shared with them (anonymous, mapped before the fork), and only the chunks' starts and the
     answers cross a pipe. Every chunk is computed as :func:`run_forked` computes it, from the
-    same values, so the numbers are the same to the last bit. A block whose values do not fit
-    the shared memory (more draws than the first), or another plan, is left to
-    :func:`run_forked` (:meth:`run` returns False)."""
+    same values, so the numbers are the same to the last bit. A block of another plan, another
+    number of workers, or more values than the shared memory holds stops the workers and forks
+    new ones for it; where that is not possible (:func:`can_fork`), :meth:`run` returns False
+    and the caller computes in threads."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
@@ -265,22 +265,21 @@ class Workers:
             varying: frozenset[str], starts: Sequence[int], n: int, step: int, workers: int,
             out: np.ndarray, progress: Callable[[int], None] | None, effort: int) -> bool:
         """As :func:`run_forked`, the chunks at ``starts`` of ``relevant`` (the values the
-        plan reads) in these processes (started at the first call); False where they cannot
-        take it (see the class), so that the caller forks or computes in threads."""
+        plan reads) in these processes (forked at the first call); False where they cannot
+        take it (see the class), so that the caller computes in threads."""
         arrays = {k: np.asarray(v) for k, v in relevant.items()}
         if any(a.dtype != np.float64 for a in arrays.values()):
             return False
-        if self._pool is None:
-            if not self._start(plan, sum(a.nbytes for a in arrays.values()), workers):
-                return False
-        elif plan is not self._plan or workers != self._workers:
+        size = sum(a.nbytes for a in arrays.values())
+        if self._pool is not None and (plan is not self._plan or workers != self._workers
+                                       or self._shared is None or size > len(self._shared)):
+            self.close()  # joins the pool's own threads: this process may fork again
+        if self._pool is None and not self._start(plan, size, workers):
             return False
         pool, shared = self._pool, self._shared
         assert pool is not None and shared is not None
         layout, offset = [], 0
         for name, a in arrays.items():
-            if offset + a.nbytes > len(shared):
-                return False
             view = np.frombuffer(shared, dtype=np.float64, count=a.size, offset=offset)
             view[:] = a.reshape(-1)
             del view
@@ -288,26 +287,53 @@ class Workers:
             offset += a.nbytes
         tasks = _tasks(starts, workers)
         job = (tuple(layout), varying, n, step, effort)
-        futures = [pool.submit(_block_task, job, task) for task in tasks]
-        _collect(tasks, futures, step, n, out, progress)
+        futures = []
+        try:
+            try:
+                futures = [pool.submit(_block_task, job, task) for task in tasks]
+            except BrokenProcessPool as exc:  # a worker died between blocks
+                raise _stopped() from exc
+            _collect(tasks, futures, step, n, out, progress)
+        except BaseException:
+            for future in futures:  # none of this block's tasks left for a later one
+                future.cancel()
+            raise
         return True
 
     def _start(self, plan: BatchedQuery, size: int, workers: int) -> bool:
         global _WORKERS
         if not can_fork():
             return False
-        shared = mmap.mmap(-1, max(1, size))  # anonymous, shared with the children
+        try:
+            shared = mmap.mmap(-1, max(1, size))  # anonymous, shared with the children
+        except OSError:
+            return False
+        self._plan, self._shared, self._workers = plan, shared, workers
         _WORKERS = (plan, shared)
         try:
             self._pool = _fork_pool(workers)
             self._pool.submit(int).result()  # the children start now, from this state
         except (OSError, BrokenProcessPool):
+            _abandon(self._pool)
             self._pool = None
-            _WORKERS = None
-            shared.close()
+            self.close()
             return False
-        self._plan, self._shared, self._workers = plan, shared, workers
         return True
+
+
+def _abandon(pool: ProcessPoolExecutor | None) -> None:
+    """Stop a pool that could not start every worker: those started would wait for work."""
+    if pool is None:
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _stopped() -> GmnetError:
+    return GmnetError(
+        "a worker process of the run stopped before it finished (killed by the system? "
+        "out of memory?); GMNET_PARALLEL=threads computes in threads")
 
 
 def _quiet() -> None:
@@ -332,8 +358,10 @@ def _block_task(job: tuple, starts: tuple[int, ...]) -> np.ndarray:
         raise RuntimeError("no batched run to compute")
     plan, shared = _WORKERS
     layout, varying, n, step, effort = job
-    values = {name: np.frombuffer(shared, dtype=np.float64, count=math.prod(shape),
-                                  offset=offset).reshape(shape)
-              for name, offset, shape in layout}
+    values = {}
+    for name, offset, shape in layout:
+        view = np.frombuffer(shared, dtype=np.float64, count=math.prod(shape), offset=offset)
+        view.setflags(write=False)  # the other workers read the same memory
+        values[name] = view.reshape(shape)
     return np.concatenate([plan._chunk(plan.chunk_values(values, varying, n, step, start),
                                        min(step, n - start), effort) for start in starts])

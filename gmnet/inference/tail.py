@@ -106,7 +106,6 @@ class Tail:
     # entries a draw of the largest array a chunk writes where the loop runs: another factor
     # or a weight contracted onto the heavy parents (never a heavy CPT, nor a route's V)
     cells: int
-    vectors: int = 1  # vectors over the draws the compiled loop keeps
 
     @property
     def routes(self) -> tuple[str, ...]:
@@ -264,12 +263,9 @@ def plan_tail(query: BatchedQuery) -> Tail | None:
     for w, h in zip(groups_found, hidden, strict=True):
         over = w.rest_parents if w.hidden else w.parents
         written.append(h * int(np.prod([kept_sizes[v] for v in over])))
-    # the loop's vectors: the draft's specs in the final order (each route's index is the
-    # draft generator's own)
-    vectors = gen.vectors(looped, tuple(specs[j] for j in order))
     return dataclasses.replace(draft, weights=weights,
                                hidden_sizes=tuple(hidden[j] for j in order),
-                               cells=max([1, *written]), vectors=max(1, vectors))
+                               cells=max([1, *written]))
 
 
 def _routed(net, w: Weight, labels: list, heavy: set[str], kept) -> Weight:

@@ -17,7 +17,7 @@ import re
 from gmnet.model.expressions import parse_expression
 from gmnet.model.kernel_helpers import RULE_HELPERS as _RULE_HELPERS
 from gmnet.model.kernel_writer import expanded as _expanded
-from gmnet.model.kernel_writer import layout, write
+from gmnet.model.kernel_writer import write
 
 __all__ = ["Unsupported", "generate", "generate_tail", "Generator"]
 
@@ -170,13 +170,6 @@ class Generator:
         for w in weights:
             levels.append(max([self._weight_level(looped, w), *levels[-1:]]))
         return level, levels
-
-    def vectors(self, looped: tuple[int, ...], weights: tuple | None = None) -> int:
-        """How many vectors over the draws the loop keeps (temporaries and partial products
-        of the levels its innermost written loop over the draws reads)."""
-        lay = layout(self, looped, weights, weights is not None)
-        return (sum(lv < lay.vec for k, lv in enumerate(lay.level) if k in lay.live)
-                + len({lv for lv in lay.levels if lv < lay.vec}))
 
     def _weight_level(self, looped: tuple[int, ...], weight) -> int:
         """The loop level at which all that ``weight`` reads is set (its route's target
