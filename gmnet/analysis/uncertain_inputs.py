@@ -17,6 +17,7 @@ import numpy as np
 
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
+from gmnet.model.expression_kernel import pert_draws
 from gmnet.model.schema import DECISION_UNITS
 from gmnet.random import as_generator
 
@@ -79,6 +80,9 @@ class UncertainInput:
         """``n`` independent draws (exact: Beta variates for a PERT)."""
         if self.distribution == "pert":
             alpha, beta = self.pert_shape
+            drawn = pert_draws(rng, alpha, beta, self.low, self.high, n)  # the same numbers
+            if drawn is not None:
+                return drawn
             return self.low + (self.high - self.low) * rng.beta(alpha, beta, size=n)
         if self.distribution == "log_uniform":
             return np.exp(rng.uniform(math.log(self.low), math.log(self.high), size=n))
