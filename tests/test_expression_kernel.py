@@ -237,22 +237,33 @@ def test_ctrl_c_waits_for_a_loop_to_compile():
 
 def test_pert_draws_are_numpys(monkeypatch):
     # compiled PERT draws: numpy's numbers, and the stream left where numpy leaves it, for
-    # shapes on both of numpy's Beta algorithms (both shapes at most one: Johnk's)
+    # every PERT shape (both at least one: the point within the range, at an end too)
     from gmnet.analysis.uncertain_inputs import UncertainInput
 
     ek.available()  # numba loaded, as a run's compiled loops load it
     n = ek.PERT_MIN_DRAWS
-    for alpha, beta, low, high in ((0.4, 0.9, 0.0, 1.0), (1.0, 1.0, 0.2, 0.3),
-                                   (2.3, 4.1, 0.013, 0.27), (4.0, 1.5, 1.1, 2.5)):
+    for alpha, beta, low, high in ((1.0, 1.0, 0.2, 0.3), (1.0, 5.0, 0.0, 1.0), (5.0, 1.0, 2, 3),
+                                   (2.3, 4.1, 0.013, 0.27), (4.0, 1.5, 1.1, 2.5),
+                                   (999.0, 1.001, 0.0, 1.0)):
         mine, numpys = np.random.default_rng(7), np.random.default_rng(7)
         got = ek.pert_draws(mine, alpha, beta, low, high, n)
         expected = low + (high - low) * numpys.beta(alpha, beta, size=n)
         assert got is not None and np.array_equal(got, expected)
         assert np.array_equal(mine.random(4), numpys.random(4))
-    # fewer draws, loops switched off, another bit generator: numpy's (None)
+    # fewer draws, loops switched off, another bit generator or generator, a shape below one
+    # (numba's Johnk differs from numpy's), not positive or not a number (numpy's errors):
+    # numpy's (None)
     assert ek.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n - 1) is None
     assert ek.pert_draws(np.random.Generator(np.random.MT19937(1)), 2.0, 3.0, 0.0, 1.0,
                          n) is None
+    assert ek.pert_draws(np.random.RandomState(1), 2.0, 3.0, 0.0, 1.0, n) is None
+    for alpha, beta in ((0.01, 0.01), (0.5, 3.0), (0.0, 2.0), (-1.0, 2.0), (np.nan, 2.0),
+                        (2.0, np.inf)):
+        assert ek.pert_draws(np.random.default_rng(1), alpha, beta, 0.0, 1.0, n) is None
+    bad = UncertainInput(name="x", label="x", distribution="pert", low=0.1, point=-0.1,
+                         high=0.5, unit="probability", source="test")  # the point outside
+    with pytest.raises(ValueError, match="a <= 0"):
+        bad.sample(n, np.random.default_rng(1))
     monkeypatch.setenv("GMNET_KERNELS", "off")
     assert ek.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n) is None
     monkeypatch.delenv("GMNET_KERNELS")

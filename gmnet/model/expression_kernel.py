@@ -326,10 +326,10 @@ def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
 
 # ================================================================ PERT draws
 # A PERT input's draws, low + (high - low) * Beta(alpha, beta), as numpy draws them: numba's
-# Generator.beta is numpy's algorithm on the same bit generator (the same numbers and the
-# stream left where numpy leaves it: tests/test_expression_kernel.py), and the scaling in one
-# pass. 131,072 draws at the bundled network's shapes: 38-41 ns a draw on numpy, 32-33
-# compiled (numba's draw one at a time, rng.beta(alpha, beta) in the loop: 39 ns).
+# Generator.beta is numpy's algorithm on the same bit generator for shapes of at least one (the
+# same numbers and the stream left where numpy leaves it: tests/test_expression_kernel.py), and
+# the scaling in one pass. 131,072 draws at the bundled network's shapes: 38-41 ns a draw on
+# numpy, 32-33 compiled (numba's draw one at a time, rng.beta(alpha, beta) in the loop: 39 ns).
 _PERT_SOURCE = """import numba
 
 @numba.njit(cache=True, nogil=True)
@@ -351,8 +351,14 @@ def pert_draws(rng: np.random.Generator, alpha: float, beta: float, low: float, 
     switched off, or numba not yet loaded by this process's compiled loops (importing it
     only to draw would cost more than it saves). Compiled once per machine, kept on disk."""
     global _pert_kernel
+    # numba's port of numpy's Beta matches it on the gamma path (a shape above one: every PERT
+    # whose point lies within its range has both shapes at least one) but not on Johnk's (both
+    # at most one: numba rejects a pair numpy computes in logs), and it does not check the
+    # shapes as numpy does: anything else is numpy's, with numpy's errors
     if n < PERT_MIN_DRAWS or mode() == "off" or not _numba \
-            or type(rng.bit_generator) is not np.random.PCG64:
+            or type(rng) is not np.random.Generator \
+            or type(rng.bit_generator) is not np.random.PCG64 \
+            or not (1.0 <= alpha < np.inf and 1.0 <= beta < np.inf):
         return None
     if _pert_kernel is None:
         with _lock:
