@@ -237,8 +237,8 @@ class BatchedQuery:
         if threads > 1 and len(starts) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(min(threads, len(starts))) as pool:
-                for size in pool.map(one, starts):
+            with ThreadPoolExecutor(min(threads, len(starts))) as executor:
+                for size in executor.map(one, starts):
                     if progress is not None:
                         progress(size)
         else:
