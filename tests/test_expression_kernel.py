@@ -2,6 +2,8 @@
 expression of the bundled networks under selections, each combination rule, NaN and division by
 zero; the engine's answers with and without them; the cache on disk; the fallbacks."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -273,3 +275,30 @@ def test_pert_draws_are_numpys(monkeypatch):
     compiled = item.sample(n, np.random.default_rng(3))
     monkeypatch.setenv("GMNET_KERNELS", "off")
     assert np.array_equal(compiled, item.sample(n, np.random.default_rng(3)))
+
+
+def test_a_first_compiled_call_imports_no_linear_algebra(tmp_path):
+    # numba's registries load at the first compiled call without scipy's linear algebra
+    # (numba checks for a BLAS by importing it: a fifth of a second); a numba function of the
+    # user's that uses a BLAS still works afterwards, numba importing scipy for it then
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np
+from gmnet.model import expression_kernel as ek
+assert ek.available()
+draws = ek.pert_draws(np.random.default_rng(3), 2.0, 3.0, 0.0, 1.0, ek.PERT_MIN_DRAWS)
+expected = np.random.default_rng(3).beta(2.0, 3.0, size=ek.PERT_MIN_DRAWS)
+import numba
+from numba.np import arraymath
+print(np.array_equal(draws, expected), "scipy.linalg" in sys.modules, arraymath._HAVE_BLAS)
+dot = numba.njit(lambda a, b: np.dot(a, b))
+print(dot(np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]])).tolist(), "scipy.linalg" in sys.modules)
+"""
+    env = {**os.environ, "GMNET_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True False True", "[[1.0, 2.0], [3.0, 4.0]] True"]

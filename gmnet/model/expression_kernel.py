@@ -381,9 +381,54 @@ def _call(fn, *args):
     if id(fn) in _CALLED:
         return fn(*args)
     with _interrupt_after():
+        _registries_loaded()
         result = fn(*args)
     _CALLED.add(id(fn))
     return result
+
+
+_REGISTRIES: list[bool] = []  # numba's registries loaded by _registries_loaded in this process
+
+
+def _registries_loaded() -> None:
+    """Load numba's implementations before a first call, without importing scipy.linalg.
+
+    A first call loads numba's registries (every module of implementations it has); one of
+    them checks for a BLAS by importing ``scipy.linalg.cython_blas``, which imports scipy's
+    linear algebra: a fifth of a second before the first answer, on every run, for code
+    that uses no BLAS. The check is made to fail while the registries load, and numba's
+    answer is then set to whether scipy is installed, which is what the check would have
+    found: a later numba function that uses a BLAS (the user's own, in this process) works as
+    before; numba imports scipy for it when it compiles it (``numba.np.linalg.ensure_blas``).
+    Where numba has changed so that this does not apply, the registries load as numba
+    loads them."""
+    if _REGISTRIES:
+        return
+    with _lock:
+        if not _REGISTRIES:
+            _load_registries()
+            _REGISTRIES.append(True)
+
+
+def _load_registries() -> None:
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:  # nothing to save
+        return
+    try:
+        from numba.core.registry import cpu_target
+    except Exception:  # pragma: no cover - another numba: loads as it does
+        return
+    sys.modules[blas] = None  # type: ignore[assignment]  # "import" of it fails at once
+    try:
+        cpu_target.target_context.refresh()
+    except Exception:  # pragma: no cover - loaded again, as numba does, at the call
+        pass
+    finally:
+        if blas in sys.modules and sys.modules[blas] is None:
+            del sys.modules[blas]
+    arraymath = sys.modules.get("numba.np.arraymath")
+    if arraymath is not None and hasattr(arraymath, "_HAVE_BLAS"):
+        arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
 
 
 @contextlib.contextmanager
