@@ -9,6 +9,7 @@ import pytest
 
 import gmnet
 from gmnet.model import expression_kernel as ek
+from gmnet.model import pert_kernel as pk
 from gmnet.model.cpts import group_values
 from gmnet.model.expressions import COMBINATION_RULES, ExpressionContext, evaluate_compact
 from tests.test_batched import random_network, ranged_draws
@@ -238,36 +239,45 @@ def test_ctrl_c_waits_for_a_loop_to_compile():
 
 
 def test_pert_draws_are_numpys(monkeypatch):
-    # compiled PERT draws: numpy's numbers, and the stream left where numpy leaves it, for
-    # every PERT shape (both at least one: the point within the range, at an end too)
+    # compiled PERT draws (numpy's PCG64, ziggurat and Gamma written into one loop): numpy's
+    # numbers, and the stream left where numpy leaves it, for PERT shapes above one; a million
+    # draws reach the ziggurat's tail (index 0), its wedges and the Gamma's logarithmic test
     from gmnet.analysis.uncertain_inputs import UncertainInput
 
     ek.available()  # numba loaded, as a run's compiled loops load it
-    n = ek.PERT_MIN_DRAWS
-    for alpha, beta, low, high in ((1.0, 1.0, 0.2, 0.3), (1.0, 5.0, 0.0, 1.0), (5.0, 1.0, 2, 3),
-                                   (2.3, 4.1, 0.013, 0.27), (4.0, 1.5, 1.1, 2.5),
-                                   (999.0, 1.001, 0.0, 1.0)):
+    n = pk.PERT_MIN_DRAWS
+    for size, alpha, beta, low, high in ((1 << 20, 2.3, 4.1, 0.013, 0.27),
+                                         (1 << 20, 1.001, 999.0, 0.0, 1.0),
+                                         (n, 4.0, 1.5, 1.1, 2.5), (n, 999.0, 1.001, 0.0, 1.0),
+                                         (n + 3, 5.0, 5.0, 2, 3)):
         mine, numpys = np.random.default_rng(7), np.random.default_rng(7)
-        got = ek.pert_draws(mine, alpha, beta, low, high, n)
-        expected = low + (high - low) * numpys.beta(alpha, beta, size=n)
+        mine.random(3)  # a stream already drawn from, with a 32-bit half kept
+        mine.integers(0, 10, dtype=np.uint32)
+        numpys.random(3)
+        numpys.integers(0, 10, dtype=np.uint32)
+        got = pk.pert_draws(mine, alpha, beta, low, high, size)
+        expected = low + (high - low) * numpys.beta(alpha, beta, size=size)
         assert got is not None and np.array_equal(got, expected)
+        assert mine.bit_generator.state == numpys.bit_generator.state
         assert np.array_equal(mine.random(4), numpys.random(4))
-    # fewer draws, loops switched off, another bit generator or generator, a shape below one
-    # (numba's Johnk differs from numpy's), not positive or not a number (numpy's errors):
-    # numpy's (None)
-    assert ek.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n - 1) is None
-    assert ek.pert_draws(np.random.Generator(np.random.MT19937(1)), 2.0, 3.0, 0.0, 1.0,
+    # fewer draws, loops switched off, another bit generator or generator, a shape of one (an
+    # exponential for numpy) or below (Johnk's), not positive or not a number (numpy's errors):
+    # numpy's (None), the stream untouched
+    assert pk.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n - 1) is None
+    assert pk.pert_draws(np.random.Generator(np.random.MT19937(1)), 2.0, 3.0, 0.0, 1.0,
                          n) is None
-    assert ek.pert_draws(np.random.RandomState(1), 2.0, 3.0, 0.0, 1.0, n) is None
-    for alpha, beta in ((0.01, 0.01), (0.5, 3.0), (0.0, 2.0), (-1.0, 2.0), (np.nan, 2.0),
-                        (2.0, np.inf)):
-        assert ek.pert_draws(np.random.default_rng(1), alpha, beta, 0.0, 1.0, n) is None
+    assert pk.pert_draws(np.random.RandomState(1), 2.0, 3.0, 0.0, 1.0, n) is None
+    for alpha, beta in ((1.0, 1.0), (1.0, 5.0), (5.0, 1.0), (0.01, 0.01), (0.5, 3.0),
+                        (0.0, 2.0), (-1.0, 2.0), (np.nan, 2.0), (2.0, np.inf)):
+        rng = np.random.default_rng(1)
+        assert pk.pert_draws(rng, alpha, beta, 0.0, 1.0, n) is None
+        assert rng.random() == np.random.default_rng(1).random()
     bad = UncertainInput(name="x", label="x", distribution="pert", low=0.1, point=-0.1,
                          high=0.5, unit="probability", source="test")  # the point outside
     with pytest.raises(ValueError, match="a <= 0"):
         bad.sample(n, np.random.default_rng(1))
     monkeypatch.setenv("GMNET_KERNELS", "off")
-    assert ek.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n) is None
+    assert pk.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n) is None
     monkeypatch.delenv("GMNET_KERNELS")
     # an input draws them the same either way
     item = UncertainInput(name="x", label="x", distribution="pert", low=0.1, point=0.2,
@@ -288,9 +298,10 @@ def test_a_first_compiled_call_imports_no_linear_algebra(tmp_path):
 import sys
 import numpy as np
 from gmnet.model import expression_kernel as ek
+from gmnet.model import pert_kernel as pk
 assert ek.available()
-draws = ek.pert_draws(np.random.default_rng(3), 2.0, 3.0, 0.0, 1.0, ek.PERT_MIN_DRAWS)
-expected = np.random.default_rng(3).beta(2.0, 3.0, size=ek.PERT_MIN_DRAWS)
+draws = pk.pert_draws(np.random.default_rng(3), 2.0, 3.0, 0.0, 1.0, pk.PERT_MIN_DRAWS)
+expected = np.random.default_rng(3).beta(2.0, 3.0, size=pk.PERT_MIN_DRAWS)
 import numba
 from numba.np import arraymath
 print(np.array_equal(draws, expected), "scipy.linalg" in sys.modules, arraymath._HAVE_BLAS)

@@ -17,7 +17,7 @@ import numpy as np
 
 from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
-from gmnet.model.expression_kernel import pert_draws
+from gmnet.model.pert_kernel import pert_draws
 from gmnet.model.schema import DECISION_UNITS
 from gmnet.random import as_generator
 

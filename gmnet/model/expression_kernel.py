@@ -41,7 +41,7 @@ from gmnet.model.kernel_helpers import ROUTE_HELPER
 from gmnet.model.kernel_source import Generator, Unsupported, generate, generate_tail
 
 __all__ = ["available", "mode", "fused_kernel", "FusedKernel", "tail_kernel", "TailKernel",
-           "cache_dir", "route_split", "pert_draws", "PERT_MIN_DRAWS"]
+           "cache_dir", "route_split"]
 
 # an expression's output below this many entries (cells x draws) is left to numpy: its
 # arithmetic costs less than the call. At 2^15, a mitigation's adoption (three cells) on a
@@ -324,51 +324,6 @@ def route_split(G: np.ndarray, dbar: np.ndarray, share: np.ndarray,
     return offset, lam
 
 
-# ================================================================ PERT draws
-# A PERT input's draws, low + (high - low) * Beta(alpha, beta), as numpy draws them: numba's
-# Generator.beta is numpy's algorithm on the same bit generator for shapes of at least one (the
-# same numbers and the stream left where numpy leaves it: tests/test_expression_kernel.py), and
-# the scaling in one pass. 131,072 draws at the bundled network's shapes: 38-41 ns a draw on
-# numpy, 32-33 compiled (numba's draw one at a time, rng.beta(alpha, beta) in the loop: 39 ns).
-_PERT_SOURCE = """import numba
-
-@numba.njit(cache=True, nogil=True)
-def kernel(rng, alpha, beta, low, span, out):
-    x = rng.beta(alpha, beta, out.shape[0])
-    for k in range(out.shape[0]):
-        out[k] = low + span * x[k]
-    return 0
-"""
-_PERT_DIGEST = "pert_" + hashlib.sha256(_PERT_SOURCE.encode()).hexdigest()[:20]
-_pert_kernel = None
-# fewer draws than this are numpy's (the call costs more than it saves)
-PERT_MIN_DRAWS = 1 << 15
-
-
-def pert_draws(rng: np.random.Generator, alpha: float, beta: float, low: float, high: float,
-               n: int) -> np.ndarray | None:
-    """``n`` PERT draws compiled, or None where numpy should draw them: few draws, loops
-    switched off, or numba not yet loaded by this process's compiled loops (importing it
-    only to draw would cost more than it saves). Compiled once per machine, kept on disk."""
-    global _pert_kernel
-    # numba's port of numpy's Beta matches it on the gamma path (a shape above one: every PERT
-    # whose point lies within its range has both shapes at least one) but not on Johnk's (both
-    # at most one: numba rejects a pair numpy computes in logs), and it does not check the
-    # shapes as numpy does: anything else is numpy's, with numpy's errors
-    if n < PERT_MIN_DRAWS or mode() == "off" or not _numba \
-            or type(rng) is not np.random.Generator \
-            or type(rng.bit_generator) is not np.random.PCG64 \
-            or not (1.0 <= alpha < np.inf and 1.0 <= beta < np.inf):
-        return None
-    if _pert_kernel is None:
-        with _lock:
-            if _pert_kernel is None:
-                _pert_kernel = _load(_PERT_SOURCE, _PERT_DIGEST)
-    out = np.empty(n)
-    _call(_pert_kernel, rng, float(alpha), float(beta), float(low), float(high - low), out)
-    return out
-
-
 # ================================================================ loading
 _DISK: dict[str, bool] = {}
 _CALLED: set[int] = set()  # the loops called at least once in this process (compiled)
@@ -428,7 +383,8 @@ def _load_registries() -> None:
             del sys.modules[blas]
     arraymath = sys.modules.get("numba.np.arraymath")
     if arraymath is not None and hasattr(arraymath, "_HAVE_BLAS"):
-        arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
+        arraymath._HAVE_BLAS = (  # type: ignore[attr-defined]
+            importlib.util.find_spec("scipy") is not None)
 
 
 @contextlib.contextmanager
