@@ -342,49 +342,58 @@ def _call(fn, *args):
     return result
 
 
-_REGISTRIES: list[bool] = []  # numba's registries loaded by _registries_loaded in this process
+_REGISTRIES: list[bool] = []  # numba's BLAS check made (_registries_loaded) in this process
 
 
 def _registries_loaded() -> None:
-    """Load numba's implementations before a first call, without importing scipy.linalg.
+    """Before a first compiled call, numba's BLAS check made without importing scipy.linalg.
 
-    A first call loads numba's registries (every module of implementations it has); one of
-    them checks for a BLAS by importing ``scipy.linalg.cython_blas``, which imports scipy's
-    linear algebra: a fifth of a second before the first answer, on every run, for code
-    that uses no BLAS. The check is made to fail while the registries load, and numba's
-    answer is then set to whether scipy is installed, which is what the check would have
-    found: a later numba function that uses a BLAS (the user's own, in this process) works as
-    before; numba imports scipy for it when it compiles it (``numba.np.linalg.ensure_blas``).
-    Where numba has changed so that this does not apply, the registries load as numba
-    loads them."""
+    A first call loads numba's registries, every module of implementations it has; one of
+    them (``numba.np.arraymath``) checks at import for a BLAS by importing
+    ``scipy.linalg.cython_blas``, which imports scipy's linear algebra: a fifth of a second
+    before the first answer, on every run, for loops that use no BLAS. That module is
+    imported here first, with numba's own lock held (numba compiles under it) and its check
+    (``numba.np.linalg.ensure_blas``) answering "none" for the import's duration only; its
+    answer is then set to whether scipy is installed, which is what the check finds on a
+    working scipy. Nothing else in the process sees it: a numba function of the user's that
+    uses a BLAS works as before (numba imports scipy when it compiles one), other threads'
+    imports and numba's extensions are untouched. Where numba has changed so that this does
+    not apply, or the module is already imported, numba loads as it does."""
     if _REGISTRIES:
         return
     with _lock:
         if not _REGISTRIES:
-            _load_registries()
+            _check_blas_lazily()
             _REGISTRIES.append(True)
 
 
-def _load_registries() -> None:
-    blas = "scipy.linalg.cython_blas"
-    if blas in sys.modules or "numba.np.arraymath" in sys.modules:  # nothing to save
-        return
+def _check_blas_lazily() -> None:
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg.cython_blas" in sys.modules:
+        return  # checked already, or nothing to save
     try:
-        from numba.core.registry import cpu_target
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.np import linalg
     except Exception:  # pragma: no cover - another numba: loads as it does
         return
-    sys.modules[blas] = None  # type: ignore[assignment]  # "import" of it fails at once
-    try:
-        cpu_target.target_context.refresh()
-    except Exception:  # pragma: no cover - loaded again, as numba does, at the call
-        pass
-    finally:
-        if blas in sys.modules and sys.modules[blas] is None:
-            del sys.modules[blas]
-    arraymath = sys.modules.get("numba.np.arraymath")
-    if arraymath is not None and hasattr(arraymath, "_HAVE_BLAS"):
-        arraymath._HAVE_BLAS = (  # type: ignore[attr-defined]
-            importlib.util.find_spec("scipy") is not None)
+    check = getattr(linalg, "ensure_blas", None)
+    if check is None:  # pragma: no cover - another numba
+        return
+
+    def none() -> None:
+        raise ImportError("a BLAS is looked for when a function needs one")
+
+    with global_compiler_lock:
+        linalg.ensure_blas = none
+        try:
+            from numba.np import arraymath
+        except Exception:  # pragma: no cover - imported again, as numba does, at the call
+            return
+        finally:
+            linalg.ensure_blas = check
+        if getattr(arraymath, "ensure_blas", None) is none:
+            arraymath.ensure_blas = check
+        if getattr(arraymath, "_HAVE_BLAS", None) is False:
+            arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
 
 
 @contextlib.contextmanager

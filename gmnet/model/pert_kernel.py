@@ -167,10 +167,12 @@ def pert_draws(rng: np.random.Generator, alpha: float, beta: float, low: float, 
         now = state["state"]
         halves = np.array([now["state"] >> 64, now["state"] & _HALF, now["inc"] >> 64,
                            now["inc"] & _HALF], dtype=np.uint64)
-        ek._call(_kernel, halves, float(alpha), float(beta), float(low), float(high - low),
-                 out, *tables)
-        now["state"] = (int(halves[0]) << 64) | int(halves[1])
-        bits.state = state
+        try:
+            ek._call(_kernel, halves, float(alpha), float(beta), float(low),
+                     float(high - low), out, *tables)
+        finally:  # Ctrl+C is raised after the call returns: the stream has moved on
+            now["state"] = (int(halves[0]) << 64) | int(halves[1])
+            bits.state = state
     return out
 
 
