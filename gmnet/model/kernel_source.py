@@ -80,17 +80,17 @@ def generate_tail(texts, parents, scalars, groups, rule, axes,
 # f and the pieces before). A rule not here is written as the helpers' calls.
 _G0 = (("g0m", "({g} * {mg})"), ("g0", "({g0m} * {f})"))  # g0 = g * mg * f
 _H0 = (("h0", "({h} * {mh})"),)
-_BOTH = (*_G0, *_H0, ("gh", "({g0} * {h0})"), ("both", "_minimum(1.0, {gh})"))
+_BOTH = (*_G0, *_H0, ("gh", "({g0} * {h0})"), ("both", "_min1({gh})"))
 _SPLIT = {
     "expanded_formula": {
-        "goal_factor": (*_BOTH, ("g1", "_minimum(1.0, {g0})"),
+        "goal_factor": (*_BOTH, ("g1", "_min1({g0})"),
                         ("goal", "({both} if ({h0} > 1.0) else {g1})")),
         "harm_factor": (*_BOTH, ("harm", "(1.0 if ({h0} > 1.0) else ({both} if ({g0} > 1.0) "
                                          "else {h0}))")),
     },
     "relative_risk": {
-        "goal_factor": (*_G0, ("goal", "_minimum(1.0, {g0})")),
-        "harm_factor": (*_H0, ("harm", "_minimum(1.0, {h0})")),
+        "goal_factor": (*_G0, ("goal", "_min1({g0})")),
+        "harm_factor": (*_H0, ("harm", "_min1({h0})")),
     },
 }
 
@@ -329,7 +329,10 @@ class Generator:
             fn = "_minimum" if name == "min" else "_maximum"
             out = floats[0]
             for f in floats[1:]:
-                out = f"{fn}({out}, {f})"
+                if fn == "_minimum" and "1.0" in (out, f):  # a cap at one: either order
+                    out = f"_min1({f if out == '1.0' else out})"
+                else:
+                    out = f"{fn}({out}, {f})"
             return self.temp(node, out, deps)
         if name == "clip":
             if len(floats) != 3:
