@@ -315,3 +315,36 @@ print(dot(np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]])).tolist(), "scipy.linalg
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["True False True True numba.np.linalg",
                                         "[[1.0, 2.0], [3.0, 4.0]] True"]
+
+
+def test_a_cap_at_one_is_numpys_minimum_for_every_value():
+    # the loops' one-instruction cap (kernel_helpers' _min1) against numpy.minimum(1.0, x) and
+    # the general helper, bit for bit, at NaN, both zeros, one and its neighbours, infinities
+    import numba
+
+    from gmnet.model.kernel_helpers import HELPERS
+
+    space: dict = {"numba": numba}
+    exec(HELPERS + """
+@numba.njit
+def cap(x):
+    return _min1(x)
+
+
+@numba.njit
+def general(x):
+    return _minimum(1.0, x)
+
+
+@numba.njit
+def swapped(x):
+    return _minimum(x, 1.0)
+""", space)  # noqa: S102 - the project's own helper source
+    cap, general, swapped = space["cap"], space["general"], space["swapped"]
+    xs = np.array([np.nan, -np.nan, -0.0, 0.0, 1.0, np.nextafter(1.0, 2.0),
+                   np.nextafter(1.0, 0.0), np.inf, -np.inf, 5.0, -5.0, 1e-300])
+    expected = np.minimum(1.0, xs).view(np.uint64)
+    for fn in (cap, general, swapped):
+        got = np.array([fn(x) for x in xs]).view(np.uint64)
+        assert np.array_equal(got, expected), fn
+    assert np.array_equal(np.minimum(xs, 1.0).view(np.uint64), expected)
