@@ -140,33 +140,52 @@ def parameters_used(text: str, groups: Mapping[str, Sequence[str]], scalars: Ite
     >>> sorted(parameters_used("combine(p[x], r)", {"p": ["a", "b"]}, ["r"], {"x": ["b"]}))
     ['p.b', 'r']
     """
-    tree = parse_expression(text)
+    subscripts, names = _references(text)
     selected = selected or {}
     scalars = set(scalars)
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    subscripted = set()
     used: set[str] = set()
+    for group, how, what in subscripts:
+        if group not in groups:
+            continue
+        keys = list(groups[group])
+        if how == "key":
+            chosen = [what] if what in keys else []
+        elif how == "parent" and what in selected:
+            chosen = [k for k in selected[what] if k in keys]
+        else:
+            chosen = keys
+        used.update(f"{group}.{k}" for k in chosen)
+    for name, indexed in names:
+        if indexed and name in groups:
+            continue
+        if name in scalars:
+            used.add(name)
+        elif name in groups:  # an unindexed group is an error elsewhere; be safe
+            used.update(f"{name}.{k}" for k in groups[name])
+    return used
+
+
+@lru_cache(maxsize=4096)
+def _references(text: str) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, bool], ...]]:
+    """What ``text`` refers to, parsed once per text (a server plans many questions on the same
+    expressions): each ``name[index]`` as (name, "key" | "parent" | "any", the key or parent),
+    and each name that is not a function's, with whether it is the ``name`` of such an index."""
+    tree = parse_expression(text)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    subscripts, indexed = [], set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
-                and node.value.id in groups:
-            group = node.value.id
-            subscripted.add(id(node.value))
-            keys = list(groups[group])
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
             index = node.slice
             if isinstance(index, ast.Constant) and isinstance(index.value, str):
-                chosen = [index.value] if index.value in keys else []
-            elif isinstance(index, ast.Name) and index.id in selected:
-                chosen = [k for k in selected[index.id] if k in keys]
+                subscripts.append((node.value.id, "key", index.value))
+            elif isinstance(index, ast.Name):
+                subscripts.append((node.value.id, "parent", index.id))
             else:
-                chosen = keys
-            used.update(f"{group}.{k}" for k in chosen)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and id(node) not in called and id(node) not in subscripted:
-            if node.id in scalars:
-                used.add(node.id)
-            elif node.id in groups:  # an unindexed group is an error elsewhere; be safe
-                used.update(f"{node.id}.{k}" for k in groups[node.id])
-    return used
+                subscripts.append((node.value.id, "any", ""))
+            indexed.add(id(node.value))
+    names = tuple((n.id, id(n) in indexed) for n in ast.walk(tree)
+                  if isinstance(n, ast.Name) and id(n) not in called)
+    return tuple(subscripts), names
 
 
 @dataclass(frozen=True)

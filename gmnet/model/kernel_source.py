@@ -128,6 +128,7 @@ class Generator:
         self.temps: list[_Temp] = []
         self._temp_index: dict[str, int] = {}
         self._order: dict[str, frozenset] = {}  # the pieces the loops' order counts
+        self._keys: dict[int, tuple[ast.AST, str]] = {}  # a node's structure (see _key)
         self.finals: list[_Value] = []
         self.routes: list[_Value] = []  # calibrated routes' targets (generate_tail)
 
@@ -205,8 +206,29 @@ class Generator:
             raise Unsupported(type(node).__name__)
         return method(node)
 
+    def _key(self, node: ast.AST) -> str:
+        """The node's structure, equal for two nodes exactly when their ``ast.dump`` is (the
+        fields and constants' reprs), each node's made once from its children's: ``ast.dump``
+        at every piece walked each subtree again, a fifth of planning a new question. The node
+        is kept with it, so that its id is not reused while the key is."""
+        found = self._keys.get(id(node))
+        if found is not None:
+            return found[1]
+        parts = []
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.AST):
+                parts.append(f"{name}={self._key(value)}")
+            elif isinstance(value, list):
+                parts.append(name + "=[" + ",".join(
+                    self._key(v) if isinstance(v, ast.AST) else repr(v) for v in value) + "]")
+            else:
+                parts.append(f"{name}={value!r}")
+        key = f"{type(node).__name__}({','.join(parts)})"
+        self._keys[id(node)] = (node, key)
+        return key
+
     def temp(self, node, code: str, deps: frozenset) -> _Value:
-        key = ast.dump(node)
+        key = self._key(node)
         if key not in self._temp_index:
             self._order[key] = deps
         return self._temp(key, code, deps)
@@ -343,7 +365,7 @@ class Generator:
             if len(floats) != 5:
                 raise Unsupported(name)
             if self.rule in _SPLIT:
-                self._order.setdefault(ast.dump(node), deps)
+                self._order.setdefault(self._key(node), deps)
                 # what reads the factor depends on every parent the call's arguments read (as
                 # the helper's call did), not only on those its last piece reads (under
                 # relative_risk the goal factor ignores h): the same levels, the same order
