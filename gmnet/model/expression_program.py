@@ -34,14 +34,18 @@ _SPLIT = ("goal_factor", "harm_factor")
 
 
 @lru_cache(maxsize=1024)
-def _annotated(text: str) -> tuple[ast.Expression, dict[int, tuple[str, frozenset[str]]]]:
-    """The parsed tree and, for each call in it, (its text, the bare names below it).
+def _annotated(text: str) -> tuple[ast.Expression, dict[int, tuple[str, frozenset[str]]],
+                                   dict[int, tuple[tuple[ast.Subscript, ...], frozenset[str]]]]:
+    """The parsed tree; for each call in it, (its text, the bare names below it); and for each
+    call, (the reads ``group['key']`` below it, every name below it, a function's too), which
+    :meth:`_Compiler._as_slice` looks at for every call of every question planned.
 
     The tree is the one :func:`parse_expression` caches; this entry holds a reference to it,
     so the node ids used as keys stay valid as long as the entry lives.
     """
     tree = parse_expression(text)
     keys: dict[int, tuple[str, frozenset[str]]] = {}
+    reads: dict[int, tuple[tuple[ast.Subscript, ...], frozenset[str]]] = {}
 
     def annotate(node: ast.AST) -> None:
         called = {id(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
@@ -52,11 +56,20 @@ def _annotated(text: str) -> tuple[ast.Expression, dict[int, tuple[str, frozense
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             annotate(node)
+            reads[id(node)] = _reads(node)
             if isinstance(node.func, ast.Name) and node.func.id in _SPLIT:
                 for arg in node.args:
                     if id(arg) not in keys:
                         annotate(arg)
-    return tree, keys
+    return tree, keys, reads
+
+
+def _reads(node: ast.AST) -> tuple[tuple[ast.Subscript, ...], frozenset[str]]:
+    below = list(ast.walk(node))
+    return (tuple(n for n in below if isinstance(n, ast.Subscript)
+                  and isinstance(n.value, ast.Name) and isinstance(n.slice, ast.Constant)
+                  and isinstance(n.slice.value, str)),
+            frozenset(n.id for n in below if isinstance(n, ast.Name)))
 
 
 
@@ -95,14 +108,14 @@ def compile_expression(text: str, parents: tuple, position: tuple, scalars: froz
     on the shared axes ``position`` ((name, axis), ...); ``groups`` is ((group, keys), ...).
     ``literal`` is ((group, variable, states, kept), ...) for the groups indexed by a variable
     (see :meth:`_Compiler._as_slice`). None: evaluate with the walker."""
-    tree, keys = _annotated(text)
+    tree, keys, reads = _annotated(text)
     ndim = len(position) + 1
     where = dict(position)
     indices = {name: _StateIndex(name, states, where[name], ndim, kept)
                for name, states, kept in parents}
     kept = {name: tuple(k) for name, _, k in parents}
     compiler = _Compiler(ndim, indices, kept, scalars, dict(groups), rule, dict(keys),
-                         where, {g: (v, tuple(st), tuple(k)) for g, v, st, k in literal})
+                         where, {g: (v, tuple(st), tuple(k)) for g, v, st, k in literal}, reads)
     try:
         dynamic, value = compiler.compile(tree.body)
     except Unsupported:
@@ -119,10 +132,11 @@ Fn = Callable[[Any], Any]
 
 class _Compiler:
     def __init__(self, ndim, indices, kept, scalars, groups, rule, keys, where=None,
-                 literal=None):
+                 literal=None, reads=None):
         self.ndim, self.indices, self.kept = ndim, indices, kept
         self.scalars, self.groups, self.rule, self.keys = scalars, groups, rule, keys
         self.where, self.literal = where or {}, literal or {}
+        self.reads = reads or {}  # _annotated's, for the calls of the text's own tree
         # the trees _as_slice makes, alive while compiling: ``keys`` is by id, and an id is
         # only unique among live objects
         self.made: list[ast.AST] = []
@@ -261,9 +275,8 @@ class _Compiler:
         another node computes anyway: computed once with X on the states it keeps, and sliced.
         The same operations on the same numbers, so the same values to the last bit. None when
         the call is not of that form (or X does not keep the state)."""
-        subscripts = [n for n in ast.walk(node) if isinstance(n, ast.Subscript)
-                      and isinstance(n.value, ast.Name) and n.value.id in self.literal
-                      and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)]
+        below, names = self.reads.get(id(node)) or _reads(node)
+        subscripts = [n for n in below if n.value.id in self.literal]
         if not subscripts:
             return None
         variables = {self.literal[n.value.id][0] for n in subscripts}
@@ -274,14 +287,14 @@ class _Compiler:
         _, states, kept = self.literal[subscripts[0].value.id]
         if x in self.indices or x not in self.where or key not in states \
                 or states.index(key) not in kept \
-                or any(isinstance(n, ast.Name) and n.id == x for n in ast.walk(node)):
+                or x in names:
             return None
         at = kept.index(states.index(key))
         indexed = _with_index(node, {id(n) for n in subscripts}, x)
         self.made.append(indexed)
         child = _Compiler(self.ndim, {**self.indices, x: _StateIndex(
             x, states, self.where[x], self.ndim, kept)}, {**self.kept, x: kept}, self.scalars,
-            self.groups, self.rule, self.keys, self.where, self.literal)
+            self.groups, self.rule, self.keys, self.where, self.literal, self.reads)
         child.made = self.made
         dynamic, whole = child.c_Call(indexed)
         axis = self.where[x]

@@ -120,7 +120,7 @@ class SharedEvaluation:
         return program
 
     def _walk(self, text: str, ctx: ExpressionContext) -> np.ndarray:
-        tree, keys = _annotated(text)
+        tree, keys, _ = _annotated(text)
         kept = {name: tuple(ctx.kept(name, states)) for name, states in ctx.parents}
         parents = {name: _StateIndex(name, states, self.position[name], self.ndim,
                                      kept[name])
