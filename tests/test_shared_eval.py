@@ -174,7 +174,6 @@ def test_the_parameters_an_expression_reads_and_its_pieces_keys():
                     _read_by_walking(text, groups, scalars, selected or {}), (text, selected)
                 checked += 1
             gen = Generator.__new__(Generator)
-            gen._keys = {}
             nodes = [n for t in texts for n in ast.walk(ast.parse(t.strip(), mode="eval"))]
             for a, b in itertools.combinations(nodes[:60], 2):
                 assert (gen._key(a) == gen._key(b)) == (ast.dump(a) == ast.dump(b))

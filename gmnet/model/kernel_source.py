@@ -110,6 +110,36 @@ class _Temp:
         self.code, self.deps = code, deps
 
 
+# a node's structure (see _structure), by the node's id; the node is kept with it, so that its
+# id is not reused while the entry lives. The parsed trees are shared (parse_expression keeps
+# them), so a server planning question after question finds most of its keys here.
+_STRUCTURES: dict[int, tuple[ast.AST, str]] = {}
+MAX_STRUCTURES = 1 << 17
+
+
+def _structure(node: ast.AST) -> str:
+    """The node's structure, equal for two nodes exactly when their ``ast.dump`` is (the
+    fields and constants' reprs), each node's made once from its children's: ``ast.dump`` at
+    every piece walked each subtree again, a fifth of planning a new question."""
+    found = _STRUCTURES.get(id(node))
+    if found is not None and found[0] is node:
+        return found[1]
+    parts = []
+    for name, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            parts.append(f"{name}={_structure(value)}")
+        elif isinstance(value, list):
+            parts.append(name + "=[" + ",".join(
+                _structure(v) if isinstance(v, ast.AST) else repr(v) for v in value) + "]")
+        else:
+            parts.append(f"{name}={value!r}")
+    key = f"{type(node).__name__}({','.join(parts)})"
+    if len(_STRUCTURES) >= MAX_STRUCTURES:
+        _STRUCTURES.clear()
+    _STRUCTURES[id(node)] = (node, key)
+    return key
+
+
 class Generator:
     """AST -> scalar Python source, one temporary per distinct subexpression, each computed at
     the shallowest loop level its parents allow."""
@@ -128,7 +158,6 @@ class Generator:
         self.temps: list[_Temp] = []
         self._temp_index: dict[str, int] = {}
         self._order: dict[str, frozenset] = {}  # the pieces the loops' order counts
-        self._keys: dict[int, tuple[ast.AST, str]] = {}  # a node's structure (see _key)
         self.finals: list[_Value] = []
         self.routes: list[_Value] = []  # calibrated routes' targets (generate_tail)
 
@@ -207,25 +236,7 @@ class Generator:
         return method(node)
 
     def _key(self, node: ast.AST) -> str:
-        """The node's structure, equal for two nodes exactly when their ``ast.dump`` is (the
-        fields and constants' reprs), each node's made once from its children's: ``ast.dump``
-        at every piece walked each subtree again, a fifth of planning a new question. The node
-        is kept with it, so that its id is not reused while the key is."""
-        found = self._keys.get(id(node))
-        if found is not None:
-            return found[1]
-        parts = []
-        for name, value in ast.iter_fields(node):
-            if isinstance(value, ast.AST):
-                parts.append(f"{name}={self._key(value)}")
-            elif isinstance(value, list):
-                parts.append(name + "=[" + ",".join(
-                    self._key(v) if isinstance(v, ast.AST) else repr(v) for v in value) + "]")
-            else:
-                parts.append(f"{name}={value!r}")
-        key = f"{type(node).__name__}({','.join(parts)})"
-        self._keys[id(node)] = (node, key)
-        return key
+        return _structure(node)
 
     def temp(self, node, code: str, deps: frozenset) -> _Value:
         key = self._key(node)
