@@ -336,17 +336,17 @@ def _call(fn, *args):
     if id(fn) in _CALLED:
         return fn(*args)
     with _interrupt_after():
-        _registries_loaded()
+        _check_blas_once()
         result = fn(*args)
     _CALLED.add(id(fn))
     return result
 
 
-_REGISTRIES: list[bool] = []  # numba's BLAS check made (_registries_loaded) in this process
+_BLAS_CHECKED = False  # numba's BLAS check made in this process (_check_blas_once)
 
 
-def _registries_loaded() -> None:
-    """Before a first compiled call, numba's BLAS check made without importing scipy.linalg.
+def _check_blas_once() -> None:
+    """Before the first compiled call, numba's BLAS check made without importing scipy.linalg.
 
     A first call loads numba's registries, every module of implementations it has; one of
     them (``numba.np.arraymath``) checks at import for a BLAS by importing
@@ -359,12 +359,13 @@ def _registries_loaded() -> None:
     uses a BLAS works as before (numba imports scipy when it compiles one), other threads'
     imports and numba's extensions are untouched. Where numba has changed so that this does
     not apply, or the module is already imported, numba loads as it does."""
-    if _REGISTRIES:
+    global _BLAS_CHECKED
+    if _BLAS_CHECKED:
         return
     with _lock:
-        if not _REGISTRIES:
+        if not _BLAS_CHECKED:
             _check_blas_lazily()
-            _REGISTRIES.append(True)
+            _BLAS_CHECKED = True
 
 
 def _check_blas_lazily() -> None:

@@ -235,11 +235,8 @@ class Generator:
             raise Unsupported(type(node).__name__)
         return method(node)
 
-    def _key(self, node: ast.AST) -> str:
-        return _structure(node)
-
     def temp(self, node, code: str, deps: frozenset) -> _Value:
-        key = self._key(node)
+        key = _structure(node)
         if key not in self._temp_index:
             self._order[key] = deps
         return self._temp(key, code, deps)
@@ -376,7 +373,7 @@ class Generator:
             if len(floats) != 5:
                 raise Unsupported(name)
             if self.rule in _SPLIT:
-                self._order.setdefault(self._key(node), deps)
+                self._order.setdefault(_structure(node), deps)
                 # what reads the factor depends on every parent the call's arguments read (as
                 # the helper's call did), not only on those its last piece reads (under
                 # relative_risk the goal factor ignores h): the same levels, the same order
