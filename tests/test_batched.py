@@ -555,3 +555,38 @@ def test_a_run_in_blocks_is_as_large_as_the_whole(net, monkeypatch, chunk_calls)
     np.testing.assert_array_equal(
         module.uncertainty(net, "harm", "yes", samples=300, rng=4, chunk=50).draws, whole.draws)
     assert plan_query(net, "harm").run({}, effort=10**9).shape == (1, 2)
+
+
+@pytest.mark.parametrize("which", ["bundled", "and", *range(6)])
+def test_the_kept_zero_patterns_are_the_restricted_builds(net, which):
+    """Planning slices each parameter-free CPT's zero pattern, built once on every state: the
+    same pattern as building the CPT restricted, for any restriction (evidence at one state,
+    kept subsets, a state of the node itself)."""
+    from gmnet.inference.needs import _nonzero
+
+    network = {"bundled": net, "and": and_network()}.get(which) or random_network(which)
+    constant = [v for v in network.variables
+                if network.node(v).cpt.kind != "calibrated_route"
+                and not network.parameters_for([v])]
+    assert constant or which not in ("bundled", "and")
+    rng = np.random.default_rng(7)
+    checked = 0
+    for _ in range(40):
+        restrict = {}
+        for var in network.variables:
+            card = len(network.states(var))
+            how = rng.random()
+            if how < 0.25:
+                restrict[var] = int(rng.integers(card))
+            elif how < 0.5 and card > 1:
+                restrict[var] = tuple(sorted(rng.choice(card, rng.integers(1, card),
+                                                        replace=False).tolist()))
+        for v in constant:
+            want = [(np.asarray(a)[..., 0] != 0, labels) for a, labels in
+                    network.compile_factors({}, restrict=restrict, nodes=[v])]
+            got = _nonzero(network, v, restrict)
+            assert [labels for _, labels in got] == [labels for _, labels in want]
+            for (g, _), (w, _) in zip(got, want, strict=True):
+                assert g.shape == w.shape and np.array_equal(g, w)
+                checked += 1
+    assert checked >= 40 * len(constant)

@@ -458,3 +458,20 @@ def test_moving_inputs_are_kept_per_question_inputs_and_seed(monkeypatch):
     influence.moving_inputs(other_model, q2, 0, other_model.inputs_for(q2.parameters))
     assert len(runs) == 4
     assert first[0] and set(first[0]) | set(first[1]) == set(names)
+
+
+def test_keyed_generators_are_numpys_seed_sequences():
+    """The inputs' streams are made without numpy's SeedSequence but are its streams: the
+    whole generator state and the draws equal, for edge bases (0, word boundaries, the
+    largest a run uses) and keys (0, the largest CRC-32), and random ones."""
+    from gmnet.random import keyed_generators
+
+    rng = np.random.default_rng(3)
+    bases = [0, 1, 2**32 - 1, 2**32, 2**63 - 2, *map(int, rng.integers(0, 2**63 - 1, 60))]
+    for base in bases:
+        keys = [0, 1, 2**32 - 1, *map(int, rng.integers(0, 2**32, 3))]
+        for key, got in zip(keys, keyed_generators(base, keys), strict=True):
+            want = np.random.default_rng(np.random.SeedSequence(entropy=base,
+                                                                spawn_key=(key,)))
+            assert got.bit_generator.state == want.bit_generator.state, (base, key)
+            assert np.array_equal(got.beta(2.3, 4.1, 50), want.beta(2.3, 4.1, 50))

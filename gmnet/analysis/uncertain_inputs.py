@@ -19,7 +19,7 @@ from gmnet.errors import InvalidArgumentError, UnknownNameError
 from gmnet.inference.batched import BatchedQuery, default_workers, plan_query
 from gmnet.model.pert_kernel import pert_draws
 from gmnet.model.schema import DECISION_UNITS
-from gmnet.random import as_generator
+from gmnet.random import as_generator, keyed_generators
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network
@@ -302,9 +302,9 @@ class InputStreams:
 
     def __init__(self, items: Sequence[UncertainInput], base: int):
         self.items = list(items)
-        self.generators = [np.random.default_rng(np.random.SeedSequence(
-            entropy=base, spawn_key=(zlib.crc32(item.name.encode("utf-8")),)))
-            for item in self.items]
+        # default_rng(SeedSequence(entropy=base, spawn_key=(crc32(name),))) for each input
+        self.generators = keyed_generators(
+            base, [zlib.crc32(item.name.encode("utf-8")) for item in self.items])
 
     def take(self, samples: int) -> dict[str, np.ndarray]:
         """The next ``samples`` draws of every input."""

