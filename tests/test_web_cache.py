@@ -191,3 +191,38 @@ def test_worker_processes_answer_the_same_bytes_and_replace_a_dead_one(uncached)
         assert _ready(client, 1)["ready"] == 1
         (new,) = pool.pids()
         assert new != pid
+
+
+def test_a_worker_answers_the_pages_first_uncertainty_question_before_it_is_ready(
+        monkeypatch):
+    """A computing process warms up at start with the page's first uncertainty question (2,000
+    draws, seed 0); not where that question is heavy; and a warm-up that fails does not stop
+    the worker from starting."""
+    from gmnet.web import processes
+
+    asked: list[tuple[str, str]] = []
+    real = processes._work
+
+    def recording(name, text):
+        asked.append((name, text))
+        return real(name, text)
+
+    monkeypatch.setattr(processes, "_SERVER", None)
+    monkeypatch.setattr(processes, "_work", recording)
+    processes._start([None], 30.0)
+    assert asked == [("uncertainty", '{"samples": 2000, "seed": 0}')]
+    assert processes._SERVER.default.name == "goal_misgeneralization"
+
+    asked.clear()
+    monkeypatch.setattr(processes, "WARM_UP_ENTRIES", 5184 * 2000 - 1)  # harm's plan: 5,184
+    processes._start([None], 30.0)
+    assert asked == []
+
+    def failing(name, text):
+        raise RuntimeError("warm-up failed")
+
+    monkeypatch.setattr(processes, "WARM_UP_ENTRIES", 20_000_000)
+    monkeypatch.setattr(processes, "_work", failing)
+    monkeypatch.setattr(processes, "_SERVER", None)
+    processes._start([None], 30.0)
+    assert processes._SERVER is not None

@@ -52,6 +52,31 @@ def _start(refs: list[str | None], timeout: float) -> None:
         net.compiled  # noqa: B018 - compile now, not in a request
         networks[net.name] = net
     _SERVER = Server(networks, timeout, 1)
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """The page's first uncertainty question answered once before the worker says it is
+    ready: what the first request would otherwise pay (importing numba and loading the
+    compiled loops a run of the page's size uses, where an earlier run left them on disk;
+    compiling the question's numpy programs) is paid at start, as the networks' compiling
+    is. Its answer is thrown away; a failure here is left for the requests to meet. Skipped
+    where the question is heavy (a large network's start is not held up)."""
+    from gmnet.inference.batched import plan_query
+    from gmnet.web.describe import default_target
+
+    try:
+        net = _SERVER.default
+        if plan_query(net, default_target(net)).draw_size * WARM_UP_DRAWS > WARM_UP_ENTRIES:
+            return
+        _work("uncertainty", f'{{"samples": {WARM_UP_DRAWS}, "seed": 0}}')
+    except Exception:  # noqa: BLE001, S110 - the requests report whatever is wrong
+        pass
+
+
+#: The warm-up's draws (the page's default) and the most factor entries it may build.
+WARM_UP_DRAWS = 2000
+WARM_UP_ENTRIES = 20_000_000
 
 
 def _work(name: str, text: str) -> bytes:
