@@ -93,3 +93,29 @@ def test_impossible_evidence_is_reported(net):
     p = net.query("harm", evidence={"capability_transfer": "no"},
                   do={"goal_misgeneralizes": "yes"})
     assert p["yes"] > 0
+
+
+def test_one_draws_rescaling_is_the_general_one():
+    """An exact query's factors (one draw) are checked for scaling as one number: the same
+    array and exponent as the per-draw check, at safe, tiny, huge, zero and NaN entries."""
+    from gmnet.inference import elimination
+
+    def general(arr):  # the per-draw path, as for N draws
+        top = arr.max(axis=tuple(range(1, arr.ndim)))
+        if bool(np.all((top >= elimination._SAFE_LOW) & (top <= elimination._SAFE_HIGH))):
+            return arr, np.zeros(1, dtype=np.int64)
+        _, exponent = np.frexp(top)
+        exponent = exponent.astype(np.int64)
+        if not exponent.any():
+            return arr, exponent
+        return np.ldexp(arr, -exponent.reshape((-1,) + (1,) * (arr.ndim - 1))), exponent
+
+    for top in (0.3, 1.0, 2.0 ** -100, 2.0 ** -101, 2.0 ** 100, 2.0 ** 101, 1e-300, 1e300,
+                0.0, np.nan):
+        arr = np.array([[[top, 0.25 * top], [0.0, 0.5 * top]]])
+        got, exponent = elimination._rescaled(arr)
+        want, wanted = general(arr)
+        assert np.array_equal(got, want, equal_nan=True) and exponent.tolist() == wanted.tolist()
+        assert (got is arr) == (want is arr)
+    assert elimination._rescaled(np.array([[0.3]]))[1].tolist() == [0]
+    assert elimination._rescaled(np.array([[2.0 ** -150]]))[1].tolist() == [-149]

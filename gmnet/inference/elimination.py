@@ -108,6 +108,12 @@ def _rescaled(arr: np.ndarray, *, always: bool = False) -> tuple[np.ndarray, np.
 
     Unless ``always``, a factor whose largest entries are all within 2**+-SAFE_EXPONENT comes
     back unscaled (exponent 0)."""
+    if not always and arr.ndim and arr.shape[0] == 1 and arr.size:
+        # one draw (an exact query's every factor): its largest entry as one number, checked
+        # without the arrays of the general case (NaN and the unsafe go on below)
+        top1 = arr.max()
+        if _SAFE_LOW <= top1 <= _SAFE_HIGH:
+            return arr, _UNSCALED
     top = arr.copy() if arr.ndim == 1 else arr.max(axis=tuple(range(1, arr.ndim)))
     if not always and top.size and bool(np.all((top >= _SAFE_LOW) & (top <= _SAFE_HIGH))):
         return arr, np.zeros(top.shape, dtype=np.int64)
@@ -175,6 +181,8 @@ def _spec_of(scopes: tuple[tuple[str, ...], ...], out: tuple[str, ...]) -> str:
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SAFE_LOW, _SAFE_HIGH = 2.0 ** -SAFE_EXPONENT, 2.0 ** SAFE_EXPONENT
+_UNSCALED = np.zeros(1, dtype=np.int64)  # one draw's exponent 0 (shared: never written)
+_UNSCALED.flags.writeable = False
 
 
 @lru_cache(maxsize=512)
