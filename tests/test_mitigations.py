@@ -435,3 +435,20 @@ def test_keep_priors_leaves_a_context_node_to_its_prior(net):
     assert result.baseline == pytest.approx(expected, abs=1e-12)
     with pytest.raises(gmnet.UnknownNameError, match="unknown variable 'capability' in keep"):
         gmnet.compare_mitigations(net, keep_priors=["capability"])
+
+
+def test_the_nodes_below_the_mitigations_are_networkxs_descendants():
+    """Which nodes a mitigation can change is walked without a graph: networkx's descendants
+    of the nodes, joined, for every set of up to three nodes of the bundled network."""
+    import networkx as nx
+
+    from gmnet.analysis.mitigations import _descendants
+
+    net = gmnet.load_network()
+    graph = net.graph()
+    for r in (1, 2, 3):
+        for nodes in itertools.combinations(net.variables, r):
+            assert _descendants(net, nodes) == set().union(
+                *(nx.descendants(graph, v) for v in nodes)), nodes
+    assert _descendants(net, ["harm"]) == set()
+    assert "harm" in _descendants(net, ["ai_control"])

@@ -381,12 +381,20 @@ def compare_mitigations(
 
 
 def _descendants(network: Network, nodes: Iterable[str]) -> set[str]:
-    import networkx as nx  # here: loading the package does not import networkx
-
-    graph = network.graph()
+    """Every node reachable from one of ``nodes`` by at least one edge (networkx's
+    descendants of each, joined), walked over the parents' lists: no graph is built for
+    each comparison."""
+    children: dict[str, list[str]] = {}
+    for v in network.variables:
+        for p in network.parents(v):
+            children.setdefault(p, []).append(v)
     out: set[str] = set()
-    for v in nodes:
-        out |= nx.descendants(graph, v)
+    stack = [c for v in nodes for c in children.get(v, ())]
+    while stack:
+        v = stack.pop()
+        if v not in out:
+            out.add(v)
+            stack.extend(children.get(v, ()))
     return out
 
 
