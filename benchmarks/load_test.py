@@ -18,7 +18,8 @@ any error.
 ``--baseline TREE`` runs the same requests, in the same run, against the server of another
 gmnet source tree (e.g. an earlier commit unpacked with ``git archive REV | tar -x -C TREE``),
 started the same way but on uvicorn's pure-Python event loop and HTTP parser (what that
-version ran on), and prints each figure beside its baseline with their ratio.
+version ran on; ``--baseline-same-loop``: on this tree's, for a baseline that already ran on
+uvloop and httptools), and prints each figure beside its baseline with their ratio.
 ``--repeat SHARE`` makes that share of the requests repeat an earlier request of the run (a
 page user going back to a situation); by default every request is new, so no answer is
 served from the server's cache.
@@ -463,6 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="TREE", type=Path, default=None,
                         help="also measure the server of this gmnet source tree (pure-Python "
                         "event loop and HTTP parser) on the same requests, and print ratios")
+    parser.add_argument("--baseline-same-loop", action="store_true",
+                        help="run the baseline's server on the same event loop and HTTP parser "
+                        "as this tree's (uvloop and httptools where installed), for a baseline "
+                        "that already ran on them")
     parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
                         help="an option for this tree's `gmnet serve`, e.g. "
                         "--serve-option=--compute=threads (repeatable)")
@@ -486,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()[0]
     now = measure(args, mix)
-    before = (measure(args, mix, tree=args.baseline.resolve(), plain=True,
+    before = (measure(args, mix, tree=args.baseline.resolve(), plain=not args.baseline_same_loop,
                       requests=now["requests_sent"]) if args.baseline is not None else None)
     distinct = len({json.dumps(r, sort_keys=True) for r in now["requests_sent"]})
     for run in (now, before):
