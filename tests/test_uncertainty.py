@@ -475,3 +475,18 @@ def test_keyed_generators_are_numpys_seed_sequences():
                                                                 spawn_key=(key,)))
             assert got.bit_generator.state == want.bit_generator.state, (base, key)
             assert np.array_equal(got.beta(2.3, 4.1, 50), want.beta(2.3, 4.1, 50))
+
+
+@pytest.mark.parametrize("evidence, do", [
+    ({"shift_type": "moderate"}, {}),
+    ({"spec_quality": "low", "shift_type": "extreme"}, {"behavior_monitoring": "on"}),
+    ({"capability_level": "superhuman"}, {"ai_control": "on"}),
+    ({}, {}),
+])
+def test_the_point_is_the_exact_query_to_the_last_bit(evidence, do):
+    """An uncertainty's point is the number `gmnet query` gives for the same question, bit
+    for bit, also where evidence is normalised (the batched engine at the point values agrees
+    only to about 1e-16 there: the first two questions)."""
+    net = gmnet.load_network()
+    result = gmnet.uncertainty(net, "harm", "yes", evidence=evidence, do=do, samples=50, rng=0)
+    assert result.point == net.query("harm", evidence=evidence, do=do)["yes"]
