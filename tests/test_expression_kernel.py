@@ -263,7 +263,19 @@ def test_pert_draws_are_numpys(monkeypatch):
     # fewer draws, loops switched off, another bit generator or generator, a shape of one (an
     # exponential for numpy) or below (Johnk's), not positive or not a number (numpy's errors):
     # numpy's (None), the stream untouched
+    assert pk.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0,
+                         pk.PERT_LOADED_MIN_DRAWS - 1) is None
+    loaded = pk._kernel
+    monkeypatch.setattr(pk, "_kernel", None)  # not yet loaded: loading is for long runs only
     assert pk.pert_draws(np.random.default_rng(1), 2.0, 3.0, 0.0, 1.0, n - 1) is None
+    monkeypatch.setattr(pk, "_kernel", loaded)
+    # loaded (a server's worker loads it at start, pk.load_if_numba_loaded): smaller runs too,
+    # the same numbers
+    assert pk.load_if_numba_loaded()
+    mine, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    got = pk.pert_draws(mine, 2.3, 4.1, 0.1, 0.9, 2000)
+    assert got is not None and np.array_equal(got, 0.1 + 0.8 * numpys.beta(2.3, 4.1, 2000))
+    assert mine.bit_generator.state == numpys.bit_generator.state
     assert pk.pert_draws(np.random.Generator(np.random.MT19937(1)), 2.0, 3.0, 0.0, 1.0,
                          n) is None
     assert pk.pert_draws(np.random.RandomState(1), 2.0, 3.0, 0.0, 1.0, n) is None

@@ -63,6 +63,7 @@ def _warm_up() -> None:
     is. Its answer is thrown away; a failure here is left for the requests to meet. Skipped
     where the question is heavy (a large network's start is not held up)."""
     from gmnet.inference.batched import plan_query
+    from gmnet.model.pert_kernel import load_if_numba_loaded
     from gmnet.web.describe import default_target
 
     try:
@@ -70,6 +71,9 @@ def _warm_up() -> None:
         if plan_query(net, default_target(net)).draw_size * WARM_UP_DRAWS > WARM_UP_ENTRIES:
             return
         _work("uncertainty", f'{{"samples": {WARM_UP_DRAWS}, "seed": 0}}')
+        # where that loaded numba (loops on disk), the PERT loop too: it then draws the
+        # requests' 2,000-draw inputs (gmnet.model.pert_kernel)
+        load_if_numba_loaded()
     except Exception:  # noqa: BLE001, S110 - the requests report whatever is wrong
         pass
 
